@@ -1,0 +1,1 @@
+"""medkg.api (see the open issues for what lands here)."""

@@ -1,0 +1,339 @@
+"""The ``medkg`` command line: one entry point, one subcommand per job.
+
+Errors a user can cause (bad files, bad Cypher, a busy store, a missing node)
+print one ``error: ...`` line and exit with status 1 (2 for usage), never a
+stack trace. Set ``MEDKG_DEBUG=1`` to see the trace anyway.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from medkg.kg.importers.hetionet import HetionetSource, ImportFormatError, import_hetionet
+from medkg.kg.schema import SchemaError
+from medkg.kg.store import GraphStore, StoreError, open_store
+from medkg.settings import get_settings
+
+app = typer.Typer(
+    name="medkg",
+    help="A multimodal biomedical knowledge graph "
+    "(embedded by default, Neo4j when NEO4J_URI is set).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+import_app = typer.Typer(help="Bulk-import public graphs.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn the errors a user can cause into one line on stderr and exit status 1."""
+    try:
+        yield
+    except (StoreError, ImportFormatError, SchemaError, ValueError, OSError) as exc:
+        if os.environ.get("MEDKG_DEBUG"):
+            raise
+        err_console.print(f"[red]error:[/red] {exc}", highlight=False, markup=True, soft_wrap=True)
+        raise typer.Exit(1) from None
+
+
+@contextmanager
+def store_from_settings() -> Iterator[GraphStore]:
+    with user_errors():
+        store = open_store(get_settings())
+    try:
+        with user_errors():
+            yield store
+    finally:
+        store.close()
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description:<40}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=False,
+    )
+
+
+# -- import ------------------------------------------------------------------------
+@import_app.command("hetionet")
+def import_hetionet_cmd(
+    directory: Annotated[
+        Path | None,
+        typer.Option("--dir", help="Folder with Hetionet files (default: the shared data folder)."),
+    ] = None,
+    nodes: Annotated[Path | None, typer.Option(help="hetionet-v1.0-nodes.tsv")] = None,
+    edges_dir: Annotated[
+        Path | None, typer.Option(help="Folder of Neo4j-import edge TSVs.")
+    ] = None,
+    sif: Annotated[Path | None, typer.Option(help="hetionet-v1.0-edges.sif.gz")] = None,
+    json_file: Annotated[Path | None, typer.Option("--json", help="hetionet-v1.0.json.bz2")] = None,
+    max_edges_per_type: Annotated[
+        int | None, typer.Option(min=1, help="Import a slice: the first N edges of each type.")
+    ] = None,
+) -> None:
+    """Import Hetionet v1.0 (idempotent: re-running adds nothing)."""
+    with user_errors():
+        if json_file or sif or edges_dir or nodes:
+            source = HetionetSource(nodes=nodes, edges_dir=edges_dir, sif=sif, json=json_file)
+        else:
+            source = HetionetSource.from_dir(directory or get_settings().hetionet_dir)
+    with store_from_settings() as store, _progress() as bar:
+        task = bar.add_task("reading", total=None)
+
+        def on_progress(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage, completed=done, total=total)
+
+        summary = import_hetionet(store, source, on_progress, max_edges_per_type)
+    table = Table(title=f"Hetionet import into {store.backend} store")
+    for col in ("kind", "label / type", "created", "updated", "unchanged"):
+        table.add_column(
+            col, justify="right" if col in ("created", "updated", "unchanged") else "left"
+        )
+    for kind, name, c in _summary_rows(summary):
+        table.add_row(kind, name, str(c.created), str(c.updated), str(c.unchanged))
+    console.print(table)
+
+
+def _summary_rows(summary: Any) -> Iterator[tuple[str, str, Any]]:
+    from medkg.kg.importers.hetionet import iter_summary_rows
+
+    yield from iter_summary_rows(summary)
+    n, e = summary.totals()
+    yield "total", "nodes", n
+    yield "total", "edges", e
+
+
+# -- read commands -----------------------------------------------------------------
+@app.command()
+def stats(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Count nodes per label and relationships per type."""
+    with store_from_settings() as store:
+        counts = store.stats()
+    if as_json:
+        _print_json({"backend": store.backend, **counts})
+        return
+    for section in ("nodes", "relationships"):
+        table = Table(title=f"{section} ({store.backend} store)")
+        table.add_column("label" if section == "nodes" else "type")
+        table.add_column("count", justify="right")
+        for name, n in sorted(counts[section].items()):
+            table.add_row(name, f"{n:,}")
+        table.add_row("[bold]total[/bold]", f"[bold]{sum(counts[section].values()):,}[/bold]")
+        console.print(table)
+
+
+def parse_params(pairs: list[str]) -> dict[str, Any]:
+    """``k=v`` gives a string, ``k:=v`` a JSON value (number, list, bool, null)."""
+    params: dict[str, Any] = {}
+    for pair in pairs:
+        if ":=" in pair and pair.index(":=") + 1 == pair.index("="):
+            key, raw = pair.split(":=", 1)
+            try:
+                params[key] = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"--param {pair}: not JSON after ':=' ({exc.msg})") from None
+        elif "=" in pair:
+            key, params_value = pair.split("=", 1)
+            params[key] = params_value
+        else:
+            raise ValueError(f"--param {pair!r}: expected key=value or key:=json")
+        if not key.isidentifier():
+            raise ValueError(f"--param {pair!r}: {key!r} is not a valid parameter name")
+    return params
+
+
+@app.command()
+def query(
+    cypher: Annotated[str, typer.Argument(help="A read-only Cypher query.")],
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", "-p", help="Parameter k=v (string) or k:=json; repeatable."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON rows.")] = False,
+    limit: Annotated[int | None, typer.Option(min=1, help="Most rows to return.")] = None,
+    timeout: Annotated[
+        float | None, typer.Option(min=0.1, help="Seconds before giving up.")
+    ] = None,
+) -> None:
+    """Run a read-only Cypher query (writes, file loads and settings are refused)."""
+    with user_errors():
+        params = parse_params(param or [])
+    with store_from_settings() as store:
+        result = store.query(cypher, params, row_cap=limit, timeout_s=timeout)
+    if as_json:
+        _print_json(
+            {"columns": result.columns, "rows": result.records(), "truncated": result.truncated}
+        )
+        return
+    table = Table(show_lines=False)
+    for col in result.columns:
+        table.add_column(col, overflow="fold")
+    for row in result.rows:
+        table.add_row(*[v if isinstance(v, str) else json.dumps(v, default=str) for v in row])
+    console.print(table)
+    note = " (truncated: raise --limit)" if result.truncated else ""
+    err_console.print(f"{len(result.rows)} row(s){note}")
+
+
+@app.command()
+def node(node_id: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Show one node by id."""
+    with store_from_settings() as store:
+        found = store.get_node(node_id)
+        if found is None:
+            raise StoreError(f"no node with id {node_id!r}")
+    if as_json:
+        _print_json(found)
+        return
+    table = Table(show_header=False)
+    for k, v in found.items():
+        table.add_row(k, str(v))
+    console.print(table)
+
+
+@app.command()
+def neighbours(
+    node_id: str,
+    rel_type: Annotated[
+        str | None, typer.Option("--type", help="Only this relationship type.")
+    ] = None,
+    direction: Annotated[str, typer.Option(help="out, in or both.")] = "both",
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List the neighbours of a node."""
+    with store_from_settings() as store:
+        if direction not in ("out", "in", "both"):
+            raise ValueError("--direction must be out, in or both")
+        if store.get_node(node_id) is None:
+            raise StoreError(f"no node with id {node_id!r}")
+        found = store.neighbours(node_id, rel_type, direction, limit)  # type: ignore[arg-type]
+    if as_json:
+        _print_json([
+            {"type": n.rel_type, "direction": n.direction, **vars(n.node)} for n in found
+        ])  # fmt: skip
+        return
+    table = Table(title=f"neighbours of {node_id}")
+    for col in ("relationship", "dir", "label", "id", "name"):
+        table.add_column(col)
+    for n in found:
+        arrow = "->" if n.direction == "out" else "<-"
+        table.add_row(n.rel_type, arrow, n.node.label, n.node.id, n.node.name or "")
+    console.print(table)
+
+
+@app.command()
+def paths(
+    from_id: str,
+    to_id: str,
+    max_hops: Annotated[int, typer.Option(min=1, help="Longest path to look for.")] = 3,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 10,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Shortest paths between two nodes (relationship direction ignored)."""
+    with store_from_settings() as store:
+        for nid in (from_id, to_id):
+            if store.get_node(nid) is None:
+                raise StoreError(f"no node with id {nid!r}")
+        found = store.paths(from_id, to_id, max_hops, limit)
+    if as_json:
+        _print_json([
+            {"nodes": [vars(n) for n in p.nodes], "relationships": p.rels, "forward": p.forward}
+            for p in found
+        ])  # fmt: skip
+        return
+    if not found:
+        err_console.print(f"no path of at most {max_hops} hops")
+    for p in found:
+        console.print(p.describe(), highlight=False, markup=False)
+
+
+@app.command()
+def search(
+    text: str,
+    label: Annotated[str | None, typer.Option(help="Only this node label.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 20,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Find nodes by name or synonym (exact, then prefix, then substring)."""
+    with store_from_settings() as store:
+        found = store.search(text, label, limit)
+    if as_json:
+        _print_json([vars(n) for n in found])
+        return
+    table = Table()
+    for col in ("label", "id", "name"):
+        table.add_column(col)
+    for n in found:
+        table.add_row(n.label, n.id, n.name or "")
+    console.print(table)
+
+
+# -- end to end ---------------------------------------------------------------------
+@app.command()
+def demo() -> None:
+    """The main job end to end on the configured store: import Hetionet, then answer examples."""
+    settings = get_settings()
+    err_console.print(f"[bold]medkg demo[/bold] on the {settings.resolved_backend} store")
+    import_hetionet_cmd()
+    stats()
+    examples = [
+        (
+            "Drugs that treat type 2 diabetes mellitus (DOID:9352)",
+            "MATCH (d:Drug)-[:TREATS]->(x:Disease {id: $id}) RETURN d.id AS id, d.name AS drug "
+            "ORDER BY drug",
+            {"id": "DOID:9352"},
+        ),
+        (
+            "Diseases with the most associated genes",
+            "MATCH (x:Disease)-[:ASSOCIATES]->(g:Gene) RETURN x.name AS disease, count(g) AS genes "
+            "ORDER BY genes DESC LIMIT 5",
+            {},
+        ),
+    ]
+    with store_from_settings() as store:
+        for title, cypher, params in examples:
+            result = store.query(cypher, params)
+            table = Table(title=title)
+            for col in result.columns:
+                table.add_column(col)
+            for row in result.rows:
+                table.add_row(*[str(v) for v in row])
+            console.print(table)
+        console.print(
+            "[bold]Shortest paths metformin (DB00331) -> type 2 diabetes (DOID:9352)[/bold]"
+        )
+        for p in store.paths("DB00331", "DOID:9352", max_hops=2, limit=5):
+            console.print("  " + p.describe(), highlight=False, markup=False)
+
+
+def main() -> None:  # pragma: no cover - thin wrapper for ``python -m medkg``
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

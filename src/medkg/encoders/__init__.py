@@ -1,0 +1,1 @@
+"""medkg.encoders (see the open issues for what lands here)."""

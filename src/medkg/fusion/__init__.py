@@ -1,0 +1,1 @@
+"""medkg.fusion (see the open issues for what lands here)."""

@@ -1,0 +1,1 @@
+"""Importers of public biomedical graphs into a GraphStore."""

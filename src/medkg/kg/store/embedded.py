@@ -1,0 +1,435 @@
+"""The embedded default store: LadybugDB (the maintained fork of Kuzu), on disk, no server.
+
+Why Ladybug: it is the only candidate that installs here and speaks Cypher on disk
+(FalkorDB-lite needs Python 3.12; Cypher over networkx is in-memory and slow on a
+766k-edge graph). See ``docs/decisions/0001-embedded-graph-store.md``.
+
+Ladybug needs declared tables, so :meth:`EmbeddedStore.ensure_schema` generates the
+DDL from :mod:`medkg.kg.schema`. Bulk imports go through ``COPY FROM`` on temporary
+CSV files (the engine's fast path), after diffing against what is stored so that a
+re-run adds nothing: every ``COPY`` is one transaction, so an interrupted import
+leaves whole tables or nothing and the next run completes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import tempfile
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import ladybug as lb
+
+from medkg.kg.schema import NODE_LABELS, REL_TYPES, PropType, check_label, check_rel
+from medkg.kg.store.base import (
+    Direction,
+    GraphPath,
+    GraphStore,
+    ImportCount,
+    Neighbour,
+    NodeRef,
+    QueryError,
+    QueryResult,
+    StoreBusy,
+    StoreError,
+    batched,
+    check_hops,
+    node_row,
+)
+from medkg.kg.store.cypher_guard import check_read_only, return_columns, to_ladybug_dialect
+from medkg.kg.store.values import plain
+from medkg.settings import Settings
+
+_MERGE_BATCH = 2_000
+
+
+def _csv_value(value: Any, ptype: PropType) -> str:
+    if value is None:
+        return ""
+    if ptype == "BOOLEAN":
+        return "true" if value else "false"
+    if ptype == "STRING[]":
+        return ""  # lists are written after COPY (CSV list syntax cannot hold every string)
+    return str(value)
+
+
+def _clean_error(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+class EmbeddedStore(GraphStore):
+    """A :class:`GraphStore` on a Ladybug database file."""
+
+    backend = "embedded"
+
+    def __init__(self, path: Path, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = lb.Database(
+                str(self.path),
+                max_num_threads=self.settings.embedded_threads,
+                buffer_pool_size=self.settings.embedded_buffer_pool_mb * 1024 * 1024,
+            )
+        except RuntimeError as exc:
+            if "lock" in str(exc).lower():
+                raise StoreBusy(
+                    f"the embedded graph at {self.path} is in use by another process "
+                    "(stop `medkg serve` or the other command, then retry)"
+                ) from exc
+            raise StoreError(f"cannot open the embedded graph at {self.path}: {exc}") from exc
+        self._local = threading.local()
+        self._write_lock = threading.RLock()
+        self.ensure_schema()
+
+    # -- lifecycle -----------------------------------------------------------------
+    def _conn(self) -> lb.Connection:
+        """One connection per thread: Ladybug connections are not shared safely."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = lb.Connection(self._db)
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+        self._db.close()
+
+    def _run(self, cypher: str, params: dict[str, Any] | None = None) -> list[list[Any]]:
+        try:
+            result = self._conn().execute(cypher, params or {})
+        except RuntimeError as exc:
+            raise QueryError(_clean_error(exc)) from exc
+        return result.get_all()
+
+    def ensure_schema(self) -> None:
+        with self._write_lock:
+            tables = {row[1]: row[2] for row in self._run("CALL show_tables() RETURN *")}
+            for label in NODE_LABELS.values():
+                if label.name not in tables:
+                    cols = ", ".join(
+                        f"{p} {t}" + (" PRIMARY KEY" if p == "id" else "")
+                        for p, t in label.props.items()
+                    )
+                    self._run(f"CREATE NODE TABLE {label.name}({cols})")
+                else:
+                    self._add_missing_columns(label.name, label.props)
+            for rel in REL_TYPES.values():
+                if rel.name not in tables:
+                    pairs = ", ".join(f"FROM {a} TO {b}" for a, b in rel.pairs)
+                    cols = ", ".join(f"{p} {t}" for p, t in rel.props.items())
+                    self._run(f"CREATE REL TABLE {rel.name}({pairs}, {cols})")
+                else:
+                    self._add_missing_columns(rel.name, rel.props)
+
+    def _add_missing_columns(self, table: str, props: dict[str, PropType]) -> None:
+        have = {row[1] for row in self._run(f"CALL table_info('{table}') RETURN *")}
+        for prop, ptype in props.items():
+            if prop not in have:
+                self._run(f"ALTER TABLE {table} ADD {prop} {ptype}")
+
+    # -- Cypher --------------------------------------------------------------------
+    def query(
+        self,
+        cypher: str,
+        params: dict[str, Any] | None = None,
+        *,
+        timeout_s: float | None = None,
+        row_cap: int | None = None,
+    ) -> QueryResult:
+        check_read_only(cypher, self.settings.max_path_hops)
+        text = to_ladybug_dialect(cypher)
+        cap = row_cap or self.settings.query_row_cap
+        timeout_ms = int((timeout_s or self.settings.query_timeout_s) * 1000)
+        conn = self._conn()
+        conn.set_query_timeout(timeout_ms)
+        conn.execute("BEGIN TRANSACTION READ ONLY")
+        try:
+            result = conn.execute(text, params or {})
+            columns = return_columns(cypher) or []
+            if len(columns) != len(result.get_column_names()):
+                columns = list(result.get_column_names())
+            rows: list[list[Any]] = []
+            while result.has_next() and len(rows) < cap + 1:
+                rows.append([plain(v) for v in result.get_next()])
+        except RuntimeError as exc:
+            message = _clean_error(exc)
+            if "interrupted" in message.lower() or "timeout" in message.lower():
+                message = f"query exceeded the {timeout_ms / 1000:g} s timeout"
+            raise QueryError(message) from exc
+        finally:
+            # The engine may already have ended the transaction after an error.
+            with contextlib.suppress(RuntimeError):
+                conn.execute("ROLLBACK")
+            conn.set_query_timeout(0)
+        truncated = len(rows) > cap
+        return QueryResult(columns, rows[:cap], truncated)
+
+    def write(self, cypher: str, params: dict[str, Any] | None = None) -> QueryResult:
+        with self._write_lock:
+            try:
+                result = self._conn().execute(cypher, params or {})
+            except RuntimeError as exc:
+                raise QueryError(_clean_error(exc)) from exc
+            rows = [[plain(v) for v in row] for row in result.get_all()]
+            return QueryResult(list(result.get_column_names()), rows)
+
+    # -- bulk writes ---------------------------------------------------------------
+    def existing_ids(self, label: str, ids: Iterable[str] | None = None) -> set[str]:
+        check_label(label)
+        if ids is None:
+            return {r[0] for r in self._run(f"MATCH (n:{label}) RETURN n.id")}
+        found: set[str] = set()
+        for chunk in batched(list(ids), 5_000):
+            found.update(
+                r[0]
+                for r in self._run(
+                    f"MATCH (n:{label}) WHERE n.id IN $ids RETURN n.id", {"ids": list(chunk)}
+                )
+            )
+        return found
+
+    def _stored_nodes(self, label: str, props: list[str]) -> dict[str, dict[str, Any]]:
+        ret = ", ".join(f"n.{p}" for p in props)
+        return {
+            row[0]: dict(zip(props, row, strict=True))
+            for row in self._run(f"MATCH (n:{label}) RETURN {ret}")
+        }
+
+    def import_nodes(self, label: str, rows: Sequence[dict[str, Any]]) -> ImportCount:
+        schema = check_label(label)
+        clean = {}
+        for row in rows:
+            r = node_row(row, label)
+            clean[r["id"]] = r  # the last row for an id wins, as MERGE ... SET would
+        count = ImportCount()
+        if not clean:
+            return count
+        with self._write_lock:
+            stored = self._stored_nodes(label, list(schema.props))
+            new = [r for i, r in clean.items() if i not in stored]
+            changed = [
+                r
+                for i, r in clean.items()
+                if i in stored and any(stored[i].get(k) != v for k, v in r.items())
+            ]
+            count.unchanged = len(clean) - len(new) - len(changed)
+            if new:
+                self._copy_nodes(label, new)
+                # List properties cannot travel through CSV safely: set them afterwards.
+                with_lists = [
+                    r for r in new
+                    if any(schema.props[k] == "STRING[]" and r.get(k) for k in r)
+                ]  # fmt: skip
+                self._merge_nodes(label, with_lists)
+            self._merge_nodes(label, changed)
+        count.created, count.updated = len(new), len(changed)
+        return count
+
+    def _copy_nodes(self, label: str, rows: list[dict[str, Any]]) -> None:
+        props = check_label(label).props
+        with tempfile.TemporaryDirectory(dir=self.path.parent) as tmp:
+            path = Path(tmp) / f"{label}.csv"
+            with path.open("w", newline="", encoding="utf-8") as fh:
+                writer = csv.writer(fh, delimiter="\t", lineterminator="\n")
+                writer.writerow(list(props))
+                for r in rows:
+                    writer.writerow([_csv_value(r.get(p), t) for p, t in props.items()])
+            self._copy(label, path)
+
+    def _copy(self, table: str, path: Path, extra: str = "") -> None:
+        opts = f"header=true, delim='\\t', quote='\"', escape='\"'{extra}"
+        self._run(f"COPY {table} FROM '{path.as_posix()}' ({opts})")
+
+    def _merge_nodes(self, label: str, rows: list[dict[str, Any]]) -> None:
+        by_keys: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for r in rows:
+            by_keys.setdefault(tuple(sorted(r)), []).append(r)
+        for keys, group in by_keys.items():
+            sets = ", ".join(f"n.{k} = r.{k}" for k in keys if k != "id")
+            set_clause = f" SET {sets}" if sets else ""
+            for chunk in batched(group, _MERGE_BATCH):
+                self._run(
+                    f"UNWIND $rows AS r MERGE (n:{label} {{id: r.id}}){set_clause}",
+                    {"rows": list(chunk)},
+                )
+
+    def import_edges(
+        self,
+        rel_type: str,
+        start_label: str,
+        end_label: str,
+        rows: Sequence[dict[str, Any]],
+    ) -> ImportCount:
+        rel = check_rel(rel_type, start_label, end_label)
+        unique: dict[tuple[str, str], dict[str, Any]] = {}
+        for row in rows:
+            unknown = set(row) - {"start", "end"} - set(rel.props)
+            if unknown:
+                raise StoreError(f"{rel_type} row has properties outside the schema: {unknown}")
+            unique[(str(row["start"]), str(row["end"]))] = row
+        count = ImportCount()
+        if not unique:
+            return count
+        with self._write_lock:
+            self._check_endpoints(start_label, end_label, unique)
+            stored = {
+                (r[0], r[1])
+                for r in self._run(
+                    f"MATCH (a:{start_label})-[:{rel_type}]->(b:{end_label}) RETURN a.id, b.id"
+                )
+            }
+            new = [row for key, row in unique.items() if key not in stored]
+            count.unchanged = len(unique) - len(new)
+            if new:
+                with tempfile.TemporaryDirectory(dir=self.path.parent) as tmp:
+                    path = Path(tmp) / f"{rel_type}.csv"
+                    with path.open("w", newline="", encoding="utf-8") as fh:
+                        writer = csv.writer(fh, delimiter="\t", lineterminator="\n")
+                        writer.writerow(["from", "to", *rel.props])
+                        for r in new:
+                            writer.writerow(
+                                [r["start"], r["end"]]
+                                + [_csv_value(r.get(p), t) for p, t in rel.props.items()]
+                            )
+                    self._copy(rel_type, path, f", from='{start_label}', to='{end_label}'")
+                list_rows = [
+                    r
+                    for r in new
+                    if any(rel.props[k] == "STRING[]" and r.get(k) for k in rel.props if k in r)
+                ]
+                self._set_edge_props(rel_type, start_label, end_label, list_rows)
+            count.created = len(new)
+        return count
+
+    def _set_edge_props(
+        self, rel_type: str, start_label: str, end_label: str, rows: list[dict[str, Any]]
+    ) -> None:
+        for r in rows:
+            props = {k: v for k, v in r.items() if k not in ("start", "end")}
+            sets = ", ".join(f"e.{k} = $p_{k}" for k in props)
+            self._run(
+                f"MATCH (a:{start_label} {{id: $s}})-[e:{rel_type}]->(b:{end_label} {{id: $e}}) "
+                f"SET {sets}",
+                {"s": r["start"], "e": r["end"], **{f"p_{k}": v for k, v in props.items()}},
+            )
+
+    def _check_endpoints(
+        self, start_label: str, end_label: str, pairs: dict[tuple[str, str], Any]
+    ) -> None:
+        for label, ids in (
+            (start_label, {s for s, _ in pairs}),
+            (end_label, {e for _, e in pairs}),
+        ):
+            missing = ids - self.existing_ids(label, ids)
+            if missing:
+                sample = ", ".join(sorted(missing)[:5])
+                raise StoreError(
+                    f"{len(missing)} edge endpoint(s) are not {label} nodes in the store "
+                    f"(e.g. {sample}); import the nodes first"
+                )
+
+    def delete_edges(self, rel_type: str, where_source: str) -> int:
+        if rel_type not in REL_TYPES:
+            raise StoreError(f"unknown relationship type {rel_type!r}")
+        with self._write_lock:
+            n = self._run(
+                f"MATCH ()-[r:{rel_type}]->() WHERE r.source = $s RETURN count(*)",
+                {"s": where_source},
+            )[0][0]
+            if n:
+                self._run(
+                    f"MATCH ()-[r:{rel_type}]->() WHERE r.source = $s DELETE r", {"s": where_source}
+                )
+        return int(n)
+
+    # -- exploration ---------------------------------------------------------------
+    def get_node(self, node_id: str) -> dict[str, Any] | None:
+        rows = self._run("MATCH (n) WHERE n.id = $id RETURN n LIMIT 1", {"id": node_id})
+        if not rows:
+            return None
+        node = plain(rows[0][0])
+        label = node.pop("_labels")[0]
+        return {"label": label, **node}
+
+    def neighbours(
+        self,
+        node_id: str,
+        rel_type: str | None = None,
+        direction: Direction = "both",
+        limit: int = 50,
+    ) -> list[Neighbour]:
+        rel = f"r:{self._valid_rel(rel_type)}" if rel_type else "r"
+        patterns = {"out": f"(n)-[{rel}]->(m)", "in": f"(n)<-[{rel}]-(m)"}
+        wanted = ["out", "in"] if direction == "both" else [direction]
+        found: list[Neighbour] = []
+        for d in wanted:
+            rows = self._run(
+                f"MATCH {patterns[d]} WHERE n.id = $id "
+                "RETURN label(r), m.id, label(m), m.name, r "
+                "ORDER BY label(r), m.name, m.id LIMIT $limit",
+                {"id": node_id, "limit": limit},
+            )
+            for rtype, mid, mlabel, mname, r in rows:
+                props = plain(r)
+                props.pop("_type", None)
+                found.append(Neighbour(rtype, d, NodeRef(mid, mlabel, mname), props))  # type: ignore[arg-type]
+        found.sort(key=lambda nb: (nb.rel_type, nb.node.name or "", nb.node.id))
+        return found[:limit]
+
+    @staticmethod
+    def _valid_rel(rel_type: str) -> str:
+        if rel_type not in REL_TYPES:
+            raise StoreError(
+                f"unknown relationship type {rel_type!r}; known: {', '.join(sorted(REL_TYPES))}"
+            )
+        return rel_type
+
+    def paths(
+        self, from_id: str, to_id: str, max_hops: int = 3, limit: int = 10
+    ) -> list[GraphPath]:
+        hops = check_hops(max_hops, self.settings.max_path_hops)
+        rows = self._run(
+            f"MATCH p = (a)-[* ALL SHORTEST 1..{hops}]-(b) WHERE a.id = $a AND b.id = $b "
+            "RETURN p LIMIT $limit",
+            {"a": from_id, "b": to_id, "limit": limit},
+        )
+        out = []
+        for (p,) in rows:
+            nodes, rels = p["_NODES"], p["_RELS"]
+            refs = [NodeRef(n["id"], n["_LABEL"], n.get("name")) for n in nodes]
+            forward = [r["_SRC"] == nodes[i]["_ID"] for i, r in enumerate(rels)]
+            out.append(GraphPath(refs, [r["_LABEL"] for r in rels], forward))
+        return out
+
+    def search(self, text: str, label: str | None = None, limit: int = 20) -> list[NodeRef]:
+        q = text.strip().lower()
+        if not q:
+            return []
+        target = f"(n:{check_label(label).name})" if label else "(n)"
+        rows = self._run(
+            # Ladybug cannot read a $parameter inside a list predicate: bind it first.
+            f"WITH $q AS q MATCH {target} WHERE lower(n.name) CONTAINS q "
+            "OR (n.synonyms IS NOT NULL AND any(s IN n.synonyms WHERE lower(s) CONTAINS q)) "
+            "WITH n, CASE WHEN lower(n.name) = q THEN 0 WHEN lower(n.name) STARTS WITH q "
+            "THEN 1 WHEN lower(n.name) CONTAINS q THEN 2 ELSE 3 END AS rank "
+            "RETURN n.id, label(n), n.name ORDER BY rank, size(n.name), n.id LIMIT $limit",
+            {"q": q, "limit": limit},
+        )
+        return [NodeRef(i, lbl, name) for i, lbl, name in rows]
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        nodes = {label: 0 for label in NODE_LABELS}
+        nodes.update({lbl: int(n) for lbl, n in self._run("MATCH (n) RETURN label(n), count(*)")})
+        rels = {rel: 0 for rel in REL_TYPES}
+        rels.update(
+            {lbl: int(n) for lbl, n in self._run("MATCH ()-[r]->() RETURN label(r), count(*)")}
+        )
+        return {"nodes": nodes, "relationships": rels}

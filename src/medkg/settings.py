@@ -1,0 +1,84 @@
+"""One typed settings object for the whole product.
+
+Every knob lives here so that the CLI, the API and the tests read configuration
+the same way: environment variables (``MEDKG_*``, plus the conventional
+``NEO4J_URI``/``NEO4J_USER``/``NEO4J_PASSWORD``) with defaults that work on a
+fresh machine with no server.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _default_data_dir() -> Path:
+    """XDG data dir, so the graph survives across working directories."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "medkg"
+
+
+def _default_shared_data() -> Path:
+    """The project's shared real-data folder (``../shared/data`` beside the checkout)."""
+    return PROJECT_ROOT.parent / "shared" / "data"
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; construct directly in tests, from the environment elsewhere."""
+
+    model_config = SettingsConfigDict(env_prefix="MEDKG_", extra="ignore")
+
+    backend: Literal["auto", "embedded", "neo4j"] = Field(
+        "auto",
+        description="'auto' uses Neo4j when NEO4J_URI is set, the embedded store otherwise.",
+    )
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    shared_data_dir: Path = Field(default_factory=_default_shared_data)
+
+    neo4j_uri: str | None = Field(
+        None, validation_alias=AliasChoices("NEO4J_URI", "MEDKG_NEO4J_URI")
+    )
+    neo4j_user: str = Field(
+        "neo4j", validation_alias=AliasChoices("NEO4J_USER", "MEDKG_NEO4J_USER")
+    )
+    neo4j_password: str = Field(
+        "neo4j", validation_alias=AliasChoices("NEO4J_PASSWORD", "MEDKG_NEO4J_PASSWORD")
+    )
+    neo4j_database: str | None = Field(
+        None, validation_alias=AliasChoices("NEO4J_DATABASE", "MEDKG_NEO4J_DATABASE")
+    )
+
+    import_batch_size: int = Field(10_000, ge=1, description="Rows per UNWIND batch (Neo4j).")
+    query_timeout_s: float = Field(30.0, gt=0, description="Server-side limit for read queries.")
+    query_row_cap: int = Field(10_000, ge=1, description="Most rows a read query returns.")
+    max_path_hops: int = Field(5, ge=1, le=10, description="Upper bound for path searches.")
+    embedded_threads: int = Field(0, ge=0, description="Ladybug worker threads (0 = all cores).")
+    embedded_buffer_pool_mb: int = Field(0, ge=0, description="Ladybug buffer pool (0 = default).")
+
+    @property
+    def resolved_backend(self) -> Literal["embedded", "neo4j"]:
+        if self.backend == "auto":
+            return "neo4j" if self.neo4j_uri else "embedded"
+        return self.backend
+
+    @property
+    def graph_dir(self) -> Path:
+        """Where the embedded store keeps its database files."""
+        return self.data_dir / "graph"
+
+    @property
+    def hetionet_dir(self) -> Path:
+        return self.shared_data_dir / "hetionet"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Process-wide settings read once from the environment."""
+    return Settings()

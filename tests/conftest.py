@@ -1,0 +1,74 @@
+"""Shared fixtures: real embedded stores in temporary folders, real Hetionet data."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from medkg.kg.importers.hetionet import HetionetSource, import_hetionet
+from medkg.kg.store.embedded import EmbeddedStore
+from medkg.settings import Settings, get_settings
+
+SHARED = Path(os.environ.get("MEDKG_SHARED_DATA_DIR", Settings().shared_data_dir))
+HETIONET = SHARED / "hetionet"
+
+needs_hetionet = pytest.mark.skipif(
+    not (HETIONET / "hetionet-v1.0-nodes.tsv").exists(),
+    reason=f"Hetionet not found under {HETIONET} (set MEDKG_SHARED_DATA_DIR)",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if os.environ.get("MEDKG_RUN_SLOW") or "slow" in (config.getoption("-m") or ""):
+        return
+    skip = pytest.mark.skip(reason="slow test: run with -m slow or MEDKG_RUN_SLOW=1")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", shared_data_dir=SHARED, backend="embedded")
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[EmbeddedStore]:
+    s = EmbeddedStore(settings.graph_dir / "medkg.lbug", settings)
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def slice_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStore]:
+    """A real Hetionet slice (first 300 edges of each type); treat as read-only."""
+    if not (HETIONET / "hetionet-v1.0-nodes.tsv").exists():
+        pytest.skip(f"Hetionet not found under {HETIONET}")
+    root = tmp_path_factory.mktemp("slice")
+    s = Settings(data_dir=root, shared_data_dir=SHARED, backend="embedded")
+    store = EmbeddedStore(s.graph_dir / "medkg.lbug", s)
+    import_hetionet(store, HetionetSource.from_dir(HETIONET), max_edges_per_type=300)
+    # All 755 treats edges too, so that the classic examples (metformin) are inside.
+    full = HetionetSource.from_dir(HETIONET).read()
+    treats = full.edges[("TREATS", "Drug", "Disease")]
+    for label, idx in (("Drug", 0), ("Disease", 1)):
+        ids = {pair[idx] for pair in treats}
+        store.import_nodes(label, [full.nodes[label][i] for i in ids])
+    store.import_edges("TREATS", "Drug", "Disease", list(treats.values()))
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """Point the CLI's process-wide settings at a temporary data folder."""
+    monkeypatch.setenv("MEDKG_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("MEDKG_SHARED_DATA_DIR", str(SHARED))
+    monkeypatch.setenv("MEDKG_BACKEND", "embedded")
+    monkeypatch.delenv("NEO4J_URI", raising=False)
+    get_settings.cache_clear()
+    yield settings
+    get_settings.cache_clear()
