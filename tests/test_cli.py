@@ -69,3 +69,51 @@ def test_user_errors_are_one_line_not_tracebacks(cli_env, args, message) -> None
     code, out, err = run(*args)
     assert code == 1
     assert message in err and "Traceback" not in err + out
+
+
+def test_docker_compose_wires_medkg_to_neo4j() -> None:
+    """docker-compose.yml cannot run here (no Docker engine); check its wiring instead."""
+    from pathlib import Path
+
+    import yaml
+
+    compose = yaml.safe_load((Path(__file__).parents[1] / "docker-compose.yml").read_text())
+    neo4j, medkg = compose["services"]["neo4j"], compose["services"]["medkg"]
+    assert neo4j["image"].startswith("neo4j:5") and "healthcheck" in neo4j
+    assert medkg["environment"]["NEO4J_URI"] == "bolt://neo4j:7687"
+    assert medkg["depends_on"]["neo4j"]["condition"] == "service_healthy"
+    assert "readyz" in " ".join(medkg["healthcheck"]["test"])
+
+
+def test_serve_answers_on_loopback(cli_env) -> None:  # type: ignore[no-untyped-def]
+    """`medkg serve` as a real process: /readyz and /v1/stats answer on 127.0.0.1."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "medkg", "serve", "--port", str(port)],
+        env=os.environ.copy(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
+                    assert json.loads(r.read())["status"] == "ready"
+                    break
+            except OSError:
+                assert proc.poll() is None, proc.stderr.read().decode()  # type: ignore[union-attr]
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.5)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/stats", timeout=5) as r:
+            assert json.loads(r.read())["backend"] == "embedded"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -1,1 +1,5 @@
-"""medkg.api (see the open issues for what lands here)."""
+"""The HTTP service (FastAPI): exploration, read-only Cypher and health checks."""
+
+from medkg.api.app import create_app
+
+__all__ = ["create_app"]
