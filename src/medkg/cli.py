@@ -35,6 +35,10 @@ app = typer.Typer(
 )
 import_app = typer.Typer(help="Bulk-import public graphs.", no_args_is_help=True)
 app.add_typer(import_app, name="import")
+ingest_app = typer.Typer(
+    help="Extract facts from clinical text into the graph.", no_args_is_help=True
+)
+app.add_typer(ingest_app, name="ingest")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -125,6 +129,47 @@ def _summary_rows(summary: Any) -> Iterator[tuple[str, str, Any]]:
     n, e = summary.totals()
     yield "total", "nodes", n
     yield "total", "edges", e
+
+
+# -- ingest ------------------------------------------------------------------------
+@ingest_app.command("notes")
+def ingest_notes_cmd(
+    path: Annotated[
+        str, typer.Argument(help="Folder of .txt, a .csv/.jsonl file, or - for stdin.")
+    ],
+    text_column: Annotated[str, typer.Option(help="CSV/JSONL column with the text.")] = "text",
+    id_column: Annotated[str, typer.Option(help="CSV/JSONL column with the document id.")] = "id",
+    processes: Annotated[int, typer.Option(min=1, help="spaCy worker processes.")] = 1,
+    batch_size: Annotated[int, typer.Option(min=1)] = 32,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Extract entities from notes and store them with provenance (idempotent per document)."""
+    from medkg.kg.extract import Extractor, ingest_documents
+    from medkg.kg.extract.inputs import NoteInputError, read_notes
+
+    settings = get_settings()
+    try:
+        notes = read_notes(
+            path, text_column=text_column, id_column=id_column, max_chars=settings.max_note_chars
+        )
+    except NoteInputError as exc:
+        for line in str(exc).splitlines():
+            err_console.print(f"[red]error:[/red] {line}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    with store_from_settings() as store, _progress() as bar:
+        task = bar.add_task("loading the extraction pipeline", total=len(notes))
+        extractor = Extractor(store, settings)
+        bar.update(task, description="extracting")
+        docs = extractor.extract(notes, n_process=processes, batch_size=batch_size)
+        result = ingest_documents(store, docs, on_document=lambda _: bar.advance(task))
+    if as_json:
+        _print_json(result.as_dict())
+    else:
+        console.print(
+            f"documents: {result.created} new, {result.replaced} replaced, "
+            f"{result.unchanged} unchanged; facts written: {result.facts}; "
+            f"negated/hypothetical/family mentions kept out: {result.excluded_mentions}"
+        )
 
 
 # -- read commands -----------------------------------------------------------------

@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     embedded_threads: int = Field(0, ge=0, description="Ladybug worker threads (0 = all cores).")
     embedded_buffer_pool_mb: int = Field(0, ge=0, description="Ladybug buffer pool (0 = default).")
 
+    ner_model: str | None = Field(
+        None, description="Installed spaCy/scispaCy NER package or model folder (optional)."
+    )
+    link_threshold: float = Field(0.8, ge=0, le=1, description="Fuzzy-link cosine threshold.")
+    store_note_text: bool = Field(False, description="Keep the raw note text on Document nodes.")
+    max_note_chars: int = Field(1_000_000, ge=1, description="Longest note accepted for ingest.")
+
     @property
     def resolved_backend(self) -> Literal["embedded", "neo4j"]:
         if self.backend == "auto":

@@ -146,6 +146,10 @@ class GraphStore(abc.ABC):
     def write(self, cypher: str, params: dict[str, Any] | None = None) -> QueryResult:
         """Run a product-internal write query (never exposed to users)."""
 
+    @abc.abstractmethod
+    def write_transaction(self, statements: Sequence[tuple[str, dict[str, Any]]]) -> None:
+        """Run product-internal writes as one transaction: all or nothing."""
+
     # -- bulk writes ---------------------------------------------------------------
     @abc.abstractmethod
     def import_nodes(self, label: str, rows: Sequence[dict[str, Any]]) -> ImportCount:

@@ -181,6 +181,19 @@ class EmbeddedStore(GraphStore):
             rows = [[plain(v) for v in row] for row in result.get_all()]
             return QueryResult(list(result.get_column_names()), rows)
 
+    def write_transaction(self, statements: Sequence[tuple[str, dict[str, Any]]]) -> None:
+        with self._write_lock:
+            conn = self._conn()
+            conn.execute("BEGIN TRANSACTION")
+            try:
+                for cypher, params in statements:
+                    conn.execute(cypher, params)
+            except RuntimeError as exc:
+                with contextlib.suppress(RuntimeError):
+                    conn.execute("ROLLBACK")
+                raise QueryError(_clean_error(exc)) from exc
+            conn.execute("COMMIT")
+
     # -- bulk writes ---------------------------------------------------------------
     def existing_ids(self, label: str, ids: Iterable[str] | None = None) -> set[str]:
         check_label(label)

@@ -130,6 +130,17 @@ class Neo4jStore(GraphStore):
         rows = self._run(cypher, params)
         return QueryResult([], [[plain(v) for v in r] for r in rows])
 
+    def write_transaction(self, statements: Sequence[tuple[str, dict[str, Any]]]) -> None:
+        def work(tx):  # type: ignore[no-untyped-def]
+            for cypher, params in statements:
+                tx.run(cypher, params).consume()
+
+        try:
+            with self._session() as s:
+                s.execute_write(work)
+        except self._nex.Neo4jError as exc:
+            raise QueryError(exc.message or str(exc)) from exc
+
     # -- bulk writes ---------------------------------------------------------------
     def existing_ids(self, label: str, ids: Iterable[str] | None = None) -> set[str]:
         check_label(label)

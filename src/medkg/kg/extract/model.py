@@ -1,0 +1,51 @@
+"""Plain data passed between extraction and the graph writer."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class NoteInput:
+    """One clinical note to ingest; ``doc_id`` is the caller's stable identifier."""
+
+    doc_id: str
+    text: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class Mention:
+    """An entity mention, linked to a graph node, with where it came from."""
+
+    text: str
+    start: int
+    end: int
+    sentence_index: int
+    ner_label: str
+    node_label: str
+    node_id: str
+    confidence: float
+    negated: bool = False
+    hypothetical: bool = False
+    historical: bool = False
+    family: bool = False
+    via_abbreviation: str | None = None
+
+    @property
+    def is_positive_fact(self) -> bool:
+        """Only affirmed, current mentions about the patient become facts."""
+        return not (self.negated or self.hypothetical or self.family)
+
+
+@dataclass
+class ExtractedDocument:
+    doc_id: str
+    sha256: str
+    sentences: list[str]  # identifiers masked
+    mentions: list[Mention] = field(default_factory=list)
+    text: str | None = None
