@@ -17,12 +17,13 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from medkg.kg.importers.hetionet import HetionetSource, ImportFormatError, import_hetionet
 from medkg.kg.schema import SchemaError
-from medkg.kg.store import GraphStore, StoreError, open_store
+from medkg.kg.store import GraphStore, QueryResult, StoreError, open_store
 from medkg.settings import get_settings
 
 app = typer.Typer(
@@ -46,13 +47,17 @@ err_console = Console(stderr=True)
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn the errors a user can cause into one line on stderr and exit status 1."""
+    """Turn the errors a user can cause into ``error:`` lines on stderr and exit status 1.
+
+    A message may list several problems (one per line), e.g. every bad note of an ingest.
+    """
     try:
         yield
     except (StoreError, ImportFormatError, SchemaError, ValueError, OSError) as exc:
         if os.environ.get("MEDKG_DEBUG"):
             raise
-        err_console.print(f"[red]error:[/red] {exc}", highlight=False, markup=True, soft_wrap=True)
+        for line in str(exc).splitlines() or [type(exc).__name__]:
+            err_console.print(f"[red]error:[/red] {escape(line)}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
 
 
@@ -69,6 +74,22 @@ def store_from_settings() -> Iterator[GraphStore]:
 
 def _print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def _result_table(result: QueryResult, title: str | None = None) -> Table:
+    table = Table(title=title)
+    for col in result.columns:
+        table.add_column(col, overflow="fold")
+    for row in result.rows:
+        table.add_row(*[v if isinstance(v, str) else json.dumps(v, default=str) for v in row])
+    return table
+
+
+def _require_node(store: GraphStore, node_id: str) -> dict[str, Any]:
+    found = store.get_node(node_id)
+    if found is None:
+        raise StoreError(f"no node with id {node_id!r}")
+    return found
 
 
 def _progress() -> Progress:
@@ -145,17 +166,13 @@ def ingest_notes_cmd(
 ) -> None:
     """Extract entities from notes and store them with provenance (idempotent per document)."""
     from medkg.kg.extract import Extractor, ingest_documents
-    from medkg.kg.extract.inputs import NoteInputError, read_notes
+    from medkg.kg.extract.inputs import read_notes
 
     settings = get_settings()
-    try:
+    with user_errors():  # NoteInputError lists every bad note, one line each
         notes = read_notes(
             path, text_column=text_column, id_column=id_column, max_chars=settings.max_note_chars
         )
-    except NoteInputError as exc:
-        for line in str(exc).splitlines():
-            err_console.print(f"[red]error:[/red] {line}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
     with store_from_settings() as store, _progress() as bar:
         task = bar.add_task("loading the extraction pipeline", total=len(notes))
         extractor = Extractor(store, settings)
@@ -234,12 +251,7 @@ def query(
             {"columns": result.columns, "rows": result.records(), "truncated": result.truncated}
         )
         return
-    table = Table(show_lines=False)
-    for col in result.columns:
-        table.add_column(col, overflow="fold")
-    for row in result.rows:
-        table.add_row(*[v if isinstance(v, str) else json.dumps(v, default=str) for v in row])
-    console.print(table)
+    console.print(_result_table(result))
     note = " (truncated: raise --limit)" if result.truncated else ""
     err_console.print(f"{len(result.rows)} row(s){note}")
 
@@ -248,9 +260,7 @@ def query(
 def node(node_id: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Show one node by id."""
     with store_from_settings() as store:
-        found = store.get_node(node_id)
-        if found is None:
-            raise StoreError(f"no node with id {node_id!r}")
+        found = _require_node(store, node_id)
     if as_json:
         _print_json(found)
         return
@@ -274,8 +284,7 @@ def neighbours(
     with store_from_settings() as store:
         if direction not in ("out", "in", "both"):
             raise ValueError("--direction must be out, in or both")
-        if store.get_node(node_id) is None:
-            raise StoreError(f"no node with id {node_id!r}")
+        _require_node(store, node_id)
         found = store.neighbours(node_id, rel_type, direction, limit)  # type: ignore[arg-type]
     if as_json:
         _print_json([
@@ -302,8 +311,7 @@ def paths(
     """Shortest paths between two nodes (relationship direction ignored)."""
     with store_from_settings() as store:
         for nid in (from_id, to_id):
-            if store.get_node(nid) is None:
-                raise StoreError(f"no node with id {nid!r}")
+            _require_node(store, nid)
         found = store.paths(from_id, to_id, max_hops, limit)
     if as_json:
         _print_json([
@@ -377,13 +385,7 @@ def demo() -> None:
     ]
     with store_from_settings() as store:
         for title, cypher, params in examples:
-            result = store.query(cypher, params)
-            table = Table(title=title)
-            for col in result.columns:
-                table.add_column(col)
-            for row in result.rows:
-                table.add_row(*[str(v) for v in row])
-            console.print(table)
+            console.print(_result_table(store.query(cypher, params), title))
         console.print(
             "[bold]Shortest paths metformin (DB00331) -> type 2 diabetes (DOID:9352)[/bold]"
         )
@@ -413,12 +415,7 @@ def _demo_extract(samples: Path, n_notes: int = 20) -> None:
             "MATCH (d:Document)-[r:MENTIONS]->(e) RETURN e.name AS entity, count(d) AS documents "
             "ORDER BY documents DESC, entity LIMIT 8"
         )
-        table = Table(title="Most mentioned entities (affirmed mentions only)")
-        for col in top.columns:
-            table.add_column(col)
-        for row in top.rows:
-            table.add_row(*[str(v) for v in row])
-        console.print(table)
+        console.print(_result_table(top, "Most mentioned entities (affirmed mentions only)"))
 
 
 def main() -> None:  # pragma: no cover - thin wrapper for ``python -m medkg``

@@ -53,6 +53,12 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     def get_store(request: Request) -> GraphStore:
         return request.app.state.store
 
+    def require_node(s: GraphStore, node_id: str) -> dict:
+        found = s.get_node(node_id)
+        if found is None:
+            raise HTTPException(404, f"no node with id {node_id!r}")
+        return found
+
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:
         """The process is up."""
@@ -76,10 +82,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
 
     @app.get("/v1/nodes/{node_id}", tags=["explore"])
     def node(node_id: str, request: Request) -> dict:
-        found = get_store(request).get_node(node_id)
-        if found is None:
-            raise HTTPException(404, f"no node with id {node_id!r}")
-        return found
+        return require_node(get_store(request), node_id)
 
     @app.get("/v1/nodes/{node_id}/neighbours", response_model=list[NeighbourOut], tags=["explore"])
     def neighbours(
@@ -92,8 +95,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     ) -> list[NeighbourOut]:
         s = get_store(request)
-        if s.get_node(node_id) is None:
-            raise HTTPException(404, f"no node with id {node_id!r}")
+        require_node(s, node_id)
         return [
             NeighbourOut(type=n.rel_type, direction=n.direction, node=NodeOut(**vars(n.node)),
                          properties=n.properties)
@@ -110,8 +112,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     ) -> list[PathOut]:
         s = get_store(request)
         for nid in (from_id, to_id):
-            if s.get_node(nid) is None:
-                raise HTTPException(404, f"no node with id {nid!r}")
+            require_node(s, nid)
         return [
             PathOut(nodes=[NodeOut(**vars(n)) for n in p.nodes], relationships=p.rels,
                     forward=p.forward, text=p.describe())

@@ -38,13 +38,11 @@ class IngestResult:
         return dict(vars(self))
 
 
-def _stored_versions(store: GraphStore, doc_ids: list[str]) -> dict[str, tuple[str, str]]:
+def _stored_version(store: GraphStore, doc_id: str) -> tuple[str, str] | None:
     rows = store.query(
-        "MATCH (d:Document) WHERE d.id IN $ids RETURN d.id, d.sha256, d.extractor_version",
-        {"ids": doc_ids},
-        row_cap=len(doc_ids) + 1,
+        "MATCH (d:Document {id: $id}) RETURN d.sha256, d.extractor_version", {"id": doc_id}
     ).rows
-    return {r[0]: (r[1], r[2]) for r in rows}
+    return (rows[0][0], rows[0][1]) if rows else None
 
 
 def write_document(store: GraphStore, doc: ExtractedDocument) -> int:
@@ -100,12 +98,11 @@ def ingest_documents(
     docs: Iterable[ExtractedDocument],
     on_document: Callable[[ExtractedDocument], None] | None = None,
 ) -> IngestResult:
-    docs = list(docs)
+    """Write documents as they arrive, so extraction and writing interleave."""
     result = IngestResult()
-    stored = _stored_versions(store, [d.doc_id for d in docs]) if docs else {}
     for doc in docs:
         result.excluded_mentions += sum(not m.is_positive_fact for m in doc.mentions)
-        previous = stored.get(doc.doc_id)
+        previous = _stored_version(store, doc.doc_id)
         if previous == (doc.sha256, EXTRACTOR_VERSION):
             result.unchanged += 1
         else:

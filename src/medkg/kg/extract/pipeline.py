@@ -86,10 +86,7 @@ class Extractor:
 
     def _to_document(self, note: NoteInput, doc: Doc) -> ExtractedDocument:
         sents = list(doc.sents)
-        sent_index = {}
-        for i, s in enumerate(sents):
-            for t in range(s.start, s.end):
-                sent_index[t] = i
+        sent_index = {s.start: i for i, s in enumerate(sents)}
         abbr_long = {(a.start, a.end): a._.long_form for a in doc._.abbreviations}
         mentions = []
         for ent in doc.ents:
@@ -100,7 +97,7 @@ class Extractor:
             mentions.append(
                 Mention(
                     text=ent.text, start=ent.start_char, end=ent.end_char,
-                    sentence_index=sent_index.get(ent.start, 0), ner_label=ent.label_,
+                    sentence_index=sent_index[ent.sent.start], ner_label=ent.label_,
                     node_label=entry.label, node_id=entry.node_id, confidence=confidence,
                     negated=ent._.negated, hypothetical=ent._.hypothetical,
                     historical=ent._.historical, family=ent._.family, via_abbreviation=via,
