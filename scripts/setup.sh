@@ -30,8 +30,8 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
 # Install torch first and pinned: an unpinned torch pulls a multi-GB CUDA build.
 .venv/bin/python -m pip install -q "torch==2.13.0" 2>&1 | grep -v "^WARNING: Location" || true
-.venv/bin/python -m pip install -q -e ".[nlp,dev]" 2>&1 | grep -v "^WARNING: Location" || true
-.venv/bin/python -c "import medkg, ladybug, neo4j, spacy, scispacy, torch" \
+.venv/bin/python -m pip install -q -e ".[nlp,ml,dev]" 2>&1 | grep -v "^WARNING: Location" || true
+.venv/bin/python -c "import medkg, ladybug, neo4j, spacy, scispacy, sklearn, torch, torch_geometric, transformers" \
     || { echo "medkg setup: install failed" >&2; exit 1; }
 echo "$want" > "$stamp"
 echo "medkg setup: ready in .venv" >&2

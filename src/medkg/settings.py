@@ -68,6 +68,12 @@ class Settings(BaseSettings):
     link_threshold: float = Field(0.8, ge=0, le=1, description="Fuzzy-link cosine threshold.")
     store_note_text: bool = Field(False, description="Keep the raw note text on Document nodes.")
     max_note_chars: int = Field(1_000_000, ge=1, description="Longest note accepted for ingest.")
+    create_unlinked: bool = Field(
+        False, description="Make new nodes (extracted=true) for mentions that link to nothing."
+    )
+    cid_threshold: float = Field(
+        0.5, ge=0, le=1, description="Probability at which the CID classifier calls CAUSES."
+    )
 
     @property
     def resolved_backend(self) -> Literal["embedded", "neo4j"]:
@@ -83,6 +89,11 @@ class Settings(BaseSettings):
     @property
     def hetionet_dir(self) -> Path:
         return self.shared_data_dir / "hetionet"
+
+    @property
+    def models_dir(self) -> Path:
+        """Where ``medkg train ...`` writes models (NER, relation classifier, fusion)."""
+        return self.data_dir / "models"
 
 
 @lru_cache(maxsize=1)

@@ -37,6 +37,8 @@ COMMON_REL_PROPS: dict[str, PropType] = {
     "confidence": "DOUBLE",
     "document_ids": "STRING[]",
     "sentences": "STRING[]",
+    # JSON per supporting mention pair: sentence index, spans, method, confidence.
+    "evidence": "STRING[]",
     "extractor": "STRING",
     "extractor_version": "STRING",
     "updated_at": "STRING",

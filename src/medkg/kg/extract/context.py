@@ -42,9 +42,10 @@ _FORWARD: dict[str, list[str]] = {
 _BACKWARD: dict[str, list[str]] = {
     "negated": [
         "was ruled out", "is ruled out", "were ruled out", "unlikely", "was negative",
-        "not seen", "absent",
+        "not seen", "absent", "ruled out", "has been ruled out", "excluded", "was excluded",
     ],
-    "hypothetical": ["to be ruled out", "is suspected"],
+    "hypothetical": ["to be ruled out", "is suspected", "was suspected", "was considered",
+                     "is considered"],
     "historical": ["in the past", "years ago", "as a child"],
     "family": [
         "in his mother", "in her mother", "in his father", "in her father", "runs in the family",

@@ -35,11 +35,25 @@ class Mention:
     historical: bool = False
     family: bool = False
     via_abbreviation: str | None = None
+    #: True when no graph node matched and ``create_unlinked`` made a new one.
+    new_node: bool = False
 
     @property
     def is_positive_fact(self) -> bool:
         """Only affirmed, current mentions about the patient become facts."""
         return not (self.negated or self.hypothetical or self.family)
+
+
+@dataclass(frozen=True)
+class ExtractedRelation:
+    """A relation between two mentions (indices into ``ExtractedDocument.mentions``)."""
+
+    rel_type: str
+    head: int
+    tail: int
+    sentence_index: int
+    confidence: float
+    method: str
 
 
 @dataclass
@@ -48,4 +62,6 @@ class ExtractedDocument:
     sha256: str
     sentences: list[str]  # identifiers masked
     mentions: list[Mention] = field(default_factory=list)
+    relations: list[ExtractedRelation] = field(default_factory=list)
     text: str | None = None
+    extractor_version: str = ""

@@ -162,13 +162,25 @@ def ingest_notes_cmd(
     id_column: Annotated[str, typer.Option(help="CSV/JSONL column with the document id.")] = "id",
     processes: Annotated[int, typer.Option(min=1, help="spaCy worker processes.")] = 1,
     batch_size: Annotated[int, typer.Option(min=1)] = 32,
+    create_unlinked: Annotated[
+        bool,
+        typer.Option(
+            "--create-unlinked", help="Make new nodes (extracted=true) for unlinked mentions."
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Extract entities from notes and store them with provenance (idempotent per document)."""
+    """Extract entities and relations from notes and store them with provenance.
+
+    Idempotent per document id: an unchanged note writes nothing, a changed one
+    replaces that document's facts only.
+    """
     from medkg.kg.extract import Extractor, ingest_documents
     from medkg.kg.extract.inputs import read_notes
 
     settings = get_settings()
+    if create_unlinked:
+        settings = settings.model_copy(update={"create_unlinked": True})
     with user_errors():  # NoteInputError lists every bad note, one line each
         notes = read_notes(
             path, text_column=text_column, id_column=id_column, max_chars=settings.max_note_chars
@@ -184,7 +196,8 @@ def ingest_notes_cmd(
     else:
         console.print(
             f"documents: {result.created} new, {result.replaced} replaced, "
-            f"{result.unchanged} unchanged; facts written: {result.facts}; "
+            f"{result.unchanged} unchanged; mentions written: {result.facts}; "
+            f"relations: {result.relations}; new nodes: {result.new_nodes}; "
             f"negated/hypothetical/family mentions kept out: {result.excluded_mentions}"
         )
 
@@ -392,6 +405,12 @@ def demo() -> None:
         for p in store.paths("DB00331", "DOID:9352", max_hops=2, limit=5):
             console.print("  " + p.describe(), highlight=False, markup=False)
     samples = settings.shared_data_dir / "mtsamples" / "mtsamples.csv"
+    from medkg.kg.extract.pipeline import cid_model_path
+
+    if not cid_model_path(settings).is_file():
+        from medkg.cli.train import train_relations_cmd
+
+        train_relations_cmd(train=None, exclude=None)
     if samples.exists():
         _demo_extract(samples)
 
@@ -405,17 +424,26 @@ def _demo_extract(samples: Path, n_notes: int = 20) -> None:
     with samples.open(encoding="utf-8", newline="") as fh:
         texts = [r["transcription"] for r in csv.DictReader(fh) if r["transcription"].strip()]
     notes = [NoteInput(f"mtsamples-{i}", t) for i, t in enumerate(texts[:n_notes])]
+    examples = Path(__file__).resolve().parents[3] / "examples" / "notes"
+    notes += [NoteInput(p.stem, p.read_text()) for p in sorted(examples.glob("*.txt"))]
     with store_from_settings() as store:
         extractor = Extractor(store, get_settings())
         result = ingest_documents(store, extractor.extract(notes))
         console.print(
-            f"[bold]Extraction from {len(notes)} MTSamples reports:[/bold] {result.as_dict()}"
+            f"[bold]Extraction from {n_notes} MTSamples reports and the example notes:[/bold] "
+            f"{result.as_dict()}"
         )
         top = store.query(
             "MATCH (d:Document)-[r:MENTIONS]->(e) RETURN e.name AS entity, count(d) AS documents "
             "ORDER BY documents DESC, entity LIMIT 8"
         )
         console.print(_result_table(top, "Most mentioned entities (affirmed mentions only)"))
+        rels = store.query(
+            "MATCH (a)-[r]->(b) WHERE r.source = 'extraction' AND type(r) <> 'MENTIONS' "
+            "RETURN type(r) AS relation, a.name AS head, b.name AS tail, r.confidence AS conf "
+            "ORDER BY conf DESC LIMIT 8"
+        )
+        console.print(_result_table(rels, "Relations extracted from the notes"))
 
 
 def main() -> None:  # pragma: no cover - thin wrapper for ``python -m medkg``

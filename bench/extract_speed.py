@@ -1,0 +1,125 @@
+"""Benchmark: extraction throughput on real clinical notes (MTSamples), 1 and 2 processes.
+
+Rows, all on the same notes in this run:
+
+* ``tokenize+sentences`` - the named baseline and cost floor: scispaCy's tokenizer
+  and the sentencizer alone;
+* ``medkg extractor`` - the whole extraction (names + symbol rulers, the trained
+  NER when one exists, abbreviations, ConText, linking, relations, masking), with
+  1 and 2 worker processes. Graph writes are not included: they are the store's
+  cost, measured by the import benchmark.
+
+    python bench/extract_speed.py [--notes mtsamples.csv] [--repeat 3]
+
+Results go to ``bench/results/extract_speed.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> int:
+    from medkg.settings import Settings
+
+    user = Settings()
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--notes", type=Path, default=user.shared_data_dir / "mtsamples/mtsamples.csv")
+    ap.add_argument("--text-column", default="transcription")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per row; the best is kept")
+    ap.add_argument("--out", type=Path, default=ROOT / "bench/results/extract_speed.json")
+    args = ap.parse_args()
+    if not args.notes.is_file():
+        print(f"error: {args.notes}: no such file", file=sys.stderr)
+        return 2
+
+    import spacy
+    from scispacy.custom_tokenizer import combined_rule_tokenizer
+
+    from medkg.kg.extract import Extractor, NoteInput
+    from medkg.kg.extract.ner_train import resolve_ner_model
+    from medkg.kg.importers.hetionet import HetionetSource, import_hetionet
+    from medkg.kg.store import open_store
+
+    with args.notes.open(encoding="utf-8", newline="") as fh:
+        texts = [r[args.text_column] for r in csv.DictReader(fh) if r[args.text_column].strip()]
+    notes = [NoteInput(str(i), t) for i, t in enumerate(texts)]
+
+    tmp = Path(tempfile.mkdtemp(prefix="medkg-extract-bench-"))
+    (tmp / "models").symlink_to(user.models_dir) if user.models_dir.exists() else None
+    ner = resolve_ner_model(user)
+    settings = Settings(data_dir=tmp, backend="embedded", ner_model=str(ner) if ner else None)
+    store = open_store(settings)
+    import_hetionet(store, HetionetSource.from_dir(user.hetionet_dir))
+    extractor = Extractor(store, settings)
+    floor = spacy.blank("en")
+    floor.tokenizer = combined_rule_tokenizer(floor)
+    floor.add_pipe("sentencizer")
+    n_tokens = sum(len(d) for d in floor.pipe(texts))
+
+    def best_of(fn) -> float:  # type: ignore[no-untyped-def]
+        times = []
+        for _ in range(args.repeat):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+        return min(times)
+
+    rows = [("tokenize+sentences (baseline)", 1, best_of(lambda: list(floor.pipe(texts))))]
+    for n in (1, 2):
+        rows.append(
+            ("medkg extractor", n, best_of(lambda n=n: list(extractor.extract(notes, n_process=n))))
+        )
+    store.close()
+
+    print(
+        f"{len(notes)} notes, {n_tokens} tokens; NER model: {ner or 'none (rules only)'}; "
+        f"{os.cpu_count()} CPUs"
+    )
+    print(f"{'pipeline':<32} {'procs':>5} {'seconds':>8} {'docs/s':>8} {'tokens/s':>9}")
+    results = []
+    for name, procs, secs in rows:
+        results.append(
+            {
+                "pipeline": name,
+                "processes": procs,
+                "seconds": round(secs, 2),
+                "docs_per_s": round(len(notes) / secs, 1),
+                "tokens_per_s": round(n_tokens / secs),
+            }
+        )
+        r = results[-1]
+        print(
+            f"{name:<32} {procs:>5} {r['seconds']:>8} {r['docs_per_s']:>8} {r['tokens_per_s']:>9}"
+        )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(
+        json.dumps(
+            {
+                "notes": str(args.notes),
+                "documents": len(notes),
+                "tokens": n_tokens,
+                "ner_model": str(ner) if ner else None,
+                "cpus": os.cpu_count(),
+                "machine": platform.platform(),
+                "rows": results,
+            },
+            indent=2,
+        )
+    )
+    print(f"results written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""Benchmark: entity-level NER precision/recall/F1 on BIO files, beside references.
+
+Rows, all computed in this run on the same files:
+
+* ``medkg NER`` - the trained model (``medkg train ner``; MEDKG_NER_MODEL or the
+  default model path);
+* ``graph-name rules`` - the named baseline: the entity ruler built from the
+  graph's own names (what the extractor uses with no trained model), scored on
+  the same tokens, SYMPTOM folded into DISEASE;
+* the published figure of scispaCy (Neumann et al. 2019, Table 5: en_ner_bc5cdr_md
+  83.92 F1 on the BC5CDR test split; the NCBI-disease model 81.65 on its test
+  split), for reference: it was measured on test splits, these defaults use
+  BC5CDR devel and NCBI-disease test (BC5CDR test is held back for acceptance;
+  pass it with --bio when you have it).
+
+    python bench/ner_eval.py [--model DIR] [--bio PATH ...] [--hetionet DIR]
+
+Results go to ``bench/results/ner_eval.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PUBLISHED = {
+    "bc5cdr": ("scispaCy en_ner_bc5cdr_md (paper, test)", 83.92),
+    "ncbi": ("scispaCy NCBI-disease md (paper, test)", 81.65),
+}
+
+
+def _published(path: Path) -> tuple[str, float] | None:
+    name = str(path).lower()
+    for key, ref in PUBLISHED.items():
+        if key in name:
+            return ref
+    return None
+
+
+def main() -> int:
+    from medkg.settings import Settings
+
+    settings = Settings()
+    shared = settings.shared_data_dir
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--model", type=Path, default=None, help="trained spaCy model folder")
+    ap.add_argument(
+        "--bio",
+        type=Path,
+        nargs="+",
+        default=[shared / "bc5cdr/devel.tsv", shared / "ncbi-disease/test.tsv"],
+    )
+    ap.add_argument("--hetionet", type=Path, default=shared / "hetionet")
+    ap.add_argument("--out", type=Path, default=ROOT / "bench/results/ner_eval.json")
+    ap.add_argument("--no-baseline", action="store_true", help="skip the graph-name rules row")
+    args = ap.parse_args()
+
+    import spacy
+
+    from medkg.kg.extract.ner_eval import evaluate_ner
+    from medkg.kg.extract.ner_train import resolve_ner_model
+
+    model = args.model or resolve_ner_model(settings)
+    if model is None:
+        print("error: no trained NER model: run `medkg train ner` or pass --model", file=sys.stderr)
+        return 2
+    systems = {"medkg NER": spacy.load(model)}
+    if not args.no_baseline:
+        systems["graph-name rules"] = _rules_pipeline(args.hetionet)
+
+    rows = []
+    for path in args.bio:
+        for name, nlp in systems.items():
+            t0 = time.perf_counter()
+            s = evaluate_ner(nlp, path, label_map={"SYMPTOM": "DISEASE"})
+            rows.append({
+                "file": str(path), "system": name, "sentences": s.sentences,
+                "precision": round(100 * s.micro.precision, 2),
+                "recall": round(100 * s.micro.recall, 2), "f1": round(100 * s.micro.f1, 2),
+                "per_label_f1": {k: round(100 * v.f1, 2) for k, v in s.per_label.items()},
+                "seconds": round(time.perf_counter() - t0, 1),
+            })  # fmt: skip
+        ref = _published(path)
+        if ref:
+            rows.append({"file": str(path), "system": ref[0], "f1": ref[1], "published": True})
+
+    print(f"{'file':<28} {'system':<42} {'P':>6} {'R':>6} {'F1':>6}  per label")
+    for r in rows:
+        per = " ".join(f"{k}={v}" for k, v in r.get("per_label_f1", {}).items())
+        print(
+            f"{Path(r['file']).parent.name + '/' + Path(r['file']).name:<28} {r['system']:<42} "
+            f"{r.get('precision', ''):>6} {r.get('recall', ''):>6} {r['f1']:>6}  {per}"
+        )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"model": str(model), "rows": rows}, indent=2))
+    print(f"results written to {args.out}")
+    return 0
+
+
+def _rules_pipeline(hetionet: Path):  # type: ignore[no-untyped-def]
+    """The extractor's rules-only pipeline over a fresh store holding Hetionet."""
+    from medkg.kg.extract.lexicon import Lexicon
+    from medkg.kg.extract.pipeline import build_nlp
+    from medkg.kg.importers.hetionet import HetionetSource, import_hetionet
+    from medkg.kg.store import open_store
+    from medkg.settings import Settings
+
+    tmp = tempfile.mkdtemp(prefix="medkg-ner-eval-")
+    store = open_store(Settings(data_dir=Path(tmp), backend="embedded"))
+    import_hetionet(store, HetionetSource.from_dir(hetionet))
+    nlp = build_nlp(Lexicon.from_store(store), None)
+    store.close()
+    return nlp
+
+
+if __name__ == "__main__":
+    sys.exit(main())

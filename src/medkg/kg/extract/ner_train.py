@@ -1,0 +1,128 @@
+"""Train the pipeline's NER on the shared annotated corpora with spaCy's trainer.
+
+What and why: scispaCy's pretrained NER packages cannot be downloaded on a
+machine without hub access, so the project builds its own from real corpora:
+BC5CDR train (chemicals and diseases) plus NCBI-disease train (diseases). Model
+selection uses a development set made of NCBI-disease devel and the last tenth
+of BC5CDR train, so BC5CDR devel and NCBI-disease test stay unseen for
+``bench/ner_eval.py``. The result is a normal spaCy pipeline folder that
+``MEDKG_NER_MODEL`` (or the default model path) points the extractor at.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import tempfile
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import spacy
+from spacy.tokens import DocBin
+
+from medkg.kg.extract.bio import BioSentence, read_bio, to_docs
+from medkg.settings import Settings
+
+
+@dataclass
+class NerCorpora:
+    """Paths of the BIO files used to train and select the model."""
+
+    train: list[Path]
+    dev: list[Path]
+    #: Fraction of each training file moved to the dev set (after a seeded shuffle).
+    dev_fraction_of_train: float = 0.1
+
+    @classmethod
+    def shared(cls, shared_data_dir: Path) -> NerCorpora:
+        return cls(
+            train=[
+                shared_data_dir / "bc5cdr/train.tsv",
+                shared_data_dir / "ncbi-disease/train.tsv",
+            ],
+            dev=[shared_data_dir / "ncbi-disease/devel.tsv"],
+        )
+
+    def missing(self) -> list[Path]:
+        return [p for p in [*self.train, *self.dev] if not p.is_file()]
+
+
+def _split(corpora: NerCorpora, seed: int) -> tuple[list[BioSentence], list[BioSentence]]:
+    train: list[BioSentence] = []
+    dev: list[BioSentence] = []
+    for path in corpora.train:
+        sents = read_bio(path)
+        cut = int(len(sents) * (1 - corpora.dev_fraction_of_train))
+        train += sents[:cut]
+        dev += sents[cut:]  # a contiguous tail: abstracts are not cut across sets much
+    for path in corpora.dev:
+        dev += read_bio(path)
+    random.Random(seed).shuffle(train)
+    return train, dev
+
+
+def default_model_dir(settings: Settings) -> Path:
+    return settings.models_dir / "ner"
+
+
+def train_ner(
+    corpora: NerCorpora,
+    output: Path,
+    max_steps: int = 6000,
+    eval_frequency: int = 300,
+    seed: int = 0,
+) -> Path:
+    """Train and return the path of the best model (``output/model-best``).
+
+    Writes into a temporary folder and moves the result into place at the end,
+    so an interrupted run never leaves a half-written model where the extractor
+    would load it.
+    """
+    missing = corpora.missing()
+    if missing:
+        raise FileNotFoundError("missing training corpora: " + ", ".join(map(str, missing)))
+    train, dev = _split(corpora, seed)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=output.parent, prefix=".ner-train-") as tmp:
+        work = Path(tmp)
+        vocab = spacy.blank("en").vocab
+        for name, sents in (("train", train), ("dev", dev)):
+            DocBin(docs=to_docs(sents, vocab)).to_disk(work / f"{name}.spacy")
+        base = work / "base.cfg"
+        base.write_text(resources.files(__package__).joinpath("ner_config.cfg").read_text())
+        from spacy.cli.init_config import fill_config
+        from spacy.cli.train import train as spacy_train
+
+        config = work / "config.cfg"
+        fill_config(config, base, silent=True)  # spaCy's defaults for everything unset
+
+        spacy_train(
+            config,
+            work / "out",
+            use_gpu=-1,
+            overrides={
+                "paths.train": str(work / "train.spacy"),
+                "paths.dev": str(work / "dev.spacy"),
+                "training.max_steps": max_steps,
+                "training.eval_frequency": eval_frequency,
+                "system.seed": seed,
+            },
+        )
+        if output.exists():
+            shutil.rmtree(output)
+        shutil.move(str(work / "out"), output)
+    return output / "model-best"
+
+
+def resolve_ner_model(settings: Settings) -> Path | str | None:
+    """The NER the extractor should load: the configured one, else a trained one.
+
+    ``MEDKG_NER_MODEL`` wins (an installed package such as ``en_ner_bc5cdr_md``
+    or a folder); otherwise the model ``medkg train ner`` wrote, if any;
+    otherwise ``None`` and the extractor runs on graph-name rules alone.
+    """
+    if settings.ner_model:
+        return settings.ner_model
+    best = default_model_dir(settings) / "model-best"
+    return best if (best / "meta.json").is_file() else None

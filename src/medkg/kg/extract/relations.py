@@ -1,0 +1,271 @@
+"""Relations between mentions of one sentence: trigger rules plus a CID classifier.
+
+Rules (what a clinician writes): for each pair of positive mentions in a
+sentence whose graph labels fit a relationship type, the text between them is
+matched against trigger patterns, e.g. "metformin **for** type 2 diabetes"
+(TREATS), "**amiodarone-induced** hypothyroidism" (CAUSES), "cough **due to**
+pneumonia" (PRESENTS), "**mutations in** BRCA1 ... breast cancer" (ASSOCIATES).
+No dependency parser can be installed here (scispaCy's parsers are on a host
+this machine cannot reach, and no treebank is shipped), so patterns read the
+token sequence; with a pretrained parser configured they still apply.
+
+Classifier: chemical-induced-disease (CAUSES) is also scored by a logistic
+regression trained on BC5CDR's CID annotations (:mod:`relation_train`). Its
+weights are stored as plain JSON, not a pickle, so a model file cannot run code.
+A pair that a TREATS rule matches is never also called CAUSES.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+DRUG = frozenset({"Drug"})
+PROBLEM = frozenset({"Disease", "SideEffect", "Symptom"})
+DISEASE = frozenset({"Disease"})
+FINDING = frozenset({"Symptom"})
+GENE = frozenset({"Gene"})
+
+MAX_GAP_CHARS = 80
+_NEGATION = re.compile(r"\b(not|no|without|never|neither|nor|denie[sd]|unlikely|ruled out)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A trigger between two mentions: ``first`` precedes ``second`` in the text."""
+
+    rel_type: str
+    first: frozenset[str]
+    second: frozenset[str]
+    between: re.Pattern[str]
+    head_is_first: bool
+    confidence: float
+    name: str
+
+
+def _rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.I)
+
+
+RULES: list[Rule] = [
+    Rule(
+        "TREATS",
+        DRUG,
+        PROBLEM,
+        _rx(
+            r"^\W*(?:\w+\W+){0,3}?(for|to treat|to control|treat(?:s|ed|ing)?|in the (?:treatment|"
+            r"management) of|therapy (?:for|of)|against)\b(?!.*\b(?:induced|caus|due)\b)"
+        ),
+        True,
+        0.8,
+        "drug-for-problem",
+    ),
+    Rule(
+        "TREATS",
+        PROBLEM,
+        DRUG,
+        _rx(
+            r"^\W*(?:\w+\W+){0,3}?((?:treated|managed|controlled|improved|responded|maintained|"
+            r"well controlled)\s+(?:with|by|on|to)|on|started on|requiring)\W*$"
+        ),
+        False,
+        0.75,
+        "problem-treated-with-drug",
+    ),
+    Rule(
+        "CAUSES",
+        DRUG,
+        PROBLEM,
+        _rx(
+            r"^\W*(?:\w+\W+){0,2}?(-?\s*induced|-?\s*related|-?\s*associated|caus(?:e|es|ed|ing)|"
+            r"induc(?:e|es|ed|ing)|le(?:d|ads) to|result(?:s|ed)? in|precipitat\w+)\b"
+        ),
+        True,
+        0.8,
+        "drug-causes-problem",
+    ),
+    Rule(
+        "CAUSES",
+        PROBLEM,
+        DRUG,
+        _rx(
+            r"\b(due to|secondary to|caused by|induced by|attributed to|after (?:starting|taking|"
+            r"receiving)|following (?:administration of)?|from)\W*(?:\w+\W+){0,2}?$"
+        ),
+        False,
+        0.75,
+        "problem-due-to-drug",
+    ),
+    Rule(
+        "PRESENTS",
+        DISEASE,
+        FINDING,
+        _rx(
+            r"\b(present(?:s|ed|ing)? with|characteri[sz]ed by|manifest(?:s|ed|ing)? (?:as|with)|"
+            r"complicated by|symptoms? (?:of|such as|including)|with)\b"
+        ),
+        True,
+        0.7,
+        "disease-presents-with-finding",
+    ),
+    Rule(
+        "PRESENTS",
+        FINDING,
+        DISEASE,
+        _rx(
+            r"\b(due to|secondary to|from|consistent with|suggestive of|caused by|attributed to|"
+            r"of)\W*(?:\w+\W+){0,2}?$"
+        ),
+        False,
+        0.7,
+        "finding-due-to-disease",
+    ),
+    Rule(
+        "ASSOCIATES",
+        GENE,
+        DISEASE,
+        _rx(
+            r"\b(mutations?|variants?|polymorphisms?|deletions?|associated|association|linked|"
+            r"carriers?|positive)\b"
+        ),
+        False,
+        0.7,
+        "gene-variant-disease",
+    ),
+    Rule(
+        "ASSOCIATES",
+        DISEASE,
+        GENE,
+        _rx(
+            r"\b(mutations?|variants?|polymorphisms?|deletions?|associated|association|linked|"
+            r"caused by|carriers?|in)\b"
+        ),
+        True,
+        0.7,
+        "disease-gene",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class Relation:
+    rel_type: str
+    head: int  # index into the document's mention list
+    tail: int
+    confidence: float
+    method: str  # rule name or "cid-classifier"
+
+
+# -- the CID classifier --------------------------------------------------------------
+_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+
+
+def pair_features(sentence: str, chem: tuple[int, int], dis: tuple[int, int]) -> list[str]:
+    """Sparse features of a (chemical, disease) pair inside one sentence.
+
+    Words between the two mentions (and bigrams), three words either side, the
+    order and a distance bucket: the signals CID relation papers rely on.
+    """
+    a, b = sorted([chem, dis])
+    between = _WORD.findall(sentence[a[1] : b[0]].lower())
+    left = _WORD.findall(sentence[: a[0]].lower())[-3:]
+    right = _WORD.findall(sentence[b[1] :].lower())[:3]
+    order = "CD" if chem[0] < dis[0] else "DC"
+    feats = [f"ORDER={order}", f"DIST={min(len(between), 10) // 2}"]
+    feats += [f"B={w}" for w in between] + [f"B{order}={w}" for w in between]
+    feats += [f"BB={x}_{y}" for x, y in itertools.pairwise(between)]
+    feats += [f"L={w}" for w in left] + [f"R={w}" for w in right]
+    if not between:
+        feats.append("ADJACENT")
+    if _NEGATION.search(sentence):
+        feats.append("NEG_IN_SENT")
+    return feats
+
+
+@dataclass
+class CidClassifier:
+    """Logistic regression over :func:`pair_features`, weights as a dict."""
+
+    weights: dict[str, float]
+    bias: float
+    meta: dict
+
+    def probability(self, sentence: str, chem: tuple[int, int], dis: tuple[int, int]) -> float:
+        z = self.bias + sum(
+            self.weights.get(f, 0.0) for f in set(pair_features(sentence, chem, dis))
+        )
+        return 1.0 / (1.0 + math.exp(-z))
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"weights": self.weights, "bias": self.bias, "meta": self.meta}))
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> CidClassifier:
+        data = json.loads(Path(path).read_text())
+        return cls(data["weights"], data["bias"], data.get("meta", {}))
+
+
+# -- sentence-level extraction ---------------------------------------------------------
+@dataclass(frozen=True)
+class SpanRef:
+    """What relation finding needs of a mention: label, offsets within the sentence."""
+
+    index: int
+    label: str
+    start: int
+    end: int
+    confidence: float
+
+
+def find_relations(
+    sentence: str,
+    mentions: list[SpanRef],
+    classifier: CidClassifier | None = None,
+    cid_threshold: float = 0.5,
+) -> list[Relation]:
+    """All relations among one sentence's positive mentions (offsets sentence-relative)."""
+    found: dict[tuple[str, int, int], Relation] = {}
+    treats: set[tuple[int, int]] = set()
+    ordered = sorted(mentions, key=lambda m: m.start)
+    for i, first in enumerate(ordered):
+        for second in ordered[i + 1 :]:
+            if first.end > second.start:
+                continue
+            gap = sentence[first.end : second.start]
+            if len(gap) > MAX_GAP_CHARS or _NEGATION.search(gap):
+                continue
+            for rule in RULES:
+                if (
+                    first.label in rule.first
+                    and second.label in rule.second
+                    and rule.between.search(gap)
+                ):
+                    head, tail = (first, second) if rule.head_is_first else (second, first)
+                    conf = round(rule.confidence * min(first.confidence, second.confidence), 3)
+                    key = (rule.rel_type, head.index, tail.index)
+                    if key not in found or found[key].confidence < conf:
+                        found[key] = Relation(
+                            rule.rel_type, head.index, tail.index, conf, rule.name
+                        )
+                    if rule.rel_type == "TREATS":
+                        treats.add((head.index, tail.index))
+    for key in [k for k in found if k[0] == "CAUSES" and (k[1], k[2]) in treats]:
+        del found[key]
+    if classifier is not None:
+        for chem in (m for m in ordered if m.label in DRUG):
+            for dis in (m for m in ordered if m.label in PROBLEM):
+                if (chem.index, dis.index) in treats:
+                    continue
+                p = classifier.probability(sentence, (chem.start, chem.end), (dis.start, dis.end))
+                key = ("CAUSES", chem.index, dis.index)
+                conf = round(p * min(chem.confidence, dis.confidence), 3)
+                if p >= cid_threshold and (key not in found or found[key].confidence < conf):
+                    found[key] = Relation("CAUSES", chem.index, dis.index, conf, "cid-classifier")
+    return sorted(found.values(), key=lambda r: (r.head, r.tail, r.rel_type))
