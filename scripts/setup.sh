@@ -19,6 +19,8 @@ apt_install() {
 if ! command -v "$PY" >/dev/null 2>&1; then apt_install python3 python3-venv python3-pip; fi
 if ! "$PY" -c 'import ensurepip, venv' >/dev/null 2>&1; then apt_install python3-venv; fi
 
+bash scripts/build_web.sh  # the web explorer's vis-network, from the npm registry
+
 stamp=.venv/.medkg-install-stamp
 want=$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)
 if [ -x .venv/bin/python ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then

@@ -3,5 +3,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# The explorer's browser test drives Debian's Chromium (Playwright never downloads a browser).
+if ! command -v chromium >/dev/null 2>&1; then
+    SUDO=""; if [ "$(id -u)" != "0" ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
+    echo "medkg test: installing Debian packages: chromium" >&2
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
 .venv/bin/ruff check src tests bench
 exec .venv/bin/python -m pytest "$@"

@@ -117,3 +117,21 @@ def test_serve_answers_on_loopback(cli_env) -> None:  # type: ignore[no-untyped-
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+@needs_hetionet
+def test_rankings_and_trials_from_the_cli(cli_env, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    assert run("import", "hetionet", "--max-edges-per-type", "300")[0] == 0
+    code, out, err = run("recommend", "--disease", "DOID:9352", "--limit", "3", "--json")
+    assert code == 0, err
+    answer = json.loads(out)
+    assert answer["method"].startswith("graph-only") and len(answer["items"]) <= 3
+    assert all(i["evidence"] and i["label"] == "Drug" for i in answer["items"])
+    code, _, err = run("recommend", "--disease", "DB00331")
+    assert code == 1 and "not a Disease" in err and "Traceback" not in err
+    code, _, err = run("diagnose")
+    assert code == 1 and "describe the patient" in err
+    bad = tmp_path / "trials.jsonl"
+    bad.write_text('{"_id": "123", "title": "x", "text": ""}\n')
+    code, _, err = run("import", "trials", str(bad))
+    assert code == 1 and "not an NCT id" in err

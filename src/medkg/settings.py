@@ -75,6 +75,32 @@ class Settings(BaseSettings):
         0.5, ge=0, le=1, description="Probability at which the CID classifier calls CAUSES."
     )
 
+    api_keys: str = Field(
+        "",
+        description="Comma-separated key:role pairs (role reader or writer). Empty: the API is "
+        "open, as for a local research session; set keys for any shared deployment.",
+    )
+    cors_origins: str = Field("", description="Comma-separated CORS origins ('*' for any).")
+    max_body_bytes: int = Field(
+        2_000_000, ge=1024, description="Largest request body the API accepts (413 above)."
+    )
+    log_level: str = Field("INFO", description="Log level of the API's JSON request logs.")
+
+    @property
+    def api_key_roles(self) -> dict[str, str]:
+        """``{key: role}`` from ``api_keys``; a malformed entry is a configuration error."""
+        out: dict[str, str] = {}
+        for item in filter(None, (x.strip() for x in self.api_keys.split(","))):
+            key, sep, role = item.rpartition(":")
+            if not sep or not key or role not in ("reader", "writer"):
+                raise ValueError("MEDKG_API_KEYS entries must look like KEY:reader or KEY:writer")
+            out[key] = role
+        return out
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [x.strip() for x in self.cors_origins.split(",") if x.strip()]
+
     @property
     def resolved_backend(self) -> Literal["embedded", "neo4j"]:
         if self.backend == "auto":

@@ -48,3 +48,50 @@ class Stats(BaseModel):
     backend: str
     nodes: dict[str, int]
     relationships: dict[str, int]
+
+
+class NoteIn(BaseModel):
+    id: str = Field(
+        min_length=1,
+        max_length=200,
+        pattern=r"^[\w.:/-]+$",
+        description="Your stable document id: re-sending it is idempotent",
+    )
+    text: str = Field(min_length=1, description="Clinical note text (UTF-8)")
+
+
+class IngestIn(BaseModel):
+    notes: list[NoteIn] = Field(min_length=1, max_length=1000)
+    wait: bool = Field(False, description="Answer when the job has finished (small batches)")
+
+
+class JobOut(BaseModel):
+    id: str
+    status: Literal["queued", "running", "done", "failed"]
+    documents: int
+    processed: int
+    counts: dict[str, int]
+    error: str | None
+    submitted_at: str
+    finished_at: str | None
+
+
+class PatientIn(BaseModel):
+    text: str | None = Field(None, max_length=100_000, description="Free-text patient description")
+    entity_ids: list[str] = Field(
+        default_factory=list,
+        max_length=200,
+        description="Graph ids already linked (symptoms, diseases...)",
+    )
+    image_base64: str | None = Field(None, description="Optional PNG/JPEG image, base64")
+
+
+class TreatmentsIn(BaseModel):
+    disease_id: str | None = Field(None, description="Rank drugs for this disease")
+    patient: PatientIn | None = Field(None, description="...or for this patient's diseases")
+    limit: int = Field(10, ge=1, le=100)
+
+
+class PatientQueryIn(BaseModel):
+    patient: PatientIn
+    limit: int = Field(10, ge=1, le=100)

@@ -4,6 +4,7 @@ Subcommand groups live in their own modules and register themselves on ``app``
 when imported here.
 """
 
+from medkg.cli import recommend as _recommend  # noqa: F401  (registers rankings, import trials)
 from medkg.cli import train as _train  # noqa: F401  (registers `medkg train ...`)
 from medkg.cli.main import app, main, parse_params
 

@@ -24,7 +24,7 @@ from rich.table import Table
 from medkg.kg.importers.hetionet import HetionetSource, ImportFormatError, import_hetionet
 from medkg.kg.schema import SchemaError
 from medkg.kg.store import GraphStore, QueryResult, StoreError, open_store
-from medkg.settings import get_settings
+from medkg.settings import PROJECT_ROOT, get_settings
 
 app = typer.Typer(
     name="medkg",
@@ -413,6 +413,16 @@ def demo() -> None:
         train_relations_cmd(train=None, exclude=None)
     if samples.exists():
         _demo_extract(samples)
+    from medkg.cli.recommend import _rank, import_trials_cmd
+
+    trials = settings.shared_data_dir / "trialgpt" / "sigir" / "corpus-sample.jsonl"
+    if trials.exists():
+        import_trials_cmd(trials)
+    patient = "58-year-old woman with type 2 diabetes mellitus and obesity. Denies chest pain."
+    console.print(f"[bold]Patient:[/bold] {patient}")
+    _rank("treatments", patient, None, None, 5, False)
+    _rank("trials", patient, None, None, 5, False)
+    console.print("Serve the API and the web explorer with: medkg serve  (http://127.0.0.1:8000/)")
 
 
 def _demo_extract(samples: Path, n_notes: int = 20) -> None:
@@ -424,7 +434,7 @@ def _demo_extract(samples: Path, n_notes: int = 20) -> None:
     with samples.open(encoding="utf-8", newline="") as fh:
         texts = [r["transcription"] for r in csv.DictReader(fh) if r["transcription"].strip()]
     notes = [NoteInput(f"mtsamples-{i}", t) for i, t in enumerate(texts[:n_notes])]
-    examples = Path(__file__).resolve().parents[3] / "examples" / "notes"
+    examples = PROJECT_ROOT / "examples" / "notes"
     notes += [NoteInput(p.stem, p.read_text()) for p in sorted(examples.glob("*.txt"))]
     with store_from_settings() as store:
         extractor = Extractor(store, get_settings())

@@ -97,6 +97,9 @@ NODE_LABELS: dict[str, NodeLabel] = {
                 "conditions": "STRING[]",
                 "inclusion": "STRING[]",
                 "exclusion": "STRING[]",
+                # graph ids linked from the exclusion criteria (trial matching checks them)
+                "exclusion_ids": "STRING[]",
+                "summary": "STRING",
             },
         ),
         NodeLabel("Patient", "local", extra_props={"age": "DOUBLE", "sex": "STRING"}),

@@ -141,6 +141,19 @@ class Extractor:
             for docs in pool.imap(_extract_in_worker, _chunks(notes, batch_size)):
                 yield from docs
 
+    def link_text(self, text: str, labels: frozenset[str] | None = None) -> list[tuple[str, str]]:
+        """(label, node id) of every mention in ``text``, whatever its context flags.
+
+        For texts that are not statements about a patient (trial criteria,
+        queries), where "no history of X" still names X.
+        """
+        (doc,) = self._extract_batch([NoteInput("-", text)])
+        return [
+            (m.node_label, m.node_id)
+            for m in doc.mentions
+            if labels is None or m.node_label in labels
+        ]
+
     def _extract_batch(self, notes: list[NoteInput]) -> list[ExtractedDocument]:
         docs = self.nlp.pipe([n.text for n in notes], batch_size=len(notes))
         return [self._to_document(note, doc) for note, doc in zip(notes, docs, strict=True)]

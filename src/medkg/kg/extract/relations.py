@@ -241,6 +241,8 @@ def find_relations(
             gap = sentence[first.end : second.start]
             if len(gap) > MAX_GAP_CHARS or _NEGATION.search(gap):
                 continue
+            if any(first.end <= m.start and m.end <= second.start for m in ordered):
+                continue  # another mention in between: the trigger belongs to it
             for rule in RULES:
                 if (
                     first.label in rule.first

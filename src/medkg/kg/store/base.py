@@ -185,7 +185,10 @@ class GraphStore(abc.ABC):
         rel_type: str | None = None,
         direction: Direction = "both",
         limit: int = 50,
-    ) -> list[Neighbour]: ...
+        properties: bool = True,
+    ) -> list[Neighbour]:
+        """Neighbours ordered by type, name, id; ``properties=False`` skips edge properties
+        (provenance lists can be large, and the explorer fetches them only on demand)."""
 
     @abc.abstractmethod
     def paths(

@@ -17,6 +17,7 @@ import contextlib
 import csv
 import tempfile
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -40,8 +41,11 @@ from medkg.kg.store.base import (
     node_row,
 )
 from medkg.kg.store.cypher_guard import check_read_only, return_columns, to_ladybug_dialect
+from medkg.kg.store.name_index import NameIndex
 from medkg.kg.store.values import plain
 from medkg.settings import Settings
+
+READ_CACHE_SIZE = 4096
 
 _MERGE_BATCH = 2_000
 
@@ -84,7 +88,57 @@ class EmbeddedStore(GraphStore):
             raise StoreError(f"cannot open the embedded graph at {self.path}: {exc}") from exc
         self._local = threading.local()
         self._write_lock = threading.RLock()
+        self._index: NameIndex | None = None
+        self._index_lock = threading.RLock()
+        self._cache: OrderedDict[tuple, Any] = OrderedDict()
+        #: Bumped by every write: response caches above the store key on it.
+        self.generation = 0
         self.ensure_schema()
+
+    # -- the in-memory name/id index (see name_index.py for why) ------------------------
+    def name_index(self) -> NameIndex:
+        index = self._index
+        if index is None:
+            with self._index_lock:
+                if self._index is None:
+                    rows = []
+                    for label in NODE_LABELS:
+                        if label == "Document":  # no names; looked up by scan when asked
+                            continue
+                        rows += [
+                            (i, label, n, syn)
+                            for i, n, syn in self._run(
+                                f"MATCH (n:{label}) RETURN n.id, n.name, n.synonyms"
+                            )
+                        ]
+                    self._index = NameIndex(rows)
+                index = self._index
+        return index
+
+    def _invalidate_index(self) -> None:
+        self._index = None
+        self._clear_cache()
+
+    def _clear_cache(self) -> None:
+        self._cache.clear()
+        self.generation += 1
+
+    # A small read cache for the explorer's hot calls (neighbours, search). Any write
+    # clears it, so it never serves data older than the last write of this process
+    # (the embedded store has one writer process by construction).
+    def _cache_get(self, key: tuple) -> Any:
+        with self._index_lock:
+            value = self._cache.get(key)
+            if value is not None:
+                self._cache.move_to_end(key)
+            return value
+
+    def _cache_put(self, key: tuple, value: Any) -> Any:
+        with self._index_lock:
+            self._cache[key] = value
+            while len(self._cache) > READ_CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return value
 
     # -- lifecycle -----------------------------------------------------------------
     def _conn(self) -> lb.Connection:
@@ -179,6 +233,7 @@ class EmbeddedStore(GraphStore):
             except RuntimeError as exc:
                 raise QueryError(_clean_error(exc)) from exc
             rows = [[plain(v) for v in row] for row in result.get_all()]
+            self._invalidate_index()
             return QueryResult(list(result.get_column_names()), rows)
 
     def write_transaction(self, statements: Sequence[tuple[str, dict[str, Any]]]) -> None:
@@ -193,6 +248,7 @@ class EmbeddedStore(GraphStore):
                     conn.execute("ROLLBACK")
                 raise QueryError(_clean_error(exc)) from exc
             conn.execute("COMMIT")
+            self._invalidate_index()
 
     # -- bulk writes ---------------------------------------------------------------
     def existing_ids(self, label: str, ids: Iterable[str] | None = None) -> set[str]:
@@ -225,6 +281,8 @@ class EmbeddedStore(GraphStore):
         count = ImportCount()
         if not clean:
             return count
+        if label != "Document":
+            self._invalidate_index()
         with self._write_lock:
             stored = self._stored_nodes(label, list(schema.props))
             new = [r for i, r in clean.items() if i not in stored]
@@ -291,6 +349,7 @@ class EmbeddedStore(GraphStore):
         count = ImportCount()
         if not unique:
             return count
+        self._clear_cache()  # neighbour lists change; names and ids do not
         with self._write_lock:
             self._check_endpoints(start_label, end_label, unique)
             stored = {
@@ -352,6 +411,7 @@ class EmbeddedStore(GraphStore):
     def delete_edges(self, rel_type: str, where_source: str) -> int:
         if rel_type not in REL_TYPES:
             raise StoreError(f"unknown relationship type {rel_type!r}")
+        self._clear_cache()
         with self._write_lock:
             n = self._run(
                 f"MATCH ()-[r:{rel_type}]->() WHERE r.source = $s RETURN count(*)",
@@ -364,8 +424,15 @@ class EmbeddedStore(GraphStore):
         return int(n)
 
     # -- exploration ---------------------------------------------------------------
+    def _anchor(self, node_id: str) -> str:
+        """``(n:Label)`` when the index knows the id (a key lookup), else ``(n)`` (a scan)."""
+        label = self.name_index().labels.get(node_id)
+        return f"(n:{label})" if label else "(n)"
+
     def get_node(self, node_id: str) -> dict[str, Any] | None:
-        rows = self._run("MATCH (n) WHERE n.id = $id RETURN n LIMIT 1", {"id": node_id})
+        rows = self._run(
+            f"MATCH {self._anchor(node_id)} WHERE n.id = $id RETURN n LIMIT 1", {"id": node_id}
+        )
         if not rows:
             return None
         node = plain(rows[0][0])
@@ -378,24 +445,31 @@ class EmbeddedStore(GraphStore):
         rel_type: str | None = None,
         direction: Direction = "both",
         limit: int = 50,
+        properties: bool = True,
     ) -> list[Neighbour]:
         rel = f"r:{self._valid_rel(rel_type)}" if rel_type else "r"
-        patterns = {"out": f"(n)-[{rel}]->(m)", "in": f"(n)<-[{rel}]-(m)"}
+        key = ("neighbours", node_id, rel_type, direction, limit, properties)
+        cached = self._cache_get(key)
+        if cached is not None:
+            return cached
+        n = self._anchor(node_id)
+        patterns = {"out": f"{n}-[{rel}]->(m)", "in": f"{n}<-[{rel}]-(m)"}
         wanted = ["out", "in"] if direction == "both" else [direction]
         found: list[Neighbour] = []
         for d in wanted:
             rows = self._run(
                 f"MATCH {patterns[d]} WHERE n.id = $id "
-                "RETURN label(r), m.id, label(m), m.name, r "
+                f"RETURN label(r), m.id, label(m), m.name{', r' if properties else ''} "
                 "ORDER BY label(r), m.name, m.id LIMIT $limit",
                 {"id": node_id, "limit": limit},
             )
-            for rtype, mid, mlabel, mname, r in rows:
-                props = plain(r)
+            for row in rows:
+                rtype, mid, mlabel, mname = row[:4]
+                props = plain(row[4]) if properties else {}
                 props.pop("_type", None)
                 found.append(Neighbour(rtype, d, NodeRef(mid, mlabel, mname), props))  # type: ignore[arg-type]
         found.sort(key=lambda nb: (nb.rel_type, nb.node.name or "", nb.node.id))
-        return found[:limit]
+        return self._cache_put(key, found[:limit])
 
     @staticmethod
     def _valid_rel(rel_type: str) -> str:
@@ -423,20 +497,11 @@ class EmbeddedStore(GraphStore):
         return out
 
     def search(self, text: str, label: str | None = None, limit: int = 20) -> list[NodeRef]:
-        q = text.strip().lower()
-        if not q:
-            return []
-        target = f"(n:{check_label(label).name})" if label else "(n)"
-        rows = self._run(
-            # Ladybug cannot read a $parameter inside a list predicate: bind it first.
-            f"WITH $q AS q MATCH {target} WHERE lower(n.name) CONTAINS q "
-            "OR (n.synonyms IS NOT NULL AND any(s IN n.synonyms WHERE lower(s) CONTAINS q)) "
-            "WITH n, CASE WHEN lower(n.name) = q THEN 0 WHEN lower(n.name) STARTS WITH q "
-            "THEN 1 WHEN lower(n.name) CONTAINS q THEN 2 ELSE 3 END AS rank "
-            "RETURN n.id, label(n), n.name ORDER BY rank, size(n.name), n.id LIMIT $limit",
-            {"q": q, "limit": limit},
-        )
-        return [NodeRef(i, lbl, name) for i, lbl, name in rows]
+        if label:
+            check_label(label)
+        return [
+            NodeRef(e.id, e.label, e.name) for e in self.name_index().search(text, label, limit)
+        ]
 
     def stats(self) -> dict[str, dict[str, int]]:
         nodes = {label: 0 for label in NODE_LABELS}

@@ -244,6 +244,7 @@ class Neo4jStore(GraphStore):
         rel_type: str | None = None,
         direction: Direction = "both",
         limit: int = 50,
+        properties: bool = True,
     ) -> list[Neighbour]:
         if rel_type and rel_type not in REL_TYPES:
             raise StoreError(f"unknown relationship type {rel_type!r}")
@@ -252,13 +253,14 @@ class Neo4jStore(GraphStore):
         rows = self._read(
             f"MATCH (n:Entity {{id: $id}}){pattern}(m) "
             "RETURN type(r), startNode(r) = n, m.id, "
-            "[l IN labels(m) WHERE l <> 'Entity'][0], m.name, r "
-            "ORDER BY type(r), m.name, m.id LIMIT $limit",
+            "[l IN labels(m) WHERE l <> 'Entity'][0], m.name, "
+            + ("r " if properties else "null ")
+            + "ORDER BY type(r), m.name, m.id LIMIT $limit",
             {"id": node_id, "limit": limit},
         )
         out = []
         for rtype, outgoing, mid, mlabel, mname, r in rows:
-            props = plain(r)
+            props = plain(r) if properties and r is not None else {}
             props.pop("_type", None)
             out.append(
                 Neighbour(rtype, "out" if outgoing else "in", NodeRef(mid, mlabel, mname), props)

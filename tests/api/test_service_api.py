@@ -1,0 +1,203 @@
+"""Ingest, recommendations, keys, limits and hostile input, through the real app and store."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from medkg.api import create_app
+from medkg.kg.importers.hetionet import HetionetSource, import_hetionet
+from medkg.kg.importers.trials import read_trials
+from medkg.kg.store.embedded import EmbeddedStore
+from medkg.settings import Settings
+from tests.conftest import HETIONET, SHARED, needs_hetionet
+
+pytestmark = needs_hetionet
+R = {"X-API-Key": "reader-key"}
+W = {"X-API-Key": "writer-key"}
+TRIAL = {
+    "_id": "NCT00000001", "title": "A new agent in drug-naive type 2 diabetes mellitus",
+    "text": "Summary: A trial.\nInclusion criteria: Adults with type 2 diabetes mellitus.\n"
+            "Exclusion criteria: Chronic kidney failure.\n\nCurrent use of metformin.",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def app_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStore]:
+    root = tmp_path_factory.mktemp("service")
+    settings = Settings(
+        data_dir=root,
+        shared_data_dir=SHARED,
+        backend="embedded",
+        api_keys="reader-key:reader,writer-key:writer",
+        max_body_bytes=1_000_000,
+    )
+    store = EmbeddedStore(settings.graph_dir / "medkg.lbug", settings)
+    import_hetionet(store, HetionetSource.from_dir(HETIONET))
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def client(app_store: EmbeddedStore) -> Iterator[TestClient]:
+    with TestClient(create_app(app_store.settings, store=app_store)) as c:
+        yield c
+
+
+def _counts(store: EmbeddedStore) -> tuple[int, int]:
+    n = store.query("MATCH (n) RETURN count(n)").rows[0][0]
+    r = store.query("MATCH ()-[r]->() RETURN count(r)").rows[0][0]
+    return n, r
+
+
+def test_keys_and_roles(client: TestClient) -> None:
+    assert client.get("/healthz").status_code == 200  # health stays open
+    assert client.get("/").status_code == 200  # so does the explorer page
+    assert client.get("/v1/stats").status_code == 401
+    assert client.get("/v1/stats", headers={"X-API-Key": "wrong"}).status_code == 401
+    assert client.get("/v1/stats", headers=R).status_code == 200
+    assert client.get("/v1/stats", headers=W).status_code == 200  # writers can read
+    body = {"notes": [{"id": "n1", "text": "Started metformin."}]}
+    assert client.post("/v1/ingest/notes", json=body).status_code == 401
+    denied = client.post("/v1/ingest/notes", json=body, headers=R)
+    assert denied.status_code == 403 and "writer" in denied.json()["detail"]
+
+
+def test_ingest_job_is_idempotent_and_feeds_diagnosis(
+    client: TestClient, app_store: EmbeddedStore
+) -> None:
+    note = {"id": "visit-7", "text": "Migraine presenting with headache and nausea. "
+            "Denies fever."}  # fmt: skip
+    queued = client.post("/v1/ingest/notes", json={"notes": [note]}, headers=W)
+    assert queued.status_code == 202
+    job_id = queued.json()["id"]
+    done = client.post("/v1/ingest/notes", json={"notes": [note], "wait": True}, headers=W)
+    assert done.status_code == 200 and done.json()["status"] == "done"
+    assert done.json()["counts"]["unchanged"] == 1  # the same document again: nothing new
+    status = client.get(f"/v1/jobs/{job_id}", headers=W).json()
+    assert status["status"] == "done" and status["counts"]["created"] == 1
+    assert client.get("/v1/jobs/nope", headers=W).status_code == 404
+
+    dx = client.post(
+        "/v1/diagnose", json={"patient": {"text": "Severe headache since Monday."}}, headers=R
+    ).json()
+    assert dx["method"].startswith("graph-only")
+    top = dx["items"][0]
+    assert top["name"] == "migraine"
+    path = top["evidence"][0]
+    assert path["relationships"] == ["PRESENTS"] and path["source"] == "extraction"
+    assert path["sentences"] == ["Migraine presenting with headache and nausea."]
+    assert path["document_ids"] == ["visit-7"]
+    assert dx["patient_entities"][0]["sentence"] == "Severe headache since Monday."
+
+
+def test_treatments_for_a_disease_and_for_a_patient(client: TestClient) -> None:
+    res = client.post(
+        "/v1/recommend/treatments", json={"disease_id": "DOID:9352", "limit": 5}, headers=R
+    ).json()
+    assert "graph-only" in res["method"] and len(res["items"]) == 5
+    first = res["items"][0]
+    assert first["label"] == "Drug" and first["flags"]["known"] is True
+    assert first["evidence"][0]["nodes"][-1]["id"] == "DOID:9352"
+    scores = [i["score"] for i in res["items"]]
+    assert scores == sorted(scores, reverse=True)
+    pat = client.post("/v1/recommend/treatments", json={
+        "patient": {"text": "History of type 2 diabetes mellitus. No hypertension."}},
+        headers=R).json()  # fmt: skip
+    assert {e["id"] for e in pat["patient_entities"] if e["affirmed"]} == {"DOID:9352"}
+    assert pat["items"] and all(i["flags"]["anchors"] == ["DOID:9352"] for i in pat["items"])
+    bad = client.post("/v1/recommend/treatments", json={"disease_id": "DB00331"}, headers=R)
+    assert bad.status_code == 400 and "not a Disease" in bad.json()["detail"]
+    assert client.post("/v1/recommend/treatments", json={}, headers=R).status_code == 400
+
+
+def test_trial_matching_flags_exclusions(
+    client: TestClient, app_store: EmbeddedStore, tmp_path: Path
+) -> None:
+    from medkg.kg.extract import Extractor
+    from medkg.kg.importers.trials import import_trials
+
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text(json.dumps(TRIAL) + "\n")
+    extractor = Extractor(app_store, app_store.settings)
+    result = import_trials(app_store, read_trials(corpus), extractor.link_text)
+    assert (result.created, result.studies_edges) == (1, 1)
+    ok = client.post(
+        "/v1/trials/match", json={"patient": {"text": "Type 2 diabetes mellitus."}}, headers=R
+    ).json()
+    assert ok["items"][0]["id"] == "NCT00000001" and ok["items"][0]["flags"]["excluded_by"] == []
+    excluded = client.post(
+        "/v1/trials/match",
+        json={"patient": {"text": "Type 2 diabetes mellitus, on metformin."}},
+        headers=R,
+    ).json()
+    item = excluded["items"][0]
+    assert item["flags"]["excluded_by"] and item["score"] < ok["items"][0]["score"]
+
+
+def test_images_are_validated(client: TestClient) -> None:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("L", (28, 28), 128).save(buf, format="PNG")
+    good = base64.b64encode(buf.getvalue()).decode()
+    res = client.post(
+        "/v1/diagnose", json={"patient": {"text": "fever", "image_base64": good}}, headers=R
+    )
+    assert res.status_code == 200 and any("image" in n for n in res.json()["notes"])
+    for bad in ("not base64!!", base64.b64encode(b"GIF89a....").decode()):
+        r = client.post(
+            "/v1/diagnose", json={"patient": {"text": "x", "image_base64": bad}}, headers=R
+        )
+        assert r.status_code == 400, bad
+
+
+@pytest.mark.parametrize("query", [
+    "CREATE (n:Disease {id: 'x'}) RETURN n",
+    "MATCH (n:Disease {id: 'DOID:9352'}) DETACH DELETE n",
+    "MATCH (n:Disease) SET n.name = 'x'",
+    "CALL dbms.security.createUser('a', 'b', false)",
+    "LOAD CSV FROM 'file:///etc/passwd' AS l RETURN l",
+    "MATCH p = (a)-[*]-(b) RETURN p",
+    "MATCH (n) RETURN n; MATCH (m) DETACH DELETE m",
+])  # fmt: skip
+def test_hostile_cypher_is_refused_and_changes_nothing(
+    client: TestClient, app_store: EmbeddedStore, query: str
+) -> None:
+    before = _counts(app_store)
+    res = client.post("/v1/cypher", json={"query": query}, headers=R)
+    assert res.status_code == 400 and res.json()["detail"]
+    assert _counts(app_store) == before
+
+
+def test_hostile_bodies_and_strings(client: TestClient, app_store: EmbeddedStore) -> None:
+    before = _counts(app_store)
+    huge = client.post(
+        "/v1/cypher",
+        content=b"{" + b" " * 10_000_000 + b"}",
+        headers={**R, "content-type": "application/json"},
+    )
+    assert huge.status_code == 413 and "limit" in huge.json()["detail"]
+    bad_json = client.post("/v1/cypher", content=b'{"query": ', headers={
+        **R, "content-type": "application/json"})  # fmt: skip
+    assert bad_json.status_code == 422
+    for q in ["' OR 1=1 --", "x') DETACH DELETE n //", "\\u0000", "(*)", "`Disease`"]:
+        r = client.get("/v1/search", params={"q": q}, headers=R)
+        assert r.status_code == 200 and isinstance(r.json(), list)
+    bad_ids = client.post("/v1/ingest/notes", json={"notes": [{"id": "../etc", "text": "x"},
+                          {"id": "a b", "text": "x"}]}, headers=W)  # fmt: skip
+    assert bad_ids.status_code == 422
+    nul = client.post(
+        "/v1/ingest/notes", json={"notes": [{"id": "nul", "text": "a\x00b"}]}, headers=W
+    )
+    assert nul.status_code == 400
+    assert _counts(app_store) == before
+    res = client.get("/v1/stats", headers={**R, "X-Request-ID": "abc-123"})
+    assert res.headers["x-request-id"] == "abc-123"
+    assert len(client.get("/v1/stats", headers=R).headers["x-request-id"]) == 32
