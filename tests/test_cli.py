@@ -135,3 +135,16 @@ def test_rankings_and_trials_from_the_cli(cli_env, tmp_path) -> None:  # type: i
     bad.write_text('{"_id": "123", "title": "x", "text": ""}\n')
     code, _, err = run("import", "trials", str(bad))
     assert code == 1 and "not an NCT id" in err
+
+
+@needs_hetionet
+def test_train_graph_writes_a_checkpoint_with_its_data_version(cli_env) -> None:  # type: ignore[no-untyped-def]
+    import torch
+
+    assert run("train", "graph")[0] == 1  # nothing imported yet: a clear error
+    assert run("import", "hetionet", "--max-edges-per-type", "100")[0] == 0
+    code, out, err = run("train", "graph", "--steps", "3", "--dim", "8", "--layers", "1")
+    assert code == 0, err
+    ckpt = torch.load(cli_env.models_dir / "graph" / "encoder.pt", weights_only=False)
+    assert ckpt["config"] == {"dim": 8, "layers": 1} and len(ckpt["data_version"]) == 16
+    assert ckpt["embeddings"]["Drug"].shape[1] == 8

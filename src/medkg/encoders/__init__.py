@@ -1,1 +1,2 @@
-"""medkg.encoders (see the open issues for what lands here)."""
+"""Encoders: text (transformers, offline MiniLM by default), image (MONAI ResNet-18 on
+PneumoniaMNIST) and graph (heterogeneous GraphSAGE over the store, by link prediction)."""

@@ -1,1 +1,2 @@
-"""medkg.fusion (see the open issues for what lands here)."""
+"""Rankings with evidence: the graph-only ranker used by the API today, the patient
+context, and the fusion model (text + graph + image) with its diagnosis training."""

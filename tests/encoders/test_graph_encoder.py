@@ -1,0 +1,69 @@
+"""HeteroData export from the real embedded store, the hetero GNN, and ranking metrics."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from medkg.encoders.graph_export import export_hetero
+from medkg.encoders.graph_train import (
+    TREATS,
+    embeddings,
+    ranking_metrics,
+    score_treatments,
+    split_treats_by_disease,
+    train_link_prediction,
+)
+from medkg.kg.store.embedded import EmbeddedStore
+
+
+@pytest.fixture(scope="module")
+def data(slice_store: EmbeddedStore):  # type: ignore[no-untyped-def]
+    return export_hetero(slice_store)
+
+
+def test_export_matches_the_store(data, slice_store: EmbeddedStore) -> None:  # type: ignore[no-untyped-def]
+    stats = slice_store.stats()
+    for label, n in stats["nodes"].items():
+        if n and label not in ("Document", "Patient"):
+            assert data[label].num_nodes == n
+    assert data[TREATS].edge_index.size(1) == stats["relationships"]["TREATS"] == 755
+    i = data["Drug"].node_ids.index("DB00331")
+    j = data["Disease"].node_ids.index("DOID:9352")
+    ei = data[TREATS].edge_index
+    assert ((ei[0] == i) & (ei[1] == j)).any()  # metformin treats type 2 diabetes
+    assert export_hetero(slice_store).data_version == data.data_version
+    held_out = export_hetero(slice_store, exclude_edges={("DB00331", "DOID:9352")})
+    assert held_out[TREATS].edge_index.size(1) == 754
+
+
+def test_split_is_by_disease(data) -> None:  # type: ignore[no-untyped-def]
+    split = split_treats_by_disease(data, 0.2, seed=0)
+    assert set(split.test[1].tolist()) == set(split.test_diseases)
+    assert not set(split.train[1].tolist()) & set(split.test_diseases)
+    assert split.train.size(1) + split.test.size(1) == 755
+
+
+@pytest.mark.parametrize("layers", [0, 2])
+def test_training_lowers_the_loss_and_scores_every_drug(data, layers: int) -> None:  # type: ignore[no-untyped-def]
+    split = split_treats_by_disease(data)
+    edges = {et: data[et].edge_index for et in data.edge_types}
+    edges[TREATS] = split.train
+    res = train_link_prediction(
+        data, edges, dim=16, layers=layers, epochs=25, per_type=2000, device="cpu", seed=0
+    )
+    assert res.losses[-1] < res.losses[0]
+    z = embeddings(res.model, edges)
+    assert z["Drug"].shape == (data["Drug"].num_nodes, 16)
+    scores = score_treatments(res.model, z, split.test_diseases[:3])
+    assert scores.shape == (3, data["Drug"].num_nodes) and torch.isfinite(scores).all()
+
+
+def test_ranking_metrics_by_hand() -> None:
+    scores = torch.tensor([[0.9, 0.8, 0.1, 0.0], [0.2, 0.9, 0.8, 0.1]])
+    positive = torch.tensor([[True, False, False, False], [False, False, True, False]])
+    m = ranking_metrics(scores, positive)
+    assert m.positives == 2
+    assert m.mrr == pytest.approx((1 / 1 + 1 / 2) / 2)
+    assert m.hits_at_10 == 1.0
+    assert 0.5 < m.auroc <= 1.0

@@ -1,0 +1,68 @@
+"""The MONAI image encoder on real PneumoniaMNIST images."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from torch.nn import functional as F
+
+from medkg.encoders.image import ImageEncoder, ImageEncoderConfig, image_to_tensor, load_medmnist
+from tests.conftest import SHARED
+
+NPZ = SHARED / "pneumoniamnist/pneumoniamnist.npz"
+pytestmark = pytest.mark.skipif(not NPZ.exists(), reason="no PneumoniaMNIST")
+SMALL = ImageEncoderConfig(widths=(8, 16, 32, 64))
+
+
+def test_shapes_and_a_training_step_lowers_the_loss() -> None:
+    x, y = load_medmnist(NPZ, "train")
+    assert x.shape[1:] == (1, 28, 28) and float(x.min()) >= 0 and float(x.max()) <= 1
+    x, y = x[:128], y[:128]
+    torch.manual_seed(0)
+    model = ImageEncoder(SMALL)
+    assert model.embed(x[:3]).shape == (3, 64) and model(x[:3]).shape == (3, 2)
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    first = None
+    for _ in range(8):
+        loss = F.cross_entropy(model(x), y)
+        first = first if first is not None else float(loss)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    model.eval()
+    assert float(F.cross_entropy(model(x), y)) < first
+
+
+def test_seeded_models_agree_and_checkpoints_round_trip(tmp_path: Path) -> None:
+    x, _ = load_medmnist(NPZ, "test")
+    torch.manual_seed(1)
+    a = ImageEncoder(SMALL).eval()
+    torch.manual_seed(1)
+    b = ImageEncoder(SMALL).eval()
+    assert torch.equal(a(x[:4]), b(x[:4]))
+    a.save(tmp_path / "img.pt", {"data": "pneumoniamnist"})
+    c = ImageEncoder.load(tmp_path / "img.pt").eval()
+    assert torch.equal(a(x[:4]), c(x[:4]))
+    with pytest.raises(ValueError, match="no 'nope' split"):
+        load_medmnist(NPZ, "nope")
+
+
+def test_png_upload_becomes_a_model_input() -> None:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 10, 10)).save(buf, format="PNG")
+    t = image_to_tensor(buf.getvalue())
+    assert t.shape == (1, 1, 28, 28) and 0 <= float(t.min()) <= float(t.max()) <= 1
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_gpu_training_path() -> None:
+    from medkg.encoders.image_train import train_image_encoder
+
+    res = train_image_encoder(NPZ, epochs=1, device="cuda", config=SMALL, limit=512)
+    assert res.device.startswith("cuda") and 0 <= res.test_auc <= 1
