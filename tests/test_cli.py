@@ -83,6 +83,10 @@ def test_docker_compose_wires_medkg_to_neo4j() -> None:
     assert medkg["environment"]["NEO4J_URI"] == "bolt://neo4j:7687"
     assert medkg["depends_on"]["neo4j"]["condition"] == "service_healthy"
     assert "readyz" in " ".join(medkg["healthcheck"]["test"])
+    assert "MEDKG_API_KEYS" in medkg["environment"]
+    dockerfile = (Path(__file__).parents[1] / "Dockerfile").read_text()
+    # the image ships the explorer's library where the app serves it from
+    assert "vis-network.min.js" in dockerfile and "src/medkg/api/static/vendor/" in dockerfile
 
 
 def test_serve_answers_on_loopback(cli_env) -> None:  # type: ignore[no-untyped-def]
@@ -143,7 +147,7 @@ def test_train_graph_writes_a_checkpoint_with_its_data_version(cli_env) -> None:
 
     assert run("train", "graph")[0] == 1  # nothing imported yet: a clear error
     assert run("import", "hetionet", "--max-edges-per-type", "100")[0] == 0
-    code, out, err = run("train", "graph", "--steps", "3", "--dim", "8", "--layers", "1")
+    code, _, err = run("train", "graph", "--steps", "3", "--dim", "8", "--layers", "1")
     assert code == 0, err
     ckpt = torch.load(cli_env.models_dir / "graph" / "encoder.pt", weights_only=False)
     assert ckpt["config"] == {"dim": 8, "layers": 1} and len(ckpt["data_version"]) == 16

@@ -51,6 +51,11 @@ class HeteroGraphEncoder(nn.Module):
         self.rel = nn.ParameterDict(
             {et[1]: nn.Parameter(torch.ones(dim)) for et in self.edge_types}
         )
+        # A learned bias per head node and edge type: how often a drug treats anything is
+        # most of the signal for a disease with no known drugs (the degree baseline).
+        self.head_bias = nn.ParameterDict({
+            self._key(et): nn.Parameter(torch.zeros(num_nodes[et[0]])) for et in self.edge_types
+        })  # fmt: skip
 
     @staticmethod
     def with_reverse(edge_index: dict) -> dict:  # type: ignore[type-arg]
@@ -68,5 +73,20 @@ class HeteroGraphEncoder(nn.Module):
             x = {t: norms[t](x[t] + self.dropout(torch.relu(h[t])) if t in h else x[t]) for t in x}
         return x
 
+    @staticmethod
+    def _key(edge_type: tuple[str, str, str]) -> str:
+        return "__".join(edge_type)
+
     def score(self, z_head: torch.Tensor, rel: str, z_tail: torch.Tensor) -> torch.Tensor:
         return (z_head * self.rel[rel] * z_tail).sum(-1)
+
+    def score_edges(
+        self,
+        z: dict[str, torch.Tensor],
+        edge_type: tuple[str, str, str],
+        head: torch.Tensor,
+        tail: torch.Tensor,
+    ) -> torch.Tensor:
+        """Scores of (head index, tail index) pairs of one edge type, biases included."""
+        h, rel, t = edge_type
+        return self.score(z[h][head], rel, z[t][tail]) + self.head_bias[self._key(edge_type)][head]

@@ -86,11 +86,11 @@ def train_link_prediction(
             h, t = ei[0, take], ei[1, take]
             neg_t = torch.randint(num_nodes[et[2]], (len(take),), generator=gen).to(dev)
             neg_h = torch.randint(num_nodes[et[0]], (len(take),), generator=gen).to(dev)
-            pos = model.score(z[et[0]][h], et[1], z[et[2]][t])
+            pos = model.score_edges(z, et, h, t)
             neg = torch.cat(
                 [
-                    model.score(z[et[0]][h], et[1], z[et[2]][neg_t]),
-                    model.score(z[et[0]][neg_h], et[1], z[et[2]][t]),
+                    model.score_edges(z, et, h, neg_t),
+                    model.score_edges(z, et, neg_h, t),
                 ]
             )
             part = F.binary_cross_entropy_with_logits(
@@ -125,7 +125,8 @@ def score_treatments(
     model: HeteroGraphEncoder, z: dict[str, torch.Tensor], diseases: list[int]
 ) -> torch.Tensor:
     """(len(diseases), drugs) TREATS scores."""
-    return model.score(z["Drug"][None, :, :], "TREATS", z["Disease"][diseases][:, None, :])
+    bias = model.head_bias[model._key(TREATS)]
+    return model.score(z["Drug"][None, :, :], "TREATS", z["Disease"][diseases][:, None, :]) + bias
 
 
 @dataclass
