@@ -64,3 +64,24 @@ def test_cypher_reads_and_refuses_writes(client: TestClient) -> None:
         assert r.json()["detail"]
     assert client.post("/v1/cypher", content=b"{not json").status_code == 422
     assert client.get("/v1/stats").json() == before
+
+
+def test_cors_and_json_request_logs(slice_store: EmbeddedStore, caplog) -> None:  # type: ignore[no-untyped-def]
+    import json
+    import logging
+
+    settings = slice_store.settings.model_copy(update={"cors_origins": "https://app.example"})
+    with TestClient(create_app(settings, store=slice_store)) as c:
+        pre = c.options("/v1/search", headers={
+            "Origin": "https://app.example", "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "X-API-Key"})  # fmt: skip
+        assert pre.headers["access-control-allow-origin"] == "https://app.example"
+        other = c.get("/v1/stats", headers={"Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in other.headers
+        with caplog.at_level(logging.INFO, logger="medkg.api"):
+            res = c.get("/v1/search", params={"q": "metformin"}, headers={"X-Request-ID": "r-42"})
+    assert res.status_code == 200
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "medkg.api"]
+    mine = [x for x in lines if x["request_id"] == "r-42"]
+    assert mine and mine[0]["path"] == "/v1/search" and mine[0]["status"] == 200
+    assert mine[0]["duration_ms"] >= 0
