@@ -46,6 +46,7 @@ from medkg.fusion.evidence import Ranking
 from medkg.fusion.patient import PatientContext, PatientInputError, build_patient_context
 from medkg.fusion.recommend import check_image, diagnose, match_trials, recommend_treatments
 from medkg.kg.extract import NoteInput
+from medkg.kg.extract.inputs import NoteInputError, check_notes
 from medkg.kg.schema import SchemaError
 from medkg.kg.store import GraphStore, QueryError, StoreError, open_store
 from medkg.settings import Settings, get_settings
@@ -283,17 +284,12 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     )
     def ingest(body: IngestIn, request: Request) -> JSONResponse:
         """Queue extraction of notes (idempotent per document id); poll /v1/jobs/{id}."""
-        ids = [n.id for n in body.notes]
-        if len(set(ids)) != len(ids):
-            raise HTTPException(400, "document ids must be unique within one request")
-        bad = [n.id for n in body.notes if len(n.text) > settings.max_note_chars]
-        if bad:
-            raise HTTPException(
-                400, f"notes over {settings.max_note_chars:,} characters: " + ", ".join(bad)
-            )
-        if any("\x00" in n.text for n in body.notes):
-            raise HTTPException(400, "note text holds NUL bytes (binary data?)")
-        job, future = request.app.state.jobs.submit([NoteInput(n.id, n.text) for n in body.notes])
+        notes = [NoteInput(n.id, n.text) for n in body.notes]
+        try:
+            check_notes(notes, settings.max_note_chars)
+        except NoteInputError as exc:
+            raise HTTPException(400, str(exc)) from None
+        job, future = request.app.state.jobs.submit(notes)
         if body.wait:
             future.result()
         return JSONResponse(status_code=200 if body.wait else 202, content=job.as_dict())

@@ -11,6 +11,8 @@ import csv
 import io
 import json
 import sys
+from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 from medkg.kg.extract.model import NoteInput
@@ -40,6 +42,29 @@ def _check_text(text: str, where: str, max_chars: int, problems: list[str]) -> s
         problems.append(f"{where}: {len(text):,} characters, over the {max_chars:,} limit")
         return None
     return text
+
+
+def check_notes(notes: Sequence[NoteInput], max_chars: int) -> None:
+    """Raise :class:`NoteInputError` listing every note that cannot be ingested.
+
+    The one check for notes that arrive already decoded (the HTTP API, Python
+    callers): binary, empty or over-long text, and document ids given twice.
+    """
+    problems: list[str] = []
+    for n in notes:
+        if "\x00" in n.text:
+            problems.append(f"{n.doc_id}: binary data (NUL bytes), not a text note")
+        else:
+            _check_text(n.text, n.doc_id, max_chars, problems)
+    _check_unique_ids(notes, problems)
+    if problems:
+        raise NoteInputError("\n".join(problems))
+
+
+def _check_unique_ids(notes: Sequence[NoteInput], problems: list[str]) -> None:
+    dupes = sorted(i for i, n in Counter(n.doc_id for n in notes).items() if n > 1)
+    if dupes:
+        problems.append(f"duplicate document ids: {', '.join(dupes[:5])}")
 
 
 def read_notes(
@@ -74,10 +99,7 @@ def read_notes(
             text = _decode(p.read_bytes(), str(p), max_chars, problems)
             if text is not None:
                 notes.append(NoteInput(p.stem, text))
-    ids = [n.doc_id for n in notes]
-    dupes = sorted({i for i in ids if ids.count(i) > 1})
-    if dupes:
-        problems.append(f"duplicate document ids: {', '.join(dupes[:5])}")
+    _check_unique_ids(notes, problems)
     if problems:
         raise NoteInputError("\n".join(problems))
     return notes
