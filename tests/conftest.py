@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,21 @@ def store(settings: Settings) -> Iterator[EmbeddedStore]:
     s = EmbeddedStore(settings.graph_dir / "medkg.lbug", settings)
     yield s
     s.close()
+
+
+@contextmanager
+def hetionet_store(root: Path, **settings: object) -> Iterator[EmbeddedStore]:
+    """A fresh, writable embedded store in ``root`` holding the whole shipped Hetionet.
+
+    For module fixtures whose tests write (ingest): each module gets its own copy.
+    """
+    s = Settings(data_dir=root, shared_data_dir=SHARED, backend="embedded", **settings)
+    store = EmbeddedStore(s.graph_dir / "medkg.lbug", s)
+    try:
+        import_hetionet(store, HetionetSource.from_dir(HETIONET))
+        yield store
+    finally:
+        store.close()
 
 
 @pytest.fixture(scope="session")

@@ -12,11 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from medkg.api import create_app
-from medkg.kg.importers.hetionet import HetionetSource, import_hetionet
 from medkg.kg.importers.trials import read_trials
 from medkg.kg.store.embedded import EmbeddedStore
-from medkg.settings import Settings
-from tests.conftest import HETIONET, SHARED, needs_hetionet
+from tests.conftest import hetionet_store, needs_hetionet
 
 pytestmark = needs_hetionet
 R = {"X-API-Key": "reader-key"}
@@ -30,18 +28,12 @@ TRIAL = {
 
 @pytest.fixture(scope="module")
 def app_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStore]:
-    root = tmp_path_factory.mktemp("service")
-    settings = Settings(
-        data_dir=root,
-        shared_data_dir=SHARED,
-        backend="embedded",
+    with hetionet_store(
+        tmp_path_factory.mktemp("service"),
         api_keys="reader-key:reader,writer-key:writer",
         max_body_bytes=1_000_000,
-    )
-    store = EmbeddedStore(settings.graph_dir / "medkg.lbug", settings)
-    import_hetionet(store, HetionetSource.from_dir(HETIONET))
-    yield store
-    store.close()
+    ) as store:
+        yield store
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,8 @@ from typer.testing import CliRunner
 from medkg.kg.extract import Extractor, NoteInput, ingest_documents
 from medkg.kg.extract.inputs import NoteInputError, read_notes
 from medkg.kg.extract.privacy import mask_identifiers
-from medkg.kg.importers.hetionet import HetionetSource, import_hetionet
 from medkg.kg.store.embedded import EmbeddedStore
-from medkg.settings import Settings
-from tests.conftest import HETIONET, SHARED, needs_hetionet
+from tests.conftest import hetionet_store, needs_hetionet
 
 pytestmark = needs_hetionet
 
@@ -27,12 +25,8 @@ NOTE = (
 
 @pytest.fixture(scope="module")
 def full_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStore]:
-    root = tmp_path_factory.mktemp("extract")
-    settings = Settings(data_dir=root, shared_data_dir=SHARED, backend="embedded")
-    store = EmbeddedStore(settings.graph_dir / "medkg.lbug", settings)
-    import_hetionet(store, HetionetSource.from_dir(HETIONET))
-    yield store
-    store.close()
+    with hetionet_store(tmp_path_factory.mktemp("extract")) as store:
+        yield store
 
 
 @pytest.fixture(scope="module")

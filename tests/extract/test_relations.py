@@ -10,10 +10,9 @@ import pytest
 import spacy
 
 from medkg.kg.extract import Extractor, NoteInput, ingest_documents
-from medkg.kg.importers.hetionet import HetionetSource, import_hetionet
 from medkg.kg.store.embedded import EmbeddedStore
 from medkg.settings import Settings
-from tests.conftest import HETIONET, SHARED, needs_hetionet
+from tests.conftest import SHARED, hetionet_store, needs_hetionet
 
 pytestmark = needs_hetionet
 
@@ -27,12 +26,8 @@ NOTE = (
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStore]:
-    root = tmp_path_factory.mktemp("relations")
-    settings = Settings(data_dir=root, shared_data_dir=SHARED, backend="embedded")
-    store = EmbeddedStore(settings.graph_dir / "medkg.lbug", settings)
-    import_hetionet(store, HetionetSource.from_dir(HETIONET))
-    yield store
-    store.close()
+    with hetionet_store(tmp_path_factory.mktemp("relations")) as store:
+        yield store
 
 
 @pytest.fixture(scope="module")
