@@ -23,7 +23,6 @@ import argparse
 import json
 import platform
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -43,6 +42,7 @@ def main() -> int:
     args = ap.parse_args()
 
     import torch
+    from _store import fresh_hetionet_store
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
@@ -59,8 +59,6 @@ def main() -> int:
         train_fusion_classifier,
     )  # fmt: skip
     from medkg.kg.extract import Extractor, NoteInput
-    from medkg.kg.importers.hetionet import HetionetSource, import_hetionet
-    from medkg.kg.store import open_store
 
     examples = load_symptom2disease(args.csv)
     train, test = fixed_split(examples)
@@ -88,10 +86,7 @@ def main() -> int:
     row("TF-IDF + logistic regression (baseline)", full, time.perf_counter() - t0)
 
     print("building the graph and its encoder...", file=sys.stderr)
-    tmp = Path(tempfile.mkdtemp(prefix="medkg-dx-bench-"))
-    settings = Settings(data_dir=tmp, backend="embedded")
-    store = open_store(settings)
-    import_hetionet(store, HetionetSource.from_dir(user.hetionet_dir))
+    store = fresh_hetionet_store("dx-bench", user.hetionet_dir)
     data = export_hetero(store)
     edges = {et: data[et].edge_index for et in data.edge_types}
     g = train_link_prediction(data, edges, layers=2, epochs=args.graph_steps)
@@ -102,7 +97,7 @@ def main() -> int:
         hit = where.get(nid)
         return z[hit[0]][hit[1]].cpu() if hit else None
 
-    extractor = Extractor(store, settings)
+    extractor = Extractor(store, store.settings)
     linked = [
         [m.node_id for m in d.mentions if m.is_positive_fact]
         for d in extractor.extract([NoteInput(str(i), e.text) for i, e in enumerate(examples)])

@@ -26,7 +26,6 @@ import argparse
 import json
 import platform
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,6 +49,7 @@ def main() -> int:
     args = ap.parse_args()
 
     import torch
+    from _store import fresh_hetionet_store
 
     from medkg.encoders.graph_export import export_hetero
     from medkg.encoders.graph_train import (
@@ -63,14 +63,10 @@ def main() -> int:
     from medkg.kg.store import open_store
 
     user = Settings()
-    settings = Settings(
-        data_dir=args.data_dir or Path(tempfile.mkdtemp(prefix="medkg-tx-")), backend="embedded"
-    )
-    store = open_store(settings)
     if args.data_dir is None:
-        from medkg.kg.importers.hetionet import HetionetSource, import_hetionet
-
-        import_hetionet(store, HetionetSource.from_dir(user.hetionet_dir))
+        store = fresh_hetionet_store("tx", user.hetionet_dir)
+    else:
+        store = open_store(Settings(data_dir=args.data_dir, backend="embedded"))
     data = export_hetero(store)
     store.close()
     split = split_treats_by_disease(data)

@@ -26,7 +26,6 @@ import argparse
 import json
 import re
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,6 +43,7 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "bench/results/eval_trials.json")
     args = ap.parse_args()
 
+    from _store import fresh_hetionet_store
     from rank_bm25 import BM25Okapi
 
     from medkg.encoders.text import TextEncoder
@@ -55,9 +55,7 @@ def main() -> int:
         trial_text,
     )  # fmt: skip
     from medkg.kg.extract import Extractor, NoteInput
-    from medkg.kg.importers.hetionet import HetionetSource, import_hetionet
     from medkg.kg.importers.trials import read_trials
-    from medkg.kg.store import open_store
 
     trials = {t.nct_id: t for t in read_trials(args.corpus)}
     patients = read_patients(args.patients)
@@ -79,10 +77,8 @@ def main() -> int:
     def dense(p, cands):  # type: ignore[no-untyped-def]
         return [float(pvec[p.id] @ tvec[c.nct_id]) for c in cands]
 
-    settings = Settings(data_dir=Path(tempfile.mkdtemp(prefix="medkg-trials-")), backend="embedded")
-    store = open_store(settings)
-    import_hetionet(store, HetionetSource.from_dir(user.hetionet_dir))
-    ex = Extractor(store, settings)
+    store = fresh_hetionet_store("trials", user.hetionet_dir)
+    ex = Extractor(store, store.settings)
     affirmed = {}
     for p, doc in zip(
         patients, ex.extract([NoteInput(p.id, p.text) for p in patients]), strict=True

@@ -22,7 +22,6 @@ import json
 import os
 import platform
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -44,24 +43,24 @@ def main() -> int:
         return 2
 
     import spacy
+    from _store import fresh_hetionet_store
     from scispacy.custom_tokenizer import combined_rule_tokenizer
 
     from medkg.kg.extract import Extractor, NoteInput
     from medkg.kg.extract.ner_train import resolve_ner_model
-    from medkg.kg.importers.hetionet import HetionetSource, import_hetionet
-    from medkg.kg.store import open_store
 
     with args.notes.open(encoding="utf-8", newline="") as fh:
         texts = [r[args.text_column] for r in csv.DictReader(fh) if r[args.text_column].strip()]
     notes = [NoteInput(str(i), t) for i, t in enumerate(texts)]
 
-    tmp = Path(tempfile.mkdtemp(prefix="medkg-extract-bench-"))
-    (tmp / "models").symlink_to(user.models_dir) if user.models_dir.exists() else None
     ner = resolve_ner_model(user)
-    settings = Settings(data_dir=tmp, backend="embedded", ner_model=str(ner) if ner else None)
-    store = open_store(settings)
-    import_hetionet(store, HetionetSource.from_dir(user.hetionet_dir))
-    extractor = Extractor(store, settings)
+    store = fresh_hetionet_store(
+        "extract-bench",
+        user.hetionet_dir,
+        models_from=user.models_dir,
+        ner_model=str(ner) if ner else None,
+    )
+    extractor = Extractor(store, store.settings)
     floor = spacy.blank("en")
     floor.tokenizer = combined_rule_tokenizer(floor)
     floor.add_pipe("sentencizer")

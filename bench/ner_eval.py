@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -104,15 +103,12 @@ def main() -> int:
 
 def _rules_pipeline(hetionet: Path):  # type: ignore[no-untyped-def]
     """The extractor's rules-only pipeline over a fresh store holding Hetionet."""
+    from _store import fresh_hetionet_store
+
     from medkg.kg.extract.lexicon import Lexicon
     from medkg.kg.extract.pipeline import build_nlp
-    from medkg.kg.importers.hetionet import HetionetSource, import_hetionet
-    from medkg.kg.store import open_store
-    from medkg.settings import Settings
 
-    tmp = tempfile.mkdtemp(prefix="medkg-ner-eval-")
-    store = open_store(Settings(data_dir=Path(tmp), backend="embedded"))
-    import_hetionet(store, HetionetSource.from_dir(hetionet))
+    store = fresh_hetionet_store("ner-eval", hetionet)
     nlp = build_nlp(Lexicon.from_store(store), None)
     store.close()
     return nlp
