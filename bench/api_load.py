@@ -9,7 +9,7 @@ and a treatment recommendation. Any non-2xx answer counts as an error.
 Named baseline, same run: ``healthz`` (no store work), the floor that the
 HTTP stack, the JSON encoding and this client cost on this machine. Reads are
 spread over every disease and 600 drugs and genes (and search terms cut from
-their names); the store's small read cache (cleared on every write) serves
+their names); the API's response cache (cleared on every write) serves
 repeats, as it would for researchers browsing the same neighbourhoods.
 
 The load generator is this Python process (asyncio + httpx) on the same

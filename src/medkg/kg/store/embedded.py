@@ -17,7 +17,6 @@ import contextlib
 import csv
 import tempfile
 import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -44,8 +43,6 @@ from medkg.kg.store.cypher_guard import check_read_only, return_columns, to_lady
 from medkg.kg.store.name_index import NameIndex
 from medkg.kg.store.values import plain
 from medkg.settings import Settings
-
-READ_CACHE_SIZE = 4096
 
 _MERGE_BATCH = 2_000
 
@@ -90,7 +87,6 @@ class EmbeddedStore(GraphStore):
         self._write_lock = threading.RLock()
         self._index: NameIndex | None = None
         self._index_lock = threading.RLock()
-        self._cache: OrderedDict[tuple, Any] = OrderedDict()
         #: Bumped by every write: response caches above the store key on it.
         self.generation = 0
         self.ensure_schema()
@@ -117,28 +113,7 @@ class EmbeddedStore(GraphStore):
 
     def _invalidate_index(self) -> None:
         self._index = None
-        self._clear_cache()
-
-    def _clear_cache(self) -> None:
-        self._cache.clear()
         self.generation += 1
-
-    # A small read cache for the explorer's hot calls (neighbours, search). Any write
-    # clears it, so it never serves data older than the last write of this process
-    # (the embedded store has one writer process by construction).
-    def _cache_get(self, key: tuple) -> Any:
-        with self._index_lock:
-            value = self._cache.get(key)
-            if value is not None:
-                self._cache.move_to_end(key)
-            return value
-
-    def _cache_put(self, key: tuple, value: Any) -> Any:
-        with self._index_lock:
-            self._cache[key] = value
-            while len(self._cache) > READ_CACHE_SIZE:
-                self._cache.popitem(last=False)
-        return value
 
     # -- lifecycle -----------------------------------------------------------------
     def _conn(self) -> lb.Connection:
@@ -349,7 +324,7 @@ class EmbeddedStore(GraphStore):
         count = ImportCount()
         if not unique:
             return count
-        self._clear_cache()  # neighbour lists change; names and ids do not
+        self.generation += 1  # neighbour lists change; names and ids do not
         with self._write_lock:
             self._check_endpoints(start_label, end_label, unique)
             stored = {
@@ -411,7 +386,7 @@ class EmbeddedStore(GraphStore):
     def delete_edges(self, rel_type: str, where_source: str) -> int:
         if rel_type not in REL_TYPES:
             raise StoreError(f"unknown relationship type {rel_type!r}")
-        self._clear_cache()
+        self.generation += 1
         with self._write_lock:
             n = self._run(
                 f"MATCH ()-[r:{rel_type}]->() WHERE r.source = $s RETURN count(*)",
@@ -448,10 +423,6 @@ class EmbeddedStore(GraphStore):
         properties: bool = True,
     ) -> list[Neighbour]:
         rel = f"r:{self._valid_rel(rel_type)}" if rel_type else "r"
-        key = ("neighbours", node_id, rel_type, direction, limit, properties)
-        cached = self._cache_get(key)
-        if cached is not None:
-            return cached
         n = self._anchor(node_id)
         patterns = {"out": f"{n}-[{rel}]->(m)", "in": f"{n}<-[{rel}]-(m)"}
         wanted = ["out", "in"] if direction == "both" else [direction]
@@ -469,7 +440,7 @@ class EmbeddedStore(GraphStore):
                 props.pop("_type", None)
                 found.append(Neighbour(rtype, d, NodeRef(mid, mlabel, mname), props))  # type: ignore[arg-type]
         found.sort(key=lambda nb: (nb.rel_type, nb.node.name or "", nb.node.id))
-        return self._cache_put(key, found[:limit])
+        return found[:limit]
 
     @staticmethod
     def _valid_rel(rel_type: str) -> str:
