@@ -160,38 +160,32 @@ def rank_treatments(
 
 
 def rank_diagnoses(
-    store: GraphStore, finding_ids: dict[str, float], limit: int = 10
+    store: GraphStore, symptoms: dict[str, float], diseases: dict[str, float], limit: int = 10
 ) -> list[RankedItem]:
-    """Diseases for a patient's findings, each symptom weighted by its rarity (IDF).
+    """Diseases for a patient's symptoms (each weighted by its rarity, IDF) and stated diseases.
 
     A symptom presented by many diseases ("pain") says less than a specific one;
-    the score is the IDF-weighted share of the patient's findings a disease explains.
+    the score is the IDF-weighted share of the patient's symptoms a disease explains,
+    plus the diseases the patient already has and those that resemble them.
     """
-    symptoms = [
-        i
-        for i in finding_ids
-        if store.query("MATCH (s:Symptom {id: $id}) RETURN s.id", {"id": i}).rows
-    ]
     n_diseases = store.query("MATCH (d:Disease) RETURN count(d)").rows[0][0] or 1
-    idf: dict[str, float] = {}
-    for sid in symptoms:
-        df = store.query(
-            "MATCH (d:Disease)-[:PRESENTS]->(s:Symptom {id: $id}) RETURN count(d)", {"id": sid}
-        ).rows[0][0]
-        idf[sid] = math.log((1 + n_diseases) / (1 + df)) + 1
-    anchors = {sid: finding_ids[sid] * idf[sid] for sid in symptoms}
+    df = dict.fromkeys(symptoms, 0)
+    df.update(store.query(
+        "MATCH (d:Disease)-[:PRESENTS]->(s:Symptom) WHERE s.id IN $ids RETURN s.id, count(d)",
+        {"ids": list(symptoms)},
+    ).rows)  # fmt: skip
+    idf = {sid: math.log((1 + n_diseases) / (1 + n)) + 1 for sid, n in df.items()}
+    anchors = {sid: w * idf[sid] for sid, w in symptoms.items()}
     total = sum(anchors.values()) or 1.0
     anchors = {k: v / total for k, v in anchors.items()}
-    disease_anchors = {i: w for i, w in finding_ids.items() if i not in idf}
     cands = _run_metapaths(store, "Disease", anchors, DIAGNOSIS_PATHS[:1], {})
-    for did, w in disease_anchors.items():  # diseases stated in the note, and similar ones
+    for did, w in diseases.items():  # diseases stated in the note, and similar ones
         node = store.get_node(did)
-        if node and node.get("label") == "Disease":
-            c = cands.setdefault(did, _Candidate(did, node.get("name")))
-            c.score += 0.5 * w
-            c.anchors.add(did)
+        c = cands.setdefault(did, _Candidate(did, node.get("name") if node else None))
+        c.score += 0.5 * w
+        c.anchors.add(did)
     more = _run_metapaths(
-        store, "Disease", {k: 0.5 * v for k, v in disease_anchors.items()}, DIAGNOSIS_PATHS[1:], {}
+        store, "Disease", {k: 0.5 * v for k, v in diseases.items()}, DIAGNOSIS_PATHS[1:], {}
     )
     for cid, c in more.items():
         base = cands.setdefault(cid, _Candidate(cid, c.name))
@@ -219,12 +213,13 @@ def rank_trials(
     the patient's affirmed entities are pushed down and flagged ``excluded_by``."""
     cands = _run_metapaths(store, "ClinicalTrial", disease_ids, [TRIAL_PATH], {})
     excluded: dict[str, list[str]] = {}
-    for cid, c in cands.items():
-        rows = store.query(
-            "MATCH (t:ClinicalTrial {id: $id}) RETURN t.exclusion_ids", {"id": cid}
-        ).rows
-        hits = sorted(set(rows[0][0] or []) & patient_ids) if rows else []
+    rows = store.query(
+        "MATCH (t:ClinicalTrial) WHERE t.id IN $ids RETURN t.id, t.exclusion_ids",
+        {"ids": list(cands)},
+    ).rows
+    for cid, exclusion_ids in rows:
+        hits = sorted(set(exclusion_ids or []) & patient_ids)
         if hits:
             excluded[cid] = hits
-            c.score *= EXCLUSION_PENALTY
+            cands[cid].score *= EXCLUSION_PENALTY
     return _items(cands, "ClinicalTrial", limit, excluded_by=lambda c: excluded.get(c.id, []))

@@ -17,6 +17,7 @@ from medkg.fusion.patient import FINDING_LABELS, PatientContext, PatientInputErr
 from medkg.kg.store.base import GraphStore
 
 DISEASE = frozenset({"Disease"})
+SYMPTOM = frozenset({"Symptom"})
 
 
 def check_image(image_base64: str | None) -> list[str]:
@@ -78,7 +79,7 @@ def diagnose(store: GraphStore, ctx: PatientContext, limit: int = 10) -> Ranking
             "the graph holds no Disease-PRESENTS-Symptom edges (the shipped Hetionet "
             "subset lacks them): import the full Hetionet or ingest notes to add them"
         )
-    items = rank_diagnoses(store, findings, limit) if findings else []
+    items = rank_diagnoses(store, ctx.weights(SYMPTOM), ctx.weights(DISEASE), limit)
     return Ranking(
         task="diagnosis",
         method=METHOD,
@@ -94,7 +95,7 @@ def match_trials(store: GraphStore, ctx: PatientContext, limit: int = 10) -> Ran
         notes.append("no trials in the graph: run `medkg import trials FILE`")
     diseases = ctx.weights(DISEASE)
     if not diseases:
-        dx = rank_diagnoses(store, ctx.weights(FINDING_LABELS), 3)
+        dx = rank_diagnoses(store, ctx.weights(SYMPTOM), {}, 3)
         diseases = {d.id: 0.5 * d.score / (dx[0].score or 1) for d in dx}
         if diseases:
             notes.append("no disease stated: matched on the top diagnosis candidates")
