@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -29,13 +30,10 @@ def import_trials_cmd(
 ) -> None:
     """Import clinical trials, linking conditions, interventions and exclusions to the graph."""
     from medkg.kg.extract import Extractor
-    from medkg.kg.importers.trials import TrialFormatError, import_trials, read_trials
+    from medkg.kg.importers.trials import import_trials, read_trials
 
-    with user_errors():
-        try:
-            trials = read_trials(path)
-        except TrialFormatError as exc:
-            raise ValueError(str(exc)) from None
+    with user_errors():  # TrialFormatError is a ValueError: one line per problem
+        trials = read_trials(path)
     with store_from_settings() as store:
         err_console.print(f"linking {len(trials)} trials to the graph...")
         extractor = Extractor(store, get_settings())
@@ -44,16 +42,6 @@ def import_trials_cmd(
         f"trials: {result.trials} read, {result.created} new; "
         f"STUDIES edges: {result.studies_edges} new; TESTS edges: {result.tests_edges} new"
     )
-
-
-def _patient(text: str | None, entity: list[str] | None):  # type: ignore[no-untyped-def]
-    if text == "-":
-        import sys
-
-        text = sys.stdin.read()
-    if not text and not entity:
-        raise typer.BadParameter("describe the patient with --text and/or --entity")
-    return text, entity or []
 
 
 def _show(ranking, as_json: bool) -> None:  # type: ignore[no-untyped-def]
@@ -83,23 +71,22 @@ def _rank(
     from medkg.fusion.patient import PatientInputError, build_patient_context
     from medkg.kg.extract import Extractor
 
+    if text == "-":
+        text = sys.stdin.read()
+    # PatientInputError is a ValueError: user_errors prints it as one error line
     with store_from_settings() as store, user_errors():
-        try:
-            ctx = None
-            if text or entity:
-                text, ids = _patient(text, entity)
-                extractor = Extractor(store, get_settings()) if text else None
-                ctx = build_patient_context(store, extractor, text, ids)
-            if task == "treatments":
-                ranking = recommend.recommend_treatments(store, disease, ctx, limit)
-            elif ctx is None:
-                raise PatientInputError("describe the patient with --text and/or --entity")
-            elif task == "diagnosis":
-                ranking = recommend.diagnose(store, ctx, limit)
-            else:
-                ranking = recommend.match_trials(store, ctx, limit)
-        except PatientInputError as exc:
-            raise ValueError(str(exc)) from None
+        ctx = None
+        if text or entity:
+            extractor = Extractor(store, get_settings()) if text else None
+            ctx = build_patient_context(store, extractor, text, entity or [])
+        if task == "treatments":
+            ranking = recommend.recommend_treatments(store, disease, ctx, limit)
+        elif ctx is None:
+            raise PatientInputError("describe the patient with --text and/or --entity")
+        elif task == "diagnosis":
+            ranking = recommend.diagnose(store, ctx, limit)
+        else:
+            ranking = recommend.match_trials(store, ctx, limit)
     _show(ranking, as_json)
 
 
