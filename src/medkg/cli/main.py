@@ -411,49 +411,51 @@ def demo() -> None:
         from medkg.cli.train import train_relations_cmd
 
         train_relations_cmd(train=None, exclude=None)
-    if samples.exists():
-        _demo_extract(samples)
-    from medkg.cli.recommend import _rank, import_trials_cmd
+    from medkg.cli.recommend import _import_trials, _ranking, _show
+    from medkg.kg.extract import Extractor
+    from medkg.kg.importers.trials import read_trials
 
     trials = settings.shared_data_dir / "trialgpt" / "sigir" / "corpus-sample.jsonl"
-    if trials.exists():
-        import_trials_cmd(trials)
     patient = "58-year-old woman with type 2 diabetes mellitus and obesity. Denies chest pain."
-    console.print(f"[bold]Patient:[/bold] {patient}")
-    _rank("treatments", patient, None, None, 5, False)
-    _rank("trials", patient, None, None, 5, False)
+    with store_from_settings() as store:
+        extractor = Extractor(store, settings)  # built once: it takes seconds
+        if samples.exists():
+            _demo_extract(store, extractor, samples)
+        if trials.exists():
+            _import_trials(store, extractor, read_trials(trials))
+        console.print(f"[bold]Patient:[/bold] {patient}")
+        for task in ("treatments", "trials"):
+            _show(_ranking(store, extractor, task, patient, None, None, 5), as_json=False)
     console.print("Serve the API and the web explorer with: medkg serve  (http://127.0.0.1:8000/)")
 
 
-def _demo_extract(samples: Path, n_notes: int = 20) -> None:
+def _demo_extract(store: GraphStore, extractor: Any, samples: Path, n_notes: int = 20) -> None:
     """Extract from the first MTSamples reports and show what became facts."""
     import csv
 
-    from medkg.kg.extract import Extractor, NoteInput, ingest_documents
+    from medkg.kg.extract import NoteInput, ingest_documents
 
     with samples.open(encoding="utf-8", newline="") as fh:
         texts = [r["transcription"] for r in csv.DictReader(fh) if r["transcription"].strip()]
     notes = [NoteInput(f"mtsamples-{i}", t) for i, t in enumerate(texts[:n_notes])]
     examples = PROJECT_ROOT / "examples" / "notes"
     notes += [NoteInput(p.stem, p.read_text()) for p in sorted(examples.glob("*.txt"))]
-    with store_from_settings() as store:
-        extractor = Extractor(store, get_settings())
-        result = ingest_documents(store, extractor.extract(notes))
-        console.print(
-            f"[bold]Extraction from {n_notes} MTSamples reports and the example notes:[/bold] "
-            f"{result.as_dict()}"
-        )
-        top = store.query(
-            "MATCH (d:Document)-[r:MENTIONS]->(e) RETURN e.name AS entity, count(d) AS documents "
-            "ORDER BY documents DESC, entity LIMIT 8"
-        )
-        console.print(_result_table(top, "Most mentioned entities (affirmed mentions only)"))
-        rels = store.query(
-            "MATCH (a)-[r]->(b) WHERE r.source = 'extraction' AND type(r) <> 'MENTIONS' "
-            "RETURN type(r) AS relation, a.name AS head, b.name AS tail, r.confidence AS conf "
-            "ORDER BY conf DESC LIMIT 8"
-        )
-        console.print(_result_table(rels, "Relations extracted from the notes"))
+    result = ingest_documents(store, extractor.extract(notes))
+    console.print(
+        f"[bold]Extraction from {n_notes} MTSamples reports and the example notes:[/bold] "
+        f"{result.as_dict()}"
+    )
+    top = store.query(
+        "MATCH (d:Document)-[r:MENTIONS]->(e) RETURN e.name AS entity, count(d) AS documents "
+        "ORDER BY documents DESC, entity LIMIT 8"
+    )
+    console.print(_result_table(top, "Most mentioned entities (affirmed mentions only)"))
+    rels = store.query(
+        "MATCH (a)-[r]->(b) WHERE r.source = 'extraction' AND type(r) <> 'MENTIONS' "
+        "RETURN type(r) AS relation, a.name AS head, b.name AS tail, r.confidence AS conf "
+        "ORDER BY conf DESC LIMIT 8"
+    )
+    console.print(_result_table(rels, "Relations extracted from the notes"))
 
 
 def main() -> None:  # pragma: no cover - thin wrapper for ``python -m medkg``

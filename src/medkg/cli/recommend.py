@@ -30,14 +30,19 @@ def import_trials_cmd(
 ) -> None:
     """Import clinical trials, linking conditions, interventions and exclusions to the graph."""
     from medkg.kg.extract import Extractor
-    from medkg.kg.importers.trials import import_trials, read_trials
+    from medkg.kg.importers.trials import read_trials
 
     with user_errors():  # TrialFormatError is a ValueError: one line per problem
         trials = read_trials(path)
     with store_from_settings() as store:
         err_console.print(f"linking {len(trials)} trials to the graph...")
-        extractor = Extractor(store, get_settings())
-        result = import_trials(store, trials, extractor.link_text)
+        _import_trials(store, Extractor(store, get_settings()), trials)
+
+
+def _import_trials(store, extractor, trials) -> None:  # type: ignore[no-untyped-def]
+    from medkg.kg.importers.trials import import_trials
+
+    result = import_trials(store, trials, extractor.link_text)
     console.print(
         f"trials: {result.trials} read, {result.created} new; "
         f"STUDIES edges: {result.studies_edges} new; TESTS edges: {result.tests_edges} new"
@@ -67,27 +72,30 @@ def _rank(
     limit: int,
     as_json: bool,
 ) -> None:
-    from medkg.fusion import recommend
-    from medkg.fusion.patient import PatientInputError, build_patient_context
     from medkg.kg.extract import Extractor
 
     if text == "-":
         text = sys.stdin.read()
     # PatientInputError is a ValueError: user_errors prints it as one error line
     with store_from_settings() as store, user_errors():
-        ctx = None
-        if text or entity:
-            extractor = Extractor(store, get_settings()) if text else None
-            ctx = build_patient_context(store, extractor, text, entity or [])
-        if task == "treatments":
-            ranking = recommend.recommend_treatments(store, disease, ctx, limit)
-        elif ctx is None:
-            raise PatientInputError("describe the patient with --text and/or --entity")
-        elif task == "diagnosis":
-            ranking = recommend.diagnose(store, ctx, limit)
-        else:
-            ranking = recommend.match_trials(store, ctx, limit)
+        extractor = Extractor(store, get_settings()) if text else None
+        ranking = _ranking(store, extractor, task, text, entity, disease, limit)
     _show(ranking, as_json)
+
+
+def _ranking(store, extractor, task, text, entity, disease, limit):  # type: ignore[no-untyped-def]
+    """One task's ranking on an open store (the demo shares its store and extractor)."""
+    from medkg.fusion import recommend
+    from medkg.fusion.patient import PatientInputError, build_patient_context
+
+    ctx = build_patient_context(store, extractor, text, entity or []) if text or entity else None
+    if task == "treatments":
+        return recommend.recommend_treatments(store, disease, ctx, limit)
+    if ctx is None:
+        raise PatientInputError("describe the patient with --text and/or --entity")
+    if task == "diagnosis":
+        return recommend.diagnose(store, ctx, limit)
+    return recommend.match_trials(store, ctx, limit)
 
 
 TextOpt = Annotated[str | None, typer.Option(help="Patient text ('-' reads stdin).")]
