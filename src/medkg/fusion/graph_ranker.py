@@ -106,12 +106,11 @@ def _run_metapaths(
     label: str,
     anchors: dict[str, float],
     metapaths: list[Metapath],
-    anchor_names: dict[str, str | None],
 ) -> dict[str, _Candidate]:
     cands: dict[str, _Candidate] = {}
     for anchor, anchor_weight in anchors.items():
         for mp in metapaths:
-            rows = mp and store.query(mp.cypher, {"id": anchor}, row_cap=100_000).rows
+            rows = store.query(mp.cypher, {"id": anchor}, row_cap=100_000).rows
             n_nodes = len(mp.rels)
             fan_out: dict[str, int] = defaultdict(int)
             if mp.hub_column is not None:
@@ -153,7 +152,7 @@ def rank_treatments(
     store: GraphStore, disease_ids: dict[str, float], limit: int = 10
 ) -> list[RankedItem]:
     """Drugs for weighted diseases; ``known`` marks drugs with a direct TREATS edge."""
-    cands = _run_metapaths(store, "Drug", disease_ids, TREATMENT_PATHS, {})
+    cands = _run_metapaths(store, "Drug", disease_ids, TREATMENT_PATHS)
     return _items(
         cands, "Drug", limit, known=lambda c: any(p.relationships == ["TREATS"] for p in c.paths)
     )
@@ -178,14 +177,14 @@ def rank_diagnoses(
     anchors = {sid: w * idf[sid] for sid, w in symptoms.items()}
     total = sum(anchors.values()) or 1.0
     anchors = {k: v / total for k, v in anchors.items()}
-    cands = _run_metapaths(store, "Disease", anchors, DIAGNOSIS_PATHS[:1], {})
+    cands = _run_metapaths(store, "Disease", anchors, DIAGNOSIS_PATHS[:1])
     for did, w in diseases.items():  # diseases stated in the note, and similar ones
         node = store.get_node(did)
         c = cands.setdefault(did, _Candidate(did, node.get("name") if node else None))
         c.score += 0.5 * w
         c.anchors.add(did)
     more = _run_metapaths(
-        store, "Disease", {k: 0.5 * v for k, v in diseases.items()}, DIAGNOSIS_PATHS[1:], {}
+        store, "Disease", {k: 0.5 * v for k, v in diseases.items()}, DIAGNOSIS_PATHS[1:]
     )
     for cid, c in more.items():
         base = cands.setdefault(cid, _Candidate(cid, c.name))
@@ -211,7 +210,7 @@ def rank_trials(
 ) -> list[RankedItem]:
     """Trials studying the patient's diseases; trials whose exclusion criteria name one of
     the patient's affirmed entities are pushed down and flagged ``excluded_by``."""
-    cands = _run_metapaths(store, "ClinicalTrial", disease_ids, [TRIAL_PATH], {})
+    cands = _run_metapaths(store, "ClinicalTrial", disease_ids, [TRIAL_PATH])
     excluded: dict[str, list[str]] = {}
     rows = store.query(
         "MATCH (t:ClinicalTrial) WHERE t.id IN $ids RETURN t.id, t.exclusion_ids",
