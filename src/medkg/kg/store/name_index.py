@@ -102,22 +102,23 @@ class NameIndex:
         ranked = sorted(best.values(), key=lambda c: c[:3])
         return [c[3] for c in ranked[:limit]]
 
-    def prepare_fuzzy(self) -> None:
-        """Build the trigram postings now (a second or so on Hetionet) instead of on the
-        first typo, so a server can pay it at start rather than in a user's request."""
-        self._fuzzy("")
-
-    def _fuzzy(self, q: str) -> list[tuple[float, _Entry]]:
+    def prepare_fuzzy(self) -> dict[str, list[int]]:
+        """The trigram postings, built on first use; a server calls this at start (a second
+        or so on Hetionet) so that no user's first typo pays for it."""
         if self._grams is None:
             grams: dict[str, list[int]] = defaultdict(list)
             for i, key in enumerate(self._keys):
                 for g in _trigrams(key):
                     grams[g].append(i)
             self._grams = dict(grams)
+        return self._grams
+
+    def _fuzzy(self, q: str) -> list[tuple[float, _Entry]]:
+        postings = self.prepare_fuzzy()
         qg = _trigrams(q)
         common: dict[int, int] = defaultdict(int)
         for g in qg:
-            for i in self._grams.get(g, ()):
+            for i in postings.get(g, ()):
                 common[i] += 1
         out = []
         for i, n in common.items():
