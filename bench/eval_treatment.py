@@ -1,21 +1,29 @@
 """Benchmark: treatment recommendation on held-out Hetionet Compound-treats-Disease edges.
 
-The treats edges are split **by disease** (20 % of diseases, seed 0): a test
-disease has none of its treatments in the graph the models see. Every model
-ranks all drugs for each test disease. Rows, in this run, on the same split:
+The treats edges are split **by disease** into ``--folds`` folds (seed 0): a test
+disease has none of its treatments in the graph any model sees, and every
+disease with a known treatment is tested once. Every model ranks all drugs for
+each test disease; the metrics pool all folds. Rows, in this run, on the same
+folds:
 
 * ``drug degree`` - the named baseline: drugs ranked by how many training
   diseases they treat (popularity);
-* ``DistMult`` - a knowledge-graph-embedding baseline (no message passing),
-  same decoder, sampler and number of steps as the GNN;
-* ``hetero GraphSAGE`` - medkg's graph encoder (2 layers of message passing).
+* ``DistMult`` - a knowledge-graph-embedding baseline (link prediction, no
+  message passing), same decoder, sampler and steps as the GNN;
+* ``hetero GraphSAGE`` - the graph encoder, trained by link prediction;
+* ``similar-disease transfer, untrained`` - the treatment ranker at its initial
+  parameters (equal channel weights): what the learning adds;
+* ``medkg treatment ranker`` - the learned similar-disease transfer
+  (``medkg.fusion.treatment_model``), the model ``medkg recommend`` uses;
+* ``... + graph-encoder channel`` - the same with the GraphSAGE disease
+  embeddings as one more similarity channel.
 
 Metrics: AUROC and AUPRC over all test (disease, drug) pairs; MRR and Hits@10
 per held-out treatment, ranked against the disease's non-treatments.
 Reference, not comparable split: Project Rephetio's AUROC 0.974 (Himmelstein
 et al. 2017, all treatments, with a permuted-network null).
 
-    python bench/eval_treatment.py [--steps 300] [--device auto] [--data-dir DIR]
+    python bench/eval_treatment.py [--folds 5] [--steps 100] [--device auto] [--data-dir DIR]
 
 Results go to ``bench/results/eval_treatment.json``.
 """
@@ -25,7 +33,10 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import random
 import sys
+import time
+from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,9 +47,11 @@ def main() -> int:
     from medkg.settings import Settings
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--steps", type=int, default=100, help="link-prediction steps per fold")
     ap.add_argument("--dim", type=int, default=64)
     ap.add_argument("--device", default="auto")
+    ap.add_argument("--skip-gnn", action="store_true", help="leave out the link-prediction rows")
     ap.add_argument(
         "--data-dir",
         type=Path,
@@ -57,8 +70,13 @@ def main() -> int:
         embeddings,
         ranking_metrics,
         score_treatments,
-        split_treats_by_disease,
         train_link_prediction,
+    )  # fmt: skip
+    from medkg.fusion.treatment_model import (
+        TreatmentRanker,
+        similarity_channels,
+        train_treatment_ranker,
+        treats_matrix,
     )  # fmt: skip
     from medkg.kg.store import open_store
 
@@ -69,63 +87,96 @@ def main() -> int:
         store = open_store(Settings(data_dir=args.data_dir, backend="embedded"))
     data = export_hetero(store)
     store.close()
-    split = split_treats_by_disease(data)
-    edges = {et: data[et].edge_index for et in data.edge_types}
-    edges[TREATS] = split.train
-    n_drugs = data["Drug"].num_nodes
-    col = {d: i for i, d in enumerate(split.test_diseases)}
-    positive = torch.zeros(len(split.test_diseases), n_drugs, dtype=torch.bool)
-    for drug, disease in split.test.t().tolist():
-        positive[col[disease], drug] = True
+    n_drugs, n_diseases = data["Drug"].num_nodes, data["Disease"].num_nodes
+    full = data[TREATS].edge_index
+    treated = sorted(set(full[1].tolist()))
+    random.Random(0).shuffle(treated)
+    channels, sims = similarity_channels(data)
 
+    scores: dict[str, list[torch.Tensor]] = defaultdict(list)
+    seconds: dict[str, float] = defaultdict(float)
+    positives, devices = [], set()
+    for k in range(args.folds):
+        test = sorted(treated[k :: args.folds])
+        held = torch.isin(full[1], torch.tensor(test))
+        train = full[:, ~held]
+        q = torch.tensor(test)
+        positives.append(treats_matrix(full[:, held], n_drugs, n_diseases)[:, q].T.bool())
+        known = treats_matrix(train, n_drugs, n_diseases)
+        scores["drug degree (baseline)"].append(known.sum(1).expand(len(test), -1))
+
+        with torch.no_grad():
+            scores["similar-disease transfer, untrained"].append(
+                TreatmentRanker(len(channels))(sims, q, known)
+            )
+        res = train_treatment_ranker(sims, train, n_drugs)
+        seconds["medkg treatment ranker"] += res.seconds
+        with torch.no_grad():
+            scores["medkg treatment ranker"].append(res.model(sims, q, known))
+        if args.skip_gnn:
+            continue
+        edges = {et: data[et].edge_index for et in data.edge_types}
+        edges[TREATS] = train
+        for name, layers in (("DistMult (KG embedding baseline)", 0), ("hetero GraphSAGE", 2)):
+            print(f"fold {k + 1}/{args.folds}: training {name}...", file=sys.stderr)
+            t0 = time.perf_counter()
+            lp = train_link_prediction(
+                data, edges, dim=args.dim, layers=layers, epochs=args.steps, device=args.device
+            )
+            seconds[name] += time.perf_counter() - t0
+            devices.add(lp.device)
+            z = embeddings(lp.model, edges)
+            scores[name].append(score_treatments(lp.model, z, test).cpu())
+        _, sims2 = similarity_channels(data, z["Disease"].cpu())
+        res2 = train_treatment_ranker(sims2, train, n_drugs)
+        name = "medkg treatment ranker + graph-encoder channel"
+        seconds[name] += res2.seconds + seconds["hetero GraphSAGE"] / (k + 1)
+        with torch.no_grad():
+            scores[name].append(res2.model(sims2, q, known))
+
+    pos = torch.cat(positives)
+    order = [
+        "drug degree (baseline)",
+        "DistMult (KG embedding baseline)",
+        "hetero GraphSAGE",
+        "similar-disease transfer, untrained",
+        "medkg treatment ranker",
+        "medkg treatment ranker + graph-encoder channel",
+    ]
     rows = []
-
-    def add(name: str, scores: torch.Tensor, extra: dict | None = None) -> None:
-        m = ranking_metrics(scores, positive)
-        rows.append(
-            {
-                "model": name,
-                "auroc": round(m.auroc, 3),
-                "auprc": round(m.auprc, 3),
-                "mrr": round(m.mrr, 3),
-                "hits_at_10": round(m.hits_at_10, 3),
-                **(extra or {}),
-            }
-        )
-
-    degree = torch.bincount(split.train[0], minlength=n_drugs).float()
-    add("drug degree (baseline)", degree.expand(len(split.test_diseases), -1))
-    device = None
-    for name, layers in (("DistMult (KG embedding baseline)", 0), ("hetero GraphSAGE (medkg)", 2)):
-        res = train_link_prediction(
-            data, edges, dim=args.dim, layers=layers, epochs=args.steps, device=args.device
-        )
-        z = embeddings(res.model, edges)
-        sec = sum(res.epoch_seconds) / len(res.epoch_seconds)
-        add(
-            name,
-            score_treatments(res.model, z, split.test_diseases).cpu(),
-            {"seconds_per_step": round(sec, 3), "device": res.device},
-        )
-        device = res.device
+    for name in order:
+        if name not in scores:
+            continue
+        m = ranking_metrics(torch.cat(scores[name]), pos)
+        rows.append({
+            "model": name, "auroc": round(m.auroc, 3), "auprc": round(m.auprc, 3),
+            "mrr": round(m.mrr, 3), "hits_at_10": round(m.hits_at_10, 3),
+            "train_seconds_per_fold": (
+                round(seconds[name] / args.folds, 1) if name in seconds else None),
+        })  # fmt: skip
     print(
-        f"{len(split.test_diseases)} test diseases, {split.test.size(1)} held-out treatments, "
-        f"{n_drugs} candidate drugs; {args.steps} steps on {device}"
+        f"{len(treated)} diseases with treatments in {args.folds} folds, {full.size(1)} held-out "
+        f"treatments, {n_drugs} candidate drugs; link prediction: {args.steps} steps on "
+        f"{', '.join(sorted(devices)) or '-'}; channels: {', '.join(c.name for c in channels)}"
     )
-    print(f"{'model':<36} {'AUROC':>6} {'AUPRC':>6} {'MRR':>6} {'H@10':>6} {'s/step':>7}")
+    print(f"{'model':<48} {'AUROC':>6} {'AUPRC':>6} {'MRR':>6} {'H@10':>6} {'train s':>8}")
     for r in rows:
+        secs = r["train_seconds_per_fold"]
         print(
-            f"{r['model']:<36} {r['auroc']:>6} {r['auprc']:>6} {r['mrr']:>6} "
-            f"{r['hits_at_10']:>6} {r.get('seconds_per_step', ''):>7}"
+            f"{r['model']:<48} {r['auroc']:>6} {r['auprc']:>6} {r['mrr']:>6} "
+            f"{r['hits_at_10']:>6} {'' if secs is None else secs:>8}"
         )
-    print(f"{'Project Rephetio (published, other split)':<36} {REPHETIO_AUROC:>6}")
+    print(f"{'Project Rephetio (published, other split)':<48} {REPHETIO_AUROC:>6}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
         json.dumps(
             {
                 "rows": rows,
+                "folds": args.folds,
+                "steps": args.steps,
                 "data_version": data.data_version,
-                "test_diseases": len(split.test_diseases),
+                "diseases": len(treated),
+                "devices": sorted(devices),
                 "machine": platform.platform(),
             },
             indent=2,

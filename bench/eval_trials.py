@@ -54,6 +54,7 @@ def main() -> int:
         read_qrels,
         trial_text,
     )  # fmt: skip
+    from medkg.fusion.trial_ranker import hybrid_score
     from medkg.kg.extract import Extractor, NoteInput
     from medkg.kg.importers.trials import read_trials
 
@@ -84,18 +85,19 @@ def main() -> int:
         patients, ex.extract([NoteInput(p.id, p.text) for p in patients]), strict=True
     ):
         affirmed[p.id] = {m.node_id for m in doc.mentions if m.is_positive_fact}
+    texts = sorted({x for tr in trials.values() for x in [*tr.conditions, tr.title, *tr.exclusion]})
+    links = dict(zip(texts, ex.link_texts(texts), strict=True))
     conds = {
-        t: {i for x in [*tr.conditions, tr.title] for _, i in ex.link_text(x)}
-        for t, tr in trials.items()
+        t: {i for x in [*tr.conditions, tr.title] for _, i in links[x]} for t, tr in trials.items()
     }
-    excl = {t: {i for x in tr.exclusion for _, i in ex.link_text(x)} for t, tr in trials.items()}
+    excl = {t: {i for x in tr.exclusion for _, i in links[x]} for t, tr in trials.items()}
     store.close()
 
     def hybrid(p, cands):  # type: ignore[no-untyped-def]
         base = dense(p, cands)
         pa = affirmed[p.id]
-        return [
-            b + 0.2 * len(pa & conds[c.nct_id]) - 0.3 * len(pa & excl[c.nct_id])
+        return [  # the same fusion `medkg match-trials` serves
+            hybrid_score(b, len(pa & conds[c.nct_id]), len(pa & excl[c.nct_id]))
             for b, c in zip(base, cands, strict=True)
         ]
 

@@ -146,9 +146,19 @@ def test_train_graph_writes_a_checkpoint_with_its_data_version(cli_env) -> None:
     import torch
 
     assert run("train", "graph")[0] == 1  # nothing imported yet: a clear error
+    code, _, err = run("train", "fusion", "--task", "treatments")
+    assert code == 1 and "import Hetionet first" in err and "Traceback" not in err
     assert run("import", "hetionet", "--max-edges-per-type", "100")[0] == 0
     code, _, err = run("train", "graph", "--steps", "3", "--dim", "8", "--layers", "1")
     assert code == 0, err
     ckpt = torch.load(cli_env.models_dir / "graph" / "encoder.pt", weights_only=False)
     assert ckpt["config"] == {"dim": 8, "layers": 1} and len(ckpt["data_version"]) == 16
     assert ckpt["embeddings"]["Drug"].shape[1] == 8
+    code, _, err = run("train", "fusion", "--task", "nope")
+    assert code != 0 and "treatments, diagnosis or all" in err
+    code, out, err = run("train", "fusion", "--task", "treatments", "--steps", "20")
+    assert code == 0, err
+    assert "graph-encoder channel included" in out.replace("\n", " ")
+    code, out, err = run("recommend", "--disease", "DOID:9352", "--limit", "3", "--json")
+    assert code == 0, err
+    assert json.loads(out)["method"].startswith("treatment ranker")

@@ -116,14 +116,23 @@ def test_trial_matching_flags_exclusions(
     from medkg.kg.importers.trials import import_trials
 
     corpus = tmp_path / "corpus.jsonl"
-    corpus.write_text(json.dumps(TRIAL) + "\n")
+    other = {
+        "_id": "NCT00000002", "title": "Inhaled steroids for children with asthma",
+        "text": "Summary: Asthma in children.\nInclusion criteria: Asthma, age 6-12.",
+    }  # fmt: skip
+    corpus.write_text(json.dumps(TRIAL) + "\n" + json.dumps(other) + "\n")
     extractor = Extractor(app_store, app_store.settings)
-    result = import_trials(app_store, read_trials(corpus), extractor.link_text)
-    assert (result.created, result.studies_edges) == (1, 1)
+    result = import_trials(app_store, read_trials(corpus), extractor.link_texts)
+    assert (result.created, result.studies_edges) == (2, 2)
     ok = client.post(
         "/v1/trials/match", json={"patient": {"text": "Type 2 diabetes mellitus."}}, headers=R
     ).json()
-    assert ok["items"][0]["id"] == "NCT00000001" and ok["items"][0]["flags"]["excluded_by"] == []
+    assert ok["method"].startswith("hybrid")  # text given: text similarity + graph
+    assert [i["id"] for i in ok["items"]] == ["NCT00000001", "NCT00000002"]
+    first, second = ok["items"]
+    assert first["flags"]["condition_hits"] == 1 and second["flags"]["condition_hits"] == 0
+    assert first["flags"]["text_similarity"] > second["flags"]["text_similarity"]
+    assert first["evidence"] and first["flags"]["excluded_by"] == []
     excluded = client.post(
         "/v1/trials/match",
         json={"patient": {"text": "Type 2 diabetes mellitus, on metformin."}},

@@ -98,13 +98,9 @@ def test_import_links_conditions_and_is_idempotent(store: EmbeddedStore, tmp_pat
     path = tmp_path / "studies.json"
     path.write_text(json.dumps(CTGOV))
 
-    def link(text: str) -> list[tuple[str, str]]:  # the graph's two names, as the ruler would
-        low = text.lower()
-        return [
-            ("Disease", i)
-            for n, i in (("osteoarthritis", "DOID:8577"), ("rheumatoid arthritis", "DOID:7148"))
-            if n in low
-        ]
+    def link(texts: list[str]) -> list[list[tuple[str, str]]]:  # as the ruler would
+        names = (("osteoarthritis", "DOID:8577"), ("rheumatoid arthritis", "DOID:7148"))
+        return [[("Disease", i) for n, i in names if n in text.lower()] for text in texts]
 
     first = import_trials(store, read_trials(path), link)
     assert (first.trials, first.created, first.studies_edges) == (2, 2, 1)

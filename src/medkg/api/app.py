@@ -45,6 +45,7 @@ from medkg.api.security import require_reader, require_writer
 from medkg.fusion.evidence import Ranking
 from medkg.fusion.patient import PatientContext, PatientInputError, build_patient_context
 from medkg.fusion.recommend import check_image, diagnose, match_trials, recommend_treatments
+from medkg.fusion.trained import TrainedModels
 from medkg.kg.extract import NoteInput
 from medkg.kg.extract.inputs import NoteInputError, check_notes
 from medkg.kg.schema import SchemaError
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     )
     app.state.api_keys = api_keys
     app.state.extractor = None
+    app.state.models = TrainedModels(settings)
     extractor_lock = threading.Lock()
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     if settings.cors_origin_list:
@@ -242,7 +244,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         notes = check_image(patient.image_base64)
         if not patient.text and not patient.entity_ids:
             if patient.image_base64:
-                raise PatientInputError("the graph-only ranking needs text or entity_ids")
+                raise PatientInputError("the rankings need text or entity_ids beside an image")
             raise PatientInputError("describe the patient: give text and/or entity_ids")
         extractor = get_extractor(request.app) if patient.text else None
         s = get_store(request)
@@ -254,25 +256,31 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     def treatments(body: TreatmentsIn, request: Request) -> Ranking:
         """Drugs for a disease id or a patient, ranked, each with its evidence paths."""
         ctx, notes = patient_ctx(request, body.patient) if body.patient else (None, [])
-        ranking = recommend_treatments(get_store(request), body.disease_id, ctx, body.limit)
+        ranking = recommend_treatments(
+            get_store(request), body.disease_id, ctx, body.limit, app.state.models
+        )
+        ranking.notes += notes
+        return ranking
+
+    def patient_ranking(request: Request, body: PatientQueryIn, task: str) -> Ranking:
+        ctx, notes = patient_ctx(request, body.patient)
+        store = get_store(request)
+        if task == "diagnosis":
+            ranking = diagnose(store, ctx, body.limit, body.patient.text, app.state.models)
+        else:
+            ranking = match_trials(store, ctx, body.limit, body.patient.text, app.state.models)
         ranking.notes += notes
         return ranking
 
     @app.post("/v1/diagnose", response_model=Ranking, dependencies=reader, tags=["recommend"])
     def diagnose_route(body: PatientQueryIn, request: Request) -> Ranking:
         """Diseases for a patient's findings, ranked, with evidence and source sentences."""
-        ctx, notes = patient_ctx(request, body.patient)
-        ranking = diagnose(get_store(request), ctx, body.limit)
-        ranking.notes += notes
-        return ranking
+        return patient_ranking(request, body, "diagnosis")
 
     @app.post("/v1/trials/match", response_model=Ranking, dependencies=reader, tags=["recommend"])
     def trials_route(body: PatientQueryIn, request: Request) -> Ranking:
         """Clinical trials for a patient; trials that exclude the patient are flagged."""
-        ctx, notes = patient_ctx(request, body.patient)
-        ranking = match_trials(get_store(request), ctx, body.limit)
-        ranking.notes += notes
-        return ranking
+        return patient_ranking(request, body, "trials")
 
     # -- ingest --------------------------------------------------------------------
     @app.post(

@@ -24,7 +24,7 @@ from rich.table import Table
 from medkg.kg.importers.hetionet import HetionetSource, ImportFormatError, import_hetionet
 from medkg.kg.schema import SchemaError
 from medkg.kg.store import GraphStore, QueryResult, StoreError, open_store
-from medkg.settings import PROJECT_ROOT, get_settings
+from medkg.settings import PROJECT_ROOT, Settings, get_settings
 
 app = typer.Typer(
     name="medkg",
@@ -417,16 +417,40 @@ def demo() -> None:
 
     trials = settings.shared_data_dir / "trialgpt" / "sigir" / "corpus-sample.jsonl"
     patient = "58-year-old woman with type 2 diabetes mellitus and obesity. Denies chest pain."
+    symptoms = (
+        "For three days I have had a high fever with chills and heavy sweating every "
+        "evening, a bad headache and nausea."
+    )
     with store_from_settings() as store:
         extractor = Extractor(store, settings)  # built once: it takes seconds
         if samples.exists():
             _demo_extract(store, extractor, samples)
         if trials.exists():
             _import_trials(store, extractor, read_trials(trials))
+        _demo_train(store, extractor, settings)
         console.print(f"[bold]Patient:[/bold] {patient}")
         for task in ("treatments", "trials"):
             _show(_ranking(store, extractor, task, patient, None, None, 5), as_json=False)
+        console.print(f"[bold]Patient:[/bold] {symptoms}")
+        _show(_ranking(store, extractor, "diagnosis", symptoms, None, None, 5), as_json=False)
     console.print("Serve the API and the web explorer with: medkg serve  (http://127.0.0.1:8000/)")
+
+
+def _demo_train(store: GraphStore, extractor: Any, settings: Settings) -> None:
+    """Train small: the treatment ranker (seconds) and, with Symptom2Disease, the
+    diagnosis fusion model (about a minute); the rankings below then use them."""
+    from medkg.fusion.training import train_diagnosis, train_treatments
+
+    console.print("[bold]Training the ranking models (small)...[/bold]")
+    path, meta = train_treatments(store, settings, steps=150)
+    console.print(f"treatment ranker: {meta['treated_diseases']} treated diseases -> {path}")
+    csv = settings.shared_data_dir / "symptom2disease" / "Symptom2Disease.csv"
+    if csv.exists():
+        path, meta = train_diagnosis(store, extractor, settings, csv, steps=200)
+        console.print(
+            f"diagnosis model: held-out top-1 {meta['test_top1']:.3f}, "
+            f"top-5 {meta['test_top5']:.3f} -> {path}"
+        )
 
 
 def _demo_extract(store: GraphStore, extractor: Any, samples: Path, n_notes: int = 20) -> None:

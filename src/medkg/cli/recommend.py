@@ -42,7 +42,7 @@ def import_trials_cmd(
 def _import_trials(store, extractor, trials) -> None:  # type: ignore[no-untyped-def]
     from medkg.kg.importers.trials import import_trials
 
-    result = import_trials(store, trials, extractor.link_text)
+    result = import_trials(store, trials, extractor.link_texts)
     console.print(
         f"trials: {result.trials} read, {result.created} new; "
         f"STUDIES edges: {result.studies_edges} new; TESTS edges: {result.tests_edges} new"
@@ -87,15 +87,17 @@ def _ranking(store, extractor, task, text, entity, disease, limit):  # type: ign
     """One task's ranking on an open store (the demo shares its store and extractor)."""
     from medkg.fusion import recommend
     from medkg.fusion.patient import PatientInputError, build_patient_context
+    from medkg.fusion.trained import TrainedModels
 
+    models = TrainedModels(store.settings)
     ctx = build_patient_context(store, extractor, text, entity or []) if text or entity else None
     if task == "treatments":
-        return recommend.recommend_treatments(store, disease, ctx, limit)
+        return recommend.recommend_treatments(store, disease, ctx, limit, models)
     if ctx is None:
         raise PatientInputError("describe the patient with --text and/or --entity")
     if task == "diagnosis":
-        return recommend.diagnose(store, ctx, limit)
-    return recommend.match_trials(store, ctx, limit)
+        return recommend.diagnose(store, ctx, limit, text, models)
+    return recommend.match_trials(store, ctx, limit, text, models)
 
 
 TextOpt = Annotated[str | None, typer.Option(help="Patient text ('-' reads stdin).")]

@@ -161,3 +161,51 @@ def train_graph_cmd(
         f"graph encoder ({layers} layers, dim {dim}) trained on {res.device}, "
         f"{sum(res.epoch_seconds) / steps:.2f} s/step; written to {path}"
     )
+
+
+@train_app.command("fusion")
+def train_fusion_cmd(
+    task: Annotated[
+        str, typer.Option(help="treatments, diagnosis or all.", case_sensitive=False)
+    ] = "all",
+    steps: Annotated[int, typer.Option(min=1, help="Training steps per model.")] = 300,
+    csv: Annotated[
+        Path | None,
+        typer.Option(help="Diagnosis data: CSV with label,text (default: Symptom2Disease)."),
+    ] = None,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda[:n].")] = "auto",
+) -> None:
+    """Train the ranking models `recommend` and `diagnose` (CLI and API) then use."""
+    from medkg.cli.main import _progress, store_from_settings
+    from medkg.fusion.training import train_diagnosis, train_treatments
+
+    task = task.lower()
+    if task not in ("treatments", "diagnosis", "all"):
+        raise typer.BadParameter("task must be treatments, diagnosis or all")
+    settings = get_settings()
+    csv = csv or settings.shared_data_dir / "symptom2disease" / "Symptom2Disease.csv"
+    with store_from_settings() as store, user_errors():
+        if task in ("treatments", "all"):
+            with _progress() as bar:
+                bar_task = bar.add_task("training the treatment ranker", total=steps)
+                path, meta = train_treatments(
+                    store, settings, steps=steps, on_step=lambda *_: bar.advance(bar_task)
+                )
+            console.print(
+                f"treatment ranker: {meta['treated_diseases']} diseases with known drugs, "
+                f"final loss {meta['final_loss']}; {meta['graph_encoder']}; written to {path}"
+            )
+        if task in ("diagnosis", "all"):
+            if not csv.is_file():
+                raise FileNotFoundError(f"{csv}: no such file (give --csv)")
+            from medkg.kg.extract import Extractor
+
+            err_console.print("linking and encoding the training texts...")
+            path, meta = train_diagnosis(
+                store, Extractor(store, settings), settings, csv, steps=steps, device=device
+            )
+            console.print(
+                f"diagnosis model ({meta['graph']}) on {meta['device']}: held-out top-1 "
+                f"{meta['test_top1']:.3f}, top-5 {meta['test_top5']:.3f} "
+                f"({meta['test_examples']} test descriptions); written to {path}"
+            )

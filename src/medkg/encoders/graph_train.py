@@ -78,7 +78,9 @@ def train_link_prediction(
     for epoch in range(epochs):
         model.train()
         t0 = time.perf_counter()
-        z = model(edges) if layers else {t: e.weight for t, e in model.emb.items()}
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=dev.type == "cuda"):
+            z = model(edges) if layers else {t: e.weight for t, e in model.emb.items()}
+        z = {t: v.float() for t, v in z.items()}
         loss = torch.zeros((), device=dev)
         for et, ei in edges.items():
             n = ei.size(1)
@@ -107,7 +109,7 @@ def train_link_prediction(
         result.epoch_seconds.append(time.perf_counter() - t0)
         result.losses.append(float(loss.detach()))
         if on_epoch:
-            on_epoch(epoch, float(loss))
+            on_epoch(epoch, result.losses[-1])
     model.eval()
     return result
 

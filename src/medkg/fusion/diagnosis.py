@@ -92,10 +92,12 @@ def train_fusion_classifier(
     model = FusionModel(cfg).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-2)
     idx = torch.tensor(train_idx)
+    amp = device.startswith("cuda")  # bf16 autocast on GPU; fp32 on CPU
     for _ in range(steps):
         model.train()
-        scores = _scores(model, d, idx, device)
-        loss = F.cross_entropy(scores, d.y[idx].to(device))
+        with torch.autocast("cuda" if amp else "cpu", dtype=torch.bfloat16, enabled=amp):
+            scores = _scores(model, d, idx, device)
+        loss = F.cross_entropy(scores.float(), d.y[idx].to(device))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -121,3 +123,64 @@ def predict_scores(model: FusionModel, d: DiagnosisData, idx: list[int]) -> torc
 def topk_accuracy(scores: torch.Tensor, y: torch.Tensor, k: int) -> float:
     top = scores.topk(min(k, scores.size(1)), dim=1).indices
     return float((top == y[:, None]).any(1).float().mean())
+
+
+@dataclass
+class DiagnosisCheckpoint:
+    """A trained diagnosis fusion model with everything inference needs.
+
+    Self-contained on purpose: the candidate diseases' vectors and the graph
+    encoder's node embeddings travel inside, so ranking a patient needs only
+    the text encoder and this file (no graph export, no retraining of anything).
+    """
+
+    model: FusionModel
+    labels: list[str]
+    label_ids: list[str | None]  # graph node id each label links to, if any
+    cand_text: torch.Tensor
+    cand_graph: torch.Tensor
+    cand_graph_mask: torch.Tensor
+    node_embeddings: dict[str, torch.Tensor]  # graph id -> graph-encoder vector
+    text_model: str
+    meta: dict
+
+    def save(self, path: Path) -> None:
+        self.model.save(
+            path,
+            kind="diagnosis-fusion",
+            labels=self.labels,
+            label_ids=self.label_ids,
+            cand_text=self.cand_text,
+            cand_graph=self.cand_graph,
+            cand_graph_mask=self.cand_graph_mask,
+            node_ids=list(self.node_embeddings),
+            node_vectors=(
+                torch.stack(list(self.node_embeddings.values()))
+                if self.node_embeddings
+                else torch.zeros(0)
+            ),
+            text_model=self.text_model,
+            meta=self.meta,
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> DiagnosisCheckpoint:
+        model, ckpt = FusionModel.load(path)
+        if ckpt.get("kind") != "diagnosis-fusion":
+            raise ValueError(f"{path} is not a diagnosis fusion checkpoint")
+        vectors = ckpt["node_vectors"]
+        return cls(
+            model, ckpt["labels"], ckpt["label_ids"], ckpt["cand_text"], ckpt["cand_graph"],
+            ckpt["cand_graph_mask"], dict(zip(ckpt["node_ids"], vectors, strict=True)),
+            ckpt["text_model"], ckpt.get("meta", {}),
+        )  # fmt: skip
+
+    @torch.no_grad()
+    def predict(self, text_vector: torch.Tensor, entity_ids: list[str]) -> torch.Tensor:
+        """Probabilities over ``labels`` for one patient (text vector (dim,) and linked ids)."""
+        graph, mask = mean_context(
+            [entity_ids], self.node_embeddings.get, self.model.config.graph_dim
+        )
+        p = self.model.encode_patients(text_vector[None, :], graph, mask)
+        c = self.model.encode_candidates(self.cand_text, self.cand_graph, self.cand_graph_mask)
+        return torch.softmax(self.model(p, c), -1)[0]

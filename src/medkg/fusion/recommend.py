@@ -1,8 +1,8 @@
 """The three product tasks behind one interface, for the API and the CLI.
 
-Each returns a :class:`Ranking` whose ``method`` says what produced it. Until a
-fusion model is trained (``medkg train fusion``), that is the graph-only ranker,
-and the answer says so; evidence paths and source sentences come either way.
+Each returns a :class:`Ranking` whose ``method`` says what produced it: a
+trained model when ``medkg train fusion`` has written one (``models``), else the
+graph-only ranker; evidence paths and source sentences come either way.
 """
 
 from __future__ import annotations
@@ -10,8 +10,10 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import re
+from typing import Any
 
-from medkg.fusion.evidence import Ranking
+from medkg.fusion.evidence import RankedItem, Ranking
 from medkg.fusion.graph_ranker import METHOD, rank_diagnoses, rank_treatments, rank_trials
 from medkg.fusion.patient import FINDING_LABELS, PatientContext, PatientInputError
 from medkg.kg.store.base import GraphStore
@@ -37,7 +39,10 @@ def check_image(image_base64: str | None) -> list[str]:
             img.verify()
     except (UnidentifiedImageError, OSError, SyntaxError):
         raise PatientInputError("image_base64 does not hold a readable PNG or JPEG") from None
-    return ["image received; the graph-only ranking does not use images (train fusion)"]
+    return [
+        "image received and checked; no ranking uses images yet (the image encoder is "
+        "trained on PneumoniaMNIST alone, with no paired patient texts to fuse it with)"
+    ]
 
 
 def _entities_out(ctx: PatientContext) -> list[dict]:
@@ -45,7 +50,11 @@ def _entities_out(ctx: PatientContext) -> list[dict]:
 
 
 def recommend_treatments(
-    store: GraphStore, disease_id: str | None, ctx: PatientContext | None, limit: int = 10
+    store: GraphStore,
+    disease_id: str | None,
+    ctx: PatientContext | None,
+    limit: int = 10,
+    models: Any = None,
 ) -> Ranking:
     notes: list[str] = []
     if disease_id:
@@ -59,17 +68,42 @@ def recommend_treatments(
             notes.append("no affirmed disease was found in the patient input")
     else:
         raise PatientInputError("give disease_id or a patient")
-    items = rank_treatments(store, diseases, limit) if diseases else []
+    method = METHOD
+    ckpt = models.treatments() if models is not None else None
+    in_model = {d: w for d, w in diseases.items() if ckpt is not None and d in ckpt.disease_ids}
+    if ckpt is not None and in_model:
+        from medkg.fusion.learned_ranker import treatment_items
+
+        items = treatment_items(store, ckpt, in_model, limit)
+        method = (
+            "treatment ranker (learned similar-disease transfer, trained "
+            f"{ckpt.meta.get('trained_at', '?')}); known treatments first"
+        )
+        if len(in_model) < len(diseases):
+            notes.append("diseases added after training are not ranked: retrain to include them")
+    else:
+        items = rank_treatments(store, diseases, limit) if diseases else []
+        if ckpt is None and diseases:
+            notes.append("no trained treatment ranker: run `medkg train fusion`")
     return Ranking(
         task="treatments",
-        method=METHOD,
+        method=method,
         items=items,
         patient_entities=_entities_out(ctx) if ctx else [],
         notes=notes,
     )
 
 
-def diagnose(store: GraphStore, ctx: PatientContext, limit: int = 10) -> Ranking:
+def diagnose(
+    store: GraphStore,
+    ctx: PatientContext,
+    limit: int = 10,
+    text: str | None = None,
+    models: Any = None,
+) -> Ranking:
+    ckpt = models.diagnosis() if models is not None else None
+    if ckpt is not None:
+        return _fusion_diagnosis(store, ctx, limit, text, models, ckpt)
     findings = ctx.weights(FINDING_LABELS)
     notes = []
     if not findings:
@@ -80,6 +114,8 @@ def diagnose(store: GraphStore, ctx: PatientContext, limit: int = 10) -> Ranking
             "subset lacks them): import the full Hetionet or ingest notes to add them"
         )
     items = rank_diagnoses(store, ctx.weights(SYMPTOM), ctx.weights(DISEASE), limit)
+    if models is not None:
+        notes.append("no trained diagnosis model: run `medkg train fusion`")
     return Ranking(
         task="diagnosis",
         method=METHOD,
@@ -89,7 +125,66 @@ def diagnose(store: GraphStore, ctx: PatientContext, limit: int = 10) -> Ranking
     )
 
 
-def match_trials(store: GraphStore, ctx: PatientContext, limit: int = 10) -> Ranking:
+def affirmed_text(text: str, ctx: PatientContext) -> str:
+    """``text`` without its negated, hypothetical and family-history mentions.
+
+    Sentence encoders do not understand negation: "denies chest pain" lands next
+    to "chest pain". The extraction pipeline does, so the words it did not
+    affirm are cut before the text is embedded (a word also affirmed elsewhere
+    in the note is kept).
+    """
+    kept = {e["text"].lower() for e in ctx.entities if e["affirmed"] and e.get("text")}
+    for e in ctx.entities:
+        words = e.get("text")
+        if not e["affirmed"] and words and words.lower() not in kept:
+            text = re.sub(re.escape(words), " ", text, flags=re.IGNORECASE)
+    return text
+
+
+def _fusion_diagnosis(
+    store: GraphStore, ctx: PatientContext, limit: int, text: str | None, models: Any, ckpt: Any
+) -> Ranking:
+    """The fusion model over its trained label set; graph paths from the patient's
+    findings to each candidate that is a graph node are its evidence."""
+    affirmed = sorted(ctx.affirmed_ids)
+    if not text:  # entity ids only: their names stand in for the description
+        text = ", ".join(e["text"] or e["id"] for e in ctx.entities if e["affirmed"])
+    text = affirmed_text(text, ctx)
+    vector = models.text_encoder(ckpt.text_model).encode([text])[0]
+    probs = ckpt.predict(vector, affirmed)
+    graph = {
+        i.id: i for i in rank_diagnoses(store, ctx.weights(SYMPTOM), ctx.weights(DISEASE), 10_000)
+    }
+    items = []
+    for k in probs.argsort(descending=True)[:limit].tolist():
+        node_id = ckpt.label_ids[k]
+        support = graph.get(node_id) if node_id else None
+        items.append(RankedItem(
+            id=node_id or f"label:{ckpt.labels[k]}", name=ckpt.labels[k], label="Disease",
+            score=round(float(probs[k]), 4), evidence=support.evidence if support else [],
+            flags={"in_graph": node_id is not None,
+                   "explained": support.flags.get("explained", []) if support else []},
+        ))  # fmt: skip
+    meta = ckpt.meta
+    return Ranking(
+        task="diagnosis",
+        method=(
+            f"fusion model ({meta.get('graph', 'text')}; trained {meta.get('trained_at', '?')}, "
+            f"held-out top-1 {meta.get('test_top1', '?')})"
+        ),
+        items=items,
+        patient_entities=_entities_out(ctx),
+        notes=[f"ranked over the {len(ckpt.labels)} diseases the model was trained on"],
+    )
+
+
+def match_trials(
+    store: GraphStore,
+    ctx: PatientContext,
+    limit: int = 10,
+    text: str | None = None,
+    models: Any = None,
+) -> Ranking:
     notes = []
     if not store.query("MATCH (t:ClinicalTrial) RETURN t.id LIMIT 1").rows:
         notes.append("no trials in the graph: run `medkg import trials FILE`")
@@ -99,6 +194,18 @@ def match_trials(store: GraphStore, ctx: PatientContext, limit: int = 10) -> Ran
         diseases = {d.id: 0.5 * d.score / (dx[0].score or 1) for d in dx}
         if diseases:
             notes.append("no disease stated: matched on the top diagnosis candidates")
+    if text and models is not None and not notes[:1]:
+        from medkg.fusion.trial_ranker import METHOD as HYBRID
+        from medkg.fusion.trial_ranker import hybrid_trial_items
+
+        items = hybrid_trial_items(
+            store, text, diseases, ctx.affirmed_ids, models.text_encoder(None),
+            models.trial_vectors, limit,
+        )  # fmt: skip
+        return Ranking(
+            task="trials", method=HYBRID, items=items,
+            patient_entities=_entities_out(ctx), notes=notes,
+        )  # fmt: skip
     items = rank_trials(store, diseases, ctx.affirmed_ids, limit) if diseases else []
     return Ranking(
         task="trials", method=METHOD, items=items, patient_entities=_entities_out(ctx), notes=notes

@@ -43,7 +43,9 @@ def read_qrels(path: Path) -> dict[str, dict[str, int]]:
 
 
 def trial_text(t: Trial) -> str:
-    return " ".join([t.title, " ".join(t.conditions), t.summary, " ".join(t.inclusion)])
+    from medkg.fusion.trial_ranker import trial_text as fields_text
+
+    return fields_text(t.title, t.conditions, t.summary, t.inclusion)
 
 
 def ndcg_at(ranked: list[str], grades: dict[str, int], k: int) -> float:

@@ -141,18 +141,22 @@ class Extractor:
             for docs in pool.imap(_extract_in_worker, _chunks(notes, batch_size)):
                 yield from docs
 
-    def link_text(self, text: str, labels: frozenset[str] | None = None) -> list[tuple[str, str]]:
-        """(label, node id) of every mention in ``text``, whatever its context flags.
+    def link_texts(self, texts: list[str]) -> list[list[tuple[str, str]]]:
+        """(label, node id) of every mention in each text, whatever its context flags.
 
         For texts that are not statements about a patient (trial criteria,
-        queries), where "no history of X" still names X.
+        queries), where "no history of X" still names X. One ``nlp.pipe`` pass
+        over all texts: a trial file has thousands of short criteria, and a
+        pipeline call per text costs far more than the texts themselves.
         """
-        (doc,) = self._extract_batch([NoteInput("-", text)])
-        return [
-            (m.node_label, m.node_id)
-            for m in doc.mentions
-            if labels is None or m.node_label in labels
-        ]
+        out: list[list[tuple[str, str]]] = []
+        for start in range(0, len(texts), 256):
+            notes = [NoteInput("-", t) for t in texts[start : start + 256]]
+            out += [
+                [(m.node_label, m.node_id) for m in doc.mentions]
+                for doc in self._extract_batch(notes)
+            ]
+        return out
 
     def _extract_batch(self, notes: list[NoteInput]) -> list[ExtractedDocument]:
         docs = self.nlp.pipe([n.text for n in notes], batch_size=len(notes))

@@ -175,19 +175,24 @@ class TrialImport:
     tests_edges: int = 0
 
 
-Linker = Callable[[str], list[tuple[str, str]]]  # text -> [(label, node id)]
+Linker = Callable[[list[str]], list[list[tuple[str, str]]]]  # texts -> [(label, id)] each
 
 
 def import_trials(store: GraphStore, trials: list[Trial], link: Linker) -> TrialImport:
-    """Write trials and their links; ``link`` maps text to graph (label, id) pairs."""
+    """Write trials and their links; ``link`` maps a batch of texts to graph (label, id)
+    pairs per text (all the trials' texts go through it in one call)."""
+    texts = sorted({x for t in trials for x in [*t.conditions, t.title, *t.interventions,
+                                                  *t.exclusion]})  # fmt: skip
+    linked = dict(zip(texts, link(texts), strict=True))
+
     rows, studies, tests = [], {}, {}
     for t in trials:
         conds = {
-            nid for text in [*t.conditions, t.title] for lab, nid in link(text) if lab == "Disease"
+            nid for x in [*t.conditions, t.title] for lab, nid in linked[x] if lab == "Disease"
         }
-        drugs = {nid for text in t.interventions for lab, nid in link(text) if lab == "Drug"}
+        drugs = {nid for text in t.interventions for lab, nid in linked[text] if lab == "Drug"}
         excluded = sorted(
-            {nid for text in t.exclusion for lab, nid in link(text) if lab in ("Disease", "Drug")}
+            {nid for text in t.exclusion for lab, nid in linked[text] if lab in ("Disease", "Drug")}
         )
         rows.append({
             "id": t.nct_id, "name": t.title, "title": t.title, "summary": t.summary,

@@ -1,0 +1,69 @@
+"""The trained rankers a process serves, loaded lazily and reloaded when retrained.
+
+Why a holder: the API and the CLI must not pay for loading checkpoints (or the
+text encoder) per request, and a server must pick up a model that
+``medkg train fusion`` writes while it runs - so each checkpoint is cached with
+its file's modification time and reloaded when that changes. A missing or
+unreadable checkpoint means "not trained": the caller falls back to the
+graph-only ranker and says so.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from medkg.fusion.training import DIAGNOSIS_FILE, TREATMENTS_FILE, fusion_dir
+from medkg.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class TrainedModels:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._cache: dict[str, tuple[float, Any]] = {}
+        self._encoders: dict[str | None, Any] = {}
+        # trial text digest -> text vector (see fusion.trial_ranker)
+        self.trial_vectors: dict[str, Any] = {}
+
+    def _load(self, file: str, loader: Any) -> Any:
+        path: Path = fusion_dir(self.settings) / file
+        try:
+            mtime = path.stat().st_mtime
+        except OSError:
+            return None
+        with self._lock:
+            hit = self._cache.get(file)
+            if hit and hit[0] == mtime:
+                return hit[1]
+            try:
+                obj = loader(path)
+            except Exception as exc:  # a broken file must not break the ranking
+                log.warning("cannot load %s: %s; using the graph-only ranker", path, exc)
+                obj = None
+            self._cache[file] = (mtime, obj)
+            return obj
+
+    def treatments(self) -> Any:
+        from medkg.fusion.treatment_model import TreatmentCheckpoint
+
+        return self._load(TREATMENTS_FILE, TreatmentCheckpoint.load)
+
+    def diagnosis(self) -> Any:
+        from medkg.fusion.diagnosis import DiagnosisCheckpoint
+
+        return self._load(DIAGNOSIS_FILE, DiagnosisCheckpoint.load)
+
+    def text_encoder(self, name: str | None) -> Any:
+        """A text encoder (``None``: the configured default), loaded once per process."""
+        with self._lock:
+            if name not in self._encoders:
+                from medkg.encoders.text import TextEncoder
+
+                model = name or self.settings.text_model
+                self._encoders[name] = TextEncoder(model, device=self.settings.device)
+            return self._encoders[name]

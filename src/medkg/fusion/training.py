@@ -1,0 +1,166 @@
+"""Train the product's ranking models from the graph store (``medkg train fusion``).
+
+Two trained rankers replace the graph-only fallback when their checkpoints
+exist in ``<data dir>/models/fusion/``:
+
+* ``treatments.pt`` - the learned similar-disease transfer over the store's
+  graph (:mod:`medkg.fusion.treatment_model`), optionally with the graph
+  encoder's disease embeddings as one more channel;
+* ``diagnosis.pt`` - the fusion model (text + graph context) trained on
+  Symptom2Disease's fixed training split; its held-out top-1/top-5 accuracy
+  is measured on the fixed test split and kept in the checkpoint.
+
+Trial matching has no trained model: the public judgements come without trial
+texts (see ``bench/eval_trials.py``), so it stays graph-only and says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from medkg.kg.store.base import GraphStore
+from medkg.settings import Settings
+
+TREATMENTS_FILE = "treatments.pt"
+DIAGNOSIS_FILE = "diagnosis.pt"
+
+
+def fusion_dir(settings: Settings) -> Path:
+    return settings.models_dir / "fusion"
+
+
+def graph_encoder_path(settings: Settings) -> Path:
+    return settings.models_dir / "graph" / "encoder.pt"
+
+
+def load_graph_embeddings(settings: Settings) -> tuple[dict[str, dict[str, torch.Tensor]], str]:
+    """``({label: {id: vector}}, data_version)`` from ``medkg train graph``, or ``({}, '')``."""
+    path = graph_encoder_path(settings)
+    if not path.is_file():
+        return {}, ""
+    ckpt = torch.load(path, map_location="cpu", weights_only=False)
+    out = {
+        label: dict(zip(ids, ckpt["embeddings"][label], strict=True))
+        for label, ids in ckpt["node_ids"].items()
+        if label in ckpt["embeddings"]
+    }
+    return out, ckpt["data_version"]
+
+
+def train_treatments(
+    store: GraphStore,
+    settings: Settings,
+    steps: int = 200,
+    use_graph_encoder: bool = True,
+    on_step: Callable[[int, float], None] | None = None,
+) -> tuple[Path, dict[str, Any]]:
+    from medkg.encoders.graph_export import export_hetero
+    from medkg.fusion.treatment_model import (
+        TREATS,
+        TreatmentCheckpoint,
+        similarity_channels,
+        train_treatment_ranker,
+        treats_matrix,
+    )  # fmt: skip
+
+    data = export_hetero(store)
+    if TREATS not in data.edge_types:
+        raise ValueError("the graph has no Drug-TREATS-Disease edges: import Hetionet first")
+    emb = None
+    graph_note = "no graph encoder checkpoint (run `medkg train graph` to add its channel)"
+    if use_graph_encoder:
+        vectors, version = load_graph_embeddings(settings)
+        if vectors.get("Disease") and version == data.data_version:
+            emb = torch.stack([vectors["Disease"][d] for d in data["Disease"].node_ids])
+            graph_note = "graph-encoder channel included"
+        elif vectors:
+            graph_note = "graph encoder trained on another graph version: channel left out"
+    channels, sims = similarity_channels(data, emb)
+    n_drugs, n_diseases = data["Drug"].num_nodes, data["Disease"].num_nodes
+    treats = data[TREATS].edge_index
+    res = train_treatment_ranker(sims, treats, n_drugs, steps=steps, on_step=on_step)
+    meta = {
+        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "steps": steps,
+        "final_loss": round(res.losses[-1], 4),
+        "treated_diseases": len(set(treats[1].tolist())),
+        "graph_encoder": graph_note,
+    }
+    ckpt = TreatmentCheckpoint(
+        res.model, channels, sims, treats_matrix(treats, n_drugs, n_diseases),
+        list(data["Drug"].node_ids), list(data["Disease"].node_ids), data.data_version, meta,
+    )  # fmt: skip
+    path = fusion_dir(settings) / TREATMENTS_FILE
+    ckpt.save(path)
+    return path, meta
+
+
+def train_diagnosis(
+    store: GraphStore,
+    extractor: Any,
+    settings: Settings,
+    csv_path: Path,
+    steps: int = 300,
+    device: str = "auto",
+) -> tuple[Path, dict[str, Any]]:
+    """Fit on the fixed training split, score the fixed test split, save the checkpoint."""
+    from medkg.encoders.device import resolve_device
+    from medkg.encoders.text import TextEncoder
+    from medkg.fusion.diagnosis import (
+        DiagnosisCheckpoint,
+        DiagnosisData,
+        fixed_split,
+        load_symptom2disease,
+        mean_context,
+        predict_scores,
+        topk_accuracy,
+        train_fusion_classifier,
+    )  # fmt: skip
+    from medkg.kg.extract import NoteInput
+
+    examples = load_symptom2disease(csv_path)
+    labels = sorted({e.label for e in examples})
+    if len(labels) < 2:
+        raise ValueError(f"{csv_path}: need at least two labels to train a diagnosis model")
+    train, test = fixed_split(examples)
+    y = torch.tensor([labels.index(e.label) for e in examples])
+    by_label, version = load_graph_embeddings(settings)
+    vectors = {nid: v for table in by_label.values() for nid, v in table.items()}
+    docs = extractor.extract([NoteInput(str(i), e.text) for i, e in enumerate(examples)])
+    linked = [[m.node_id for m in d.mentions if m.is_positive_fact] for d in docs]
+    label_ids = [x.node_id if (x := extractor.lexicon.lookup(lbl)) else None for lbl in labels]
+    encoder = TextEncoder(settings.text_model, device=device)
+    dim = next(iter(vectors.values())).numel() if vectors else 64
+    graph, graph_mask = mean_context(linked, vectors.get, dim)
+    cand_graph, cand_mask = mean_context([[i] if i else [] for i in label_ids], vectors.get, dim)
+    data = DiagnosisData(
+        encoder.encode([e.text for e in examples]), graph, graph_mask, y,
+        encoder.encode(labels), cand_graph, cand_mask, labels,
+    )  # fmt: skip
+    dev = str(resolve_device(device))
+    model = train_fusion_classifier(data, train, use_graph=bool(vectors), steps=steps, device=dev)
+    model = model.cpu()
+    scores = predict_scores(model, data, test)
+    meta = {
+        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "data": str(csv_path),
+        "train_examples": len(train),
+        "test_examples": len(test),
+        "test_top1": round(topk_accuracy(scores, y[test], 1), 4),
+        "test_top5": round(topk_accuracy(scores, y[test], 5), 4),
+        "graph": "graph-encoder context" if vectors else "text only (no graph encoder yet)",
+        "graph_data_version": version,
+        "device": dev,
+    }
+    ckpt = DiagnosisCheckpoint(
+        model, labels, label_ids, data.cand_text, cand_graph, cand_mask,
+        vectors, encoder.name, meta,
+    )  # fmt: skip
+    path = fusion_dir(settings) / DIAGNOSIS_FILE
+    ckpt.save(path)
+    return path, meta

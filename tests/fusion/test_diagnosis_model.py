@@ -1,0 +1,105 @@
+"""Training the diagnosis fusion model end to end (real extractor, real text encoder) on a
+small real Symptom2Disease subset, and serving it through ``diagnose``."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+import torch
+
+from medkg.fusion.diagnosis import DiagnosisCheckpoint, load_symptom2disease
+from medkg.fusion.patient import build_patient_context
+from medkg.fusion.recommend import diagnose
+from medkg.fusion.trained import TrainedModels
+from medkg.fusion.training import fusion_dir, train_diagnosis
+from medkg.kg.extract import Extractor
+from medkg.kg.store.embedded import EmbeddedStore
+from medkg.settings import Settings
+from tests.conftest import SHARED
+
+CSV = SHARED / "symptom2disease/Symptom2Disease.csv"
+pytestmark = pytest.mark.skipif(not CSV.exists(), reason="no Symptom2Disease")
+LABELS = ["Psoriasis", "Malaria", "Pneumonia", "Migraine", "Jaundice", "Chicken pox"]
+
+
+@pytest.fixture(scope="module")
+def trained(
+    slice_store: EmbeddedStore, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Settings, dict, list]:
+    root = tmp_path_factory.mktemp("dx")
+    rows = [e for e in load_symptom2disease(CSV) if e.label in LABELS]
+    small = [e for lab in LABELS for e in [r for r in rows if r.label == lab][:15]]
+    path = root / "small.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["label", "text"])
+        w.writerows((e.label, e.text) for e in small)
+    s = Settings(data_dir=root, shared_data_dir=SHARED, backend="embedded")
+    out, meta = train_diagnosis(slice_store, Extractor(slice_store, s), s, path, steps=120)
+    assert out == fusion_dir(s) / "diagnosis.pt"
+    return s, meta, small
+
+
+def test_held_out_accuracy_is_measured_and_above_chance(trained) -> None:  # type: ignore[no-untyped-def]
+    _, meta, _ = trained
+    assert meta["test_examples"] == 18 and meta["train_examples"] == 72
+    assert meta["test_top1"] > 2 / len(LABELS)  # chance is 1/6
+    assert meta["graph"].startswith("text only")  # no graph encoder trained in this dir
+
+
+def test_checkpoint_is_self_contained(trained) -> None:  # type: ignore[no-untyped-def]
+    s, _, _ = trained
+    ckpt = DiagnosisCheckpoint.load(fusion_dir(s) / "diagnosis.pt")
+    assert ckpt.labels == sorted(LABELS)
+    assert ckpt.cand_text.shape == (len(LABELS), 384)
+
+
+def test_diagnose_uses_the_trained_model(slice_store: EmbeddedStore, trained) -> None:  # type: ignore[no-untyped-def]
+    s, _, _ = trained
+    text = (
+        "I have had a high fever with chills and shivering every other day, heavy sweating "
+        "and a headache since I came back from a trip; I also feel nauseous."
+    )
+    extractor = Extractor(slice_store, s)
+    ctx = build_patient_context(slice_store, extractor, text)
+    r = diagnose(slice_store, ctx, 3, text, TrainedModels(s))
+    assert r.method.startswith("fusion model")
+    assert r.items[0].name == "Malaria"
+    assert all(0.0 <= i.score <= 1.0 for i in r.items)
+    assert r.items == sorted(r.items, key=lambda i: -i.score)
+
+
+def test_missing_model_keeps_graph_only(slice_store: EmbeddedStore, tmp_path: Path) -> None:
+    ctx = build_patient_context(slice_store, None, None, ["DOID:9352"])
+    s = Settings(data_dir=tmp_path, shared_data_dir=SHARED)
+    r = diagnose(slice_store, ctx, 3, None, TrainedModels(s))
+    assert r.method.startswith("graph-only")
+    assert any("medkg train fusion" in n for n in r.notes)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_fusion_trains_on_gpu_with_mixed_precision() -> None:
+    from medkg.fusion.diagnosis import DiagnosisData, train_fusion_classifier
+
+    g = torch.Generator().manual_seed(0)
+    d = DiagnosisData(
+        torch.randn(40, 16, generator=g), torch.zeros(40, 8), torch.zeros(40),
+        torch.arange(40) % 4, torch.randn(4, 16, generator=g), torch.zeros(4, 8),
+        torch.zeros(4), ["a", "b", "c", "d"],
+    )  # fmt: skip
+    model = train_fusion_classifier(d, list(range(40)), steps=5, device="cuda")
+    assert next(model.parameters()).device.type == "cuda"
+
+
+def test_negated_findings_are_cut_before_embedding(slice_store: EmbeddedStore, trained) -> None:  # type: ignore[no-untyped-def]
+    from medkg.fusion.recommend import affirmed_text
+
+    s, _, _ = trained
+    text = "Severe headache since Monday. No history of type 2 diabetes mellitus."
+    ctx = build_patient_context(slice_store, Extractor(slice_store, s), text)
+    negated = [e["text"] for e in ctx.entities if e.get("negated")]
+    assert negated, ctx.entities
+    cut = affirmed_text(text, ctx)
+    assert all(n.lower() not in cut.lower() for n in negated) and "headache" in cut
