@@ -63,6 +63,8 @@ def test_import_slice_then_explore(cli_env) -> None:  # type: ignore[no-untyped-
         (("query", "RETURN 1", "--param", "broken"), "key=value"),
         (("neighbours", "NO:SUCH"), "no node with id"),
         (("import", "hetionet", "--dir", "/nonexistent/folder"), "directory not found"),
+        (("diagnose", "--entity", "X", "--image", "/nonexistent.png"), "No such file"),
+        (("diagnose", "--entity", "X", "--image", __file__), "not a readable PNG or JPEG"),
     ],
 )
 def test_user_errors_are_one_line_not_tracebacks(cli_env, args, message) -> None:  # type: ignore[no-untyped-def]

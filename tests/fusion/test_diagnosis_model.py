@@ -103,3 +103,51 @@ def test_negated_findings_are_cut_before_embedding(slice_store: EmbeddedStore, t
     assert negated, ctx.entities
     cut = affirmed_text(text, ctx)
     assert all(n.lower() not in cut.lower() for n in negated) and "headache" in cut
+
+
+def test_image_fusion_follows_bayes_rule() -> None:
+    from medkg.fusion.image_fusion import fuse_image
+
+    probs = torch.tensor([0.5, 0.3, 0.2])
+    labels = ["Malaria", "Pneumonia", "Migraine"]
+    same, k = fuse_image(probs, labels, p_image=0.74, prior=0.74)
+    assert k == 1 and torch.allclose(same, probs, atol=1e-5)  # the prior says nothing
+    up, _ = fuse_image(probs, labels, p_image=0.99, prior=0.74)
+    down, _ = fuse_image(probs, labels, p_image=0.05, prior=0.74)
+    assert up[1] > 0.3 > down[1]
+    for p in (up, down):
+        assert abs(float(p.sum()) - 1) < 1e-5
+        assert torch.isclose(p[0] / p[2], torch.tensor(2.5))  # others keep their proportions
+    assert fuse_image(probs, ["a", "b", "c"], 0.9, 0.5) is None
+
+
+def test_diagnose_fuses_a_real_chest_xray(slice_store: EmbeddedStore, trained) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    from PIL import Image
+
+    from medkg.encoders.image import ImageEncoderConfig, load_medmnist
+    from medkg.encoders.image_train import train_image_encoder
+
+    npz = SHARED / "pneumoniamnist/pneumoniamnist.npz"
+    if not npz.exists():
+        pytest.skip("no PneumoniaMNIST")
+    s, _, _ = trained
+    small = ImageEncoderConfig(widths=(8, 16, 32, 64))
+    res = train_image_encoder(npz, epochs=1, device="cpu", config=small, limit=512)
+    res.model.save(s.models_dir / "image" / "encoder.pt", {"train_positive_rate": 0.74})
+    x, _ = load_medmnist(npz, "test")
+    buf = io.BytesIO()
+    Image.fromarray((x[0, 0].numpy() * 255).astype("uint8")).save(buf, format="PNG")
+    text = "I have a cough with phlegm, fever and I am short of breath."
+    ctx = build_patient_context(slice_store, Extractor(slice_store, s), text)
+    models = TrainedModels(s)
+    plain = diagnose(slice_store, ctx, 6, text, models)
+    fused = diagnose(slice_store, ctx, 6, text, models, buf.getvalue())
+    assert "image encoder" in fused.method and "image encoder" not in plain.method
+    pneu = next(i for i in fused.items if i.name == "Pneumonia")
+    before = next(i for i in plain.items if i.name == "Pneumonia")
+    p_img = pneu.flags["image_probability"]
+    assert 0.0 <= p_img <= 1.0
+    assert (pneu.score > before.score) == (p_img > 0.74)  # moved the way the image says
+    assert abs(sum(i.score for i in fused.items) - 1) < 1e-3  # all six labels shown

@@ -44,7 +44,13 @@ from medkg.api.schemas import (
 from medkg.api.security import require_reader, require_writer
 from medkg.fusion.evidence import Ranking
 from medkg.fusion.patient import PatientContext, PatientInputError, build_patient_context
-from medkg.fusion.recommend import check_image, diagnose, match_trials, recommend_treatments
+from medkg.fusion.recommend import (
+    IMAGE_UNUSED,
+    check_image,
+    diagnose,
+    match_trials,
+    recommend_treatments,
+)
 from medkg.fusion.trained import TrainedModels
 from medkg.kg.extract import NoteInput
 from medkg.kg.extract.inputs import NoteInputError, check_notes
@@ -240,36 +246,37 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         return CypherOut(columns=result.columns, rows=result.records(), truncated=result.truncated)
 
     # -- recommendations -----------------------------------------------------------
-    def patient_ctx(request: Request, patient: PatientIn) -> tuple[PatientContext, list[str]]:
-        notes = check_image(patient.image_base64)
+    def patient_ctx(request: Request, patient: PatientIn) -> tuple[PatientContext, bytes | None]:
+        image = check_image(patient.image_base64)
         if not patient.text and not patient.entity_ids:
             if patient.image_base64:
                 raise PatientInputError("the rankings need text or entity_ids beside an image")
             raise PatientInputError("describe the patient: give text and/or entity_ids")
         extractor = get_extractor(request.app) if patient.text else None
         s = get_store(request)
-        return build_patient_context(s, extractor, patient.text, patient.entity_ids), notes
+        return build_patient_context(s, extractor, patient.text, patient.entity_ids), image
 
     @app.post(
         "/v1/recommend/treatments", response_model=Ranking, dependencies=reader, tags=["recommend"]
     )
     def treatments(body: TreatmentsIn, request: Request) -> Ranking:
         """Drugs for a disease id or a patient, ranked, each with its evidence paths."""
-        ctx, notes = patient_ctx(request, body.patient) if body.patient else (None, [])
+        ctx, image = patient_ctx(request, body.patient) if body.patient else (None, None)
         ranking = recommend_treatments(
             get_store(request), body.disease_id, ctx, body.limit, app.state.models
         )
-        ranking.notes += notes
+        if image is not None:
+            ranking.notes.append(IMAGE_UNUSED)
         return ranking
 
     def patient_ranking(request: Request, body: PatientQueryIn, task: str) -> Ranking:
-        ctx, notes = patient_ctx(request, body.patient)
-        store = get_store(request)
+        ctx, image = patient_ctx(request, body.patient)
+        store, text, models = get_store(request), body.patient.text, app.state.models
         if task == "diagnosis":
-            ranking = diagnose(store, ctx, body.limit, body.patient.text, app.state.models)
-        else:
-            ranking = match_trials(store, ctx, body.limit, body.patient.text, app.state.models)
-        ranking.notes += notes
+            return diagnose(store, ctx, body.limit, text, models, image)
+        ranking = match_trials(store, ctx, body.limit, text, models)
+        if image is not None:
+            ranking.notes.append(IMAGE_UNUSED)
         return ranking
 
     @app.post("/v1/diagnose", response_model=Ranking, dependencies=reader, tags=["recommend"])

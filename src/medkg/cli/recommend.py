@@ -71,19 +71,22 @@ def _rank(
     disease: str | None,
     limit: int,
     as_json: bool,
+    image: Path | None = None,
 ) -> None:
+    from medkg.fusion.recommend import validate_image
     from medkg.kg.extract import Extractor
 
     if text == "-":
         text = sys.stdin.read()
     # PatientInputError is a ValueError: user_errors prints it as one error line
     with store_from_settings() as store, user_errors():
+        raw = validate_image(image.read_bytes()) if image else None
         extractor = Extractor(store, get_settings()) if text else None
-        ranking = _ranking(store, extractor, task, text, entity, disease, limit)
+        ranking = _ranking(store, extractor, task, text, entity, disease, limit, raw)
     _show(ranking, as_json)
 
 
-def _ranking(store, extractor, task, text, entity, disease, limit):  # type: ignore[no-untyped-def]
+def _ranking(store, extractor, task, text, entity, disease, limit, image=None):  # type: ignore[no-untyped-def]
     """One task's ranking on an open store (the demo shares its store and extractor)."""
     from medkg.fusion import recommend
     from medkg.fusion.patient import PatientInputError, build_patient_context
@@ -96,7 +99,7 @@ def _ranking(store, extractor, task, text, entity, disease, limit):  # type: ign
     if ctx is None:
         raise PatientInputError("describe the patient with --text and/or --entity")
     if task == "diagnosis":
-        return recommend.diagnose(store, ctx, limit, text, models)
+        return recommend.diagnose(store, ctx, limit, text, models, image)
     return recommend.match_trials(store, ctx, limit, text, models)
 
 
@@ -126,9 +129,12 @@ def diagnose(
     entity: EntityOpt = None,
     limit: LimitOpt = 10,
     as_json: JsonOpt = False,
+    image: Annotated[
+        Path | None, typer.Option(help="Chest X-ray PNG/JPEG, fused by the image encoder.")
+    ] = None,
 ) -> None:
-    """Rank diseases for a patient's findings, with evidence paths and sentences."""
-    _rank("diagnosis", text, entity, None, limit, as_json)
+    """Rank diseases for a patient's findings (and image), with evidence and sentences."""
+    _rank("diagnosis", text, entity, None, limit, as_json, image)
 
 
 @app.command("match-trials")

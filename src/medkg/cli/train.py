@@ -95,10 +95,14 @@ def train_image_cmd(
             on_epoch=lambda e, loss, auc: err_console.print(
                 f"epoch {e + 1}/{epochs}: loss {loss:.3f}, val AUC {auc:.3f}"),
         )  # fmt: skip
+        from medkg.encoders.image import load_medmnist
+
         path = settings.models_dir / "image" / "encoder.pt"
         res.model.save(
             path,
             {
+                # the prior diagnosis divides out when it fuses the image (fusion.image_fusion)
+                "train_positive_rate": float(load_medmnist(npz, "train")[1].float().mean()),
                 "data": str(npz),
                 "test_auc": res.test_auc,
                 "test_acc": res.test_acc,

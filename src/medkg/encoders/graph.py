@@ -5,10 +5,13 @@ Hetionet types), then ``layers`` rounds of heterogeneous GraphSAGE message
 passing (``HeteroConv`` with one ``SAGEConv`` per edge type and per reverse
 edge type, mean aggregation, residual, layer norm). A DistMult decoder scores
 a (head, relation, tail) triple as ``sum(z_h * w_r * z_t)``. Heterogeneous
-GraphSAGE came first because it is the cheapest per step on CPU (one weight
-pair per edge type, no attention); R-GCN and HGT are still to be compared on
-the held-out treatment split (issue 4), and ``layers=0`` is the DistMult
-baseline that isolates what message passing adds.
+GraphSAGE was chosen because it is the cheapest per step on CPU (one weight
+pair per edge type, no attention); ``layers=0`` is the DistMult baseline that
+isolates what message passing adds. On the disease-held-out treatment folds
+neither beats drug popularity, so treatments are served by the similar-disease
+transfer ranker (docs/decisions/0006); this encoder supplies node embeddings
+(diagnosis fusion, an optional transfer channel). R-GCN and HGT were not
+measured: they share the link-prediction objective that fails there.
 """
 
 from __future__ import annotations

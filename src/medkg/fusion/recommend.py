@@ -22,14 +22,19 @@ DISEASE = frozenset({"Disease"})
 SYMPTOM = frozenset({"Symptom"})
 
 
-def check_image(image_base64: str | None) -> list[str]:
-    """Validate an uploaded image; returns notes for the answer, raises on bad input."""
+def check_image(image_base64: str | None) -> bytes | None:
+    """The decoded PNG/JPEG upload (None when none was given); raises on bad input."""
     if not image_base64:
-        return []
+        return None
     try:
         raw = base64.b64decode(image_base64, validate=True)
     except (binascii.Error, ValueError):
         raise PatientInputError("image_base64 is not valid base64") from None
+    return validate_image(raw)
+
+
+def validate_image(raw: bytes) -> bytes:
+    """``raw`` if it is a readable PNG or JPEG; raises PatientInputError otherwise."""
     from PIL import Image, UnidentifiedImageError
 
     try:
@@ -38,11 +43,11 @@ def check_image(image_base64: str | None) -> list[str]:
                 raise PatientInputError(f"image must be PNG or JPEG, got {img.format}")
             img.verify()
     except (UnidentifiedImageError, OSError, SyntaxError):
-        raise PatientInputError("image_base64 does not hold a readable PNG or JPEG") from None
-    return [
-        "image received and checked; no ranking uses images yet (the image encoder is "
-        "trained on PneumoniaMNIST alone, with no paired patient texts to fuse it with)"
-    ]
+        raise PatientInputError("the image is not a readable PNG or JPEG") from None
+    return raw
+
+
+IMAGE_UNUSED = "image received; only diagnosis uses images (late fusion of the image encoder)"
 
 
 def _entities_out(ctx: PatientContext) -> list[dict]:
@@ -100,10 +105,11 @@ def diagnose(
     limit: int = 10,
     text: str | None = None,
     models: Any = None,
+    image: bytes | None = None,
 ) -> Ranking:
     ckpt = models.diagnosis() if models is not None else None
     if ckpt is not None:
-        return _fusion_diagnosis(store, ctx, limit, text, models, ckpt)
+        return _fusion_diagnosis(store, ctx, limit, text, models, ckpt, image)
     findings = ctx.weights(FINDING_LABELS)
     notes = []
     if not findings:
@@ -116,6 +122,8 @@ def diagnose(
     items = rank_diagnoses(store, ctx.weights(SYMPTOM), ctx.weights(DISEASE), limit)
     if models is not None:
         notes.append("no trained diagnosis model: run `medkg train fusion`")
+    if image is not None:
+        notes.append("image received; the graph-only diagnosis cannot use it")
     return Ranking(
         task="diagnosis",
         method=METHOD,
@@ -142,7 +150,13 @@ def affirmed_text(text: str, ctx: PatientContext) -> str:
 
 
 def _fusion_diagnosis(
-    store: GraphStore, ctx: PatientContext, limit: int, text: str | None, models: Any, ckpt: Any
+    store: GraphStore,
+    ctx: PatientContext,
+    limit: int,
+    text: str | None,
+    models: Any,
+    ckpt: Any,
+    image: bytes | None,
 ) -> Ranking:
     """The fusion model over its trained label set; graph paths from the patient's
     findings to each candidate that is a graph node are its evidence."""
@@ -152,6 +166,25 @@ def _fusion_diagnosis(
     text = affirmed_text(text, ctx)
     vector = models.text_encoder(ckpt.text_model).encode([text])[0]
     probs = ckpt.predict(vector, affirmed)
+    notes = [f"ranked over the {len(ckpt.labels)} diseases the model was trained on"]
+    image_flag: dict[int, float] = {}
+    method_extra = ""
+    if image is not None:
+        from medkg.fusion.image_fusion import fuse_image, image_probability
+
+        trained_image = models.image()
+        if trained_image is None:
+            notes.append("image received but no image encoder is trained: `medkg train image`")
+        else:
+            encoder, prior = trained_image
+            p_img = image_probability(encoder, image)
+            fused = fuse_image(probs, ckpt.labels, p_img, prior)
+            if fused is None:
+                notes.append("image not used: the diagnosis model has no 'pneumonia' label")
+            else:
+                probs, k = fused
+                image_flag[k] = round(p_img, 4)
+                method_extra = " + image encoder (late fusion, Bayes' rule)"
     graph = {
         i.id: i for i in rank_diagnoses(store, ctx.weights(SYMPTOM), ctx.weights(DISEASE), 10_000)
     }
@@ -163,18 +196,19 @@ def _fusion_diagnosis(
             id=node_id or f"label:{ckpt.labels[k]}", name=ckpt.labels[k], label="Disease",
             score=round(float(probs[k]), 4), evidence=support.evidence if support else [],
             flags={"in_graph": node_id is not None,
-                   "explained": support.flags.get("explained", []) if support else []},
+                   "explained": support.flags.get("explained", []) if support else [],
+                   **({"image_probability": image_flag[k]} if k in image_flag else {})},
         ))  # fmt: skip
     meta = ckpt.meta
     return Ranking(
         task="diagnosis",
         method=(
             f"fusion model ({meta.get('graph', 'text')}; trained {meta.get('trained_at', '?')}, "
-            f"held-out top-1 {meta.get('test_top1', '?')})"
+            f"held-out top-1 {meta.get('test_top1', '?')}){method_extra}"
         ),
         items=items,
         patient_entities=_entities_out(ctx),
-        notes=[f"ranked over the {len(ckpt.labels)} diseases the model was trained on"],
+        notes=notes,
     )
 
 

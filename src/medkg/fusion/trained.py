@@ -21,6 +21,12 @@ from medkg.settings import Settings
 log = logging.getLogger(__name__)
 
 
+def torch_load(path: Path) -> dict:
+    import torch
+
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
 class TrainedModels:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -31,7 +37,10 @@ class TrainedModels:
         self.trial_vectors: dict[str, Any] = {}
 
     def _load(self, file: str, loader: Any) -> Any:
-        path: Path = fusion_dir(self.settings) / file
+        return self._load_path(fusion_dir(self.settings) / file, loader)
+
+    def _load_path(self, path: Path, loader: Any) -> Any:
+        file = str(path)
         try:
             mtime = path.stat().st_mtime
         except OSError:
@@ -57,6 +66,17 @@ class TrainedModels:
         from medkg.fusion.diagnosis import DiagnosisCheckpoint
 
         return self._load(DIAGNOSIS_FILE, DiagnosisCheckpoint.load)
+
+    def image(self) -> tuple[Any, float] | None:
+        """``(image encoder, its training positive rate)`` from ``medkg train image``."""
+        from medkg.encoders.image import ImageEncoder
+
+        def load(path: Path) -> tuple[Any, float]:
+            meta = torch_load(path)
+            return ImageEncoder.load(path).eval(), float(meta.get("train_positive_rate", 0.5))
+
+        path = self.settings.models_dir / "image" / "encoder.pt"
+        return self._load_path(path, load)
 
     def text_encoder(self, name: str | None) -> Any:
         """A text encoder (``None``: the configured default), loaded once per process."""

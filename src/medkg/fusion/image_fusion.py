@@ -1,0 +1,47 @@
+"""Late fusion of the image encoder into diagnosis.
+
+Why late fusion: no public data pairs a patient's chest image with a text
+description, so an image branch cannot be trained jointly here. What can be
+done soundly is Bayes' rule: the image encoder (trained on PneumoniaMNIST)
+gives P(pneumonia | image) under its training prevalence ``prior``; dividing
+out that prior's odds gives a likelihood ratio, which multiplies the diagnosis
+model's odds for its "pneumonia" label (assuming text and image are
+conditionally independent given the disease); the other labels share the rest
+of the probability mass in their old proportions.
+"""
+
+from __future__ import annotations
+
+import torch
+
+POSITIVE_LABEL = "pneumonia"  # PneumoniaMNIST's positive class
+EPS = 1e-6
+
+
+@torch.no_grad()
+def image_probability(encoder: torch.nn.Module, raw: bytes) -> float:
+    """P(positive class) for an uploaded PNG/JPEG, at the encoder's 28x28 input size."""
+    from medkg.encoders.image import image_to_tensor
+
+    encoder.eval()
+    return float(torch.softmax(encoder(image_to_tensor(raw)), -1)[0, 1])
+
+
+def fuse_image(
+    probs: torch.Tensor, labels: list[str], p_image: float, prior: float
+) -> tuple[torch.Tensor, int] | None:
+    """``(new probabilities, index of the positive label)``, or None when the diagnosis
+    model has no such label."""
+    lower = [label.lower() for label in labels]
+    if POSITIVE_LABEL not in lower:
+        return None
+    k = lower.index(POSITIVE_LABEL)
+    p_img = min(max(p_image, EPS), 1 - EPS)
+    pri = min(max(prior, EPS), 1 - EPS)
+    ratio = (p_img / (1 - p_img)) / (pri / (1 - pri))
+    pk = float(probs[k].clamp(EPS, 1 - EPS))
+    odds = pk / (1 - pk) * ratio
+    new_pk = odds / (1 + odds)
+    out = probs * ((1 - new_pk) / (1 - pk))
+    out[k] = new_pk
+    return out, k
