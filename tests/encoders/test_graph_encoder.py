@@ -44,13 +44,21 @@ def test_split_is_by_disease(data) -> None:  # type: ignore[no-untyped-def]
     assert split.train.size(1) + split.test.size(1) == 755
 
 
-@pytest.mark.parametrize("layers", [0, 2])
-def test_training_lowers_the_loss_and_scores_every_drug(data, layers: int) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(("layers", "conv"), [(0, "sage"), (2, "sage"), (2, "rgcn"), (2, "hgt")])
+def test_training_lowers_the_loss_and_scores_every_drug(data, layers: int, conv: str) -> None:  # type: ignore[no-untyped-def]
     split = split_treats_by_disease(data)
     edges = {et: data[et].edge_index for et in data.edge_types}
     edges[TREATS] = split.train
     res = train_link_prediction(
-        data, edges, dim=16, layers=layers, epochs=25, per_type=2000, device="cpu", seed=0
+        data,
+        edges,
+        dim=16,
+        layers=layers,
+        epochs=25,
+        per_type=2000,
+        device="cpu",
+        seed=0,
+        conv=conv,
     )
     assert res.losses[-1] < res.losses[0]
     z = embeddings(res.model, edges)

@@ -120,15 +120,19 @@ def train_graph_cmd(
     steps: Annotated[int, typer.Option(min=1, help="Full-graph training steps.")] = 300,
     dim: Annotated[int, typer.Option(min=4)] = 64,
     layers: Annotated[int, typer.Option(min=0, max=4, help="0 = DistMult, no message passing")] = 2,
+    conv: Annotated[str, typer.Option(help="Message-passing layer: sage, rgcn or hgt.")] = "sage",
     device: Annotated[str, typer.Option(help="auto, cpu or cuda[:n].")] = "auto",
 ) -> None:
     """Train the heterogeneous graph encoder by link prediction on the whole store."""
     import torch
 
     from medkg.cli.main import _progress, store_from_settings
+    from medkg.encoders.graph import CONVS
     from medkg.encoders.graph_export import export_hetero
     from medkg.encoders.graph_train import embeddings, train_link_prediction
 
+    if conv not in CONVS:
+        raise typer.BadParameter(f"--conv must be one of {', '.join(CONVS)}")
     settings = get_settings()
     with store_from_settings() as store:
         data = export_hetero(store)
@@ -146,13 +150,14 @@ def train_graph_cmd(
             epochs=steps,
             device=device,
             on_epoch=lambda e, loss: bar.advance(task),
+            conv=conv,
         )
     z = embeddings(res.model, edges)
     path = settings.models_dir / "graph" / "encoder.pt"
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save(
         {
-            "config": {"dim": dim, "layers": layers},
+            "config": {"dim": dim, "layers": layers, "conv": conv},
             "data_version": data.data_version,
             "state": res.model.state_dict(),
             "embeddings": {t: z[t].cpu() for t in z},
@@ -162,7 +167,7 @@ def train_graph_cmd(
         path,
     )
     console.print(
-        f"graph encoder ({layers} layers, dim {dim}) trained on {res.device}, "
+        f"graph encoder ({layers} {conv} layers, dim {dim}) trained on {res.device}, "
         f"{sum(res.epoch_seconds) / steps:.2f} s/step; written to {path}"
     )
 
@@ -204,10 +209,10 @@ def train_fusion_cmd(
                 raise FileNotFoundError(f"{csv}: no such file (give --csv)")
             from medkg.kg.extract import Extractor
 
-            err_console.print("linking and encoding the training texts...")
-            path, meta = train_diagnosis(
-                store, Extractor(store, settings), settings, csv, steps=steps, device=device
-            )
+            with console.status("linking and encoding the training texts, then training..."):
+                path, meta = train_diagnosis(
+                    store, Extractor(store, settings), settings, csv, steps=steps, device=device
+                )
             console.print(
                 f"diagnosis model ({meta['graph']}) on {meta['device']}: held-out top-1 "
                 f"{meta['test_top1']:.3f}, top-5 {meta['test_top5']:.3f} "

@@ -10,8 +10,10 @@ pair per edge type, no attention); ``layers=0`` is the DistMult baseline that
 isolates what message passing adds. On the disease-held-out treatment folds
 neither beats drug popularity, so treatments are served by the similar-disease
 transfer ranker (docs/decisions/0006); this encoder supplies node embeddings
-(diagnosis fusion, an optional transfer channel). R-GCN and HGT were not
-measured: they share the link-prediction objective that fails there.
+(diagnosis fusion, an optional transfer channel). ``conv`` switches the layer
+to R-GCN or HGT for comparison (``bench/eval_treatment.py --convs``); HGT costs
+over 10 s per full-graph step on 2 CPU cores (about 10x GraphSAGE), so
+GraphSAGE stays the default until a GPU comparison says otherwise.
 """
 
 from __future__ import annotations
@@ -24,6 +26,29 @@ def _rev(edge_type: tuple[str, str, str]) -> tuple[str, str, str]:
     return (edge_type[2], f"rev_{edge_type[1]}", edge_type[0])
 
 
+CONVS = ("sage", "rgcn", "hgt")
+
+
+def _conv(kind: str, dim: int, node_types: list[str], edge_types: list) -> nn.Module:  # type: ignore[type-arg]
+    """One message-passing layer over all edge types.
+
+    ``sage``: GraphSAGE per edge type, mean over types. ``rgcn``: a weight per
+    relation, mean over neighbours, summed over relations (R-GCN's update,
+    written with HeteroConv). ``hgt``: the Heterogeneous Graph Transformer.
+    """
+    from torch_geometric.nn import GraphConv, HeteroConv, HGTConv, SAGEConv
+
+    if kind == "sage":
+        return HeteroConv({et: SAGEConv((dim, dim), dim) for et in edge_types}, aggr="mean")
+    if kind == "rgcn":
+        return HeteroConv(
+            {et: GraphConv((dim, dim), dim, aggr="mean") for et in edge_types}, aggr="sum"
+        )
+    if kind == "hgt":
+        return HGTConv(dim, dim, (node_types, edge_types), heads=2)
+    raise ValueError(f"unknown conv {kind!r}: choose one of {', '.join(CONVS)}")
+
+
 class HeteroGraphEncoder(nn.Module):
     def __init__(
         self,
@@ -32,21 +57,19 @@ class HeteroGraphEncoder(nn.Module):
         dim: int = 64,
         layers: int = 2,
         dropout: float = 0.1,
+        conv: str = "sage",
     ) -> None:
-        from torch_geometric.nn import HeteroConv, SAGEConv
-
         super().__init__()
         self.dim = dim
+        self.conv_kind = conv
         self.node_types = sorted(num_nodes)
         self.edge_types = list(edge_types)
         self.emb = nn.ModuleDict({t: nn.Embedding(n, dim) for t, n in num_nodes.items()})
         for e in self.emb.values():
             nn.init.normal_(e.weight, std=0.1)
         all_types = self.edge_types + [_rev(e) for e in self.edge_types]
-        self.convs = nn.ModuleList([
-            HeteroConv({et: SAGEConv((dim, dim), dim) for et in all_types}, aggr="mean")
-            for _ in range(layers)
-        ])  # fmt: skip
+        self.convs = nn.ModuleList([_conv(conv, dim, sorted(num_nodes), all_types)
+                                    for _ in range(layers)])  # fmt: skip
         self.norms = nn.ModuleList(
             [nn.ModuleDict({t: nn.LayerNorm(dim) for t in num_nodes}) for _ in range(layers)]
         )
@@ -73,7 +96,11 @@ class HeteroGraphEncoder(nn.Module):
         ei = self.with_reverse(edge_index)
         for conv, norms in zip(self.convs, self.norms, strict=True):
             h = conv(x, ei)
-            x = {t: norms[t](x[t] + self.dropout(torch.relu(h[t])) if t in h else x[t]) for t in x}
+            x = {
+                t: norms[t](x[t] + self.dropout(torch.relu(h[t])))
+                if h.get(t) is not None else x[t]
+                for t in x
+            }  # fmt: skip
         return x
 
     @staticmethod

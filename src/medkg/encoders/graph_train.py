@@ -64,13 +64,16 @@ def train_link_prediction(
     device: str = "auto",
     seed: int = 0,
     on_epoch: Callable[[int, float], None] | None = None,
+    conv: str = "sage",
 ) -> GraphTrainResult:
     """Train on ``train_edges`` (also the message-passing graph); each positive gets one
     corrupted tail and one corrupted head (uniform within the node type)."""
     torch.manual_seed(seed)
     dev = resolve_device(device)
     num_nodes = {t: data[t].num_nodes for t in data.node_types}
-    model = HeteroGraphEncoder(num_nodes, list(train_edges), dim=dim, layers=layers).to(dev)
+    model = HeteroGraphEncoder(num_nodes, list(train_edges), dim=dim, layers=layers, conv=conv).to(
+        dev
+    )
     edges = {et: ei.to(dev) for et, ei in train_edges.items()}
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     gen = torch.Generator(device="cpu").manual_seed(seed)
