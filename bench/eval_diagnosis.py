@@ -50,15 +50,14 @@ def main() -> int:
     from medkg.encoders.graph_train import embeddings, train_link_prediction
     from medkg.encoders.text import TextEncoder
     from medkg.fusion.diagnosis import (
-        DiagnosisData,
+        build_diagnosis_data,
         fixed_split,
         load_symptom2disease,
-        mean_context,
         predict_scores,
         topk_accuracy,
         train_fusion_classifier,
     )  # fmt: skip
-    from medkg.kg.extract import Extractor, NoteInput
+    from medkg.kg.extract import Extractor
 
     examples = load_symptom2disease(args.csv)
     train, test = fixed_split(examples)
@@ -97,29 +96,13 @@ def main() -> int:
         hit = where.get(nid)
         return z[hit[0]][hit[1]].cpu() if hit else None
 
-    extractor = Extractor(store, store.settings)
-    linked = [
-        [m.node_id for m in d.mentions if m.is_positive_fact]
-        for d in extractor.extract([NoteInput(str(i), e.text) for i, e in enumerate(examples)])
-    ]
-    cand_ids = [[x.node_id] if (x := extractor.lexicon.lookup(lbl)) else [] for lbl in labels]
-    store.close()
-
-    print("encoding text...", file=sys.stderr)
+    print("linking and encoding text...", file=sys.stderr)
     enc = TextEncoder()
-    dim = g.model.dim
-    gctx, gmask = mean_context(linked, lookup, dim)
-    cg, cmask = mean_context(cand_ids, lookup, dim)
-    d = DiagnosisData(
-        enc.encode([e.text for e in examples]),
-        gctx,
-        gmask,
-        y,
-        enc.encode(labels),
-        cg,
-        cmask,
-        labels,
+    d, _ = build_diagnosis_data(
+        examples, labels, Extractor(store, store.settings), enc, lookup, g.model.dim
     )
+    store.close()
+    gmask, cmask = d.graph_mask, d.cand_graph_mask
     for name, use_graph in (("fusion, text only", False), ("fusion, text + graph", True)):
         t0 = time.perf_counter()
         model = train_fusion_classifier(d, train, use_graph=use_graph)

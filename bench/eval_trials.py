@@ -56,7 +56,7 @@ def main() -> int:
     )  # fmt: skip
     from medkg.fusion.trial_ranker import hybrid_score
     from medkg.kg.extract import Extractor, NoteInput
-    from medkg.kg.importers.trials import read_trials
+    from medkg.kg.importers.trials import link_trial_texts, read_trials
 
     trials = {t.nct_id: t for t in read_trials(args.corpus)}
     patients = read_patients(args.patients)
@@ -85,8 +85,7 @@ def main() -> int:
         patients, ex.extract([NoteInput(p.id, p.text) for p in patients]), strict=True
     ):
         affirmed[p.id] = {m.node_id for m in doc.mentions if m.is_positive_fact}
-    texts = sorted({x for tr in trials.values() for x in [*tr.conditions, tr.title, *tr.exclusion]})
-    links = dict(zip(texts, ex.link_texts(texts), strict=True))
+    links = link_trial_texts(list(trials.values()), ex.link_texts)
     conds = {
         t: {i for x in [*tr.conditions, tr.title] for _, i in links[x]} for t, tr in trials.items()
     }

@@ -70,15 +70,22 @@ class ImageEncoder(nn.Module):
 
     @classmethod
     def load(cls, path: Path, map_location: str | torch.device = "cpu") -> ImageEncoder:
+        return cls.load_with_meta(path, map_location)[0]
+
+    @classmethod
+    def load_with_meta(
+        cls, path: Path, map_location: str | torch.device = "cpu"
+    ) -> tuple[ImageEncoder, dict]:
+        """The model and the ``extra`` entries :meth:`save` wrote beside it."""
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
-        cfg = ckpt["config"]
+        cfg = ckpt.pop("config")
         model = cls(
             ImageEncoderConfig(
                 **{k: tuple(v) if isinstance(v, list) else v for k, v in cfg.items()}
             )
         )
-        model.load_state_dict(ckpt["state"])
-        return model
+        model.load_state_dict(ckpt.pop("state"))
+        return model, ckpt
 
 
 def load_medmnist(path: Path, split: str) -> tuple[torch.Tensor, torch.Tensor]:

@@ -13,6 +13,7 @@ import csv
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch.nn import functional as F
@@ -71,6 +72,31 @@ class DiagnosisData:
     cand_graph: torch.Tensor
     cand_graph_mask: torch.Tensor
     labels: list[str]
+
+
+def build_diagnosis_data(
+    examples: list[Example],
+    labels: list[str],
+    extractor: Any,
+    encoder: Any,
+    lookup: Callable[[str], torch.Tensor | None],
+    dim: int,
+) -> tuple[DiagnosisData, list[str | None]]:
+    """Link each description (affirmed mentions only), link each label to a graph node,
+    embed texts and labels; returns the data and the node id each label links to."""
+    from medkg.kg.extract import NoteInput
+
+    docs = extractor.extract([NoteInput(str(i), e.text) for i, e in enumerate(examples)])
+    linked = [[m.node_id for m in d.mentions if m.is_positive_fact] for d in docs]
+    label_ids = [x.node_id if (x := extractor.lexicon.lookup(lbl)) else None for lbl in labels]
+    graph, graph_mask = mean_context(linked, lookup, dim)
+    cand_graph, cand_mask = mean_context([[i] if i else [] for i in label_ids], lookup, dim)
+    y = torch.tensor([labels.index(e.label) for e in examples])
+    data = DiagnosisData(
+        encoder.encode([e.text for e in examples]), graph, graph_mask, y,
+        encoder.encode(labels), cand_graph, cand_mask, labels,
+    )  # fmt: skip
+    return data, label_ids
 
 
 def train_fusion_classifier(

@@ -69,7 +69,7 @@ def treatment_items(
     limit: int,
 ) -> list[RankedItem]:
     probs, neighbours = ckpt.rank(diseases)
-    col = {d: i for i, d in enumerate(ckpt.disease_ids)}
+    col = ckpt.disease_index
     queries = [d for d in diseases if d in col]
     known = ckpt.treats[:, [col[d] for d in queries]].sum(1) > 0
     final = probs + KNOWN_BONUS * known.float()
@@ -98,9 +98,9 @@ def treatment_items(
             channel = ckpt.channels[c]
             for q in queries:
                 bridge = _bridge(store, channel.edge_type, similar, q)
-                src, sents, docs = _treats_edge(store, drug, similar)
                 if bridge is None and channel.edge_type is not None:
                     continue
+                src, sents, docs = _treats_edge(store, drug, similar)
                 hops = [drug_node, _node(store, similar, "Disease")]
                 rels, fwd = ["TREATS"], [True]
                 text_extra = f" (similar in {channel.name})"

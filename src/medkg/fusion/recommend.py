@@ -75,7 +75,7 @@ def recommend_treatments(
         raise PatientInputError("give disease_id or a patient")
     method = METHOD
     ckpt = models.treatments() if models is not None else None
-    in_model = {d: w for d, w in diseases.items() if ckpt is not None and d in ckpt.disease_ids}
+    in_model = {d: w for d, w in diseases.items() if ckpt is not None and d in ckpt.disease_index}
     if ckpt is not None and in_model:
         from medkg.fusion.learned_ranker import treatment_items
 

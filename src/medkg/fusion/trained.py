@@ -21,12 +21,6 @@ from medkg.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def torch_load(path: Path) -> dict:
-    import torch
-
-    return torch.load(path, map_location="cpu", weights_only=True)
-
-
 class TrainedModels:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -72,8 +66,8 @@ class TrainedModels:
         from medkg.encoders.image import ImageEncoder
 
         def load(path: Path) -> tuple[Any, float]:
-            meta = torch_load(path)
-            return ImageEncoder.load(path).eval(), float(meta.get("train_positive_rate", 0.5))
+            model, meta = ImageEncoder.load_with_meta(path)
+            return model.eval(), float(meta.get("train_positive_rate", 0.5))
 
         path = self.settings.models_dir / "image" / "encoder.pt"
         return self._load_path(path, load)

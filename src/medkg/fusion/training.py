@@ -113,35 +113,24 @@ def train_diagnosis(
     from medkg.encoders.text import TextEncoder
     from medkg.fusion.diagnosis import (
         DiagnosisCheckpoint,
-        DiagnosisData,
+        build_diagnosis_data,
         fixed_split,
         load_symptom2disease,
-        mean_context,
         predict_scores,
         topk_accuracy,
         train_fusion_classifier,
     )  # fmt: skip
-    from medkg.kg.extract import NoteInput
 
     examples = load_symptom2disease(csv_path)
     labels = sorted({e.label for e in examples})
     if len(labels) < 2:
         raise ValueError(f"{csv_path}: need at least two labels to train a diagnosis model")
     train, test = fixed_split(examples)
-    y = torch.tensor([labels.index(e.label) for e in examples])
     by_label, version = load_graph_embeddings(settings)
     vectors = {nid: v for table in by_label.values() for nid, v in table.items()}
-    docs = extractor.extract([NoteInput(str(i), e.text) for i, e in enumerate(examples)])
-    linked = [[m.node_id for m in d.mentions if m.is_positive_fact] for d in docs]
-    label_ids = [x.node_id if (x := extractor.lexicon.lookup(lbl)) else None for lbl in labels]
     encoder = TextEncoder(settings.text_model, device=device)
     dim = next(iter(vectors.values())).numel() if vectors else 64
-    graph, graph_mask = mean_context(linked, vectors.get, dim)
-    cand_graph, cand_mask = mean_context([[i] if i else [] for i in label_ids], vectors.get, dim)
-    data = DiagnosisData(
-        encoder.encode([e.text for e in examples]), graph, graph_mask, y,
-        encoder.encode(labels), cand_graph, cand_mask, labels,
-    )  # fmt: skip
+    data, label_ids = build_diagnosis_data(examples, labels, extractor, encoder, vectors.get, dim)
     dev = str(resolve_device(device))
     model = train_fusion_classifier(data, train, use_graph=bool(vectors), steps=steps, device=dev)
     model = model.cpu()
@@ -151,14 +140,14 @@ def train_diagnosis(
         "data": str(csv_path),
         "train_examples": len(train),
         "test_examples": len(test),
-        "test_top1": round(topk_accuracy(scores, y[test], 1), 4),
-        "test_top5": round(topk_accuracy(scores, y[test], 5), 4),
+        "test_top1": round(topk_accuracy(scores, data.y[test], 1), 4),
+        "test_top5": round(topk_accuracy(scores, data.y[test], 5), 4),
         "graph": "graph-encoder context" if vectors else "text only (no graph encoder yet)",
         "graph_data_version": version,
         "device": dev,
     }
     ckpt = DiagnosisCheckpoint(
-        model, labels, label_ids, data.cand_text, cand_graph, cand_mask,
+        model, labels, label_ids, data.cand_text, data.cand_graph, data.cand_graph_mask,
         vectors, encoder.name, meta,
     )  # fmt: skip
     path = fusion_dir(settings) / DIAGNOSIS_FILE

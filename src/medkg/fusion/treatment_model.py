@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import torch
@@ -114,8 +115,11 @@ class TreatmentRanker(nn.Module):
         self, sims: torch.Tensor, queries: torch.Tensor, treats: torch.Tensor
     ) -> torch.Tensor:
         """(queries, drugs) scores; ``treats`` is the (drugs, diseases) 0/1 matrix."""
-        w = self.neighbour_weights(sims, queries, treats.sum(0) > 0)
-        transfer = torch.einsum("cqd,kd->qk", w, treats)
+        return self.scores(self.neighbour_weights(sims, queries, treats.sum(0) > 0), treats)
+
+    def scores(self, weights: torch.Tensor, treats: torch.Tensor) -> torch.Tensor:
+        """(queries, drugs) scores from :meth:`neighbour_weights`' output."""
+        transfer = torch.einsum("cqd,kd->qk", weights, treats)
         return self.scale * transfer + self.alpha * torch.log1p(treats.sum(1))[None, :]
 
 
@@ -189,6 +193,11 @@ class TreatmentCheckpoint:
     data_version: str
     meta: dict = field(default_factory=dict)
 
+    @cached_property
+    def disease_index(self) -> dict[str, int]:
+        """Disease id -> column of ``sims`` and ``treats``."""
+        return {d: i for i, d in enumerate(self.disease_ids)}
+
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         torch.save(
@@ -223,13 +232,13 @@ class TreatmentCheckpoint:
     def rank(self, disease_weights: dict[str, float]) -> tuple[torch.Tensor, torch.Tensor]:
         """Drug probabilities for weighted diseases (known ids only) and the
         (channels, diseases) neighbour weights behind them, weight-summed over queries."""
-        col = {d: i for i, d in enumerate(self.disease_ids)}
+        col = self.disease_index
         known = [(col[d], w) for d, w in disease_weights.items() if d in col]
         if not known:
             raise KeyError("none of the diseases is in the checkpoint")
         q = torch.tensor([i for i, _ in known])
         w = torch.tensor([x for _, x in known], dtype=torch.float32)
         w = w / w.sum()
-        probs = F.softmax(self.model(self.sims, q, self.treats), -1)
         neighbours = self.model.neighbour_weights(self.sims, q, self.treats.sum(0) > 0)
+        probs = F.softmax(self.model.scores(neighbours, self.treats), -1)
         return (w[:, None] * probs).sum(0), (w[None, :, None] * neighbours).sum(1)

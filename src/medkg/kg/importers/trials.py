@@ -178,12 +178,18 @@ class TrialImport:
 Linker = Callable[[list[str]], list[list[tuple[str, str]]]]  # texts -> [(label, id)] each
 
 
-def import_trials(store: GraphStore, trials: list[Trial], link: Linker) -> TrialImport:
-    """Write trials and their links; ``link`` maps a batch of texts to graph (label, id)
-    pairs per text (all the trials' texts go through it in one call)."""
+def link_trial_texts(trials: list[Trial], link: Linker) -> dict[str, list[tuple[str, str]]]:
+    """Every distinct title, condition, intervention and exclusion text -> its links,
+    in one ``link`` call (a pipeline call per text costs far more than the texts)."""
     texts = sorted({x for t in trials for x in [*t.conditions, t.title, *t.interventions,
                                                   *t.exclusion]})  # fmt: skip
-    linked = dict(zip(texts, link(texts), strict=True))
+    return dict(zip(texts, link(texts), strict=True))
+
+
+def import_trials(store: GraphStore, trials: list[Trial], link: Linker) -> TrialImport:
+    """Write trials and their links; ``link`` maps a batch of texts to graph (label, id)
+    pairs per text."""
+    linked = link_trial_texts(trials, link)
 
     rows, studies, tests = [], {}, {}
     for t in trials:
