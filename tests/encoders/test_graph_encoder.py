@@ -67,6 +67,15 @@ def test_training_lowers_the_loss_and_scores_every_drug(data, layers: int, conv:
     assert scores.shape == (3, data["Drug"].num_nodes) and torch.isfinite(scores).all()
 
 
+def test_embeddings_are_detached_for_types_without_messages(data) -> None:  # type: ignore[no-untyped-def]
+    """A node type outside every edge (isolated symptoms in the shipped Hetionet) must
+    not come back as the live embedding Parameter: fusion training on it would fail."""
+    edges = {et: data[et].edge_index for et in data.edge_types if "Anatomy" not in (et[0], et[2])}
+    res = train_link_prediction(data, edges, dim=8, layers=1, epochs=1, device="cpu")
+    z = embeddings(res.model, edges)
+    assert "Anatomy" in z and not any(v.requires_grad for v in z.values())
+
+
 def test_ranking_metrics_by_hand() -> None:
     scores = torch.tensor([[0.9, 0.8, 0.1, 0.0], [0.2, 0.9, 0.8, 0.1]])
     positive = torch.tensor([[True, False, False, False], [False, False, True, False]])

@@ -119,10 +119,14 @@ def train_link_prediction(
 
 @torch.no_grad()
 def embeddings(model: HeteroGraphEncoder, edges: dict) -> dict[str, torch.Tensor]:  # type: ignore[type-arg]
+    """Detached node embeddings per type. Detached explicitly: a type that receives no
+    messages comes back as its embedding ``Parameter`` itself, which no_grad does not
+    detach, and anything built from it later (fusion inputs) would carry its graph."""
     dev = next(model.parameters()).device
-    if not model.convs:
-        return {t: e.weight.detach() for t, e in model.emb.items()}
-    return model({et: ei.to(dev) for et, ei in edges.items()})
+    z = model({et: ei.to(dev) for et, ei in edges.items()}) if model.convs else {
+        t: e.weight for t, e in model.emb.items()
+    }
+    return {t: v.detach() for t, v in z.items()}
 
 
 @torch.no_grad()
