@@ -140,6 +140,19 @@ def test_trial_matching_flags_exclusions(
     ).json()
     item = excluded["items"][0]
     assert item["flags"]["excluded_by"] and item["score"] < ok["items"][0]["score"]
+    # no disease stated, one inferred from a finding: still the hybrid, saying so
+    app_store.import_edges(
+        "PRESENTS", "Disease", "Symptom", [{"start": "DOID:9352", "end": "D011141", "source": "t"}]
+    )
+    try:
+        inferred = client.post(
+            "/v1/trials/match", json={"patient": {"text": "Polyuria for two weeks."}}, headers=R
+        ).json()
+    finally:
+        app_store.delete_edges("PRESENTS", "t")
+    assert any("top diagnosis candidates" in n for n in inferred["notes"])
+    assert inferred["method"].startswith("hybrid")
+    assert inferred["items"][0]["id"] == "NCT00000001"
 
 
 def test_images_are_validated(client: TestClient) -> None:

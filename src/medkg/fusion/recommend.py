@@ -220,7 +220,8 @@ def match_trials(
     models: Any = None,
 ) -> Ranking:
     notes = []
-    if not store.query("MATCH (t:ClinicalTrial) RETURN t.id LIMIT 1").rows:
+    has_trials = bool(store.query("MATCH (t:ClinicalTrial) RETURN t.id LIMIT 1").rows)
+    if not has_trials:
         notes.append("no trials in the graph: run `medkg import trials FILE`")
     diseases = ctx.weights(DISEASE)
     if not diseases:
@@ -228,7 +229,7 @@ def match_trials(
         diseases = {d.id: 0.5 * d.score / (dx[0].score or 1) for d in dx}
         if diseases:
             notes.append("no disease stated: matched on the top diagnosis candidates")
-    if text and models is not None and not notes[:1]:
+    if text and models is not None and has_trials:
         from medkg.fusion.trial_ranker import METHOD as HYBRID
         from medkg.fusion.trial_ranker import hybrid_trial_items
 
