@@ -123,9 +123,11 @@ def embeddings(model: HeteroGraphEncoder, edges: dict) -> dict[str, torch.Tensor
     messages comes back as its embedding ``Parameter`` itself, which no_grad does not
     detach, and anything built from it later (fusion inputs) would carry its graph."""
     dev = next(model.parameters()).device
-    z = model({et: ei.to(dev) for et, ei in edges.items()}) if model.convs else {
-        t: e.weight for t, e in model.emb.items()
-    }
+    z = (
+        model({et: ei.to(dev) for et, ei in edges.items()})
+        if model.convs
+        else {t: e.weight for t, e in model.emb.items()}
+    )
     return {t: v.detach() for t, v in z.items()}
 
 
