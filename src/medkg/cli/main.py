@@ -412,6 +412,7 @@ def demo() -> None:
 
         train_relations_cmd(train=None, exclude=None)
     from medkg.cli.recommend import _import_trials, _ranking, _show
+    from medkg.fusion.trained import TrainedModels
     from medkg.kg.extract import Extractor
     from medkg.kg.importers.trials import read_trials
 
@@ -428,11 +429,13 @@ def demo() -> None:
         if trials.exists():
             _import_trials(store, extractor, read_trials(trials))
         _demo_train(store, extractor, settings)
+        models = TrainedModels(settings)  # loaded once for the three answers
         console.print(f"[bold]Patient:[/bold] {patient}")
         for task in ("treatments", "trials"):
-            _show(_ranking(store, extractor, task, patient, None, None, 5), as_json=False)
+            _show(_ranking(store, extractor, task, patient, None, None, 5, models=models), False)
         console.print(f"[bold]Patient:[/bold] {symptoms}")
-        _show(_ranking(store, extractor, "diagnosis", symptoms, None, None, 5), as_json=False)
+        dx = _ranking(store, extractor, "diagnosis", symptoms, None, None, 5, models=models)
+        _show(dx, as_json=False)
     console.print("Serve the API and the web explorer with: medkg serve  (http://127.0.0.1:8000/)")
 
 

@@ -86,13 +86,14 @@ def _rank(
     _show(ranking, as_json)
 
 
-def _ranking(store, extractor, task, text, entity, disease, limit, image=None):  # type: ignore[no-untyped-def]
-    """One task's ranking on an open store (the demo shares its store and extractor)."""
+def _ranking(store, extractor, task, text, entity, disease, limit, image=None, models=None):  # type: ignore[no-untyped-def]
+    """One task's ranking on an open store (the demo shares its store, extractor and
+    loaded models across tasks)."""
     from medkg.fusion import recommend
     from medkg.fusion.patient import PatientInputError, build_patient_context
     from medkg.fusion.trained import TrainedModels
 
-    models = TrainedModels(store.settings)
+    models = models or TrainedModels(store.settings)
     ctx = build_patient_context(store, extractor, text, entity or []) if text or entity else None
     if task == "treatments":
         return recommend.recommend_treatments(store, disease, ctx, limit, models)
