@@ -2,8 +2,9 @@
 
 Rows, all computed in this run on the same files:
 
-* ``medkg NER`` - the trained model (``medkg train ner``; MEDKG_NER_MODEL or the
-  default model path);
+* ``medkg NER: <arch>`` - the trained model (``medkg train ner``; MEDKG_NER_MODEL or
+  the default model path), or each ``--model`` given, named by the architecture
+  that built it (transformer, minilm-features, hash);
 * ``graph-name rules`` - the named baseline: the entity ruler built from the
   graph's own names (what the extractor uses with no trained model), scored on
   the same tokens, SYMPTOM folded into DISEASE;
@@ -13,7 +14,7 @@ Rows, all computed in this run on the same files:
   BC5CDR devel and NCBI-disease test (BC5CDR test is held back for acceptance;
   pass it with --bio when you have it).
 
-    python bench/ner_eval.py [--model DIR] [--bio PATH ...] [--hetionet DIR]
+    python bench/ner_eval.py [--model DIR ...] [--bio PATH ...] [--hetionet DIR]
 
 Results go to ``bench/results/ner_eval.json``.
 """
@@ -47,7 +48,10 @@ def main() -> int:
     settings = Settings()
     shared = settings.shared_data_dir
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--model", type=Path, default=None, help="trained spaCy model folder")
+    ap.add_argument(
+        "--model", type=Path, nargs="+", default=None,
+        help="trained spaCy model folder(s); several compare architectures in one run",
+    )  # fmt: skip
     ap.add_argument(
         "--bio",
         type=Path,
@@ -64,11 +68,14 @@ def main() -> int:
     from medkg.kg.extract.ner_eval import evaluate_ner
     from medkg.kg.extract.ner_train import resolve_ner_model
 
-    model = args.model or resolve_ner_model(settings)
-    if model is None:
+    models = args.model or [resolve_ner_model(settings)]
+    if models[0] is None:
         print("error: no trained NER model: run `medkg train ner` or pass --model", file=sys.stderr)
         return 2
-    systems = {"medkg NER": spacy.load(model)}
+    systems = {}
+    for model in models:
+        nlp = spacy.load(model)
+        systems[f"medkg NER: {_arch(nlp)}"] = nlp
     if not args.no_baseline:
         systems["graph-name rules"] = _rules_pipeline(args.hetionet)
 
@@ -88,17 +95,30 @@ def main() -> int:
         if ref:
             rows.append({"file": str(path), "system": ref[0], "f1": ref[1], "published": True})
 
-    print(f"{'file':<28} {'system':<42} {'P':>6} {'R':>6} {'F1':>6}  per label")
+    print(f"{'file':<28} {'system':<36} {'P':>6} {'R':>6} {'F1':>6}  per label")
     for r in rows:
         per = " ".join(f"{k}={v}" for k, v in r.get("per_label_f1", {}).items())
         print(
-            f"{Path(r['file']).parent.name + '/' + Path(r['file']).name:<28} {r['system']:<42} "
+            f"{Path(r['file']).parent.name + '/' + Path(r['file']).name:<28} {r['system']:<36} "
             f"{r.get('precision', ''):>6} {r.get('recall', ''):>6} {r['f1']:>6}  {per}"
         )
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"model": str(model), "rows": rows}, indent=2))
+    args.out.write_text(json.dumps({"models": [str(m) for m in models], "rows": rows}, indent=2))
     print(f"results written to {args.out}")
     return 0
+
+
+def _arch(nlp) -> str:  # type: ignore[no-untyped-def]
+    """Which of `medkg train ner --arch` built this pipeline (others: its name)."""
+    components = nlp.config["components"]
+    if components.get("ner", {}).get("factory") == "medkg_transformer_ner":
+        return "transformer"
+    embed = components.get("tok2vec", {}).get("model", {}).get("embed", {})
+    if embed.get("@architectures") == "medkg.HashAndTransformerEmbed.v1":
+        return "minilm-features"
+    if embed.get("@architectures", "").startswith("spacy.MultiHashEmbed"):
+        return "hash"
+    return nlp.meta.get("name", "?")
 
 
 def _rules_pipeline(hetionet: Path):  # type: ignore[no-untyped-def]

@@ -150,7 +150,10 @@ def test_trial_matching_flags_exclusions(
         ).json()
     finally:
         app_store.delete_edges("PRESENTS", "t")
-    assert any("top diagnosis candidates" in n for n in inferred["notes"])
+    assert any(
+        "matched on the likely diagnoses (graph ranking over symptoms" in n
+        for n in inferred["notes"]
+    )
     assert inferred["method"].startswith("hybrid")
     assert inferred["items"][0]["id"] == "NCT00000001"
 

@@ -60,7 +60,8 @@ def test_evaluate_ner_scores_exact_spans(tmp_path: Path) -> None:
 
 
 @needs_bc5cdr
-def test_train_ner_on_a_real_slice_and_the_extractor_uses_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize("arch", ["transformer", "hash"])
+def test_train_ner_on_a_real_slice_and_the_extractor_uses_it(tmp_path: Path, arch: str) -> None:
     slices = {}
     for name, src, n in (("train", BC5CDR / "train.tsv", 2000), ("dev", BC5CDR / "devel.tsv", 300)):
         lines = src.read_text().splitlines()[:n]
@@ -74,6 +75,8 @@ def test_train_ner_on_a_real_slice_and_the_extractor_uses_it(tmp_path: Path) -> 
         out,
         max_steps=30,
         eval_frequency=15,
+        arch=arch,
+        epochs=1,
     )
     nlp = spacy.load(best)
     assert set(nlp.get_pipe("ner").labels) == {"CHEMICAL", "DISEASE"}

@@ -151,3 +151,30 @@ def test_diagnose_fuses_a_real_chest_xray(slice_store: EmbeddedStore, trained) -
     assert 0.0 <= p_img <= 1.0
     assert (pneu.score > before.score) == (p_img > 0.74)  # moved the way the image says
     assert abs(sum(i.score for i in fused.items) - 1) < 1e-3  # all six labels shown
+
+
+def test_patient_without_a_stated_disease_gets_drugs_and_trials_for_likely_diagnoses(
+    slice_store: EmbeddedStore, trained
+) -> None:  # type: ignore[no-untyped-def]
+    from medkg.fusion.recommend import inferred_diseases, match_trials, recommend_treatments
+    from medkg.fusion.training import train_treatments
+
+    s, _, small = trained
+    train_treatments(slice_store, s, steps=50)  # beside diagnosis.pt in the same models dir
+    text = next(e.text for e in small if e.label == "Psoriasis")
+    ctx = build_patient_context(slice_store, Extractor(slice_store, s), text)
+    assert not ctx.weights(frozenset({"Disease"}))  # the text names symptoms, no disease
+    models = TrainedModels(s)
+    psoriasis = models.diagnosis().label_ids[models.diagnosis().labels.index("Psoriasis")]
+    diseases, basis = inferred_diseases(slice_store, ctx, text, models)
+    assert psoriasis in diseases and basis.startswith("diagnosis model: Psoriasis")
+    assert all(p >= 0.1 for p in diseases.values())
+
+    r = recommend_treatments(slice_store, None, ctx, 5, models, text)
+    assert r.method.startswith("treatment ranker") and r.items
+    assert any("ranked for the likely diagnoses (diagnosis model: Psoriasis" in n for n in r.notes)
+    ends = {path.nodes[-1].id for item in r.items for path in item.evidence}
+    assert ends and ends <= set(diseases)  # every path leads to an inferred diagnosis
+
+    trials = match_trials(slice_store, ctx, 5, text, models)
+    assert any("matched on the likely diagnoses" in n for n in trials.notes)

@@ -129,6 +129,17 @@ def test_disease_without_known_drugs_gets_transferred_predictions(
         assert _path_exists(slice_store, path.nodes, path.relationships), path.text
 
 
+def test_disease_unknown_to_the_ranker_is_ranked_graph_only_and_says_so(
+    slice_store: EmbeddedStore, trained: Settings
+) -> None:
+    models = TrainedModels(trained)
+    del models.treatments().disease_index["DOID:9352"]  # as if added after training
+    r = recommend_treatments(slice_store, "DOID:9352", None, 5, models)
+    assert r.method.startswith("graph-only")
+    assert "Metformin" in [i.name for i in r.items]
+    assert any("does not know these diseases" in n for n in r.notes)
+
+
 def test_broken_checkpoint_falls_back_to_graph_only(
     slice_store: EmbeddedStore, tmp_path: Path
 ) -> None:

@@ -263,8 +263,9 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         """Drugs for a disease id or a patient, ranked, each with its evidence paths."""
         ctx, image = patient_ctx(request, body.patient) if body.patient else (None, None)
         ranking = recommend_treatments(
-            get_store(request), body.disease_id, ctx, body.limit, app.state.models
-        )
+            get_store(request), body.disease_id, ctx, body.limit, app.state.models,
+            body.patient.text if body.patient else None,
+        )  # fmt: skip
         if image is not None:
             ranking.notes.append(IMAGE_UNUSED)
         return ranking

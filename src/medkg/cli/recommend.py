@@ -96,7 +96,7 @@ def _ranking(store, extractor, task, text, entity, disease, limit, image=None, m
     models = models or TrainedModels(store.settings)
     ctx = build_patient_context(store, extractor, text, entity or []) if text or entity else None
     if task == "treatments":
-        return recommend.recommend_treatments(store, disease, ctx, limit, models)
+        return recommend.recommend_treatments(store, disease, ctx, limit, models, text)
     if ctx is None:
         raise PatientInputError("describe the patient with --text and/or --entity")
     if task == "diagnosis":

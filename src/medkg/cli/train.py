@@ -18,9 +18,22 @@ app.add_typer(train_app, name="train")
 
 @train_app.command("ner")
 def train_ner_cmd(
-    max_steps: Annotated[int, typer.Option(min=1, help="Training steps (batches).")] = 6000,
-    eval_every: Annotated[int, typer.Option(min=1, help="Steps between dev evaluations.")] = 300,
+    max_steps: Annotated[
+        int, typer.Option(min=1, help="Training steps (spaCy architectures).")
+    ] = 6000,
+    eval_every: Annotated[
+        int, typer.Option(min=1, help="Steps between dev evaluations (spaCy architectures).")
+    ] = 300,
     output: Annotated[Path | None, typer.Option(help="Model folder (default: data dir).")] = None,
+    arch: Annotated[
+        str,
+        typer.Option(
+            help="'transformer' (MiniLM fine-tuned, most accurate), 'minilm-features' "
+            "(spaCy CNN over frozen MiniLM features) or 'hash' (spaCy CNN, fastest)."
+        ),
+    ] = "transformer",
+    epochs: Annotated[int, typer.Option(min=1, help="Epochs ('transformer' only).")] = 3,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda ('transformer' only).")] = "auto",
 ) -> None:
     """Train the CHEMICAL/DISEASE NER on BC5CDR train + NCBI-disease train (spaCy)."""
     from medkg.kg.extract.ner_train import NerCorpora, default_model_dir, train_ner
@@ -28,7 +41,10 @@ def train_ner_cmd(
     settings = get_settings()
     out = output or default_model_dir(settings)
     with user_errors():
-        best = train_ner(NerCorpora.shared(settings.shared_data_dir), out, max_steps, eval_every)
+        best = train_ner(
+            NerCorpora.shared(settings.shared_data_dir), out, max_steps, eval_every,
+            arch=arch, epochs=epochs, device=device,
+        )  # fmt: skip
     console.print(
         f"NER model written to {best}; the extractor loads it from there "
         "(evaluate with `python bench/ner_eval.py`)"

@@ -60,7 +60,11 @@ def recommend_treatments(
     ctx: PatientContext | None,
     limit: int = 10,
     models: Any = None,
+    text: str | None = None,
 ) -> Ranking:
+    """Drugs for a disease id, or for a patient: their stated diseases, else the
+    diagnoses the patient's findings point to (``inferred_diseases``), so one
+    patient description serves all three tasks."""
     notes: list[str] = []
     if disease_id:
         node = store.get_node(disease_id)
@@ -70,7 +74,12 @@ def recommend_treatments(
     elif ctx is not None:
         diseases = ctx.weights(DISEASE)
         if not diseases:
-            notes.append("no affirmed disease was found in the patient input")
+            diseases, basis = inferred_diseases(store, ctx, text, models)
+            notes.append(
+                f"no disease stated: ranked for the likely diagnoses ({basis})"
+                if diseases
+                else "no affirmed disease was found in the patient input"
+            )
     else:
         raise PatientInputError("give disease_id or a patient")
     method = METHOD
@@ -90,6 +99,11 @@ def recommend_treatments(
         items = rank_treatments(store, diseases, limit) if diseases else []
         if ckpt is None and diseases:
             notes.append("no trained treatment ranker: run `medkg train fusion`")
+        elif diseases:
+            notes.append(
+                "the trained treatment ranker does not know these diseases (added after "
+                "training): ranked graph-only; retrain with `medkg train fusion`"
+            )
     return Ranking(
         task="treatments",
         method=method,
@@ -149,6 +163,45 @@ def affirmed_text(text: str, ctx: PatientContext) -> str:
     return text
 
 
+def _diagnosis_probabilities(ctx: PatientContext, text: str | None, models: Any, ckpt: Any) -> Any:
+    """The diagnosis model's probabilities over its labels for this patient."""
+    if not text:  # entity ids only: their names stand in for the description
+        text = ", ".join(e["text"] or e["id"] for e in ctx.entities if e["affirmed"])
+    vector = models.text_encoder(ckpt.text_model).encode([affirmed_text(text, ctx)])[0]
+    return ckpt.predict(vector, sorted(ctx.affirmed_ids))
+
+
+#: Inferred diagnoses below this probability are not used to rank drugs or trials.
+MIN_INFERRED_PROBABILITY = 0.1
+
+
+def inferred_diseases(
+    store: GraphStore, ctx: PatientContext, text: str | None, models: Any, k: int = 3
+) -> tuple[dict[str, float], str]:
+    """Up to ``k`` likely diseases (graph id -> weight) for a patient who states none,
+    and a human-readable basis for the answer's notes.
+
+    The trained diagnosis model when there is one and the patient has affirmed
+    findings or text (weights are its probabilities, those under
+    ``MIN_INFERRED_PROBABILITY`` dropped, only labels that are graph nodes);
+    otherwise the graph ranking over the patient's symptoms, scaled so the top
+    candidate weighs 0.5 (an inferred disease counts less than a stated one).
+    """
+    ckpt = models.diagnosis() if models is not None else None
+    if ckpt is not None and (ctx.affirmed_ids or text):
+        probs = _diagnosis_probabilities(ctx, text, models, ckpt)
+        top = [
+            (ckpt.label_ids[i], ckpt.labels[i], float(probs[i]))
+            for i in probs.argsort(descending=True).tolist()
+            if ckpt.label_ids[i] and float(probs[i]) >= MIN_INFERRED_PROBABILITY
+        ][:k]
+        basis = ", ".join(f"{name} {p:.2f}" for _, name, p in top)
+        return {i: p for i, _, p in top}, f"diagnosis model: {basis}"
+    dx = rank_diagnoses(store, ctx.weights(SYMPTOM), {}, k)
+    diseases = {d.id: 0.5 * d.score / (dx[0].score or 1) for d in dx}
+    return diseases, "graph ranking over symptoms: " + ", ".join(d.name or d.id for d in dx)
+
+
 def _fusion_diagnosis(
     store: GraphStore,
     ctx: PatientContext,
@@ -160,12 +213,7 @@ def _fusion_diagnosis(
 ) -> Ranking:
     """The fusion model over its trained label set; graph paths from the patient's
     findings to each candidate that is a graph node are its evidence."""
-    affirmed = sorted(ctx.affirmed_ids)
-    if not text:  # entity ids only: their names stand in for the description
-        text = ", ".join(e["text"] or e["id"] for e in ctx.entities if e["affirmed"])
-    text = affirmed_text(text, ctx)
-    vector = models.text_encoder(ckpt.text_model).encode([text])[0]
-    probs = ckpt.predict(vector, affirmed)
+    probs = _diagnosis_probabilities(ctx, text, models, ckpt)
     notes = [f"ranked over the {len(ckpt.labels)} diseases the model was trained on"]
     image_flag: dict[int, float] = {}
     method_extra = ""
@@ -225,10 +273,9 @@ def match_trials(
         notes.append("no trials in the graph: run `medkg import trials FILE`")
     diseases = ctx.weights(DISEASE)
     if not diseases:
-        dx = rank_diagnoses(store, ctx.weights(SYMPTOM), {}, 3)
-        diseases = {d.id: 0.5 * d.score / (dx[0].score or 1) for d in dx}
+        diseases, basis = inferred_diseases(store, ctx, text, models)
         if diseases:
-            notes.append("no disease stated: matched on the top diagnosis candidates")
+            notes.append(f"no disease stated: matched on the likely diagnoses ({basis})")
     if text and models is not None and has_trials:
         from medkg.fusion.trial_ranker import METHOD as HYBRID
         from medkg.fusion.trial_ranker import hybrid_trial_items

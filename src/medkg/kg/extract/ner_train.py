@@ -62,6 +62,18 @@ def _split(corpora: NerCorpora, seed: int) -> tuple[list[BioSentence], list[BioS
     return train, dev
 
 
+#: ``medkg train ner --arch``: spaCy training configs by architecture name. The
+#: third architecture, ``transformer`` (MiniLM fine-tuned, ``trf_ner``), trains
+#: with its own loop; docs/decisions/0007 compares the three.
+SPACY_CONFIGS = {
+    # spaCy CNN tok2vec over frozen MiniLM token features beside hashed ones.
+    "minilm-features": "ner_config_minilm.cfg",
+    # spaCy CNN tok2vec over hashed features only: the fastest to run.
+    "hash": "ner_config.cfg",
+}
+NER_ARCHS = ("transformer", *SPACY_CONFIGS)
+
+
 def default_model_dir(settings: Settings) -> Path:
     return settings.models_dir / "ner"
 
@@ -72,17 +84,31 @@ def train_ner(
     max_steps: int = 6000,
     eval_frequency: int = 300,
     seed: int = 0,
+    arch: str = "transformer",
+    epochs: int = 3,
+    device: str = "auto",
 ) -> Path:
     """Train and return the path of the best model (``output/model-best``).
 
-    Writes into a temporary folder and moves the result into place at the end,
-    so an interrupted run never leaves a half-written model where the extractor
-    would load it.
+    ``max_steps``/``eval_frequency`` drive spaCy's trainer (``hash``,
+    ``minilm-features``); ``epochs``/``device`` the fine-tuning loop
+    (``transformer``). Writes into a temporary folder and moves the result into
+    place at the end, so an interrupted run never leaves a half-written model
+    where the extractor would load it.
     """
+    if arch not in NER_ARCHS:
+        raise ValueError(f"unknown NER architecture {arch!r}; choose from {', '.join(NER_ARCHS)}")
     missing = corpora.missing()
     if missing:
         raise FileNotFoundError("missing training corpora: " + ", ".join(map(str, missing)))
     train, dev = _split(corpora, seed)
+    if arch == "transformer":
+        from medkg.kg.extract.trf_ner import TrfNerConfig, train_transformer_ner
+
+        config = TrfNerConfig(epochs=epochs, seed=seed, device=device)
+        return train_transformer_ner(train, dev, output, config)[0]
+    if arch == "minilm-features":
+        import medkg.kg.extract.trf_features  # noqa: F401  registers the architectures
     output.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=output.parent, prefix=".ner-train-") as tmp:
         work = Path(tmp)
@@ -90,7 +116,7 @@ def train_ner(
         for name, sents in (("train", train), ("dev", dev)):
             DocBin(docs=to_docs(sents, vocab)).to_disk(work / f"{name}.spacy")
         base = work / "base.cfg"
-        base.write_text(resources.files(__package__).joinpath("ner_config.cfg").read_text())
+        base.write_text(resources.files(__package__).joinpath(SPACY_CONFIGS[arch]).read_text())
         from spacy.cli.init_config import fill_config
         from spacy.cli.train import train as spacy_train
 

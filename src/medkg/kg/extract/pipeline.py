@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import re
+import sys
 import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -137,7 +138,7 @@ class Extractor:
         global _FORKED
         _FORKED = self
         ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(n_process) as pool:
+        with ctx.Pool(n_process, initializer=_init_worker) as pool:
             for docs in pool.imap(_extract_in_worker, _chunks(notes, batch_size)):
                 yield from docs
 
@@ -244,6 +245,14 @@ class Extractor:
 
 
 _FORKED: Extractor | None = None  # the extractor forked workers inherit
+
+
+def _init_worker() -> None:
+    # A forked child must not use the intra-op thread pool its parent may have
+    # started (the NER's transformer features run torch): OpenMP is not fork-safe
+    # and the child can hang. The processes are the parallelism here anyway.
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
 
 
 def _extract_in_worker(batch: list[NoteInput]) -> list[ExtractedDocument]:

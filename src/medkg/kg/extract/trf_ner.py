@@ -1,0 +1,425 @@
+"""A fine-tuned transformer NER, packaged as a spaCy pipeline component.
+
+What: a Hugging Face encoder (the packaged MiniLM by default) with a linear BIO
+tag head over each word's first word piece, fine-tuned on the same corpora and
+split as the spaCy NER (``ner_train``), and saved as a normal spaCy pipeline
+folder whose ``ner`` component is ``medkg_transformer_ner``; the extractor
+loads it like any other NER model.
+
+Why: the project's NER target is scispaCy's published ``en_ner_bc5cdr_md``
+(83.92 F1), built on PubMed word vectors this machine cannot download. Frozen
+MiniLM features under spaCy's CNN tok2vec (``trf_features``) reach about 80;
+fine-tuning the transformer itself is what moves contextual encoders from
+feature extraction to state of the art on NER. spaCy's own route
+(spacy-transformers) pins transformers 4.x, and spaCy's trainer uses one
+learning rate for everything, far too high for a pretrained transformer; a
+small PyTorch loop with the usual recipe (AdamW, warm-up, linear decay, lower
+rate for the body than the head) is shorter than working around both. The
+bottom layers can stay frozen (``freeze_layers``) to save backward passes on
+CPU.
+
+Like spaCy's NER, the component keeps entities already set (the graph-name
+rulers run before it and give linked ids) and adds only non-overlapping ones.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
+
+from medkg.kg.extract.bio import BioSentence, entity_spans
+
+LABELS = ("CHEMICAL", "DISEASE")
+#: Words per encoded chunk; sentences are cut here so no chunk passes 512 pieces.
+MAX_WORDS = 128
+
+
+def bio_tags(labels: Sequence[str] = LABELS) -> list[str]:
+    return ["O"] + [f"{p}-{lab}" for lab in labels for p in ("B", "I")]
+
+
+def bio_transitions(tags: Sequence[str]) -> np.ndarray:
+    """``allowed[a, b]``: may tag ``b`` follow tag ``a``? Row ``len(tags)`` is the start."""
+    n = len(tags)
+    allowed = np.ones((n + 1, n), dtype=bool)
+    for b, tb in enumerate(tags):
+        if tb.startswith("I-"):
+            for a in range(n + 1):
+                ta = tags[a] if a < n else "O"
+                allowed[a, b] = ta[2:] == tb[2:] and ta != "O"
+    return allowed
+
+
+def viterbi(scores: np.ndarray, allowed: np.ndarray) -> list[int]:
+    """Best tag path for ``(words, tags)`` log-scores under the allowed transitions."""
+    n_words, n_tags = scores.shape
+    if n_words == 0:
+        return []
+    penalty = np.where(allowed, 0.0, -1e9)
+    best = scores[0] + penalty[n_tags]
+    back = np.zeros((n_words, n_tags), dtype=np.int64)
+    for w in range(1, n_words):
+        cand = best[:, None] + penalty[:n_tags]  # (previous, next)
+        back[w] = cand.argmax(0)
+        best = cand.max(0) + scores[w]
+    path = [int(best.argmax())]
+    for w in range(n_words - 1, 0, -1):
+        path.append(int(back[w, path[-1]]))
+    return path[::-1]
+
+
+def _load_encoder(name: str) -> tuple[Any, Any]:
+    from transformers import AutoModel, AutoTokenizer
+
+    from medkg.encoders.text import default_text_model
+
+    path = default_text_model() if name == "default" else name
+    local = Path(path).is_dir()
+    if local:  # weights on disk: never reach for a hub
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=local)
+    if not tokenizer.is_fast:
+        raise ValueError(f"{name}: word alignment needs a fast tokenizer")
+    return tokenizer, AutoModel.from_pretrained(path, local_files_only=local)
+
+
+class TokenTagger:
+    """Encoder + linear head; tags the first piece of every word."""
+
+    def __init__(self, encoder_name: str, tags: list[str], dropout: float = 0.1) -> None:
+        import torch
+
+        self.torch = torch
+        self.tags = tags
+        self.tokenizer, self.encoder = _load_encoder(encoder_name)
+        hidden = int(self.encoder.config.hidden_size)
+        self.dropout = torch.nn.Dropout(dropout)
+        self.head = torch.nn.Linear(hidden, len(tags))
+        self.max_pieces = min(
+            int(getattr(self.encoder.config, "max_position_embeddings", 512)), 512
+        )
+
+    def modules(self) -> list[Any]:
+        return [self.encoder, self.head, self.dropout]
+
+    def to(self, device: Any) -> TokenTagger:
+        for m in self.modules():
+            m.to(device)
+        return self
+
+    def train(self, mode: bool = True) -> None:
+        for m in self.modules():
+            m.train(mode)
+
+    def batch(self, chunks: Sequence[Sequence[str]], device: Any) -> tuple[Any, list[list[int]]]:
+        """Tokenised batch and, per chunk, the piece index of each word's first piece
+        (-1 for a word with no piece, e.g. cut by truncation)."""
+        enc = self.tokenizer(
+            [list(c) for c in chunks], is_split_into_words=True, padding=True,
+            truncation=True, max_length=self.max_pieces, return_tensors="pt",
+        )  # fmt: skip
+        firsts = []
+        for row, words in enumerate(chunks):
+            first = [-1] * len(words)
+            for j, w in enumerate(enc.word_ids(row)):
+                if w is not None and first[w] < 0:
+                    first[w] = j
+            firsts.append(first)
+        return enc.to(device), firsts
+
+    def logits(self, enc: Any) -> Any:
+        hidden = self.encoder(**enc).last_hidden_state
+        return self.head(self.dropout(hidden))
+
+    def predict(
+        self, chunks: Sequence[Sequence[str]], device: Any, batch_size: int = 32
+    ) -> list[list[str]]:
+        """BIO tags per word of each chunk: the best *valid* tag sequence (no ``I-X``
+        after ``O`` or another type) under the per-word log-probabilities, by
+        Viterbi; a word with no piece gets ``O``."""
+        torch = self.torch
+        out: list[list[str]] = [[] for _ in chunks]
+        order = sorted(range(len(chunks)), key=lambda i: len(chunks[i]))
+        allowed = bio_transitions(self.tags)
+        with torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                idx = order[start : start + batch_size]
+                enc, firsts = self.batch([chunks[i] for i in idx], device)
+                logp = torch.log_softmax(self.logits(enc).float(), -1).cpu().numpy()
+                for row, i in enumerate(idx):
+                    scores = np.full((len(firsts[row]), len(self.tags)), -1e4, dtype=np.float32)
+                    for w, j in enumerate(firsts[row]):
+                        if j >= 0:
+                            scores[w] = logp[row, j]
+                        else:
+                            scores[w, 0] = 0.0  # "O"
+                    out[i] = [self.tags[k] for k in viterbi(scores, allowed)]
+        return out
+
+    def save(self, folder: Path, config: dict) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.encoder.save_pretrained(folder / "encoder")
+        self.tokenizer.save_pretrained(folder / "encoder")
+        self.torch.save(self.head.state_dict(), folder / "head.pt")
+        (folder / "tagger.json").write_text(json.dumps({**config, "tags": self.tags}, indent=1))
+
+    @classmethod
+    def load(cls, folder: Path) -> TokenTagger:
+        import torch
+
+        meta = json.loads((folder / "tagger.json").read_text())
+        tagger = cls(str(folder / "encoder"), meta["tags"])
+        tagger.head.load_state_dict(torch.load(folder / "head.pt", map_location="cpu"))
+        tagger.train(False)
+        return tagger
+
+
+def _chunk_sentence(words: Sequence[str], tags: Sequence[str] | None = None) -> Iterator[tuple]:
+    for i in range(0, len(words), MAX_WORDS):
+        yield tuple(words[i : i + MAX_WORDS]), (tuple(tags[i : i + MAX_WORDS]) if tags else None)
+
+
+def _repair_bio(tags: list[str]) -> list[str]:
+    """An I- tag that does not continue an entity of its type starts one."""
+    out = list(tags)
+    for i, t in enumerate(out):
+        if t.startswith("I-") and (i == 0 or out[i - 1][2:] != t[2:]):
+            out[i] = "B-" + t[2:]
+    return out
+
+
+# -- spaCy component ---------------------------------------------------------------
+
+
+@Language.factory(
+    "medkg_transformer_ner",
+    assigns=["doc.ents"],
+    default_config={"batch_size": 32},
+)
+def make_transformer_ner(nlp: Language, name: str, batch_size: int) -> TransformerNer:
+    return TransformerNer(name, batch_size)
+
+
+class TransformerNer:
+    """spaCy component: predicts CHEMICAL/DISEASE spans, keeping entities already set."""
+
+    def __init__(self, name: str, batch_size: int = 32) -> None:
+        self.name = name
+        self.batch_size = batch_size
+        self.tagger: TokenTagger | None = None
+        self.device: Any = "cpu"
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        if self.tagger is None:
+            return ()
+        return tuple(sorted({t[2:] for t in self.tagger.tags if t != "O"}))
+
+    def __call__(self, doc: Doc) -> Doc:
+        return next(iter(self.pipe([doc])))
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int | None = None) -> Iterator[Doc]:
+        size = batch_size or self.batch_size
+        batch: list[Doc] = []
+        for doc in docs:
+            batch.append(doc)
+            if len(batch) >= size:
+                yield from self._tag(batch)
+                batch = []
+        if batch:
+            yield from self._tag(batch)
+
+    def _tag(self, docs: list[Doc]) -> list[Doc]:
+        if self.tagger is None:
+            raise ValueError(f"{self.name}: no trained tagger loaded")
+        plans = []
+        chunks: list[tuple[str, ...]] = []
+        for doc in docs:
+            sents = doc.sents if doc.has_annotation("SENT_START") else [doc[:]]
+            spans = [(s.start + i, min(s.start + i + MAX_WORDS, s.end))
+                     for s in sents for i in range(0, len(s), MAX_WORDS)]  # fmt: skip
+            plans.append(spans)
+            chunks += [tuple(t.text for t in doc[a:b]) for a, b in spans]
+        predicted = iter(self.tagger.predict(chunks, self.device, self.batch_size))
+        for doc, spans in zip(docs, plans, strict=True):
+            found = []
+            for start, _ in spans:
+                tags = _repair_bio(next(predicted))
+                found += [Span(doc, start + s, start + e, label=lab)
+                          for lab, s, e in entity_spans(tags)]  # fmt: skip
+            existing = list(doc.ents)
+            taken = {i for e in existing for i in range(e.start, e.end)}
+            new = [s for s in filter_spans(found) if not taken & set(range(s.start, s.end))]
+            doc.set_ents(sorted(existing + new, key=lambda s: s.start))
+        return docs
+
+    def to_disk(self, path: Path, exclude: Iterable[str] = ()) -> None:
+        if self.tagger is None:
+            raise ValueError(f"{self.name}: nothing to save")
+        self.tagger.save(Path(path), {})
+
+    def from_disk(self, path: Path, exclude: Iterable[str] = ()) -> TransformerNer:
+        self.tagger = TokenTagger.load(Path(path))
+        return self
+
+
+# -- training ----------------------------------------------------------------------
+
+
+@dataclass
+class TrfNerConfig:
+    encoder: str = "default"
+    epochs: int = 3
+    batch_size: int = 32
+    lr_body: float = 1e-4
+    lr_head: float = 1e-3
+    warmup: float = 0.1
+    weight_decay: float = 0.01
+    freeze_layers: int = 0
+    seed: int = 0
+    device: str = "auto"
+
+
+def _entity_f1(gold: list[list[str]], pred: list[list[str]]) -> float:
+    tp = fp = fn = 0
+    for g, p in zip(gold, pred, strict=True):
+        gs, ps = entity_spans(list(g)), entity_spans(_repair_bio(list(p)))
+        tp += len(gs & ps)
+        fp += len(ps - gs)
+        fn += len(gs - ps)
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+
+def _freeze(encoder: Any, layers: int) -> None:
+    if layers <= 0:
+        return
+    for p in encoder.embeddings.parameters():
+        p.requires_grad = False
+    for layer in encoder.encoder.layer[:layers]:
+        for p in layer.parameters():
+            p.requires_grad = False
+
+
+def train_transformer_ner(
+    train: list[BioSentence],
+    dev: list[BioSentence],
+    output: Path,
+    config: TrfNerConfig | None = None,
+    progress: bool = True,
+) -> tuple[Path, dict]:
+    """Fine-tune, keep the epoch with the best dev entity F1, write a spaCy pipeline
+    folder to ``output/model-best`` (through a temporary folder, so an interrupted
+    run leaves no half-written model) and return it with its training log."""
+    import torch
+
+    from medkg.encoders.device import resolve_device
+
+    cfg = config or TrfNerConfig()
+    random.seed(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    device = resolve_device(cfg.device)
+    tags = bio_tags()
+    index = {t: i for i, t in enumerate(tags)}
+    tagger = TokenTagger(cfg.encoder, tags).to(device)
+    _freeze(tagger.encoder, cfg.freeze_layers)
+    train_chunks = [c for s in train for c in _chunk_sentence(s.words, s.tags)]
+    dev_chunks = [c for s in dev for c in _chunk_sentence(s.words, s.tags)]
+    body = [p for p in tagger.encoder.parameters() if p.requires_grad]
+    optim = torch.optim.AdamW(
+        [
+            {"params": body, "lr": cfg.lr_body},
+            {"params": tagger.head.parameters(), "lr": cfg.lr_head},
+        ],
+        weight_decay=cfg.weight_decay,
+    )
+    # Batches of similar length (less padding), in shuffled order each epoch.
+    by_len = sorted(range(len(train_chunks)), key=lambda i: len(train_chunks[i][0]))
+    batches = [by_len[i : i + cfg.batch_size] for i in range(0, len(by_len), cfg.batch_size)]
+    total = cfg.epochs * len(batches)
+    warm = max(1, int(cfg.warmup * total))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        optim, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm)))
+    )
+    loss_fn = torch.nn.CrossEntropyLoss(ignore_index=-100)
+    log: list[dict] = []
+    best_f1, best_state = -1.0, None
+    step = 0
+    for epoch in range(cfg.epochs):
+        random.shuffle(batches)
+        tagger.train(True)
+        t0, running = time.perf_counter(), 0.0
+        for b, idx in enumerate(batches):
+            words = [train_chunks[i][0] for i in idx]
+            enc, firsts = tagger.batch(words, device)
+            target = torch.full(enc["input_ids"].shape, -100, dtype=torch.long)
+            for row, i in enumerate(idx):
+                for w, j in enumerate(firsts[row]):
+                    if j >= 0:
+                        target[row, j] = index[train_chunks[i][1][w]]
+            logits = tagger.logits(enc)
+            loss = loss_fn(logits.reshape(-1, len(tags)), target.to(device).reshape(-1))
+            optim.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_([*body, *tagger.head.parameters()], 1.0)
+            optim.step()
+            sched.step()
+            step += 1
+            running += loss.item()
+            if progress and (b + 1) % 50 == 0:
+                print(
+                    f"epoch {epoch + 1} batch {b + 1}/{len(batches)} loss {running / (b + 1):.4f} "
+                    f"({time.perf_counter() - t0:.0f} s)",
+                    file=sys.stderr, flush=True,
+                )  # fmt: skip
+        train_s = time.perf_counter() - t0
+        tagger.train(False)
+        pred = tagger.predict([c[0] for c in dev_chunks], device)
+        f1 = _entity_f1([c[1] for c in dev_chunks], pred)
+        log.append(
+            {"epoch": epoch + 1, "loss": running / len(batches), "dev_f1": f1, "train_s": train_s}
+        )
+        if progress:
+            print(
+                f"epoch {epoch + 1}: dev entity F1 {100 * f1:.2f} ({train_s:.0f} s)",
+                file=sys.stderr,
+            )
+        if f1 > best_f1:
+            best_f1 = f1
+            best_state = (
+                {k: v.detach().cpu().clone() for k, v in tagger.encoder.state_dict().items()},
+                {k: v.detach().cpu().clone() for k, v in tagger.head.state_dict().items()},
+            )
+    assert best_state is not None
+    tagger.encoder.load_state_dict(best_state[0])
+    tagger.head.load_state_dict(best_state[1])
+    tagger.to("cpu").train(False)
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=output.parent, prefix=".ner-train-") as tmp:
+        nlp = spacy.blank("en")
+        component = nlp.add_pipe("medkg_transformer_ner", name="ner")
+        component.tagger = tagger
+        nlp.meta["name"] = "medkg_transformer_ner"
+        nlp.meta["medkg"] = {"config": asdict(cfg), "log": log, "dev_f1": best_f1}
+        nlp.to_disk(Path(tmp) / "model-best")
+        (Path(tmp) / "training.json").write_text(json.dumps(nlp.meta["medkg"], indent=1))
+        if output.exists():
+            shutil.rmtree(output)
+        shutil.move(tmp, output)
+        Path(tmp).mkdir()  # TemporaryDirectory cleans up the name it made
+    return output / "model-best", {"dev_f1": best_f1, "log": log}

@@ -1,0 +1,98 @@
+"""The fine-tuned transformer NER: training on a real slice, the spaCy component's
+behaviour (existing entities kept, long sentences, empty docs), save/load, extractor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import spacy
+from spacy.tokens import Doc, Span
+
+from medkg.kg.extract import Extractor
+from medkg.kg.extract.bio import read_bio
+from medkg.kg.extract.inputs import NoteInput
+from medkg.kg.extract.ner_eval import evaluate_ner
+from medkg.kg.extract.trf_ner import MAX_WORDS, TrfNerConfig, train_transformer_ner
+from medkg.kg.store.embedded import EmbeddedStore
+from medkg.settings import Settings
+from tests.conftest import SHARED
+
+pytest.importorskip("torch")
+BC5CDR = SHARED / "bc5cdr"
+pytestmark = pytest.mark.skipif(not (BC5CDR / "train.tsv").exists(), reason="no BC5CDR")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, Path]:
+    root = tmp_path_factory.mktemp("trf-ner")
+    sents = read_bio(BC5CDR / "train.tsv")
+    dev_file = root / "dev.tsv"
+    dev = sents[300:360]
+    dev_file.write_text(
+        "\n\n".join(
+            "\n".join(f"{w}\t{t}" for w, t in zip(s.words, s.tags, strict=True)) for s in dev
+        )
+        + "\n"
+    )
+    best, log = train_transformer_ner(
+        sents[:300], dev, root / "ner", TrfNerConfig(epochs=3, batch_size=16), progress=False
+    )
+    return best, log, dev_file
+
+
+def test_fine_tuning_learns_on_a_real_slice(trained) -> None:  # type: ignore[no-untyped-def]
+    best, log, dev_file = trained
+    f1s = [e["dev_f1"] for e in log["log"]]
+    assert log["dev_f1"] == max(f1s) and f1s[-1] > f1s[0]
+    nlp = spacy.load(best)  # the component resolves through its entry point
+    assert nlp.pipe_names == ["ner"] and nlp.get_pipe("ner").labels == ("CHEMICAL", "DISEASE")
+    scores = evaluate_ner(nlp, dev_file)
+    assert abs(scores.micro.f1 - log["dev_f1"]) < 1e-6  # the saved model is the best epoch
+    assert scores.micro.f1 > 0.3
+
+
+def test_component_keeps_entities_already_set_and_handles_long_and_empty_docs(trained) -> None:  # type: ignore[no-untyped-def]
+    nlp = spacy.load(trained[0])
+    words = ["Naloxone", "reverses", "the", "antihypertensive", "effect", "of", "clonidine", "."]
+    doc = Doc(nlp.vocab, words=words)
+    doc.ents = [Span(doc, 6, 7, label="GENE")]  # set by a ruler before the NER
+    doc = nlp(doc)
+    assert (6, 7, "GENE") in [(e.start, e.end, e.label_) for e in doc.ents]
+    long_words = [*(words[:-1] * (2 * MAX_WORDS // 7 + 1))[: 2 * MAX_WORDS + 5], "."]
+    long_doc = nlp(Doc(nlp.vocab, words=long_words))  # one sentence over two chunks
+    assert len(long_doc) == len(long_words)
+    assert all(e.end <= len(long_doc) for e in long_doc.ents)
+    assert list(nlp(Doc(nlp.vocab, words=[])).ents) == []
+
+
+def test_extractor_runs_with_the_transformer_ner(
+    trained, slice_store: EmbeddedStore, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    s = Settings(data_dir=tmp_path, shared_data_dir=SHARED, ner_model=str(trained[0]))
+    ex = Extractor(slice_store, s)
+    assert "ner-" in ex.version
+    note = NoteInput("n1", "Patient denies chest pain. Started metformin for type 2 diabetes.")
+    (doc,) = ex.extract([note])
+    affirmed = {m.text.lower() for m in doc.mentions if m.is_positive_fact}
+    assert "metformin" in affirmed
+    assert "chest pain" not in affirmed
+
+
+def test_viterbi_decodes_only_valid_bio_sequences() -> None:
+    import numpy as np
+
+    from medkg.kg.extract.trf_ner import bio_tags, bio_transitions, viterbi
+
+    tags = bio_tags()
+    allowed = bio_transitions(tags)
+    probs = np.array([
+        [0.9, 0.02, 0.02, 0.03, 0.03],  # O
+        [0.1, 0.3, 0.5, 0.05, 0.05],    # argmax I-CHEMICAL after O: invalid
+        [0.1, 0.1, 0.7, 0.05, 0.05],
+        [0.2, 0.05, 0.05, 0.1, 0.6],    # argmax I-DISEASE after a chemical: invalid
+    ])  # fmt: skip
+    path = [tags[k] for k in viterbi(np.log(probs), allowed)]
+    assert path[:3] == ["O", "B-CHEMICAL", "I-CHEMICAL"]
+    assert path[3] in ("O", "B-DISEASE")
+    assert viterbi(np.zeros((0, len(tags))), allowed) == []
