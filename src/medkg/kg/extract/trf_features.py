@@ -27,10 +27,8 @@ corpus into fresh Doc objects every epoch.
 
 from __future__ import annotations
 
-import os
 from collections import OrderedDict
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -57,23 +55,16 @@ class _FrozenEncoder:
 
     def __init__(self, name: str, layers: int, batch_size: int = 32) -> None:
         import torch
-        from transformers import AutoModel, AutoTokenizer
 
-        from medkg.encoders.text import default_text_model
+        from medkg.encoders.text import load_pretrained
 
-        path = default_text_model() if name == DEFAULT_MODEL else name
-        local = Path(path).is_dir()
-        if local:  # weights on disk: never reach for a hub
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
         self.torch = torch
-        self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=local)
-        if not self.tokenizer.is_fast:
-            raise ValueError(f"{name}: word alignment needs a fast tokenizer")
-        self.model = AutoModel.from_pretrained(path, local_files_only=local).eval()
+        _, self.tokenizer, self.model = load_pretrained(name, fast_tokenizer=True)
+        self.model.eval()
         self.layers = layers
         self.batch_size = batch_size
         self.dim = int(self.model.config.hidden_size)
-        self.max_pieces = min(int(getattr(self.model.config, "max_position_embeddings", 512)), 512)
+        self.max_pieces = max_pieces(self.model)
 
     def encode(self, chunks: Sequence[Sequence[str]]) -> list[np.ndarray]:
         """One ``(len(words), dim)`` float32 array per chunk, in input order."""
@@ -105,7 +96,12 @@ class _FrozenEncoder:
         return (sums / counts.clamp(min=1).unsqueeze(1)).numpy()
 
 
-def _chunks(doc: Doc, max_words: int) -> list[tuple[int, int]]:
+def max_pieces(model: Any) -> int:
+    """Word pieces one chunk may hold: the model's positions, at most 512."""
+    return min(int(getattr(model.config, "max_position_embeddings", 512)), 512)
+
+
+def sentence_chunks(doc: Doc, max_words: int) -> list[tuple[int, int]]:
     """Token ranges to encode: sentences when known, cut to ``max_words``."""
     if doc.has_annotation("SENT_START"):
         bounds = [(s.start, s.end) for s in doc.sents]
@@ -139,13 +135,21 @@ class _FeatureState:
             self._encoder = _FrozenEncoder(self.model_name, self.layers)
         return self._encoder
 
-    def features(self, doc: Doc) -> np.ndarray:
-        """The doc's ``(len(doc), dim)`` features, from the cache where possible."""
+    def chunk_words(self, doc: Doc) -> list[tuple[str, ...]]:
+        return [tuple(t.text for t in doc[a:b]) for a, b in sentence_chunks(doc, self.max_words)]
+
+    def prefetch(self, plans: list[list[tuple[str, ...]]]) -> None:
+        """Encode the batch's uncached chunks together (batched, length-sorted)."""
+        todo = list({words for plan in plans for words in plan if words not in self.cache})
+        for words, vecs in zip(todo, self.encoder.encode(todo), strict=True):
+            self.cache[words] = vecs.astype(np.float16)  # half the memory; frozen anyway
+
+    def features(self, plan: list[tuple[str, ...]]) -> np.ndarray:
+        """A doc's ``(len(doc), dim)`` features from its chunks, cached where possible."""
         parts = []
-        for start, end in _chunks(doc, self.max_words):
-            words = tuple(t.text for t in doc[start:end])
+        for words in plan:
             vecs = self.cache.get(words)
-            if vecs is None:
+            if vecs is None:  # evicted within this very batch (tiny cache): recompute
                 vecs = self.encoder.encode([words])[0].astype(np.float16)
                 self.cache[words] = vecs
             else:
@@ -156,18 +160,6 @@ class _FeatureState:
         if not parts:
             return np.zeros((0, self.encoder.dim), dtype=np.float32)
         return np.concatenate(parts).astype(np.float32)
-
-    def prefetch(self, docs: list[Doc]) -> None:
-        """Encode the batch's uncached chunks together (batched, length-sorted)."""
-        missing = {
-            words
-            for doc in docs
-            for start, end in _chunks(doc, self.max_words)
-            if (words := tuple(t.text for t in doc[start:end])) not in self.cache
-        }
-        todo = list(missing)
-        for words, vecs in zip(todo, self.encoder.encode(todo), strict=True):
-            self.cache[words] = vecs.astype(np.float16)  # half the memory; frozen anyway
 
 
 @registry.architectures("medkg.TransformerFeatures.v1")
@@ -182,8 +174,9 @@ def transformer_features(
 
     def forward(model: Model, docs: list[Doc], is_train: bool) -> tuple[list, Any]:
         state: _FeatureState = model.attrs["state"]
-        state.prefetch(docs)  # one batched encoder pass for every uncached sentence
-        outputs = [model.ops.asarray2f(state.features(doc)) for doc in docs]
+        plans = [state.chunk_words(doc) for doc in docs]
+        state.prefetch(plans)  # one batched encoder pass for every uncached sentence
+        outputs = [model.ops.asarray2f(state.features(plan)) for plan in plans]
         return outputs, lambda d_outputs: []
 
     def init(model: Model, X: Any = None, Y: Any = None) -> None:

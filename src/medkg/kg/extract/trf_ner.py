@@ -25,7 +25,6 @@ rulers run before it and give linked ids) and adds only non-overlapping ones.
 from __future__ import annotations
 
 import json
-import os
 import random
 import shutil
 import sys
@@ -43,6 +42,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from medkg.kg.extract.bio import BioSentence, entity_spans
+from medkg.kg.extract.trf_features import max_pieces, sentence_chunks
 
 LABELS = ("CHEMICAL", "DISEASE")
 #: Words per encoded chunk; sentences are cut here so no chunk passes 512 pieces.
@@ -83,36 +83,21 @@ def viterbi(scores: np.ndarray, allowed: np.ndarray) -> list[int]:
     return path[::-1]
 
 
-def _load_encoder(name: str) -> tuple[Any, Any]:
-    from transformers import AutoModel, AutoTokenizer
-
-    from medkg.encoders.text import default_text_model
-
-    path = default_text_model() if name == "default" else name
-    local = Path(path).is_dir()
-    if local:  # weights on disk: never reach for a hub
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=local)
-    if not tokenizer.is_fast:
-        raise ValueError(f"{name}: word alignment needs a fast tokenizer")
-    return tokenizer, AutoModel.from_pretrained(path, local_files_only=local)
-
-
 class TokenTagger:
     """Encoder + linear head; tags the first piece of every word."""
 
     def __init__(self, encoder_name: str, tags: list[str], dropout: float = 0.1) -> None:
         import torch
 
+        from medkg.encoders.text import load_pretrained
+
         self.torch = torch
         self.tags = tags
-        self.tokenizer, self.encoder = _load_encoder(encoder_name)
+        _, self.tokenizer, self.encoder = load_pretrained(encoder_name, fast_tokenizer=True)
         hidden = int(self.encoder.config.hidden_size)
         self.dropout = torch.nn.Dropout(dropout)
         self.head = torch.nn.Linear(hidden, len(tags))
-        self.max_pieces = min(
-            int(getattr(self.encoder.config, "max_position_embeddings", 512)), 512
-        )
+        self.max_pieces = max_pieces(self.encoder)
 
     def modules(self) -> list[Any]:
         return [self.encoder, self.head, self.dropout]
@@ -194,15 +179,6 @@ def _chunk_sentence(words: Sequence[str], tags: Sequence[str] | None = None) -> 
         yield tuple(words[i : i + MAX_WORDS]), (tuple(tags[i : i + MAX_WORDS]) if tags else None)
 
 
-def _repair_bio(tags: list[str]) -> list[str]:
-    """An I- tag that does not continue an entity of its type starts one."""
-    out = list(tags)
-    for i, t in enumerate(out):
-        if t.startswith("I-") and (i == 0 or out[i - 1][2:] != t[2:]):
-            out[i] = "B-" + t[2:]
-    return out
-
-
 # -- spaCy component ---------------------------------------------------------------
 
 
@@ -250,16 +226,14 @@ class TransformerNer:
         plans = []
         chunks: list[tuple[str, ...]] = []
         for doc in docs:
-            sents = doc.sents if doc.has_annotation("SENT_START") else [doc[:]]
-            spans = [(s.start + i, min(s.start + i + MAX_WORDS, s.end))
-                     for s in sents for i in range(0, len(s), MAX_WORDS)]  # fmt: skip
+            spans = sentence_chunks(doc, MAX_WORDS)
             plans.append(spans)
             chunks += [tuple(t.text for t in doc[a:b]) for a, b in spans]
         predicted = iter(self.tagger.predict(chunks, self.device, self.batch_size))
         for doc, spans in zip(docs, plans, strict=True):
             found = []
             for start, _ in spans:
-                tags = _repair_bio(next(predicted))
+                tags = next(predicted)
                 found += [Span(doc, start + s, start + e, label=lab)
                           for lab, s, e in entity_spans(tags)]  # fmt: skip
             existing = list(doc.ents)
@@ -298,7 +272,7 @@ class TrfNerConfig:
 def _entity_f1(gold: list[list[str]], pred: list[list[str]]) -> float:
     tp = fp = fn = 0
     for g, p in zip(gold, pred, strict=True):
-        gs, ps = entity_spans(list(g)), entity_spans(_repair_bio(list(p)))
+        gs, ps = entity_spans(list(g)), entity_spans(list(p))
         tp += len(gs & ps)
         fp += len(ps - gs)
         fn += len(gs - ps)
@@ -416,10 +390,9 @@ def train_transformer_ner(
         component.tagger = tagger
         nlp.meta["name"] = "medkg_transformer_ner"
         nlp.meta["medkg"] = {"config": asdict(cfg), "log": log, "dev_f1": best_f1}
-        nlp.to_disk(Path(tmp) / "model-best")
-        (Path(tmp) / "training.json").write_text(json.dumps(nlp.meta["medkg"], indent=1))
+        (Path(tmp) / "out").mkdir()
+        nlp.to_disk(Path(tmp) / "out/model-best")
         if output.exists():
             shutil.rmtree(output)
-        shutil.move(tmp, output)
-        Path(tmp).mkdir()  # TemporaryDirectory cleans up the name it made
+        shutil.move(str(Path(tmp) / "out"), output)
     return output / "model-best", {"dev_f1": best_f1, "log": log}
