@@ -54,6 +54,9 @@ def test_checkpoint_is_self_contained(trained) -> None:  # type: ignore[no-untyp
     ckpt = DiagnosisCheckpoint.load(fusion_dir(s) / "diagnosis.pt")
     assert ckpt.labels == sorted(LABELS)
     assert ckpt.cand_text.shape == (len(LABELS), 384)
+    # The TF-IDF channel's vocabulary travels in the checkpoint, fitted on training rows.
+    assert ckpt.lexical is not None and ckpt.model.config.lexical_dim == ckpt.lexical.dim
+    assert "itching" in ckpt.lexical.vocabulary or "itchy" in ckpt.lexical.vocabulary
 
 
 def test_diagnose_uses_the_trained_model(slice_store: EmbeddedStore, trained) -> None:  # type: ignore[no-untyped-def]

@@ -66,3 +66,34 @@ def test_missing_modalities_are_flagged_not_zero() -> None:
     assert p1.shape == (2, 6) and not torch.allclose(p1, p2)  # the mask is an input
     c = model.encode_candidates(torch.randn(3, 4), torch.randn(3, 3), torch.ones(3))
     assert model(p1, c).shape == (2, 3)
+
+
+def _synthetic(informative: str) -> tuple[DiagnosisData, list]:
+    """Six labels, 20 patients each; only the ``informative`` channel carries the label."""
+    from medkg.fusion.diagnosis import Example
+
+    g = torch.Generator().manual_seed(0)
+    labels = [f"d{i}" for i in range(6)]
+    y = torch.arange(6).repeat_interleave(20)
+    signal = torch.nn.functional.one_hot(y, 8).float() * 3
+    text = torch.randn(len(y), 16, generator=g)
+    graph = torch.randn(len(y), 8, generator=g)
+    if informative == "graph":
+        graph = graph * 0.1 + signal
+    else:
+        text[:, :8] = text[:, :8] * 0.1 + signal
+    d = DiagnosisData(
+        text, graph, torch.ones(len(y)), y, torch.randn(6, 16, generator=g),
+        torch.zeros(6, 8), torch.zeros(6), labels,
+    )  # fmt: skip
+    return d, [Example(f"patient {i}", labels[int(c)]) for i, c in enumerate(y)]
+
+
+@pytest.mark.parametrize("informative", ["graph", "text"])
+def test_training_keeps_the_graph_only_when_validation_says_it_helps(informative: str) -> None:
+    from medkg.fusion.training import _graph_helps
+
+    d, examples = _synthetic(informative)
+    use_graph, note = _graph_helps(d, examples, list(range(len(examples))), 150, "cpu")
+    assert use_graph == (informative == "graph")
+    assert "validation top-1" in note

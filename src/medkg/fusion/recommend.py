@@ -167,8 +167,9 @@ def _diagnosis_probabilities(ctx: PatientContext, text: str | None, models: Any,
     """The diagnosis model's probabilities over its labels for this patient."""
     if not text:  # entity ids only: their names stand in for the description
         text = ", ".join(e["text"] or e["id"] for e in ctx.entities if e["affirmed"])
-    vector = models.text_encoder(ckpt.text_model).encode([affirmed_text(text, ctx)])[0]
-    return ckpt.predict(vector, sorted(ctx.affirmed_ids))
+    kept = affirmed_text(text, ctx)
+    vector = models.text_encoder(ckpt.text_model).encode([kept])[0]
+    return ckpt.predict(vector, sorted(ctx.affirmed_ids), kept)
 
 
 #: Inferred diagnoses below this probability are not used to rank drugs or trials.
