@@ -75,7 +75,10 @@ def main() -> int:
     systems = {}
     for model in models:
         nlp = spacy.load(model)
-        systems[f"medkg NER: {_arch(nlp)}"] = nlp
+        name = f"medkg NER: {_arch(nlp)}"
+        if name in systems:  # two models of one architecture: tell them apart
+            name += f" ({model})"
+        systems[name] = nlp
     if not args.no_baseline:
         systems["graph-name rules"] = _rules_pipeline(args.hetionet)
 
@@ -112,7 +115,8 @@ def _arch(nlp) -> str:  # type: ignore[no-untyped-def]
     """Which of `medkg train ner --arch` built this pipeline (others: its name)."""
     components = nlp.config["components"]
     if components.get("ner", {}).get("factory") == "medkg_transformer_ner":
-        return "transformer"
+        features = getattr(nlp.get_pipe("ner").tagger, "features", None)
+        return "transformer + word features" if features else "transformer"
     embed = components.get("tok2vec", {}).get("model", {}).get("embed", {})
     if embed.get("@architectures") == "medkg.HashAndTransformerEmbed.v1":
         return "minilm-features"

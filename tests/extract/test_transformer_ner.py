@@ -14,6 +14,7 @@ from medkg.kg.extract.bio import read_bio
 from medkg.kg.extract.inputs import NoteInput
 from medkg.kg.extract.ner_eval import evaluate_ner
 from medkg.kg.extract.trf_ner import MAX_WORDS, TrfNerConfig, train_transformer_ner
+from medkg.kg.extract.word_features import Gazetteer
 from medkg.kg.store.embedded import EmbeddedStore
 from medkg.settings import Settings
 from tests.conftest import SHARED
@@ -35,21 +36,33 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, Path]
         )
         + "\n"
     )
+    nodes = SHARED / "hetionet/hetionet-v1.0-nodes.tsv"
+    gazetteer = Gazetteer.from_hetionet(nodes) if nodes.exists() else None
     best, log = train_transformer_ner(
-        sents[:300], dev, root / "ner", TrfNerConfig(epochs=3, batch_size=16), progress=False
-    )
+        sents[:300], dev, root / "ner",
+        TrfNerConfig(epochs=3, batch_size=16, word_features=True), progress=False,
+        gazetteer=gazetteer,
+    )  # fmt: skip
     return best, log, dev_file
 
 
 def test_fine_tuning_learns_on_a_real_slice(trained) -> None:  # type: ignore[no-untyped-def]
     best, log, dev_file = trained
     f1s = [e["dev_f1"] for e in log["log"]]
-    assert log["dev_f1"] == max(f1s) and f1s[-1] > f1s[0]
+    losses = [e["loss"] for e in log["log"]]
+    assert log["dev_f1"] == max(f1s) and losses[-1] < losses[0]
     nlp = spacy.load(best)  # the component resolves through its entry point
     assert nlp.pipe_names == ["ner"] and nlp.get_pipe("ner").labels == ("CHEMICAL", "DISEASE")
     scores = evaluate_ner(nlp, dev_file)
     assert abs(scores.micro.f1 - log["dev_f1"]) < 1e-6  # the saved model is the best epoch
     assert scores.micro.f1 > 0.3
+    tagger = nlp.get_pipe("ner").tagger
+    assert tagger.embed is not None  # the word features come back on load
+    if (SHARED / "hetionet/hetionet-v1.0-nodes.tsv").exists():
+        assert tagger.gazetteer is not None and len(tagger.gazetteer.names) > 1000
+        assert tagger.gazetteer.tags(["Selegiline", "induced", "hypotension"]) == [
+            "B-CHEMICAL", "O", "B-DISEASE",
+        ]  # fmt: skip
 
 
 def test_component_keeps_entities_already_set_and_handles_long_and_empty_docs(trained) -> None:  # type: ignore[no-untyped-def]
@@ -96,3 +109,22 @@ def test_viterbi_decodes_only_valid_bio_sequences() -> None:
     assert path[:3] == ["O", "B-CHEMICAL", "I-CHEMICAL"]
     assert path[3] in ("O", "B-DISEASE")
     assert viterbi(np.zeros((0, len(tags))), allowed) == []
+
+
+def test_a_model_without_word_features_saves_and_loads(tmp_path: Path) -> None:
+    """``word_features=False`` (the default) is the plain fine-tuned encoder, the
+    format of models saved before the features existed: it must load and predict
+    the same."""
+    sents = read_bio(BC5CDR / "train.tsv")
+    best, _ = train_transformer_ner(
+        sents[:32], sents[32:40], tmp_path / "plain",
+        TrfNerConfig(epochs=1, batch_size=16, word_features=False), progress=False,
+    )  # fmt: skip
+    assert not (best / "ner/features.pt").exists()
+    nlp = spacy.load(best)
+    tagger = nlp.get_pipe("ner").tagger
+    assert tagger.embed is None and tagger.gazetteer is None
+    chunks = [s.words for s in sents[40:48]]
+    first = tagger.predict(chunks, "cpu")
+    assert spacy.load(best).get_pipe("ner").tagger.predict(chunks, "cpu") == first
+    assert [len(t) for t in first] == [len(c) for c in chunks]

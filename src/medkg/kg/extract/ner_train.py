@@ -33,6 +33,9 @@ class NerCorpora:
     dev: list[Path]
     #: Fraction of each training file moved to the dev set (after a seeded shuffle).
     dev_fraction_of_train: float = 0.1
+    #: Hetionet's node table: drug and disease names for the transformer NER's
+    #: gazetteer feature (``word_features``); left out when absent.
+    gazetteer: Path | None = None
 
     @classmethod
     def shared(cls, shared_data_dir: Path) -> NerCorpora:
@@ -42,6 +45,7 @@ class NerCorpora:
                 shared_data_dir / "ncbi-disease/train.tsv",
             ],
             dev=[shared_data_dir / "ncbi-disease/devel.tsv"],
+            gazetteer=shared_data_dir / "hetionet/hetionet-v1.0-nodes.tsv",
         )
 
     def missing(self) -> list[Path]:
@@ -87,6 +91,7 @@ def train_ner(
     arch: str = "transformer",
     epochs: int = 3,
     device: str = "auto",
+    word_features: bool = False,
 ) -> Path:
     """Train and return the path of the best model (``output/model-best``).
 
@@ -104,9 +109,13 @@ def train_ner(
     train, dev = _split(corpora, seed)
     if arch == "transformer":
         from medkg.kg.extract.trf_ner import TrfNerConfig, train_transformer_ner
+        from medkg.kg.extract.word_features import Gazetteer
 
-        config = TrfNerConfig(epochs=epochs, seed=seed, device=device)
-        return train_transformer_ner(train, dev, output, config)[0]
+        config = TrfNerConfig(epochs=epochs, seed=seed, device=device, word_features=word_features)
+        gazetteer = None
+        if word_features and corpora.gazetteer is not None and corpora.gazetteer.is_file():
+            gazetteer = Gazetteer.from_hetionet(corpora.gazetteer)
+        return train_transformer_ner(train, dev, output, config, gazetteer=gazetteer)[0]
     if arch == "minilm-features":
         import medkg.kg.extract.trf_features  # noqa: F401  registers the architectures
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -18,6 +18,9 @@ rate for the body than the head) is shorter than working around both. The
 bottom layers can stay frozen (``freeze_layers``) to save backward passes on
 CPU.
 
+Optionally (``TrfNerConfig.word_features``) each word's own case/shape, affix
+and gazetteer features (``word_features``) sit beside its encoder vector.
+
 Like spaCy's NER, the component keeps entities already set (the graph-name
 rulers run before it and give linked ids) and adds only non-overlapping ones.
 """
@@ -43,6 +46,13 @@ from spacy.util import filter_spans
 
 from medkg.kg.extract.bio import BioSentence, entity_spans
 from medkg.kg.extract.trf_features import max_pieces, sentence_chunks
+from medkg.kg.extract.word_features import (
+    FeatureEmbed,
+    Gazetteer,
+    WordFeatureConfig,
+    feature_ids,
+    gazetteer_tag_names,
+)
 
 LABELS = ("CHEMICAL", "DISEASE")
 #: Words per encoded chunk; sentences are cut here so no chunk passes 512 pieces.
@@ -83,10 +93,29 @@ def viterbi(scores: np.ndarray, allowed: np.ndarray) -> list[int]:
     return path[::-1]
 
 
-class TokenTagger:
-    """Encoder + linear head; tags the first piece of every word."""
+@dataclass
+class WordBatch:
+    """A tokenised batch and where each word sits in it."""
 
-    def __init__(self, encoder_name: str, tags: list[str], dropout: float = 0.1) -> None:
+    enc: Any  # the tokenizer's BatchEncoding, on the device
+    firsts: list[list[int]]  # per chunk, each word's first piece (-1: none)
+    index: Any  # (chunks, words) long: first piece, 0 where there is none
+    mask: Any  # (chunks, words) bool: the word has a piece
+    features: Any | None  # (chunks, words, 4) long feature ids, or None
+
+
+class TokenTagger:
+    """Encoder + linear head over each word's first piece, optionally beside
+    the word's own features (``word_features``)."""
+
+    def __init__(
+        self,
+        encoder_name: str,
+        tags: list[str],
+        dropout: float = 0.1,
+        features: WordFeatureConfig | None = None,
+        gazetteer: Gazetteer | None = None,
+    ) -> None:
         import torch
 
         from medkg.encoders.text import load_pretrained
@@ -96,11 +125,25 @@ class TokenTagger:
         _, self.tokenizer, self.encoder = load_pretrained(encoder_name, fast_tokenizer=True)
         hidden = int(self.encoder.config.hidden_size)
         self.dropout = torch.nn.Dropout(dropout)
-        self.head = torch.nn.Linear(hidden, len(tags))
+        self.features = features
+        self.gazetteer = gazetteer if features else None
+        self.embed = (
+            FeatureEmbed(features, len(gazetteer_tag_names(self.gazetteer))) if features else None
+        )
+        width = hidden + (self.embed.out_dim if self.embed is not None else 0)
+        self.head = torch.nn.Linear(width, len(tags))
         self.max_pieces = max_pieces(self.encoder)
 
     def modules(self) -> list[Any]:
-        return [self.encoder, self.head, self.dropout]
+        extra = [self.embed] if self.embed is not None else []
+        return [self.encoder, self.head, self.dropout, *extra]
+
+    def head_parameters(self) -> list[Any]:
+        """Parameters trained from scratch (the head's learning rate)."""
+        params = list(self.head.parameters())
+        if self.embed is not None:
+            params += list(self.embed.parameters())
+        return params
 
     def to(self, device: Any) -> TokenTagger:
         for m in self.modules():
@@ -111,9 +154,10 @@ class TokenTagger:
         for m in self.modules():
             m.train(mode)
 
-    def batch(self, chunks: Sequence[Sequence[str]], device: Any) -> tuple[Any, list[list[int]]]:
-        """Tokenised batch and, per chunk, the piece index of each word's first piece
+    def batch(self, chunks: Sequence[Sequence[str]], device: Any) -> WordBatch:
+        """Tokenise ``chunks`` (lists of words) and locate each word's first piece
         (-1 for a word with no piece, e.g. cut by truncation)."""
+        torch = self.torch
         enc = self.tokenizer(
             [list(c) for c in chunks], is_split_into_words=True, padding=True,
             truncation=True, max_length=self.max_pieces, return_tensors="pt",
@@ -125,11 +169,32 @@ class TokenTagger:
                 if w is not None and first[w] < 0:
                     first[w] = j
             firsts.append(first)
-        return enc.to(device), firsts
+        width = max((len(c) for c in chunks), default=0)
+        index = torch.zeros((len(chunks), width), dtype=torch.long)
+        mask = torch.zeros((len(chunks), width), dtype=torch.bool)
+        for row, first in enumerate(firsts):
+            for w, j in enumerate(first):
+                if j >= 0:
+                    index[row, w] = j
+                    mask[row, w] = True
+        feats = None
+        if self.features is not None:
+            feats = torch.zeros((len(chunks), width, 4), dtype=torch.long)
+            for row, words in enumerate(chunks):
+                if words:
+                    ids = feature_ids(words, self.features, self.gazetteer)
+                    feats[row, : len(words)] = torch.tensor(ids, dtype=torch.long)
+            feats = feats.to(device)
+        return WordBatch(enc.to(device), firsts, index.to(device), mask.to(device), feats)
 
-    def logits(self, enc: Any) -> Any:
-        hidden = self.encoder(**enc).last_hidden_state
-        return self.head(self.dropout(hidden))
+    def logits(self, batch: WordBatch) -> Any:
+        """``(chunks, words, tags)`` scores; rows of words without a piece are junk
+        (``batch.mask`` is False there)."""
+        hidden = self.encoder(**batch.enc).last_hidden_state
+        words = hidden.gather(1, batch.index.unsqueeze(-1).expand(-1, -1, hidden.shape[-1]))
+        if self.embed is not None and batch.features is not None:
+            words = self.torch.cat([words, self.embed(batch.features).to(words.dtype)], -1)
+        return self.head(self.dropout(words))
 
     def predict(
         self, chunks: Sequence[Sequence[str]], device: Any, batch_size: int = 32
@@ -144,14 +209,14 @@ class TokenTagger:
         with torch.inference_mode():
             for start in range(0, len(order), batch_size):
                 idx = order[start : start + batch_size]
-                enc, firsts = self.batch([chunks[i] for i in idx], device)
-                logp = torch.log_softmax(self.logits(enc).float(), -1).cpu().numpy()
+                wb = self.batch([chunks[i] for i in idx], device)
+                logp = torch.log_softmax(self.logits(wb).float(), -1).cpu().numpy()
                 for row, i in enumerate(idx):
-                    scores = np.full((len(firsts[row]), len(self.tags)), -1e4, dtype=np.float32)
-                    for w, j in enumerate(firsts[row]):
-                        if j >= 0:
-                            scores[w] = logp[row, j]
-                        else:
+                    n = len(wb.firsts[row])
+                    scores = logp[row, :n].copy()
+                    for w, j in enumerate(wb.firsts[row]):
+                        if j < 0:
+                            scores[w] = -1e4
                             scores[w, 0] = 0.0  # "O"
                     out[i] = [self.tags[k] for k in viterbi(scores, allowed)]
         return out
@@ -161,15 +226,27 @@ class TokenTagger:
         self.encoder.save_pretrained(folder / "encoder")
         self.tokenizer.save_pretrained(folder / "encoder")
         self.torch.save(self.head.state_dict(), folder / "head.pt")
-        (folder / "tagger.json").write_text(json.dumps({**config, "tags": self.tags}, indent=1))
+        meta = {**config, "tags": self.tags, "features": None, "gazetteer": False}
+        if self.embed is not None and self.features is not None:
+            self.torch.save(self.embed.state_dict(), folder / "features.pt")
+            meta["features"] = asdict(self.features)
+        if self.gazetteer is not None:
+            self.gazetteer.save(folder / "gazetteer.json")
+            meta["gazetteer"] = True
+        (folder / "tagger.json").write_text(json.dumps(meta, indent=1))
 
     @classmethod
     def load(cls, folder: Path) -> TokenTagger:
+        """Load a saved tagger; folders from before word features load unchanged."""
         import torch
 
         meta = json.loads((folder / "tagger.json").read_text())
-        tagger = cls(str(folder / "encoder"), meta["tags"])
+        features = WordFeatureConfig(**meta["features"]) if meta.get("features") else None
+        gazetteer = Gazetteer.load(folder / "gazetteer.json") if meta.get("gazetteer") else None
+        tagger = cls(str(folder / "encoder"), meta["tags"], features=features, gazetteer=gazetteer)
         tagger.head.load_state_dict(torch.load(folder / "head.pt", map_location="cpu"))
+        if tagger.embed is not None:
+            tagger.embed.load_state_dict(torch.load(folder / "features.pt", map_location="cpu"))
         tagger.train(False)
         return tagger
 
@@ -265,6 +342,10 @@ class TrfNerConfig:
     warmup: float = 0.1
     weight_decay: float = 0.01
     freeze_layers: int = 0
+    #: Case/shape/affix (and gazetteer, when one is given) features beside the
+    #: transformer's. Off by default: +0.45 F1 on BC5CDR devel but -1.6 on
+    #: NCBI-disease test at 3 epochs (docs/results.md).
+    word_features: bool = False
     seed: int = 0
     device: str = "auto"
 
@@ -295,10 +376,14 @@ def train_transformer_ner(
     output: Path,
     config: TrfNerConfig | None = None,
     progress: bool = True,
+    gazetteer: Gazetteer | None = None,
 ) -> tuple[Path, dict]:
     """Fine-tune, keep the epoch with the best dev entity F1, write a spaCy pipeline
     folder to ``output/model-best`` (through a temporary folder, so an interrupted
-    run leaves no half-written model) and return it with its training log."""
+    run leaves no half-written model) and return it with its training log.
+
+    ``gazetteer`` (names -> types) is saved inside the model, so the features
+    it gives are the same when the model runs elsewhere."""
     import torch
 
     from medkg.encoders.device import resolve_device
@@ -309,7 +394,8 @@ def train_transformer_ner(
     device = resolve_device(cfg.device)
     tags = bio_tags()
     index = {t: i for i, t in enumerate(tags)}
-    tagger = TokenTagger(cfg.encoder, tags).to(device)
+    features = WordFeatureConfig() if cfg.word_features else None
+    tagger = TokenTagger(cfg.encoder, tags, features=features, gazetteer=gazetteer).to(device)
     _freeze(tagger.encoder, cfg.freeze_layers)
     train_chunks = [c for s in train for c in _chunk_sentence(s.words, s.tags)]
     dev_chunks = [c for s in dev for c in _chunk_sentence(s.words, s.tags)]
@@ -317,7 +403,7 @@ def train_transformer_ner(
     optim = torch.optim.AdamW(
         [
             {"params": body, "lr": cfg.lr_body},
-            {"params": tagger.head.parameters(), "lr": cfg.lr_head},
+            {"params": tagger.head_parameters(), "lr": cfg.lr_head},
         ],
         weight_decay=cfg.weight_decay,
     )
@@ -331,6 +417,7 @@ def train_transformer_ner(
     )
     loss_fn = torch.nn.CrossEntropyLoss(ignore_index=-100)
     log: list[dict] = []
+    trained = [m for m in (tagger.encoder, tagger.head, tagger.embed) if m is not None]
     best_f1, best_state = -1.0, None
     step = 0
     for epoch in range(cfg.epochs):
@@ -339,17 +426,17 @@ def train_transformer_ner(
         t0, running = time.perf_counter(), 0.0
         for b, idx in enumerate(batches):
             words = [train_chunks[i][0] for i in idx]
-            enc, firsts = tagger.batch(words, device)
-            target = torch.full(enc["input_ids"].shape, -100, dtype=torch.long)
+            wb = tagger.batch(words, device)
+            target = torch.full(wb.mask.shape, -100, dtype=torch.long)
             for row, i in enumerate(idx):
-                for w, j in enumerate(firsts[row]):
+                for w, j in enumerate(wb.firsts[row]):
                     if j >= 0:
-                        target[row, j] = index[train_chunks[i][1][w]]
-            logits = tagger.logits(enc)
+                        target[row, w] = index[train_chunks[i][1][w]]
+            logits = tagger.logits(wb)
             loss = loss_fn(logits.reshape(-1, len(tags)), target.to(device).reshape(-1))
             optim.zero_grad()
             loss.backward()
-            torch.nn.utils.clip_grad_norm_([*body, *tagger.head.parameters()], 1.0)
+            torch.nn.utils.clip_grad_norm_([*body, *tagger.head_parameters()], 1.0)
             optim.step()
             sched.step()
             step += 1
@@ -374,13 +461,12 @@ def train_transformer_ner(
             )
         if f1 > best_f1:
             best_f1 = f1
-            best_state = (
-                {k: v.detach().cpu().clone() for k, v in tagger.encoder.state_dict().items()},
-                {k: v.detach().cpu().clone() for k, v in tagger.head.state_dict().items()},
-            )
+            best_state = [
+                {k: v.detach().cpu().clone() for k, v in m.state_dict().items()} for m in trained
+            ]
     assert best_state is not None
-    tagger.encoder.load_state_dict(best_state[0])
-    tagger.head.load_state_dict(best_state[1])
+    for m, state in zip(trained, best_state, strict=True):
+        m.load_state_dict(state)
     tagger.to("cpu").train(False)
 
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -389,7 +475,12 @@ def train_transformer_ner(
         component = nlp.add_pipe("medkg_transformer_ner", name="ner")
         component.tagger = tagger
         nlp.meta["name"] = "medkg_transformer_ner"
-        nlp.meta["medkg"] = {"config": asdict(cfg), "log": log, "dev_f1": best_f1}
+        nlp.meta["medkg"] = {
+            "config": asdict(cfg),
+            "gazetteer_names": len(tagger.gazetteer.names) if tagger.gazetteer else 0,
+            "log": log,
+            "dev_f1": best_f1,
+        }
         (Path(tmp) / "out").mkdir()
         nlp.to_disk(Path(tmp) / "out/model-best")
         if output.exists():
