@@ -100,7 +100,6 @@ class WordBatch:
     enc: Any  # the tokenizer's BatchEncoding, on the device
     firsts: list[list[int]]  # per chunk, each word's first piece (-1: none)
     index: Any  # (chunks, words) long: first piece, 0 where there is none
-    mask: Any  # (chunks, words) bool: the word has a piece
     features: Any | None  # (chunks, words, 4) long feature ids, or None
 
 
@@ -171,12 +170,10 @@ class TokenTagger:
             firsts.append(first)
         width = max((len(c) for c in chunks), default=0)
         index = torch.zeros((len(chunks), width), dtype=torch.long)
-        mask = torch.zeros((len(chunks), width), dtype=torch.bool)
         for row, first in enumerate(firsts):
             for w, j in enumerate(first):
                 if j >= 0:
                     index[row, w] = j
-                    mask[row, w] = True
         feats = None
         if self.features is not None:
             feats = torch.zeros((len(chunks), width, 4), dtype=torch.long)
@@ -185,11 +182,11 @@ class TokenTagger:
                     ids = feature_ids(words, self.features, self.gazetteer)
                     feats[row, : len(words)] = torch.tensor(ids, dtype=torch.long)
             feats = feats.to(device)
-        return WordBatch(enc.to(device), firsts, index.to(device), mask.to(device), feats)
+        return WordBatch(enc.to(device), firsts, index.to(device), feats)
 
     def logits(self, batch: WordBatch) -> Any:
         """``(chunks, words, tags)`` scores; rows of words without a piece are junk
-        (``batch.mask`` is False there)."""
+        (``batch.firsts`` is -1 there)."""
         hidden = self.encoder(**batch.enc).last_hidden_state
         words = hidden.gather(1, batch.index.unsqueeze(-1).expand(-1, -1, hidden.shape[-1]))
         if self.embed is not None and batch.features is not None:
@@ -427,7 +424,7 @@ def train_transformer_ner(
         for b, idx in enumerate(batches):
             words = [train_chunks[i][0] for i in idx]
             wb = tagger.batch(words, device)
-            target = torch.full(wb.mask.shape, -100, dtype=torch.long)
+            target = torch.full(wb.index.shape, -100, dtype=torch.long)
             for row, i in enumerate(idx):
                 for w, j in enumerate(wb.firsts[row]):
                     if j >= 0:

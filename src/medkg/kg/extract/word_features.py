@@ -21,6 +21,7 @@ import re
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -66,9 +67,16 @@ class Gazetteer:
 
     names: dict[str, str] = field(default_factory=dict)
 
+    @cached_property
+    def tag_ids(self) -> dict[str, int]:
+        """``O``, then ``B-``/``I-`` per type, numbered once: every word of every
+        chunk looks its tag up here."""
+        types = sorted(set(self.names.values()))
+        return {t: i for i, t in enumerate(["O"] + [f"{p}-{t}" for t in types for p in ("B", "I")])}
+
     @property
     def types(self) -> list[str]:
-        return sorted(set(self.names.values()))
+        return sorted({t[2:] for t in self.tag_ids if t != "O"})
 
     @classmethod
     def from_hetionet(cls, nodes_tsv: Path) -> Gazetteer:
@@ -92,14 +100,13 @@ class Gazetteer:
             if not keys[i]:
                 i += 1
                 continue
-            found = 0
+            found, kind = 0, ""
             joined = ""
             for j in range(i, min(len(words), i + MAX_MATCH_WORDS)):
                 joined += keys[j]
                 if keys[j] and joined in self.names:
-                    found = j + 1
+                    found, kind = j + 1, self.names[joined]
             if found:
-                kind = self.names["".join(keys[i:found])]
                 out[i] = f"B-{kind}"
                 for j in range(i + 1, found):
                     out[j] = f"I-{kind}"
@@ -131,7 +138,7 @@ def feature_ids(
     """Per word: (shape, prefix, suffix, gazetteer-tag) ids. Gazetteer tag 0 is
     "O" or no gazetteer; tags are numbered by ``gazetteer_tag_names``."""
     gaz = gazetteer.tags(words) if gazetteer else ["O"] * len(words)
-    tag_ids = {t: i for i, t in enumerate(gazetteer_tag_names(gazetteer))}
+    tag_ids = gazetteer.tag_ids if gazetteer else _NO_GAZETTEER
     out = []
     for w, g in zip(words, gaz, strict=True):
         low = w.lower()
@@ -167,6 +174,8 @@ class FeatureEmbed(torch.nn.Module):
         return torch.cat([table(ids[..., k]) for k, table in enumerate(parts)], -1)
 
 
+_NO_GAZETTEER = {"O": 0}
+
+
 def gazetteer_tag_names(gazetteer: Gazetteer | None) -> list[str]:
-    types = gazetteer.types if gazetteer else []
-    return ["O"] + [f"{p}-{t}" for t in types for p in ("B", "I")]
+    return list((gazetteer.tag_ids if gazetteer else _NO_GAZETTEER).keys())
