@@ -128,3 +128,53 @@ def test_a_model_without_word_features_saves_and_loads(tmp_path: Path) -> None:
     first = tagger.predict(chunks, "cpu")
     assert spacy.load(best).get_pipe("ner").tagger.predict(chunks, "cpu") == first
     assert [len(t) for t in first] == [len(c) for c in chunks]
+
+
+def test_partial_labels_let_a_disease_only_corpus_keep_its_chemicals_unjudged() -> None:
+    """NCBI-disease leaves chemicals ``O``: with partial labels such a word may be
+    ``O`` or a chemical, so predicting "chemical" there costs nothing, while a
+    fully annotated ``O`` word is plain cross-entropy."""
+    import numpy as np
+    import torch
+
+    from medkg.kg.extract.trf_ner import allowed_tags, bio_tags, partial_label_loss
+
+    tags = bio_tags()
+    gold = ["O", "B-DISEASE", "I-DISEASE"]  # "cisplatin nephrotoxicity ..." in NCBI
+    ncbi = allowed_tags(gold, tags, frozenset({"DISEASE"}), partial=True)
+    allowed_first = [t for t, ok in zip(tags, ncbi[0], strict=True) if ok]
+    assert allowed_first == ["O", "B-CHEMICAL", "I-CHEMICAL"]
+    assert ncbi[1:].sum() == 2 and ncbi[1, tags.index("B-DISEASE")]
+    full = allowed_tags(gold, tags, frozenset({"DISEASE"}), partial=False)
+    assert (full.sum(-1) == 1).all()
+    assert (allowed_tags(gold, tags, None, partial=True) == full).all()
+
+    logits = torch.randn(1, 3, len(tags))
+    logits[0, 0, tags.index("B-CHEMICAL")] = 8.0  # the model calls word 0 a chemical
+    as_ce = partial_label_loss(logits, torch.from_numpy(full[None]))
+    expected = torch.nn.functional.cross_entropy(
+        logits[0], torch.tensor([tags.index(g) for g in gold])
+    )
+    assert torch.allclose(as_ce, expected)
+    assert partial_label_loss(logits, torch.from_numpy(ncbi[None])) < as_ce - 1.0
+    padded = np.zeros((1, 4, len(tags)), dtype=bool)
+    padded[0, :3] = full
+    longer = torch.cat([logits, torch.randn(1, 1, len(tags))], 1)
+    assert torch.allclose(partial_label_loss(longer, torch.from_numpy(padded)), as_ce)
+
+
+def test_training_sentences_carry_the_labels_their_corpus_annotates(tmp_path: Path) -> None:
+    from medkg.kg.extract.ner_train import NerCorpora, _split
+    from medkg.kg.extract.trf_ner import _entity_f1
+
+    both = tmp_path / "both.tsv"
+    both.write_text("Cisplatin\tB-Chemical\ncauses\tO\nnephrotoxicity\tB-Disease\n\n" * 20)
+    diseases = tmp_path / "diseases.tsv"
+    diseases.write_text("Cisplatin\tO\ncauses\tO\nnephrotoxicity\tB-Disease\n\n" * 10)
+    train, dev = _split(NerCorpora(train=[both], dev=[diseases]), seed=0)
+    assert {s.annotated for s in train} == {frozenset({"CHEMICAL", "DISEASE"})}
+    assert {s.annotated for s in dev[-10:]} == {frozenset({"DISEASE"})}
+    gold = [("O", "O", "B-DISEASE")]
+    pred = [("B-CHEMICAL", "O", "B-DISEASE")]
+    assert _entity_f1(gold, pred) < 1.0
+    assert _entity_f1(gold, pred, [frozenset({"DISEASE"})]) == 1.0

@@ -32,7 +32,7 @@ def train_ner_cmd(
             "(spaCy CNN over frozen MiniLM features) or 'hash' (spaCy CNN, fastest)."
         ),
     ] = "transformer",
-    epochs: Annotated[int, typer.Option(min=1, help="Epochs ('transformer' only).")] = 3,
+    epochs: Annotated[int, typer.Option(min=1, help="Epochs ('transformer' only).")] = 5,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda ('transformer' only).")] = "auto",
     word_features: Annotated[
         bool,
@@ -41,6 +41,13 @@ def train_ner_cmd(
             "('transformer' only; better on BC5CDR, worse on NCBI-disease)."
         ),
     ] = False,
+    partial_labels: Annotated[
+        bool,
+        typer.Option(
+            help="Treat a corpus's O words as 'O or a label it does not annotate' "
+            "(NCBI-disease leaves chemicals unmarked; 'transformer' only)."
+        ),
+    ] = True,
 ) -> None:
     """Train the CHEMICAL/DISEASE NER on BC5CDR train + NCBI-disease train (spaCy)."""
     from medkg.kg.extract.ner_train import NerCorpora, default_model_dir, train_ner
@@ -51,6 +58,7 @@ def train_ner_cmd(
         best = train_ner(
             NerCorpora.shared(settings.shared_data_dir), out, max_steps, eval_every,
             arch=arch, epochs=epochs, device=device, word_features=word_features,
+            partial_labels=partial_labels,
         )  # fmt: skip
     console.print(
         f"NER model written to {best}; the extractor loads it from there "

@@ -29,6 +29,10 @@ class BioFormatError(ValueError):
 class BioSentence:
     words: list[str]
     tags: list[str]  # BIO with pipeline labels, e.g. B-DISEASE
+    #: Labels its corpus annotates (``None``: all of them). NCBI-disease marks
+    #: diseases only, so an ``O`` there may still be a chemical; training treats
+    #: such words as "O or an unannotated label", not as a negative.
+    annotated: frozenset[str] | None = None
 
 
 def _map_tag(tag: str, path: Path, line_no: int) -> str:
@@ -70,6 +74,11 @@ def read_bio(path: str | Path) -> list[BioSentence]:
     if not sentences:
         raise BioFormatError(f"{path}: no sentences")
     return sentences
+
+
+def corpus_labels(sentences: list[BioSentence]) -> frozenset[str]:
+    """The entity labels a corpus annotates, read off its tags."""
+    return frozenset(t[2:] for s in sentences for t in s.tags if t != "O")
 
 
 def entity_spans(tags: list[str]) -> set[tuple[str, int, int]]:

@@ -21,7 +21,7 @@ from pathlib import Path
 import spacy
 from spacy.tokens import DocBin
 
-from medkg.kg.extract.bio import BioSentence, read_bio, to_docs
+from medkg.kg.extract.bio import BioSentence, corpus_labels, read_bio, to_docs
 from medkg.settings import Settings
 
 
@@ -52,16 +52,25 @@ class NerCorpora:
         return [p for p in [*self.train, *self.dev] if not p.is_file()]
 
 
+def _read_marked(path: Path) -> list[BioSentence]:
+    """Read a corpus and mark each sentence with the labels the corpus annotates."""
+    sents = read_bio(path)
+    annotated = corpus_labels(sents)
+    for s in sents:
+        s.annotated = annotated
+    return sents
+
+
 def _split(corpora: NerCorpora, seed: int) -> tuple[list[BioSentence], list[BioSentence]]:
     train: list[BioSentence] = []
     dev: list[BioSentence] = []
     for path in corpora.train:
-        sents = read_bio(path)
+        sents = _read_marked(path)
         cut = int(len(sents) * (1 - corpora.dev_fraction_of_train))
         train += sents[:cut]
         dev += sents[cut:]  # a contiguous tail: abstracts are not cut across sets much
     for path in corpora.dev:
-        dev += read_bio(path)
+        dev += _read_marked(path)
     random.Random(seed).shuffle(train)
     return train, dev
 
@@ -89,9 +98,10 @@ def train_ner(
     eval_frequency: int = 300,
     seed: int = 0,
     arch: str = "transformer",
-    epochs: int = 3,
+    epochs: int = 5,
     device: str = "auto",
     word_features: bool = False,
+    partial_labels: bool = True,
 ) -> Path:
     """Train and return the path of the best model (``output/model-best``).
 
@@ -111,7 +121,10 @@ def train_ner(
         from medkg.kg.extract.trf_ner import TrfNerConfig, train_transformer_ner
         from medkg.kg.extract.word_features import Gazetteer
 
-        config = TrfNerConfig(epochs=epochs, seed=seed, device=device, word_features=word_features)
+        config = TrfNerConfig(
+            epochs=epochs, seed=seed, device=device, word_features=word_features,
+            partial_labels=partial_labels,
+        )  # fmt: skip
         gazetteer = None
         if word_features and corpora.gazetteer is not None and corpora.gazetteer.is_file():
             gazetteer = Gazetteer.from_hetionet(corpora.gazetteer)
