@@ -17,7 +17,7 @@ from pathlib import Path
 
 from spacy.language import Language
 
-from medkg.kg.extract.bio import entity_spans, read_bio, to_docs
+from medkg.kg.extract.bio import corpus_labels, entity_spans, read_bio, to_docs
 
 
 @dataclass
@@ -52,7 +52,7 @@ def evaluate_ner(
 ) -> NerScores:
     label_map = label_map or {}
     sentences = read_bio(path)
-    gold_labels = {t[2:] for s in sentences for t in s.tags if t != "O"}
+    gold_labels = corpus_labels(sentences)
     scores = NerScores(sentences=len(sentences))
     counts: dict[str, Counter] = {lab: Counter() for lab in gold_labels}
     # nlp.pipe batches the sentences: a NER with transformer features encodes a

@@ -462,6 +462,8 @@ def train_transformer_ner(
     _freeze(tagger.encoder, cfg.freeze_layers)
     train_chunks = [c for s in train for c in _chunk_sentence(s.words, s.tags, s.annotated)]
     dev_chunks = [c for s in dev for c in _chunk_sentence(s.words, s.tags, s.annotated)]
+    # What counts as right for each training word never changes: worked out once.
+    train_allowed = [allowed_tags(c[1], tags, c[2], cfg.partial_labels) for c in train_chunks]
     body = [p for p in tagger.encoder.parameters() if p.requires_grad]
     optim = torch.optim.AdamW(
         [
@@ -491,11 +493,9 @@ def train_transformer_ner(
             wb = tagger.batch(words, device)
             allowed = np.zeros((*wb.index.shape, len(tags)), dtype=bool)
             for row, i in enumerate(idx):
-                _, gold, annotated = train_chunks[i]
-                ok = allowed_tags(gold, tags, annotated, cfg.partial_labels)
                 for w, j in enumerate(wb.firsts[row]):
                     if j >= 0:
-                        allowed[row, w] = ok[w]
+                        allowed[row, w] = train_allowed[i][w]
             logits = tagger.logits(wb)
             loss = partial_label_loss(logits, torch.from_numpy(allowed).to(device))
             optim.zero_grad()
