@@ -115,7 +115,10 @@ def _arch(nlp) -> str:  # type: ignore[no-untyped-def]
     """Which of `medkg train ner --arch` built this pipeline (others: its name)."""
     components = nlp.config["components"]
     if components.get("ner", {}).get("factory") == "medkg_transformer_ner":
-        features = getattr(nlp.get_pipe("ner").tagger, "features", None)
+        tagger = nlp.get_pipe("ner").tagger
+        if hasattr(tagger, "describe"):  # a TaggerEnsemble
+            return f"ensemble of {tagger.describe()}"
+        features = getattr(tagger, "features", None)
         return "transformer + word features" if features else "transformer"
     embed = components.get("tok2vec", {}).get("model", {}).get("embed", {})
     if embed.get("@architectures") == "medkg.HashAndTransformerEmbed.v1":

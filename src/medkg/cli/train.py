@@ -48,6 +48,15 @@ def train_ner_cmd(
             "(NCBI-disease leaves chemicals unmarked; 'transformer' only)."
         ),
     ] = True,
+    members: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Train this many taggers (seeds SEED, SEED+1, ...) and save them as one "
+            "ensemble that averages their tag probabilities ('transformer' only).",
+        ),
+    ] = 1,
+    seed: Annotated[int, typer.Option(help="Random seed (training order, initial weights).")] = 0,
 ) -> None:
     """Train the CHEMICAL/DISEASE NER on BC5CDR train + NCBI-disease train (spaCy)."""
     from medkg.kg.extract.ner_train import NerCorpora, default_model_dir, train_ner
@@ -58,12 +67,34 @@ def train_ner_cmd(
         best = train_ner(
             NerCorpora.shared(settings.shared_data_dir), out, max_steps, eval_every,
             arch=arch, epochs=epochs, device=device, word_features=word_features,
-            partial_labels=partial_labels,
+            partial_labels=partial_labels, members=members, seed=seed,
         )  # fmt: skip
     console.print(
         f"NER model written to {best}; the extractor loads it from there "
         "(evaluate with `python bench/ner_eval.py`)"
     )
+
+
+@train_app.command("ner-ensemble")
+def train_ner_ensemble_cmd(
+    models: Annotated[
+        list[Path],
+        typer.Argument(help="Trained transformer NER folders (or ensembles) to join; two or more."),
+    ],
+    output: Annotated[Path | None, typer.Option(help="Model folder (default: data dir).")] = None,
+) -> None:
+    """Join trained NER models into one that averages their tag probabilities.
+
+    The best measured NER is the default model joined with one trained with
+    --word-features (docs/results.md).
+    """
+    from medkg.kg.extract.ner_train import default_model_dir
+    from medkg.kg.extract.tagger_ensemble import join_ner_models
+
+    out = output or default_model_dir(get_settings())
+    with user_errors():
+        best = join_ner_models(models, out)
+    console.print(f"NER ensemble of {len(models)} models written to {best}")
 
 
 @train_app.command("relations")

@@ -102,8 +102,13 @@ def train_ner(
     device: str = "auto",
     word_features: bool = False,
     partial_labels: bool = True,
+    members: int = 1,
 ) -> Path:
     """Train and return the path of the best model (``output/model-best``).
+
+    ``members > 1`` (``transformer`` only) trains that many taggers with seeds
+    ``seed, seed + 1, ...`` and saves them as one ensemble that averages their
+    tag probabilities (``tagger_ensemble``).
 
     ``max_steps``/``eval_frequency`` drive spaCy's trainer (``hash``,
     ``minilm-features``); ``epochs``/``device`` the fine-tuning loop
@@ -116,6 +121,22 @@ def train_ner(
     missing = corpora.missing()
     if missing:
         raise FileNotFoundError("missing training corpora: " + ", ".join(map(str, missing)))
+    if members > 1:
+        if arch != "transformer":
+            raise ValueError("an ensemble of members needs the 'transformer' architecture")
+        from medkg.kg.extract.tagger_ensemble import join_ner_models
+
+        output.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=output.parent, prefix=".ner-members-") as tmp:
+            paths = []
+            for k in range(members):
+                member = train_ner(
+                    corpora, Path(tmp) / f"seed-{seed + k}", seed=seed + k, arch=arch,
+                    epochs=epochs, device=device, word_features=word_features,
+                    partial_labels=partial_labels,
+                )  # fmt: skip
+                paths.append(member)
+            return join_ner_models(paths, output)
     train, dev = _split(corpora, seed)
     if arch == "transformer":
         from medkg.kg.extract.trf_ner import TrfNerConfig, train_transformer_ner

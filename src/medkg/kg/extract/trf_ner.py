@@ -326,7 +326,7 @@ class TransformerNer:
     def __init__(self, name: str, batch_size: int = 32) -> None:
         self.name = name
         self.batch_size = batch_size
-        self.tagger: TokenTagger | None = None
+        self.tagger: Any = None  # a TokenTagger or a TaggerEnsemble
         self.device: Any = "cpu"
 
     @property
@@ -377,7 +377,14 @@ class TransformerNer:
         self.tagger.save(Path(path), {})
 
     def from_disk(self, path: Path, exclude: Iterable[str] = ()) -> TransformerNer:
-        self.tagger = TokenTagger.load(Path(path))
+        """Load one tagger, or an ensemble of them (a folder with ``ensemble.json``)."""
+        from medkg.kg.extract.tagger_ensemble import ENSEMBLE_FILE, TaggerEnsemble
+
+        path = Path(path)
+        if (path / ENSEMBLE_FILE).is_file():
+            self.tagger = TaggerEnsemble.load(path)
+        else:
+            self.tagger = TokenTagger.load(path)
         return self
 
 
@@ -533,21 +540,33 @@ def train_transformer_ner(
         m.load_state_dict(state)
     tagger.to("cpu").train(False)
 
+    meta = {
+        "config": asdict(cfg),
+        "gazetteer_names": len(tagger.gazetteer.names) if tagger.gazetteer else 0,
+        "log": log,
+        "dev_f1": best_f1,
+    }
+    return write_ner_pipeline(tagger, output, meta), {"dev_f1": best_f1, "log": log}
+
+
+def write_ner_pipeline(tagger: Any, output: Path, meta: dict) -> Path:
+    """Write ``tagger`` (a ``TokenTagger`` or ``TaggerEnsemble``) as a spaCy pipeline
+    folder ``output/model-best`` and return that path.
+
+    Written into a temporary folder beside ``output`` and moved into place at
+    the end, so an interrupted run never leaves a half-written model where the
+    extractor would load it (and a model being replaced stays whole until then).
+    """
     output.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=output.parent, prefix=".ner-train-") as tmp:
         nlp = spacy.blank("en")
         component = nlp.add_pipe("medkg_transformer_ner", name="ner")
         component.tagger = tagger
         nlp.meta["name"] = "medkg_transformer_ner"
-        nlp.meta["medkg"] = {
-            "config": asdict(cfg),
-            "gazetteer_names": len(tagger.gazetteer.names) if tagger.gazetteer else 0,
-            "log": log,
-            "dev_f1": best_f1,
-        }
+        nlp.meta["medkg"] = meta
         (Path(tmp) / "out").mkdir()
         nlp.to_disk(Path(tmp) / "out/model-best")
         if output.exists():
             shutil.rmtree(output)
         shutil.move(str(Path(tmp) / "out"), output)
-    return output / "model-best", {"dev_f1": best_f1, "log": log}
+    return output / "model-best"
