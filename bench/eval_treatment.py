@@ -16,7 +16,12 @@ folds:
 * ``medkg treatment ranker`` - the learned similar-disease transfer
   (``medkg.fusion.treatment_model``), the model ``medkg recommend`` uses;
 * ``... + graph-encoder channel`` - the same with the GraphSAGE disease
-  embeddings as one more similarity channel.
+  embeddings as one more similarity channel;
+* ``fusion tower, treatment only`` (``--fusion``) - the fusion model's towers
+  (``medkg.fusion.multitask``) over MiniLM name vectors and the first GNN's node
+  vectors, trained with a listwise loss on the fold's training diseases;
+* ``medkg treatment ranker + fusion tower`` (``--fusion``) - the sum of the two
+  models' scores, each standardised per disease (no weight fitted).
 
 Metrics: AUROC and AUPRC over all test (disease, drug) pairs; MRR and Hits@10
 per held-out treatment, ranked against the disease's non-treatments.
@@ -38,6 +43,7 @@ import sys
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 REPHETIO_AUROC = 0.974
@@ -56,6 +62,9 @@ def main() -> int:
         "--convs", default="sage", help="message-passing layers to compare: sage,rgcn,hgt"
     )
     ap.add_argument("--max-folds", type=int, default=None, help="evaluate only the first N folds")
+    ap.add_argument(
+        "--fusion", action="store_true", help="add the fusion-tower rows (needs the GNN rows)"
+    )
     ap.add_argument(
         "--data-dir",
         type=Path,
@@ -90,6 +99,10 @@ def main() -> int:
     else:
         store = open_store(Settings(data_dir=args.data_dir, backend="embedded"))
     data = export_hetero(store)
+    names = {}
+    for label in ("Drug", "Disease"):
+        got = dict(store.query(f"MATCH (n:{label}) RETURN n.id, n.name", row_cap=1_000_000).rows)
+        names[label] = [str(got.get(i) or i) for i in data[label].node_ids]
     store.close()
     n_drugs, n_diseases = data["Drug"].num_nodes, data["Disease"].num_nodes
     full = data[TREATS].edge_index
@@ -147,6 +160,12 @@ def main() -> int:
                 sage_z = z
         if sage_z is None:
             continue
+        if args.fusion:
+            fused = _fusion_scores(names, sage_z, train, test, n_drugs, args.device)
+            scores["fusion tower, treatment only"].append(fused)
+            scores["medkg treatment ranker + fusion tower"].append(
+                _standardise(scores["medkg treatment ranker"][-1]) + _standardise(fused)
+            )
         _, sims2 = similarity_channels(data, sage_z["Disease"].cpu())
         res2 = train_treatment_ranker(sims2, train, n_drugs)
         name = "medkg treatment ranker + graph-encoder channel"
@@ -165,6 +184,8 @@ def main() -> int:
         "similar-disease transfer, untrained",
         "medkg treatment ranker",
         "medkg treatment ranker + graph-encoder channel",
+        "fusion tower, treatment only",
+        "medkg treatment ranker + fusion tower",
     ]
     rows = []
     for name in order:
@@ -209,6 +230,56 @@ def main() -> int:
     )
     print(f"results written to {args.out}")
     return 0
+
+
+_TEXT: dict[str, Any] = {}
+
+
+def _fusion_scores(
+    names: dict[str, list[str]],
+    z: dict[str, Any],
+    train: Any,
+    test: list[int],
+    n_drugs: int,
+    device: str,
+) -> Any:
+    """``(test diseases, drugs)`` scores of the fusion towers trained on the
+    fold's training diseases only (their text names and GNN vectors)."""
+    import torch
+
+    from medkg.encoders.device import resolve_device
+    from medkg.encoders.text import TextEncoder
+    from medkg.fusion.model import FusionConfig
+    from medkg.fusion.multitask import (
+        MultiTaskConfig,
+        Side,
+        TreatmentTask,
+        predict,
+        train_multitask,
+    )
+    from medkg.fusion.treatment_model import treats_matrix
+
+    if not _TEXT:  # the names do not change between folds
+        enc = TextEncoder()
+        _TEXT.update({label: enc.encode(texts) for label, texts in names.items()})
+    n_dis = len(names["Disease"])
+    drugs = Side(_TEXT["Drug"], z["Drug"].cpu(), torch.ones(n_drugs))
+    diseases = Side(_TEXT["Disease"], z["Disease"].cpu(), torch.ones(n_dis))
+    seen = sorted(set(train[1].tolist()))
+    known = treats_matrix(train, n_drugs, n_dis)[:, seen].T.bool()
+    task = TreatmentTask(diseases.take(torch.tensor(seen)), known, drugs)
+    cfg = MultiTaskConfig(
+        FusionConfig(text_dim=drugs.text.size(1), graph_dim=drugs.graph.size(1), input_dropout=0.2),
+        n_labels=0, n_drugs=n_drugs, tasks=("treatment",),
+    )  # fmt: skip
+    dev = str(resolve_device(device))
+    model, _ = train_multitask(cfg, None, task, steps=300, device=dev)
+    return predict(model, diseases.take(torch.tensor(test)), drugs, "treatment")
+
+
+def _standardise(scores: Any) -> Any:
+    """Per-row z-scores, so two models' scores can be added without a fitted weight."""
+    return (scores - scores.mean(1, keepdim=True)) / (scores.std(1, keepdim=True) + 1e-9)
 
 
 if __name__ == "__main__":
