@@ -116,10 +116,12 @@ def _arch(nlp) -> str:  # type: ignore[no-untyped-def]
     components = nlp.config["components"]
     if components.get("ner", {}).get("factory") == "medkg_transformer_ner":
         tagger = nlp.get_pipe("ner").tagger
+        bias = getattr(tagger, "outside_bias", 0.0)
+        calibrated = f", O bias {bias:+.2f}" if bias else ""
         if hasattr(tagger, "describe"):  # a TaggerEnsemble
-            return f"ensemble of {tagger.describe()}"
+            return f"ensemble of {tagger.describe()}{calibrated}"
         features = getattr(tagger, "features", None)
-        return "transformer + word features" if features else "transformer"
+        return ("transformer + word features" if features else "transformer") + calibrated
     embed = components.get("tok2vec", {}).get("model", {}).get("embed", {})
     if embed.get("@architectures") == "medkg.HashAndTransformerEmbed.v1":
         return "minilm-features"

@@ -12,35 +12,15 @@ from typer.testing import CliRunner
 
 from medkg.cli import app
 from medkg.kg.extract import Extractor
-from medkg.kg.extract.bio import read_bio
 from medkg.kg.extract.inputs import NoteInput
-from medkg.kg.extract.trf_ner import TokenTagger, TrfNerConfig, decode, train_transformer_ner
+from medkg.kg.extract.trf_ner import TokenTagger, decode
 from medkg.settings import Settings
 from tests.conftest import SHARED
+from tests.extract.conftest import write_bio
 
 pytest.importorskip("torch")
 BC5CDR = SHARED / "bc5cdr"
 pytestmark = pytest.mark.skipif(not (BC5CDR / "train.tsv").exists(), reason="no BC5CDR")
-
-
-@pytest.fixture(scope="module")
-def sentences():  # type: ignore[no-untyped-def]
-    return read_bio(BC5CDR / "train.tsv")[:120]
-
-
-@pytest.fixture(scope="module")
-def two_models(sentences, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:  # type: ignore[no-untyped-def]
-    """A plain tagger and one with word features, trained differently on a real slice."""
-    root = tmp_path_factory.mktemp("ens")
-    plain, _ = train_transformer_ner(
-        sentences[:48], sentences[48:56], root / "plain",
-        TrfNerConfig(epochs=1, batch_size=16, seed=0), progress=False,
-    )  # fmt: skip
-    featured, _ = train_transformer_ner(
-        sentences[:48], sentences[48:56], root / "featured",
-        TrfNerConfig(epochs=1, batch_size=16, seed=1, word_features=True), progress=False,
-    )  # fmt: skip
-    return plain, featured
 
 
 def test_joined_model_averages_its_members_probabilities(
@@ -80,7 +60,10 @@ def test_a_model_joined_with_itself_predicts_as_it_does_alone(
     twice = spacy.load(join_ner_models([plain, plain], tmp_path / "twice"))
     chunks = [s.words for s in sentences[56:80]]
     single = spacy.load(plain).get_pipe("ner").tagger
-    assert twice.get_pipe("ner").tagger.predict(chunks, "cpu") == single.predict(chunks, "cpu")
+    joined = twice.get_pipe("ner").tagger
+    assert joined.outside_bias == 0.0  # joined without a dev set: not calibrated
+    single.outside_bias = 0.0  # compare like with like: both undecorated
+    assert joined.predict(chunks, "cpu") == single.predict(chunks, "cpu")
 
 
 def test_joining_an_ensemble_takes_its_members_and_may_replace_a_source(
@@ -120,7 +103,10 @@ def test_what_cannot_be_joined_is_refused_with_a_reason(two_models, tmp_path: Pa
 def test_cli_joins_models_and_reports_bad_ones(two_models, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     runner = CliRunner()
     out = tmp_path / "cli-ens"
-    ok = runner.invoke(app, ["train", "ner-ensemble", *map(str, two_models), "--output", str(out)])
+    ok = runner.invoke(
+        app,
+        ["train", "ner-ensemble", *map(str, two_models), "--output", str(out), "--no-calibrate"],
+    )
     assert ok.exit_code == 0, ok.output
     assert (out / "model-best/ner/ensemble.json").is_file()
     bad = runner.invoke(app, ["train", "ner-ensemble", str(two_models[0]), str(tmp_path / "no")])
@@ -148,24 +134,19 @@ def test_train_ner_with_members_saves_one_ensemble_of_different_seeds(
     from medkg.kg.extract.ner_train import NerCorpora, train_ner
     from medkg.kg.extract.tagger_ensemble import TaggerEnsemble
 
-    def write(name: str, sents) -> Path:  # type: ignore[no-untyped-def]
-        path = tmp_path / name
-        path.write_text(
-            "\n\n".join(
-                "\n".join(f"{w}\t{t}" for w, t in zip(s.words, s.tags, strict=True)) for s in sents
-            )
-            + "\n"
-        )
-        return path
-
     corpora = NerCorpora(
-        train=[write("train.tsv", sentences[:40])], dev=[write("dev.tsv", sentences[40:48])]
+        train=[write_bio(tmp_path / "train.tsv", sentences[:40])],
+        dev=[write_bio(tmp_path / "dev.tsv", sentences[40:48])],
     )
     best = train_ner(corpora, tmp_path / "ner", arch="transformer", epochs=1, members=2, seed=3)
     ensemble = spacy.load(best).get_pipe("ner").tagger
     assert isinstance(ensemble, TaggerEnsemble) and len(ensemble.members) == 2
-    seeds = [m["config"]["seed"] for m in spacy.load(best).meta["medkg"]["members"]]
-    assert seeds == [3, 4]
+    record = spacy.load(best).meta["medkg"]
+    assert [m["config"]["seed"] for m in record["members"]] == [3, 4]
+    # Calibrated as a whole (members are not calibrated on their own).
+    assert record["calibration"]["outside_bias"] == ensemble.outside_bias
+    assert record["calibration"]["dev_sentences"] == 4 + 8  # train's tail + dev
+    assert all(m.outside_bias == 0.0 for m in ensemble.members)
     assert not list(tmp_path.glob(".ner-members-*"))
     with pytest.raises(ValueError, match="transformer"):
         train_ner(corpora, tmp_path / "hash", arch="hash", members=2)

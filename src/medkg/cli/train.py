@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from medkg.cli.main import app, console, err_console, user_errors
 from medkg.settings import get_settings
+
+if TYPE_CHECKING:
+    from medkg.kg.extract.bio import BioSentence
+    from medkg.settings import Settings
 
 train_app = typer.Typer(
     help="Train models (NER, relation classifier, encoders, fusion).", no_args_is_help=True
@@ -57,6 +61,13 @@ def train_ner_cmd(
         ),
     ] = 1,
     seed: Annotated[int, typer.Option(help="Random seed (training order, initial weights).")] = 0,
+    calibrate: Annotated[
+        bool,
+        typer.Option(
+            help="Choose the decoder's outside bias on the development set after training "
+            "('transformer' only; docs/results.md)."
+        ),
+    ] = True,
 ) -> None:
     """Train the CHEMICAL/DISEASE NER on BC5CDR train + NCBI-disease train (spaCy)."""
     from medkg.kg.extract.ner_train import NerCorpora, default_model_dir, train_ner
@@ -67,7 +78,7 @@ def train_ner_cmd(
         best = train_ner(
             NerCorpora.shared(settings.shared_data_dir), out, max_steps, eval_every,
             arch=arch, epochs=epochs, device=device, word_features=word_features,
-            partial_labels=partial_labels, members=members, seed=seed,
+            partial_labels=partial_labels, members=members, seed=seed, calibrate=calibrate,
         )  # fmt: skip
     console.print(
         f"NER model written to {best}; the extractor loads it from there "
@@ -82,6 +93,11 @@ def train_ner_ensemble_cmd(
         typer.Argument(help="Trained transformer NER folders (or ensembles) to join; two or more."),
     ],
     output: Annotated[Path | None, typer.Option(help="Model folder (default: data dir).")] = None,
+    calibrate: Annotated[
+        bool,
+        typer.Option(help="Choose the ensemble's outside bias on the development set."),
+    ] = True,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda (for calibrating).")] = "auto",
 ) -> None:
     """Join trained NER models into one that averages their tag probabilities.
 
@@ -91,10 +107,62 @@ def train_ner_ensemble_cmd(
     from medkg.kg.extract.ner_train import default_model_dir
     from medkg.kg.extract.tagger_ensemble import join_ner_models
 
-    out = output or default_model_dir(get_settings())
+    settings = get_settings()
+    out = output or default_model_dir(settings)
+    dev = None
+    if calibrate:
+        dev = _development_set(settings)
+        if dev is None:
+            raise typer.Exit(1)
     with user_errors():
-        best = join_ner_models(models, out)
+        best = join_ner_models(models, out, dev=dev, device=device)
     console.print(f"NER ensemble of {len(models)} models written to {best}")
+
+
+@train_app.command("ner-calibrate")
+def train_ner_calibrate_cmd(
+    model: Annotated[
+        Path | None,
+        typer.Argument(help="Trained transformer NER folder or ensemble (default: data dir's)."),
+    ] = None,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+) -> None:
+    """(Re)choose a trained NER's outside bias on the development set, in place.
+
+    For models trained before calibration existed, or with --no-calibrate; the
+    weights are not touched.
+    """
+    from medkg.kg.extract.ner_calibration import calibrate_ner_model
+    from medkg.kg.extract.ner_train import default_model_dir
+
+    settings = get_settings()
+    target = model or default_model_dir(settings)
+    dev = _development_set(settings)
+    if dev is None:
+        raise typer.Exit(1)
+    with user_errors():
+        cal = calibrate_ner_model(target, dev, device)
+    console.print(
+        f"{target}: outside bias {cal.bias:+.2f}, development F1 {100 * cal.f1:.2f} "
+        f"(without: {100 * cal.f1_uncalibrated:.2f}; {cal.dev_sentences} sentences)"
+    )
+
+
+def _development_set(settings: Settings) -> list[BioSentence] | None:
+    """The NER development set from the shared corpora, or ``None`` (with a
+    message) when they are missing."""
+    from medkg.kg.extract.ner_train import NerCorpora, development_set
+
+    corpora = NerCorpora.shared(settings.shared_data_dir)
+    missing = corpora.missing()
+    if missing:
+        err_console.print(
+            "[red]error:[/red] no development corpora to calibrate on (missing "
+            + ", ".join(map(str, missing)) + "); use --no-calibrate",
+            highlight=False, soft_wrap=True,
+        )  # fmt: skip
+        return None
+    return development_set(corpora)
 
 
 @train_app.command("relations")

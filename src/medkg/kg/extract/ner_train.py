@@ -31,7 +31,8 @@ class NerCorpora:
 
     train: list[Path]
     dev: list[Path]
-    #: Fraction of each training file moved to the dev set (after a seeded shuffle).
+    #: Fraction of each training file moved to the dev set (its tail, so the
+    #: dev set is the same for every seed).
     dev_fraction_of_train: float = 0.1
     #: Hetionet's node table: drug and disease names for the transformer NER's
     #: gazetteer feature (``word_features``); left out when absent.
@@ -75,6 +76,13 @@ def _split(corpora: NerCorpora, seed: int) -> tuple[list[BioSentence], list[BioS
     return train, dev
 
 
+def development_set(corpora: NerCorpora) -> list[BioSentence]:
+    """The sentences training selects and calibrates on: the tail of each training
+    corpus and the development corpora. The same for every seed, so an ensemble
+    of seeds is calibrated on data none of its members trained on."""
+    return _split(corpora, 0)[1]
+
+
 #: ``medkg train ner --arch``: spaCy training configs by architecture name. The
 #: third architecture, ``transformer`` (MiniLM fine-tuned, ``trf_ner``), trains
 #: with its own loop; docs/decisions/0007 compares the three.
@@ -103,12 +111,17 @@ def train_ner(
     word_features: bool = False,
     partial_labels: bool = True,
     members: int = 1,
+    calibrate: bool = True,
 ) -> Path:
     """Train and return the path of the best model (``output/model-best``).
 
     ``members > 1`` (``transformer`` only) trains that many taggers with seeds
     ``seed, seed + 1, ...`` and saves them as one ensemble that averages their
     tag probabilities (``tagger_ensemble``).
+
+    ``calibrate`` (``transformer`` only): choose the decoder's outside bias on
+    the development set afterwards (``ner_calibration``); an ensemble is
+    calibrated as a whole.
 
     ``max_steps``/``eval_frequency`` drive spaCy's trainer (``hash``,
     ``minilm-features``); ``epochs``/``device`` the fine-tuning loop
@@ -133,10 +146,11 @@ def train_ner(
                 member = train_ner(
                     corpora, Path(tmp) / f"seed-{seed + k}", seed=seed + k, arch=arch,
                     epochs=epochs, device=device, word_features=word_features,
-                    partial_labels=partial_labels,
+                    partial_labels=partial_labels, calibrate=False,
                 )  # fmt: skip
                 paths.append(member)
-            return join_ner_models(paths, output)
+            dev = development_set(corpora) if calibrate else None
+            return join_ner_models(paths, output, dev=dev, device=device)
     train, dev = _split(corpora, seed)
     if arch == "transformer":
         from medkg.kg.extract.trf_ner import TrfNerConfig, train_transformer_ner
@@ -144,7 +158,7 @@ def train_ner(
 
         config = TrfNerConfig(
             epochs=epochs, seed=seed, device=device, word_features=word_features,
-            partial_labels=partial_labels,
+            partial_labels=partial_labels, calibrate=calibrate,
         )  # fmt: skip
         gazetteer = None
         if word_features and corpora.gazetteer is not None and corpora.gazetteer.is_file():

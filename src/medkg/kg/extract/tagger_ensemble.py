@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from medkg.kg.extract.bio import BioSentence
 from medkg.kg.extract.trf_ner import TokenTagger, decode, write_ner_pipeline
 
 #: The file that marks a ``ner`` component folder as an ensemble.
@@ -52,6 +53,9 @@ class TaggerEnsemble:
                 raise ValueError(f"taggers predict different tags: {tags} and {list(m.tags)}")
         self.members = list(members)
         self.tags = tags
+        #: The ensemble's own decoding threshold (``ner_calibration``); the
+        #: members' biases are for their use alone and are not applied here.
+        self.outside_bias = 0.0
 
     def describe(self) -> str:
         """What the members are, e.g. ``2 x transformer (1 with word features)``."""
@@ -82,20 +86,22 @@ class TaggerEnsemble:
         self, chunks: Sequence[Sequence[str]], device: Any, batch_size: int = 32
     ) -> list[list[str]]:
         """BIO tags per word: the best valid sequence under the averaged probabilities."""
-        return decode(self.log_probs(chunks, device, batch_size), self.tags)
+        return decode(self.log_probs(chunks, device, batch_size), self.tags, self.outside_bias)
 
     def save(self, folder: Path, config: dict) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         names = [f"member-{k}" for k in range(len(self.members))]
         for name, m in zip(names, self.members, strict=True):
             m.save(folder / name, config)
-        meta = {"members": names, "tags": self.tags}
+        meta = {"members": names, "tags": self.tags, "outside_bias": self.outside_bias}
         (folder / ENSEMBLE_FILE).write_text(json.dumps(meta, indent=1))
 
     @classmethod
     def load(cls, folder: Path) -> TaggerEnsemble:
         meta = json.loads((folder / ENSEMBLE_FILE).read_text())
-        return cls([TokenTagger.load(folder / name) for name in meta["members"]])
+        ensemble = cls([TokenTagger.load(folder / name) for name in meta["members"]])
+        ensemble.outside_bias = float(meta.get("outside_bias", 0.0))
+        return ensemble
 
 
 def _taggers_of(model: Path) -> tuple[list[TokenTagger], dict]:
@@ -117,10 +123,18 @@ def _taggers_of(model: Path) -> tuple[list[TokenTagger], dict]:
     )
 
 
-def join_ner_models(models: Sequence[Path], output: Path) -> Path:
+def join_ner_models(
+    models: Sequence[Path],
+    output: Path,
+    dev: Sequence[BioSentence] | None = None,
+    device: str = "auto",
+) -> Path:
     """Write one NER to ``output/model-best`` that averages the taggers of
     ``models`` (trained folders or ensembles, whose members are taken one by
     one) and return its path.
+
+    With ``dev`` sentences the ensemble's outside bias is calibrated on them
+    (``ner_calibration``); without, it decodes with none.
 
     Every member is loaded before anything is written, so ``output`` may be
     one of the ``models``: it is replaced only once the ensemble is complete.
@@ -134,7 +148,16 @@ def join_ner_models(models: Sequence[Path], output: Path) -> Path:
         members += taggers
         records += record.get("members", [{**record, "source": str(model)}])
     ensemble = TaggerEnsemble(members)
-    return write_ner_pipeline(ensemble, output, {"ensemble": True, "members": records})
+    meta: dict = {"ensemble": True, "members": records, "calibration": None}
+    if dev:
+        from medkg.encoders.device import resolve_device
+        from medkg.kg.extract.ner_calibration import calibrate_outside_bias
+
+        dev_device = resolve_device(device)
+        calibration = calibrate_outside_bias(ensemble.to(dev_device), dev, dev_device)
+        ensemble.to("cpu")
+        meta["calibration"] = calibration.as_record()
+    return write_ner_pipeline(ensemble, output, meta)
 
 
 __all__ = ["ENSEMBLE_FILE", "TaggerEnsemble", "join_ner_models"]
