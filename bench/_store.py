@@ -25,3 +25,10 @@ def fresh_hetionet_store(
     store = open_store(Settings(data_dir=data_dir, backend="embedded", **settings))
     import_hetionet(store, HetionetSource.from_dir(hetionet or Settings().hetionet_dir))
     return store
+
+
+def node_names(store: GraphStore, data: Any, label: str) -> list[str]:
+    """Display names of ``label``'s nodes in the order of ``data[label].node_ids``
+    (an ``export_hetero`` graph), the id where a node has no name."""
+    got = dict(store.query(f"MATCH (n:{label}) RETURN n.id, n.name", row_cap=1_000_000).rows)
+    return [str(got.get(i) or i) for i in data[label].node_ids]

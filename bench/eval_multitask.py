@@ -62,7 +62,7 @@ def main() -> int:
     args = ap.parse_args()
 
     import torch
-    from _store import fresh_hetionet_store
+    from _store import fresh_hetionet_store, node_names
     from rank_bm25 import BM25Okapi
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -133,10 +133,6 @@ def main() -> int:
         hit = where.get(nid)
         return z[hit[0]][hit[1]] if hit else None
 
-    def names(label: str) -> list[str]:
-        got = dict(store.query(f"MATCH (n:{label}) RETURN n.id, n.name", row_cap=1_000_000).rows)
-        return [str(got.get(i) or i) for i in data[label].node_ids]
-
     print("linking and encoding text...", file=sys.stderr)
     enc = TextEncoder()
     ex = Extractor(store, store.settings)
@@ -153,8 +149,8 @@ def main() -> int:
     dx_task = DiagnosisTask(all_patients.take(torch.tensor(dx_train)), d.y[dx_train], label_side)
     dx_test_side = all_patients.take(torch.tensor(dx_test))
 
-    disease_names = names("Disease")
-    drugs = Side(enc.encode(names("Drug")), z["Drug"], torch.ones(n_drugs))
+    disease_names = node_names(store, data, "Disease")
+    drugs = Side(enc.encode(node_names(store, data, "Drug")), z["Drug"], torch.ones(n_drugs))
     diseases = Side(
         enc.encode(disease_names), z["Disease"], torch.ones(n_diseases),
         lex.transform(disease_names),

@@ -75,7 +75,7 @@ def main() -> int:
     args = ap.parse_args()
 
     import torch
-    from _store import fresh_hetionet_store
+    from _store import fresh_hetionet_store, node_names
 
     from medkg.encoders.graph_export import export_hetero
     from medkg.encoders.graph_train import (
@@ -99,10 +99,7 @@ def main() -> int:
     else:
         store = open_store(Settings(data_dir=args.data_dir, backend="embedded"))
     data = export_hetero(store)
-    names = {}
-    for label in ("Drug", "Disease"):
-        got = dict(store.query(f"MATCH (n:{label}) RETURN n.id, n.name", row_cap=1_000_000).rows)
-        names[label] = [str(got.get(i) or i) for i in data[label].node_ids]
+    names = {label: node_names(store, data, label) for label in ("Drug", "Disease")}
     store.close()
     n_drugs, n_diseases = data["Drug"].num_nodes, data["Disease"].num_nodes
     full = data[TREATS].edge_index

@@ -98,28 +98,16 @@ def calibrate_ner_model(
     the weights are never touched and an interrupted run leaves the model as
     it was or fully calibrated.
     """
-    import spacy
-
     from medkg.encoders.device import resolve_device
-    from medkg.kg.extract.tagger_ensemble import ENSEMBLE_FILE
+    from medkg.kg.extract.tagger_ensemble import ENSEMBLE_FILE, load_trained_tagger
 
-    model = Path(model)
-    folder = model / "model-best" if (model / "model-best/meta.json").is_file() else model
-    if not (folder / "meta.json").is_file():
-        raise FileNotFoundError(f"{model}: not a trained NER model folder (no meta.json)")
-    nlp = spacy.load(folder)
-    tagger = getattr(nlp.get_pipe("ner"), "tagger", None) if "ner" in nlp.pipe_names else None
-    if tagger is None or not hasattr(tagger, "outside_bias"):
-        raise ValueError(
-            f"{model}: only transformer NER models can be calibrated "
-            "(`medkg train ner --arch transformer`)"
-        )
+    folder, tagger, _ = load_trained_tagger(Path(model), "calibrated")
     dev_device = resolve_device(device)
     calibration = calibrate_outside_bias(tagger.to(dev_device), dev, dev_device)
     ner = folder / "ner"
     holder = ner / ENSEMBLE_FILE if (ner / ENSEMBLE_FILE).is_file() else ner / "tagger.json"
     _update_json(holder, {"outside_bias": calibration.bias})
-    meta = json.loads((folder / "meta.json").read_text())
+    meta = json.loads((folder / "meta.json").read_text())  # as written, not as spaCy reads it
     meta.setdefault("medkg", {})["calibration"] = calibration.as_record()
     _update_json(folder / "meta.json", meta)
     return calibration

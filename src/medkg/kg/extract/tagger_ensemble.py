@@ -104,9 +104,11 @@ class TaggerEnsemble:
         return ensemble
 
 
-def _taggers_of(model: Path) -> tuple[list[TokenTagger], dict]:
-    """The taggers in a trained model folder (one, or an ensemble's members) and
-    its training record; a clear error for anything else."""
+def load_trained_tagger(model: Path, purpose: str) -> tuple[Path, Any, dict]:
+    """The pipeline folder, tagger (a ``TokenTagger`` or ``TaggerEnsemble``) and
+    spaCy meta of a trained transformer NER, given its folder or the folder
+    holding its ``model-best``; a clear error, naming ``purpose`` (what the
+    caller wanted to do with it), for anything else."""
     import spacy
 
     folder = model / "model-best" if (model / "model-best/meta.json").is_file() else model
@@ -114,13 +116,20 @@ def _taggers_of(model: Path) -> tuple[list[TokenTagger], dict]:
         raise FileNotFoundError(f"{model}: not a trained NER model folder (no meta.json)")
     nlp = spacy.load(folder)
     tagger = getattr(nlp.get_pipe("ner"), "tagger", None) if "ner" in nlp.pipe_names else None
-    if isinstance(tagger, TaggerEnsemble):
-        return tagger.members, nlp.meta.get("medkg", {})
-    if isinstance(tagger, TokenTagger):
-        return [tagger], nlp.meta.get("medkg", {})
-    raise ValueError(
-        f"{model}: only transformer NER models can be joined (`medkg train ner --arch transformer`)"
-    )
+    if not isinstance(tagger, TaggerEnsemble | TokenTagger):
+        raise ValueError(
+            f"{model}: only transformer NER models can be {purpose} "
+            "(`medkg train ner --arch transformer`)"
+        )
+    return folder, tagger, nlp.meta
+
+
+def _taggers_of(model: Path) -> tuple[list[TokenTagger], dict]:
+    """The taggers in a trained model folder (one, or an ensemble's members) and
+    its training record."""
+    _, tagger, meta = load_trained_tagger(model, "joined")
+    members = tagger.members if isinstance(tagger, TaggerEnsemble) else [tagger]
+    return members, meta.get("medkg", {})
 
 
 def join_ner_models(
@@ -160,4 +169,4 @@ def join_ner_models(
     return write_ner_pipeline(ensemble, output, meta)
 
 
-__all__ = ["ENSEMBLE_FILE", "TaggerEnsemble", "join_ner_models"]
+__all__ = ["ENSEMBLE_FILE", "TaggerEnsemble", "join_ner_models", "load_trained_tagger"]
