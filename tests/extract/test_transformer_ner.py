@@ -115,6 +115,22 @@ def test_viterbi_decodes_only_valid_bio_sequences() -> None:
     assert viterbi(np.zeros((0, len(tags))), allowed) == []
 
 
+def test_bf16_fine_tuning_matches_fp32(tmp_path: Path) -> None:
+    """The autocast branch a GPU takes by default (bf16 forward, fp32 weights,
+    clipping after unscaling), run on CPU: the same seeded run learns the same."""
+    sents = read_bio(BC5CDR / "train.tsv")
+    logs = {}
+    for precision in ("fp32", "bf16"):
+        best, log = train_transformer_ner(
+            sents[:16], sents[16:24], tmp_path / precision,
+            TrfNerConfig(epochs=1, batch_size=16, precision=precision, calibrate=False),
+            progress=False,
+        )  # fmt: skip
+        assert spacy.load(best).meta["medkg"]["precision"] == precision
+        logs[precision] = log["log"][0]["loss"]
+    assert abs(logs["bf16"] - logs["fp32"]) < 0.02 * logs["fp32"]
+
+
 def test_a_model_without_word_features_saves_and_loads(tmp_path: Path) -> None:
     """``word_features=False`` (the default) is the plain fine-tuned encoder, the
     format of models saved before the features existed: it must load and predict

@@ -25,7 +25,7 @@ from medkg.fusion.multitask import (
 )
 from medkg.fusion.treatment_model import TREATS, treats_matrix
 from medkg.kg.store.embedded import EmbeddedStore
-from tests.conftest import SHARED
+from tests.conftest import SHARED, half_precision_cases
 
 CSV = SHARED / "symptom2disease/Symptom2Disease.csv"
 pytestmark = pytest.mark.skipif(not CSV.exists(), reason="no Symptom2Disease")
@@ -142,9 +142,12 @@ def test_listwise_loss_by_hand() -> None:
     assert torch.allclose(listwise_loss(scores, positives), expected)
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
-def test_joint_model_trains_on_gpu_with_mixed_precision(tasks) -> None:  # type: ignore[no-untyped-def]
+@half_precision_cases
+def test_joint_model_trains_with_mixed_precision(tasks, device: str, precision: str) -> None:  # type: ignore[no-untyped-def]
     cfg, dx, tx = tasks
-    model, log = train_multitask(cfg, dx, tx, steps=30, device="cuda")
-    assert next(model.parameters()).device.type == "cuda"
+    model, log = train_multitask(cfg, dx, tx, steps=30, device=device, precision=precision)
+    assert next(model.parameters()).device.type == device
     assert log[-1]["diagnosis"] < log[0]["diagnosis"]
+    assert log[-1]["treatment"] < log[0]["treatment"]
+    scores = predict(model, dx.patients, dx.labels, "diagnosis")
+    assert scores.dtype == torch.float32 and torch.isfinite(scores).all()

@@ -14,6 +14,21 @@ if TYPE_CHECKING:
     from medkg.kg.extract.bio import BioSentence
     from medkg.settings import Settings
 
+DeviceOption = Annotated[
+    str | None,
+    typer.Option(
+        help="auto, cpu or cuda[:n] (default: MEDKG_DEVICE, else auto).", show_default=False
+    ),
+]
+PrecisionOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Mixed precision: auto, fp32, bf16 or fp16 (default: MEDKG_PRECISION, else auto: "
+        "bf16 on a GPU, fp32 on CPU).",
+        show_default=False,
+    ),
+]
+
 train_app = typer.Typer(
     help="Train models (NER, relation classifier, encoders, fusion).", no_args_is_help=True
 )
@@ -37,7 +52,8 @@ def train_ner_cmd(
         ),
     ] = "transformer",
     epochs: Annotated[int, typer.Option(min=1, help="Epochs ('transformer' only).")] = 5,
-    device: Annotated[str, typer.Option(help="auto, cpu or cuda ('transformer' only).")] = "auto",
+    device: DeviceOption = None,
+    precision: PrecisionOption = None,
     word_features: Annotated[
         bool,
         typer.Option(
@@ -73,12 +89,14 @@ def train_ner_cmd(
     from medkg.kg.extract.ner_train import NerCorpora, default_model_dir, train_ner
 
     settings = get_settings()
+    device, precision = _compute(device, precision, settings)
     out = output or default_model_dir(settings)
     with user_errors():
         best = train_ner(
             NerCorpora.shared(settings.shared_data_dir), out, max_steps, eval_every,
             arch=arch, epochs=epochs, device=device, word_features=word_features,
             partial_labels=partial_labels, members=members, seed=seed, calibrate=calibrate,
+            precision=precision,
         )  # fmt: skip
     console.print(
         f"NER model written to {best}; the extractor loads it from there "
@@ -97,7 +115,7 @@ def train_ner_ensemble_cmd(
         bool,
         typer.Option(help="Choose the ensemble's outside bias on the development set."),
     ] = True,
-    device: Annotated[str, typer.Option(help="auto, cpu or cuda (for calibrating).")] = "auto",
+    device: DeviceOption = None,
 ) -> None:
     """Join trained NER models into one that averages their tag probabilities.
 
@@ -108,6 +126,7 @@ def train_ner_ensemble_cmd(
     from medkg.kg.extract.tagger_ensemble import join_ner_models
 
     settings = get_settings()
+    device = device or settings.device
     out = output or default_model_dir(settings)
     dev = None
     if calibrate:
@@ -125,7 +144,7 @@ def train_ner_calibrate_cmd(
         Path | None,
         typer.Argument(help="Trained transformer NER folder or ensemble (default: data dir's)."),
     ] = None,
-    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    device: DeviceOption = None,
 ) -> None:
     """(Re)choose a trained NER's outside bias on the development set, in place.
 
@@ -136,6 +155,7 @@ def train_ner_calibrate_cmd(
     from medkg.kg.extract.ner_train import default_model_dir
 
     settings = get_settings()
+    device = device or settings.device
     target = model or default_model_dir(settings)
     dev = _development_set(settings)
     if dev is None:
@@ -146,6 +166,20 @@ def train_ner_calibrate_cmd(
         f"{target}: outside bias {cal.bias:+.2f}, development F1 {100 * cal.f1:.2f} "
         f"(without: {100 * cal.f1_uncalibrated:.2f}; {cal.dev_sentences} sentences)"
     )
+
+
+def _compute(device: str | None, precision: str | None, settings: Settings) -> tuple[str, str]:
+    """The device and precision a training command runs with, checked before any
+    work starts: an unusable choice (``--device cuda`` without a GPU, fp16 on CPU)
+    is an error line at once, not a failure after minutes of training."""
+    from medkg.encoders.device import resolve_device
+    from medkg.encoders.precision import MixedPrecision
+
+    precision = precision or settings.precision
+    with user_errors():
+        dev = resolve_device(device or settings.device)
+        MixedPrecision.resolve(precision, dev)
+    return str(dev), precision
 
 
 def _development_set(settings: Settings) -> list[BioSentence] | None:
@@ -205,7 +239,8 @@ def train_image_cmd(
         Path | None, typer.Option(help="MedMNIST-format .npz (default: PneumoniaMNIST).")
     ] = None,
     epochs: Annotated[int, typer.Option(min=1)] = 8,
-    device: Annotated[str, typer.Option(help="auto, cpu or cuda[:n].")] = "auto",
+    device: DeviceOption = None,
+    precision: PrecisionOption = None,
     full_width: Annotated[
         bool, typer.Option("--full-width", help="ResNet-18's own widths.")
     ] = False,
@@ -215,6 +250,7 @@ def train_image_cmd(
     from medkg.encoders.image_train import train_image_encoder
 
     settings = get_settings()
+    device, precision = _compute(device, precision, settings)
     npz = npz or settings.shared_data_dir / "pneumoniamnist" / "pneumoniamnist.npz"
     config = ImageEncoderConfig(widths=(64, 128, 256, 512)) if full_width else None
     with user_errors():
@@ -222,6 +258,7 @@ def train_image_cmd(
             raise FileNotFoundError(f"{npz}: no such file")
         res = train_image_encoder(
             npz, epochs=epochs, device=device, config=config,
+            precision=precision,
             on_epoch=lambda e, loss, auc: err_console.print(
                 f"epoch {e + 1}/{epochs}: loss {loss:.3f}, val AUC {auc:.3f}"),
         )  # fmt: skip
@@ -237,10 +274,13 @@ def train_image_cmd(
                 "test_auc": res.test_auc,
                 "test_acc": res.test_acc,
                 "device": res.device,
+                "precision": res.precision,
+                "epoch_seconds": [round(t, 2) for t in res.epoch_seconds],
             },
         )
     console.print(
-        f"test AUC {res.test_auc:.3f}, accuracy {res.test_acc:.3f} on {res.device}; "
+        f"test AUC {res.test_auc:.3f}, accuracy {res.test_acc:.3f} on {res.device} "
+        f"({res.precision}, {sum(res.epoch_seconds) / len(res.epoch_seconds):.1f} s/epoch); "
         f"model written to {path}"
     )
 
@@ -251,7 +291,8 @@ def train_graph_cmd(
     dim: Annotated[int, typer.Option(min=4)] = 64,
     layers: Annotated[int, typer.Option(min=0, max=4, help="0 = DistMult, no message passing")] = 2,
     conv: Annotated[str, typer.Option(help="Message-passing layer: sage, rgcn or hgt.")] = "sage",
-    device: Annotated[str, typer.Option(help="auto, cpu or cuda[:n].")] = "auto",
+    device: DeviceOption = None,
+    precision: PrecisionOption = None,
 ) -> None:
     """Train the heterogeneous graph encoder by link prediction on the whole store."""
     import torch
@@ -264,6 +305,7 @@ def train_graph_cmd(
     if conv not in CONVS:
         raise typer.BadParameter(f"--conv must be one of {', '.join(CONVS)}")
     settings = get_settings()
+    device, precision = _compute(device, precision, settings)
     with store_from_settings() as store:
         data = export_hetero(store)
     edges = {et: data[et].edge_index for et in data.edge_types}
@@ -281,6 +323,7 @@ def train_graph_cmd(
             device=device,
             on_epoch=lambda e, loss: bar.advance(task),
             conv=conv,
+            precision=precision,
         )
     z = embeddings(res.model, edges)
     path = settings.models_dir / "graph" / "encoder.pt"
@@ -293,11 +336,13 @@ def train_graph_cmd(
             "embeddings": {t: z[t].cpu() for t in z},
             "node_ids": {t: data[t].node_ids for t in data.node_types},
             "device": res.device,
+            "precision": res.precision,
         },
         path,
     )
     console.print(
-        f"graph encoder ({layers} {conv} layers, dim {dim}) trained on {res.device}, "
+        f"graph encoder ({layers} {conv} layers, dim {dim}) trained on {res.device} "
+        f"({res.precision}), "
         f"{sum(res.epoch_seconds) / steps:.2f} s/step; written to {path}"
     )
 
@@ -312,7 +357,8 @@ def train_fusion_cmd(
         Path | None,
         typer.Option(help="Diagnosis data: CSV with label,text (default: Symptom2Disease)."),
     ] = None,
-    device: Annotated[str, typer.Option(help="auto, cpu or cuda[:n].")] = "auto",
+    device: DeviceOption = None,
+    precision: PrecisionOption = None,
 ) -> None:
     """Train the ranking models `recommend` and `diagnose` (CLI and API) then use."""
     from medkg.cli.main import _progress, store_from_settings
@@ -322,6 +368,7 @@ def train_fusion_cmd(
     if task not in ("treatments", "diagnosis", "all"):
         raise typer.BadParameter("task must be treatments, diagnosis or all")
     settings = get_settings()
+    device, precision = _compute(device, precision, settings)
     csv = csv or settings.shared_data_dir / "symptom2disease" / "Symptom2Disease.csv"
     with store_from_settings() as store, user_errors():
         if task in ("treatments", "all"):
@@ -341,10 +388,12 @@ def train_fusion_cmd(
 
             with console.status("linking and encoding the training texts, then training..."):
                 path, meta = train_diagnosis(
-                    store, Extractor(store, settings), settings, csv, steps=steps, device=device
-                )
+                    store, Extractor(store, settings), settings, csv, steps=steps,
+                    device=device, precision=precision,
+                )  # fmt: skip
             console.print(
-                f"diagnosis model ({meta['graph']}) on {meta['device']}: held-out top-1 "
+                f"diagnosis model ({meta['graph']}) on {meta['device']} ({meta['precision']}, "
+                f"{meta['train_seconds']:.1f} s): held-out top-1 "
                 f"{meta['test_top1']:.3f}, top-5 {meta['test_top5']:.3f} "
                 f"({meta['test_examples']} test descriptions); written to {path}"
             )

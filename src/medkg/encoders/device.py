@@ -6,10 +6,29 @@ import torch
 
 
 def resolve_device(name: str = "auto") -> torch.device:
-    """``auto`` is CUDA when a GPU is visible, else CPU; anything else is taken as given."""
+    """``auto`` is CUDA when a GPU is visible, else CPU; ``cpu``, ``cuda[:n]`` and
+    ``mps`` are taken as given once checked to exist here.
+
+    Every refusal is a ``ValueError`` naming what to use instead, so the CLI and
+    the API show one line, not torch's parser error or a crash deep in training.
+    """
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {name!r} asked for, but no CUDA device is available")
+    try:
+        device = torch.device(name)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"unknown device {name!r}: use auto, cpu, cuda, cuda:N or mps") from None
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device {name!r} asked for, but no CUDA device is available")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise ValueError(
+                f"device {name!r} asked for, but only {torch.cuda.device_count()} CUDA "
+                "device(s) are visible"
+            )
+    elif device.type == "mps":
+        if not torch.backends.mps.is_available():
+            raise ValueError("device 'mps' asked for, but Apple's MPS backend is not available")
+    elif device.type != "cpu":
+        raise ValueError(f"unsupported device {name!r}: use auto, cpu, cuda, cuda:N or mps")
     return device

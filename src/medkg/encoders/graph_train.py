@@ -23,6 +23,7 @@ from torch.nn import functional as F
 
 from medkg.encoders.device import resolve_device
 from medkg.encoders.graph import HeteroGraphEncoder
+from medkg.encoders.precision import MixedPrecision
 
 TREATS = ("Drug", "TREATS", "Disease")
 
@@ -49,6 +50,7 @@ class GraphTrainResult:
     losses: list[float] = field(default_factory=list)
     epoch_seconds: list[float] = field(default_factory=list)
     device: str = "cpu"
+    precision: str = "fp32"
 
 
 def train_link_prediction(
@@ -65,11 +67,13 @@ def train_link_prediction(
     seed: int = 0,
     on_epoch: Callable[[int, float], None] | None = None,
     conv: str = "sage",
+    precision: str = "auto",
 ) -> GraphTrainResult:
     """Train on ``train_edges`` (also the message-passing graph); each positive gets one
     corrupted tail and one corrupted head (uniform within the node type)."""
     torch.manual_seed(seed)
     dev = resolve_device(device)
+    mp = MixedPrecision.resolve(precision, dev)
     num_nodes = {t: data[t].num_nodes for t in data.node_types}
     model = HeteroGraphEncoder(num_nodes, list(train_edges), dim=dim, layers=layers, conv=conv).to(
         dev
@@ -77,11 +81,11 @@ def train_link_prediction(
     edges = {et: ei.to(dev) for et, ei in train_edges.items()}
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     gen = torch.Generator(device="cpu").manual_seed(seed)
-    result = GraphTrainResult(model, device=str(dev))
+    result = GraphTrainResult(model, device=str(dev), precision=mp.name)
     for epoch in range(epochs):
         model.train()
         t0 = time.perf_counter()
-        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=dev.type == "cuda"):
+        with mp.autocast():
             z = model(edges) if layers else {t: e.weight for t, e in model.emb.items()}
         z = {t: v.float() for t, v in z.items()}
         loss = torch.zeros((), device=dev)
@@ -104,9 +108,7 @@ def train_link_prediction(
                 weight=torch.cat([torch.full_like(pos, 2.0), torch.ones_like(neg)]),
             )
             loss = loss + part * (focus_weight if et == focus else 1.0)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        mp.step(loss, opt)
         if dev.type == "cuda":
             torch.cuda.synchronize()
         result.epoch_seconds.append(time.perf_counter() - t0)

@@ -1,7 +1,8 @@
 """Train and evaluate the image encoder on a MedMNIST-format ``.npz`` file.
 
 Model selection on the validation split (best AUC), reported on the test split,
-as MedMNIST v2 does. Mixed precision (bf16 autocast) on CUDA, fp32 on CPU.
+as MedMNIST v2 does. Mixed precision per ``medkg.encoders.precision`` (bf16 on a
+GPU by default, fp32 on CPU).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from torch.nn import functional as F
 
 from medkg.encoders.device import resolve_device
 from medkg.encoders.image import ImageEncoder, ImageEncoderConfig, load_medmnist
+from medkg.encoders.precision import MixedPrecision
 
 
 @dataclass
@@ -26,6 +28,7 @@ class ImageTrainResult:
     test_acc: float
     epoch_seconds: list[float] = field(default_factory=list)
     device: str = "cpu"
+    precision: str = "fp32"
 
 
 @torch.inference_mode()
@@ -62,9 +65,11 @@ def train_image_encoder(
     config: ImageEncoderConfig | None = None,
     limit: int | None = None,
     on_epoch: Callable[[int, float, float], None] | None = None,
+    precision: str = "auto",
 ) -> ImageTrainResult:
     torch.manual_seed(seed)
     dev = resolve_device(device)
+    mp = MixedPrecision.resolve(precision, dev)
     xtr, ytr = load_medmnist(npz, "train")
     xva, yva = load_medmnist(npz, "val")
     xte, yte = load_medmnist(npz, "test")
@@ -75,7 +80,6 @@ def train_image_encoder(
     sched = torch.optim.lr_scheduler.OneCycleLR(
         opt, max_lr=lr, total_steps=epochs * ((len(xtr) + batch_size - 1) // batch_size)
     )
-    amp = dev.type == "cuda"
     best = (-1.0, None)
     times = []
     gen = torch.Generator().manual_seed(seed)
@@ -88,11 +92,10 @@ def train_image_encoder(
             xb = xtr[idx].to(dev, non_blocking=True)
             if torch.rand(1, generator=gen).item() < 0.5:  # flips: cheap, label-preserving
                 xb = xb.flip(-1)
-            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=amp):
-                loss = F.cross_entropy(model(xb), ytr[idx].to(dev))
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+            with mp.autocast():
+                logits = model(xb)
+            loss = F.cross_entropy(logits.float(), ytr[idx].to(dev))
+            mp.step(loss, opt)
             sched.step()
         if dev.type == "cuda":
             torch.cuda.synchronize()
@@ -104,4 +107,4 @@ def train_image_encoder(
             on_epoch(epoch, float(loss.detach()), val_auc)
     model.load_state_dict(best[1])  # type: ignore[arg-type]
     test_auc, test_acc = evaluate(model, xte, yte, dev)
-    return ImageTrainResult(model.cpu(), best[0], test_auc, test_acc, times, str(dev))
+    return ImageTrainResult(model.cpu(), best[0], test_auc, test_acc, times, str(dev), mp.name)

@@ -18,6 +18,7 @@ from typing import Any
 import torch
 from torch.nn import functional as F
 
+from medkg.encoders.precision import MixedPrecision
 from medkg.fusion.lexical import LexicalFeatures
 from medkg.fusion.model import FusionConfig, FusionModel
 
@@ -119,6 +120,7 @@ def train_fusion_classifier(
     seed: int = 0,
     device: str = "cpu",
     use_lexical: bool = True,
+    precision: str = "auto",
 ) -> FusionModel:
     """Cross-entropy over the fixed label set. Input dropout and a free vector per
     label (beside the one its name and node give) took text-only top-1 from 0.929
@@ -137,15 +139,13 @@ def train_fusion_classifier(
     model = FusionModel(cfg).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-2)
     idx = torch.tensor(train_idx)
-    amp = device.startswith("cuda")  # bf16 autocast on GPU; fp32 on CPU
+    mp = MixedPrecision.resolve(precision, device)
     for _ in range(steps):
         model.train()
-        with torch.autocast("cuda" if amp else "cpu", dtype=torch.bfloat16, enabled=amp):
+        with mp.autocast():
             scores = _scores(model, d, idx, device)
         loss = F.cross_entropy(scores.float(), d.y[idx].to(device))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        mp.step(loss, opt)
     return model.eval()
 
 

@@ -40,6 +40,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from medkg.encoders.precision import MixedPrecision
 from medkg.fusion.model import FusionConfig, FusionModel
 
 TASKS = ("diagnosis", "treatment", "trials")
@@ -159,10 +160,11 @@ def train_multitask(
     lr: float = 2e-3,
     seed: int = 0,
     device: str = "cpu",
+    precision: str = "auto",
 ) -> tuple[MultiTaskFusion, list[dict[str, float]]]:
     """Full-batch AdamW on the sum of the given tasks' losses (either task alone
     is the single-task model of the same architecture); returns the model and
-    the per-step losses. bf16 autocast on CUDA, fp32 on CPU."""
+    the per-step losses. Mixed precision per ``medkg.encoders.precision``."""
     if diagnosis is None and treatment is None:
         raise ValueError("give at least one task to train on")
     device = str(device)
@@ -179,12 +181,12 @@ def train_multitask(
         if treatment
         else None
     )
-    amp = device.startswith("cuda")
+    mp = MixedPrecision.resolve(precision, device)
     log: list[dict[str, float]] = []
     for _ in range(steps):
         model.train()
         losses: dict[str, torch.Tensor] = {}
-        with torch.autocast("cuda" if amp else "cpu", dtype=torch.bfloat16, enabled=amp):
+        with mp.autocast():
             if dx is not None:
                 losses["diagnosis"] = F.cross_entropy(
                     model.score(dx[0], dx[2], "diagnosis").float(), dx[1]
@@ -193,10 +195,7 @@ def train_multitask(
                 losses["treatment"] = config.treatment_weight * listwise_loss(
                     model.score(tx[0], tx[2], "treatment"), tx[1]
                 )
-        loss = sum(losses.values())
-        opt.zero_grad(set_to_none=True)
-        loss.backward()  # type: ignore[union-attr]
-        opt.step()
+        mp.step(sum(losses.values()), opt)  # type: ignore[arg-type]
         log.append({k: float(v.detach()) for k, v in losses.items()})
     return model.eval(), log
 

@@ -16,6 +16,7 @@ texts (see ``bench/eval_trials.py``), so it stays graph-only and says so.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -107,9 +108,11 @@ def train_diagnosis(
     csv_path: Path,
     steps: int = 300,
     device: str = "auto",
+    precision: str = "auto",
 ) -> tuple[Path, dict[str, Any]]:
     """Fit on the fixed training split, score the fixed test split, save the checkpoint."""
     from medkg.encoders.device import resolve_device
+    from medkg.encoders.precision import MixedPrecision
     from medkg.encoders.text import TextEncoder
     from medkg.fusion.diagnosis import (
         DiagnosisCheckpoint,
@@ -134,10 +137,15 @@ def train_diagnosis(
         examples, labels, extractor, encoder, vectors.get, dim, lexical_fit_idx=train
     )
     dev = str(resolve_device(device))
+    precision = MixedPrecision.resolve(precision, dev).name  # a bad choice fails before training
     use_graph, graph_note = False, "text only (no graph encoder yet)"
     if vectors:
-        use_graph, graph_note = _graph_helps(data, examples, train, steps, dev)
-    model = train_fusion_classifier(data, train, use_graph=use_graph, steps=steps, device=dev)
+        use_graph, graph_note = _graph_helps(data, examples, train, steps, dev, precision)
+    started = time.perf_counter()
+    model = train_fusion_classifier(
+        data, train, use_graph=use_graph, steps=steps, device=dev, precision=precision
+    )
+    train_seconds = time.perf_counter() - started
     model = model.cpu()
     scores = predict_scores(model, data, test)
     meta = {
@@ -150,6 +158,8 @@ def train_diagnosis(
         "graph": graph_note,
         "graph_data_version": version,
         "device": dev,
+        "precision": precision,
+        "train_seconds": round(train_seconds, 2),
     }
     ckpt = DiagnosisCheckpoint(
         model, labels, label_ids, data.cand_text, data.cand_graph, data.cand_graph_mask,
@@ -161,7 +171,12 @@ def train_diagnosis(
 
 
 def _graph_helps(
-    data: Any, examples: list[Any], train: list[int], steps: int, device: str
+    data: Any,
+    examples: list[Any],
+    train: list[int],
+    steps: int,
+    device: str,
+    precision: str = "auto",
 ) -> tuple[bool, str]:
     """Keep the graph context only if it helps on a validation part of the
     training split (the test split stays unseen).
@@ -180,7 +195,9 @@ def _graph_helps(
     )
     acc = {}
     for with_graph in (False, True):
-        model = train_fusion_classifier(data, fit, use_graph=with_graph, steps=steps, device=device)
+        model = train_fusion_classifier(
+            data, fit, use_graph=with_graph, steps=steps, device=device, precision=precision
+        )
         acc[with_graph] = topk_accuracy(predict_scores(model, data, val), data.y[val], 1)
     scores = f"validation top-1 {acc[True]:.3f} with, {acc[False]:.3f} without"
     if acc[True] > acc[False]:

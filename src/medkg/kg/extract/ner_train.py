@@ -112,6 +112,7 @@ def train_ner(
     partial_labels: bool = True,
     members: int = 1,
     calibrate: bool = True,
+    precision: str = "auto",
 ) -> Path:
     """Train and return the path of the best model (``output/model-best``).
 
@@ -124,7 +125,7 @@ def train_ner(
     calibrated as a whole.
 
     ``max_steps``/``eval_frequency`` drive spaCy's trainer (``hash``,
-    ``minilm-features``); ``epochs``/``device`` the fine-tuning loop
+    ``minilm-features``); ``epochs``/``device``/``precision`` the fine-tuning loop
     (``transformer``). Writes into a temporary folder and moves the result into
     place at the end, so an interrupted run never leaves a half-written model
     where the extractor would load it.
@@ -146,7 +147,7 @@ def train_ner(
                 member = train_ner(
                     corpora, Path(tmp) / f"seed-{seed + k}", seed=seed + k, arch=arch,
                     epochs=epochs, device=device, word_features=word_features,
-                    partial_labels=partial_labels, calibrate=False,
+                    partial_labels=partial_labels, calibrate=False, precision=precision,
                 )  # fmt: skip
                 paths.append(member)
             dev = development_set(corpora) if calibrate else None
@@ -158,7 +159,7 @@ def train_ner(
 
         config = TrfNerConfig(
             epochs=epochs, seed=seed, device=device, word_features=word_features,
-            partial_labels=partial_labels, calibrate=calibrate,
+            partial_labels=partial_labels, calibrate=calibrate, precision=precision,
         )  # fmt: skip
         gazetteer = None
         if word_features and corpora.gazetteer is not None and corpora.gazetteer.is_file():

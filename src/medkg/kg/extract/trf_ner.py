@@ -432,6 +432,8 @@ class TrfNerConfig:
     calibrate: bool = True
     seed: int = 0
     device: str = "auto"
+    #: ``medkg.encoders.precision``: bf16 autocast on a GPU by default, fp32 on CPU.
+    precision: str = "auto"
 
 
 def _entity_f1(
@@ -480,11 +482,13 @@ def train_transformer_ner(
     import torch
 
     from medkg.encoders.device import resolve_device
+    from medkg.encoders.precision import MixedPrecision
 
     cfg = config or TrfNerConfig()
     random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
     device = resolve_device(cfg.device)
+    mp = MixedPrecision.resolve(cfg.precision, device)
     tags = bio_tags()
     features = WordFeatureConfig() if cfg.word_features else None
     tagger = TokenTagger(cfg.encoder, tags, features=features, gazetteer=gazetteer).to(device)
@@ -525,12 +529,10 @@ def train_transformer_ner(
                 for w, j in enumerate(wb.firsts[row]):
                     if j >= 0:
                         allowed[row, w] = train_allowed[i][w]
-            logits = tagger.logits(wb)
-            loss = partial_label_loss(logits, torch.from_numpy(allowed).to(device))
-            optim.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_([*body, *tagger.head_parameters()], 1.0)
-            optim.step()
+            with mp.autocast():
+                logits = tagger.logits(wb)
+            loss = partial_label_loss(logits.float(), torch.from_numpy(allowed).to(device))
+            mp.step(loss, optim, clip=([*body, *tagger.head_parameters()], 1.0))
             sched.step()
             step += 1
             running += loss.item()
@@ -576,6 +578,7 @@ def train_transformer_ner(
 
     meta = {
         "config": asdict(cfg),
+        "precision": mp.name,
         "gazetteer_names": len(tagger.gazetteer.names) if tagger.gazetteer else 0,
         "log": log,
         "dev_f1": best_f1,

@@ -1,0 +1,95 @@
+"""Mixed precision: one policy for every training loop.
+
+Why one module: the image, graph and fusion trainers each used to carry their
+own ``enabled=device is cuda`` autocast line, so the mixed-precision branch of
+every loop ran only on a GPU and no test here could reach it. With the policy
+named (``fp32``, ``bf16``, ``fp16`` or ``auto``), the bf16 branch runs on a CPU
+too (``--precision bf16``; CPUs with AMX/AVX-512 BF16 gain from it, and the
+tests use it to exercise the same code path a GPU takes), and the fp16 branch
+with its gradient scaler serves GPUs without bf16 (V100, T4).
+
+``auto`` is bf16 on a GPU that has it, fp16 with loss scaling on one that does
+not, and fp32 on a CPU (where bf16 autocast is slower than fp32 on most chips).
+Rejected: fp16 on CPU (autocast's CPU op list is made for bf16, and a gradient
+scaler would be needed for little gain), and global ``torch.set_default_dtype``
+(weights and optimiser state must stay fp32 for stable training).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+
+import torch
+
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+
+
+def _cuda_has_bf16(device: torch.device) -> bool:
+    index = device.index if device.index is not None else torch.cuda.current_device()
+    return torch.cuda.get_device_capability(index) >= (8, 0)
+
+
+@dataclass
+class MixedPrecision:
+    """The autocast dtype of one training run and the optimiser step that goes with it.
+
+    ``dtype`` is ``None`` for plain fp32. Weights, optimiser state and losses stay
+    fp32 in every mode; only the forward pass's matrix work runs in ``dtype``.
+    """
+
+    device: torch.device
+    dtype: torch.dtype | None
+    scaler: torch.amp.GradScaler = field(repr=False)
+
+    @classmethod
+    def resolve(cls, precision: str, device: torch.device | str) -> MixedPrecision:
+        """Turn a user's ``precision`` choice into a policy for ``device``; a choice
+        the device cannot run is a ``ValueError`` that says what to use instead."""
+        device = torch.device(device)
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+        cuda = device.type == "cuda"
+        if precision == "auto":
+            precision = ("bf16" if _cuda_has_bf16(device) else "fp16") if cuda else "fp32"
+        if precision == "fp16" and not cuda:
+            raise ValueError("fp16 mixed precision needs a CUDA device; use bf16 or fp32 on CPU")
+        if precision == "bf16" and cuda and not _cuda_has_bf16(device):
+            raise ValueError("this GPU has no bf16 support (compute capability < 8.0); use fp16")
+        dtype = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+        # Loss scaling only for fp16: bf16 has fp32's exponent range, so its
+        # gradients do not underflow. A disabled scaler passes calls through.
+        scaler = torch.amp.GradScaler(device.type, enabled=dtype is torch.float16)
+        return cls(device, dtype, scaler)
+
+    @property
+    def name(self) -> str:
+        """``fp32``, ``bf16`` or ``fp16``: recorded with checkpoints and timings."""
+        return {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[self.dtype]
+
+    def autocast(self) -> contextlib.AbstractContextManager[None]:
+        """The forward pass's context: autocast to ``dtype``, or nothing for fp32."""
+        if self.dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.dtype)
+
+    def step(
+        self,
+        loss: torch.Tensor,
+        optimizer: torch.optim.Optimizer,
+        clip: tuple[list[torch.nn.Parameter], float] | None = None,
+    ) -> None:
+        """Backward pass and optimiser step; for fp16 the loss is scaled so small
+        gradients survive, and a step with inf/nan gradients is skipped. ``clip``
+        (parameters, max norm) clips after unscaling, so the norm means the same
+        in every mode."""
+        optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        if clip is not None:
+            self.scaler.unscale_(optimizer)
+            torch.nn.utils.clip_grad_norm_(clip[0], clip[1])
+        self.scaler.step(optimizer)
+        self.scaler.update()
+
+
+__all__ = ["PRECISIONS", "MixedPrecision"]

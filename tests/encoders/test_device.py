@@ -1,0 +1,34 @@
+"""``resolve_device``: every model picks its device the same way, and a device that
+cannot be used here is one clear ``ValueError``."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from medkg.encoders.device import resolve_device
+
+
+def test_auto_and_cpu() -> None:
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert resolve_device("auto").type == expected
+    assert resolve_device("cpu") == torch.device("cpu")
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("tpu", "unknown device 'tpu'"),
+        ("meta", "unsupported device 'meta'"),
+        ("cuda:64", "CUDA device"),
+    ],
+)
+def test_unusable_devices_are_refused_with_a_reason(name: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        resolve_device(name)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA device is present")
+def test_cuda_without_a_gpu_says_so() -> None:
+    with pytest.raises(ValueError, match="no CUDA device is available"):
+        resolve_device("cuda")
