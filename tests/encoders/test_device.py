@@ -32,3 +32,15 @@ def test_unusable_devices_are_refused_with_a_reason(name: str, message: str) -> 
 def test_cuda_without_a_gpu_says_so() -> None:
     with pytest.raises(ValueError, match="no CUDA device is available"):
         resolve_device("cuda")
+
+
+def test_settings_refuse_a_misspelt_device_at_load() -> None:
+    """``MEDKG_DEVICE`` is read by the server too: a typo must fail at start-up,
+    not in the first request that loads a model."""
+    from pydantic import ValidationError
+
+    from medkg.settings import Settings
+
+    assert Settings(device="cuda:1").device == "cuda:1"
+    with pytest.raises(ValidationError, match="device"):
+        Settings(device="gpu")
