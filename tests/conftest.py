@@ -28,17 +28,19 @@ def _cuda_available() -> bool:
     return torch.cuda.is_available()
 
 
+#: ``@needs_cuda``: a GPU test; marked ``cuda`` so ``pytest -m cuda`` runs all of
+#: them on a GPU machine, skipped (with the reason) where there is none.
+needs_cuda = [
+    pytest.mark.cuda,
+    pytest.mark.skipif(not _cuda_available(), reason="no CUDA device"),
+]
+
 #: ``@half_precision_cases``: a trainer test runs its half-precision branch on CPU
 #: (bf16 autocast, the branch a GPU takes by default) and, where CUDA is present,
 #: on the GPU with ``auto`` precision; arguments ``device`` and ``precision``.
 half_precision_cases = pytest.mark.parametrize(
     ("device", "precision"),
-    [
-        ("cpu", "bf16"),
-        pytest.param(
-            "cuda", "auto", marks=pytest.mark.skipif(not _cuda_available(), reason="no CUDA device")
-        ),
-    ],
+    [("cpu", "bf16"), pytest.param("cuda", "auto", marks=needs_cuda)],
 )
 
 

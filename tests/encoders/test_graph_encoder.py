@@ -82,6 +82,7 @@ def test_bf16_mixed_precision_trains_every_layer(data, conv: str) -> None:  # ty
     assert z["Drug"].dtype == torch.float32 and torch.isfinite(z["Drug"]).all()
 
 
+@pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
 def test_gpu_training_path(data) -> None:  # type: ignore[no-untyped-def]
     edges = {et: data[et].edge_index for et in data.edge_types}

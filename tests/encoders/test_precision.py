@@ -52,6 +52,7 @@ def test_a_step_trains_and_keeps_weights_in_fp32(precision: str) -> None:
     assert all(p.dtype == torch.float32 and p.grad is not None for p in model.parameters())
 
 
+@pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
 def test_gpu_auto_is_half_precision_and_fp16_scales_the_loss() -> None:
     auto = MixedPrecision.resolve("auto", "cuda")
