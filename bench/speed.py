@@ -248,7 +248,18 @@ def main() -> int:
         except ValueError as exc:
             ap.error(f"{c}: {exc}")
         resolved.append((device, name, prec or "auto"))
-    w = Workloads(Settings(), only, args.graph_steps)
+    settings = Settings()
+    needs = {
+        "image": ["pneumoniamnist/pneumoniamnist.npz"],
+        "graph": ["hetionet/hetionet-v1.0-nodes.tsv"],
+        "diagnosis": ["hetionet/hetionet-v1.0-nodes.tsv"],
+        "ner": ["bc5cdr/train.tsv"],
+    }
+    files = ["symptom2disease/Symptom2Disease.csv"] + [f for m in only for f in needs.get(m, [])]
+    missing = sorted({f for f in files if not (settings.shared_data_dir / f).exists()})
+    if missing:
+        ap.error(f"missing under {settings.shared_data_dir}: {', '.join(missing)}")
+    w = Workloads(settings, only, args.graph_steps)
     results: dict[str, list[dict[str, Any]]] = {}
     names: dict[str, str] = {}
     for device, name, prec in resolved:
