@@ -42,18 +42,13 @@ MODELS = ("text", "image", "graph", "diagnosis", "ner")
 BASELINE = "cpu:fp32"
 
 
-def _sync(device: str) -> None:
-    import torch
-
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-
-
 def _timed(fn: Callable[[], Any], device: str) -> float:
-    _sync(device)
+    from medkg.encoders.device import synchronize
+
+    synchronize(device)
     t0 = time.perf_counter()
     fn()
-    _sync(device)
+    synchronize(device)
     return time.perf_counter() - t0
 
 
@@ -173,7 +168,8 @@ def measure(w: Workloads, device: str, precision: str) -> list[dict[str, Any]]:
             w.examples, w.labels, Extractor(w.store, w.store.settings), encoder,
             lambda _: None, 64, lexical_fit_idx=w.train,
         )  # fmt: skip
-        train_fusion_classifier(d, w.train, steps=5, device=device, precision=precision)
+        # a warm-up run, whose model then serves the per-patient latency row
+        model = train_fusion_classifier(d, w.train, steps=5, device=device, precision=precision)
         t = _timed(
             lambda: train_fusion_classifier(
                 d, w.train, steps=100, device=device, precision=precision
@@ -181,7 +177,6 @@ def measure(w: Workloads, device: str, precision: str) -> list[dict[str, Any]]:
             device,
         )
         row("diagnosis fusion", "100 training steps (960 patients)", t, "s")
-        model = train_fusion_classifier(d, w.train, steps=5, device=device)
         lexical = d.lexical_features
 
         def serve_one(i: int) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,19 +28,27 @@ def _cuda_available() -> bool:
     return torch.cuda.is_available()
 
 
-#: ``@needs_cuda``: a GPU test; marked ``cuda`` so ``pytest -m cuda`` runs all of
-#: them on a GPU machine, skipped (with the reason) where there is none.
-needs_cuda = [
+#: A GPU test's marks: ``cuda``, so ``pytest -m cuda`` runs all of them on a GPU
+#: machine, and skipped (with the reason) where there is none.
+CUDA_MARKS = (
     pytest.mark.cuda,
     pytest.mark.skipif(not _cuda_available(), reason="no CUDA device"),
-]
+)
+
+
+def needs_cuda(test: Callable[..., None]) -> Callable[..., None]:
+    """``@needs_cuda``: give a test ``CUDA_MARKS``."""
+    for mark in CUDA_MARKS:
+        test = mark(test)
+    return test
+
 
 #: ``@half_precision_cases``: a trainer test runs its half-precision branch on CPU
 #: (bf16 autocast, the branch a GPU takes by default) and, where CUDA is present,
 #: on the GPU with ``auto`` precision; arguments ``device`` and ``precision``.
 half_precision_cases = pytest.mark.parametrize(
     ("device", "precision"),
-    [("cpu", "bf16"), pytest.param("cuda", "auto", marks=needs_cuda)],
+    [("cpu", "bf16"), pytest.param("cuda", "auto", marks=CUDA_MARKS)],
 )
 
 

@@ -18,6 +18,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
+#: Training precisions (``medkg.encoders.precision`` says what each means).
+Precision = Literal["auto", "fp32", "bf16", "fp16"]
+
 
 def _default_data_dir() -> Path:
     """XDG data dir, so the graph survives across working directories."""
@@ -86,7 +89,7 @@ class Settings(BaseSettings):
         description="'auto' (CUDA when available), 'cpu', 'cuda[:n]' or 'mps'; whether the "
         "device exists is checked when a model is put on it.",
     )
-    precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
+    precision: Precision = Field(
         "auto",
         description="Training precision: 'auto' is bf16 autocast on a GPU with bf16 (fp16 with "
         "loss scaling on older GPUs) and fp32 on CPU; 'bf16' also runs on CPU.",

@@ -15,6 +15,7 @@ from medkg.encoders.graph_train import (
     train_link_prediction,
 )
 from medkg.kg.store.embedded import EmbeddedStore
+from tests.conftest import needs_cuda
 
 
 @pytest.fixture(scope="module")
@@ -82,8 +83,7 @@ def test_bf16_mixed_precision_trains_every_layer(data, conv: str) -> None:  # ty
     assert z["Drug"].dtype == torch.float32 and torch.isfinite(z["Drug"]).all()
 
 
-@pytest.mark.cuda
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+@needs_cuda
 def test_gpu_training_path(data) -> None:  # type: ignore[no-untyped-def]
     edges = {et: data[et].edge_index for et in data.edge_types}
     res = train_link_prediction(data, edges, dim=16, layers=2, epochs=10, device="cuda")

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from medkg.encoders.precision import MixedPrecision
+from tests.conftest import needs_cuda
 
 
 def test_auto_is_fp32_on_cpu_and_bf16_runs_on_cpu() -> None:
@@ -52,8 +53,7 @@ def test_a_step_trains_and_keeps_weights_in_fp32(precision: str) -> None:
     assert all(p.dtype == torch.float32 and p.grad is not None for p in model.parameters())
 
 
-@pytest.mark.cuda
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+@needs_cuda
 def test_gpu_auto_is_half_precision_and_fp16_scales_the_loss() -> None:
     auto = MixedPrecision.resolve("auto", "cuda")
     assert auto.name in ("bf16", "fp16")

@@ -18,6 +18,7 @@ from medkg.kg.extract.word_features import Gazetteer
 from medkg.kg.store.embedded import EmbeddedStore
 from medkg.settings import Settings
 from tests.conftest import SHARED
+from tests.extract.conftest import write_bio
 
 pytest.importorskip("torch")
 BC5CDR = SHARED / "bc5cdr"
@@ -28,14 +29,8 @@ pytestmark = pytest.mark.skipif(not (BC5CDR / "train.tsv").exists(), reason="no 
 def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, Path]:
     root = tmp_path_factory.mktemp("trf-ner")
     sents = read_bio(BC5CDR / "train.tsv")
-    dev_file = root / "dev.tsv"
     dev = sents[300:360]
-    dev_file.write_text(
-        "\n\n".join(
-            "\n".join(f"{w}\t{t}" for w, t in zip(s.words, s.tags, strict=True)) for s in dev
-        )
-        + "\n"
-    )
+    dev_file = write_bio(root / "dev.tsv", dev)
     nodes = SHARED / "hetionet/hetionet-v1.0-nodes.tsv"
     gazetteer = Gazetteer.from_hetionet(nodes) if nodes.exists() else None
     best, log = train_transformer_ner(

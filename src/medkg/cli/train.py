@@ -89,7 +89,7 @@ def train_ner_cmd(
     from medkg.kg.extract.ner_train import NerCorpora, default_model_dir, train_ner
 
     settings = get_settings()
-    device, precision = _compute(device, precision, settings)
+    device, precision = _device_and_precision(device, precision, settings)
     out = output or default_model_dir(settings)
     with user_errors():
         best = train_ner(
@@ -168,7 +168,9 @@ def train_ner_calibrate_cmd(
     )
 
 
-def _compute(device: str | None, precision: str | None, settings: Settings) -> tuple[str, str]:
+def _device_and_precision(
+    device: str | None, precision: str | None, settings: Settings
+) -> tuple[str, str]:
     """The device and precision a training command runs with, checked before any
     work starts: an unusable choice (``--device cuda`` without a GPU, fp16 on CPU)
     is an error line at once, not a failure after minutes of training."""
@@ -250,7 +252,7 @@ def train_image_cmd(
     from medkg.encoders.image_train import train_image_encoder
 
     settings = get_settings()
-    device, precision = _compute(device, precision, settings)
+    device, precision = _device_and_precision(device, precision, settings)
     npz = npz or settings.shared_data_dir / "pneumoniamnist" / "pneumoniamnist.npz"
     config = ImageEncoderConfig(widths=(64, 128, 256, 512)) if full_width else None
     with user_errors():
@@ -305,7 +307,7 @@ def train_graph_cmd(
     if conv not in CONVS:
         raise typer.BadParameter(f"--conv must be one of {', '.join(CONVS)}")
     settings = get_settings()
-    device, precision = _compute(device, precision, settings)
+    device, precision = _device_and_precision(device, precision, settings)
     with store_from_settings() as store:
         data = export_hetero(store)
     edges = {et: data[et].edge_index for et in data.edge_types}
@@ -368,7 +370,7 @@ def train_fusion_cmd(
     if task not in ("treatments", "diagnosis", "all"):
         raise typer.BadParameter("task must be treatments, diagnosis or all")
     settings = get_settings()
-    device, precision = _compute(device, precision, settings)
+    device, precision = _device_and_precision(device, precision, settings)
     csv = csv or settings.shared_data_dir / "symptom2disease" / "Symptom2Disease.csv"
     with store_from_settings() as store, user_errors():
         if task in ("treatments", "all"):

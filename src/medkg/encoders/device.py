@@ -32,3 +32,10 @@ def resolve_device(name: str = "auto") -> torch.device:
     elif device.type != "cpu":
         raise ValueError(f"unsupported device {name!r}: use auto, cpu, cuda, cuda:N or mps")
     return device
+
+
+def synchronize(device: torch.device | str) -> None:
+    """Wait for the device's queued work, so a timer read next measures it: CUDA
+    kernels run asynchronously; on CPU there is nothing to wait for."""
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize(device)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import torch
 from torch.nn import functional as F
 
-from medkg.encoders.device import resolve_device
+from medkg.encoders.device import resolve_device, synchronize
 from medkg.encoders.graph import HeteroGraphEncoder
 from medkg.encoders.precision import MixedPrecision
 
@@ -109,8 +109,7 @@ def train_link_prediction(
             )
             loss = loss + part * (focus_weight if et == focus else 1.0)
         mp.step(loss, opt)
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
+        synchronize(dev)
         result.epoch_seconds.append(time.perf_counter() - t0)
         result.losses.append(float(loss.detach()))
         if on_epoch:

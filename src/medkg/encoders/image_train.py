@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from torch.nn import functional as F
 
-from medkg.encoders.device import resolve_device
+from medkg.encoders.device import resolve_device, synchronize
 from medkg.encoders.image import ImageEncoder, ImageEncoderConfig, load_medmnist
 from medkg.encoders.precision import MixedPrecision
 
@@ -97,8 +97,7 @@ def train_image_encoder(
             loss = F.cross_entropy(logits.float(), ytr[idx].to(dev))
             mp.step(loss, opt)
             sched.step()
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
+        synchronize(dev)
         times.append(time.perf_counter() - t0)
         val_auc, _ = evaluate(model, xva, yva, dev)
         if val_auc > best[0]:

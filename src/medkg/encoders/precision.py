@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
+from typing import get_args
 
 import torch
 
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+from medkg.settings import Precision
+
+PRECISIONS: tuple[str, ...] = get_args(Precision)
 
 
 def _cuda_has_bf16(device: torch.device) -> bool:
@@ -50,11 +53,12 @@ class MixedPrecision:
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
         cuda = device.type == "cuda"
+        has_bf16 = not cuda or _cuda_has_bf16(device)  # autocast's CPU path always has it
         if precision == "auto":
-            precision = ("bf16" if _cuda_has_bf16(device) else "fp16") if cuda else "fp32"
+            precision = ("bf16" if has_bf16 else "fp16") if cuda else "fp32"
         if precision == "fp16" and not cuda:
             raise ValueError("fp16 mixed precision needs a CUDA device; use bf16 or fp32 on CPU")
-        if precision == "bf16" and cuda and not _cuda_has_bf16(device):
+        if precision == "bf16" and not has_bf16:
             raise ValueError("this GPU has no bf16 support (compute capability < 8.0); use fp16")
         dtype = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
         # Loss scaling only for fp16: bf16 has fp32's exponent range, so its

@@ -124,6 +124,10 @@ def train_diagnosis(
         train_fusion_classifier,
     )  # fmt: skip
 
+    # Checked before the descriptions are linked and encoded (minutes of work):
+    # an unusable device or precision fails first.
+    dev = str(resolve_device(device))
+    precision = MixedPrecision.resolve(precision, dev).name
     examples = load_symptom2disease(csv_path)
     labels = sorted({e.label for e in examples})
     if len(labels) < 2:
@@ -131,13 +135,11 @@ def train_diagnosis(
     train, test = fixed_split(examples)
     by_label, version = load_graph_embeddings(settings)
     vectors = {nid: v for table in by_label.values() for nid, v in table.items()}
-    encoder = TextEncoder(settings.text_model, device=device)
+    encoder = TextEncoder(settings.text_model, device=dev)
     dim = next(iter(vectors.values())).numel() if vectors else 64
     data, label_ids = build_diagnosis_data(
         examples, labels, extractor, encoder, vectors.get, dim, lexical_fit_idx=train
     )
-    dev = str(resolve_device(device))
-    precision = MixedPrecision.resolve(precision, dev).name  # a bad choice fails before training
     use_graph, graph_note = False, "text only (no graph encoder yet)"
     if vectors:
         use_graph, graph_note = _graph_helps(data, examples, train, steps, dev, precision)
