@@ -30,7 +30,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import random
 import shutil
 import socket
@@ -40,6 +39,8 @@ import tempfile
 import time
 from pathlib import Path
 from urllib.parse import quote
+
+from _results import write_results
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_P99_MS = 50.0
@@ -279,21 +280,15 @@ def main() -> int:
         f"{max(args.clients)} clients: {'met' if met else 'NOT met'}; "
         f"errors: {sum(r['errors'] for r in rows)}"
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(
-        json.dumps(
-            {
-                "machine": platform.platform(),
-                "cpus": os.cpu_count(),
-                "load_generator": "wrk" if use_wrk else "python",
-                "seconds_per_row": args.seconds,
-                "rows": rows,
-                "target_met": met,
-            },
-            indent=2,
-        )
+    write_results(
+        args.out,
+        {
+            "load_generator": "wrk" if use_wrk else "python",
+            "seconds_per_row": args.seconds,
+            "rows": rows,
+            "target_met": met,
+        },
     )
-    print(f"results written to {args.out}")
     return 0
 
 

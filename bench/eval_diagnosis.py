@@ -25,11 +25,11 @@ Results go to ``bench/results/eval_diagnosis.json``.
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import sys
 import time
 from pathlib import Path
+
+from _results import write_results
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -63,7 +63,7 @@ def main() -> int:
         topk_accuracy,
         train_fusion_classifier,
     )  # fmt: skip
-    from medkg.kg.extract import Extractor
+    from medkg.nlp import Extractor
 
     examples = load_symptom2disease(args.csv)
     train, test = fixed_split(examples)
@@ -149,22 +149,17 @@ def main() -> int:
         f"inference {per_patient_ms:.1f} ms per patient (text encoding included), "
         f"graph encoder {sum(g.epoch_seconds) / len(g.epoch_seconds):.2f} s/step on {g.device}"
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(
-        json.dumps(
-            {
-                "csv": str(args.csv),
-                "rows": rows,
-                "seeds": args.seeds,
-                "linked_share": round(coverage, 3),
-                "diseases_in_graph": int(cmask.sum()),
-                "inference_ms_per_patient": round(per_patient_ms, 1),
-                "machine": platform.platform(),
-            },
-            indent=2,
-        )
+    write_results(
+        args.out,
+        {
+            "csv": str(args.csv),
+            "rows": rows,
+            "seeds": args.seeds,
+            "linked_share": round(coverage, 3),
+            "diseases_in_graph": int(cmask.sum()),
+            "inference_ms_per_patient": round(per_patient_ms, 1),
+        },
     )
-    print(f"results written to {args.out}")
     return 0
 
 

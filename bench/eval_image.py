@@ -14,11 +14,11 @@ Results go to ``bench/results/eval_image.json``.
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import sys
 import time
 from pathlib import Path
+
+from _results import write_results
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -83,21 +83,16 @@ def main() -> int:
         f"device {res.device}: {epoch_s:.1f} s per training epoch, "
         f"{per_image_ms:.2f} ms per image at batch 1"
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(
-        json.dumps(
-            {
-                "npz": str(args.npz),
-                "device": res.device,
-                "machine": platform.platform(),
-                "epoch_seconds": round(epoch_s, 2),
-                "inference_ms_per_image": round(per_image_ms, 3),
-                "rows": rows,
-            },
-            indent=2,
-        )
+    write_results(
+        args.out,
+        {
+            "npz": str(args.npz),
+            "device": res.device,
+            "epoch_seconds": round(epoch_s, 2),
+            "inference_ms_per_image": round(per_image_ms, 3),
+            "rows": rows,
+        },
     )
-    print(f"results written to {args.out}")
     return 0
 
 

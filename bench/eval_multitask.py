@@ -27,14 +27,14 @@ Results go to ``bench/results/eval_multitask.json``.
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import random
 import re
 import sys
 import time
 from collections import defaultdict
 from pathlib import Path
+
+from _results import write_results
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -104,8 +104,8 @@ def main() -> int:
         read_qrels,
         trial_text,
     )  # fmt: skip
-    from medkg.kg.extract import Extractor, NoteInput
     from medkg.kg.importers.trials import link_trial_texts, read_trials
+    from medkg.nlp import Extractor, NoteInput
 
     device = str(resolve_device(args.device))
     print("building the graph...", file=sys.stderr)
@@ -309,25 +309,20 @@ def main() -> int:
     print(
         f"\nranking one patient (diagnosis + treatment, encoders excluded): {per_patient_ms:.2f} ms"
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(
-        json.dumps(
-            {
-                **out,
-                "fold": args.fold,
-                "folds": args.folds,
-                "seeds": args.seeds,
-                "steps": args.steps,
-                "graph_steps": args.graph_steps,
-                "device": device,
-                "ms_per_patient": round(per_patient_ms, 2),
-                "data_version": data.data_version,
-                "machine": platform.platform(),
-            },
-            indent=2,
-        )
+    write_results(
+        args.out,
+        {
+            **out,
+            "fold": args.fold,
+            "folds": args.folds,
+            "seeds": args.seeds,
+            "steps": args.steps,
+            "graph_steps": args.graph_steps,
+            "device": device,
+            "ms_per_patient": round(per_patient_ms, 2),
+            "data_version": data.data_version,
+        },
     )
-    print(f"results written to {args.out}")
     return 0
 
 

@@ -36,14 +36,14 @@ Results go to ``bench/results/eval_treatment.json``.
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import random
 import sys
 import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
+
+from _results import write_results
 
 ROOT = Path(__file__).resolve().parents[1]
 REPHETIO_AUROC = 0.974
@@ -209,23 +209,18 @@ def main() -> int:
             f"{r['hits_at_10']:>6} {'' if secs is None else secs:>8}"
         )
     print(f"{'Project Rephetio (published, other split)':<48} {REPHETIO_AUROC:>6}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(
-        json.dumps(
-            {
-                "rows": rows,
-                "folds": args.folds,
-                "folds_evaluated": n_folds,
-                "steps": args.steps,
-                "data_version": data.data_version,
-                "diseases": len(treated),
-                "devices": sorted(devices),
-                "machine": platform.platform(),
-            },
-            indent=2,
-        )
+    write_results(
+        args.out,
+        {
+            "rows": rows,
+            "folds": args.folds,
+            "folds_evaluated": n_folds,
+            "steps": args.steps,
+            "data_version": data.data_version,
+            "diseases": len(treated),
+            "devices": sorted(devices),
+        },
     )
-    print(f"results written to {args.out}")
     return 0
 
 

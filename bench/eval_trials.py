@@ -23,10 +23,11 @@ Results go to ``bench/results/eval_trials.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from pathlib import Path
+
+from _results import write_results
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,8 +56,8 @@ def main() -> int:
         trial_text,
     )  # fmt: skip
     from medkg.fusion.trial_ranker import hybrid_score
-    from medkg.kg.extract import Extractor, NoteInput
     from medkg.kg.importers.trials import link_trial_texts, read_trials
+    from medkg.nlp import Extractor, NoteInput
 
     trials = {t.nct_id: t for t in read_trials(args.corpus)}
     patients = read_patients(args.patients)
@@ -123,9 +124,7 @@ def main() -> int:
     print(f"{'system':<30} {'NDCG@10':>8} {'P@10':>7} {'R@100':>7}")
     for r in rows:
         print(f"{r['system']:<30} {r['ndcg@10']:>8} {r['p@10']:>7} {r['recall@100']:>7}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"corpus": str(args.corpus), "rows": rows}, indent=2))
-    print(f"results written to {args.out}")
+        write_results(args.out, {"corpus": str(args.corpus), "rows": rows})
     return 0
 
 

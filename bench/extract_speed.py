@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
+
+from _results import write_results
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,8 +46,8 @@ def main() -> int:
     from _store import fresh_hetionet_store
     from scispacy.custom_tokenizer import combined_rule_tokenizer
 
-    from medkg.kg.extract import Extractor, NoteInput
-    from medkg.kg.extract.ner_train import resolve_ner_model
+    from medkg.artifacts import resolve_ner_model
+    from medkg.nlp import Extractor, NoteInput
 
     with args.notes.open(encoding="utf-8", newline="") as fh:
         texts = [r[args.text_column] for r in csv.DictReader(fh) if r[args.text_column].strip()]
@@ -101,22 +101,16 @@ def main() -> int:
         print(
             f"{name:<32} {procs:>5} {r['seconds']:>8} {r['docs_per_s']:>8} {r['tokens_per_s']:>9}"
         )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(
-        json.dumps(
+        write_results(
+            args.out,
             {
                 "notes": str(args.notes),
                 "documents": len(notes),
                 "tokens": n_tokens,
                 "ner_model": str(ner) if ner else None,
-                "cpus": os.cpu_count(),
-                "machine": platform.platform(),
                 "rows": results,
             },
-            indent=2,
         )
-    )
-    print(f"results written to {args.out}")
     return 0
 
 

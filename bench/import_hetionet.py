@@ -29,6 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _results import write_results
+
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_S = 60.0
 
@@ -156,14 +158,12 @@ def main() -> None:
         )
         print(f"target: full import < {TARGET_S:.0f} s and idempotent re-run: {verdict}")
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     meta = {
         "machine": platform.platform(),
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
     }
-    out.write_text(json.dumps({"meta": meta, "results": rows}, indent=2))
-    print(f"results written to {out}")
+    write_results(out, {"meta": meta, "results": rows})
 
 
 if __name__ == "__main__":

@@ -22,10 +22,11 @@ Results go to ``bench/results/ner_eval.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
+
+from _results import write_results
 
 ROOT = Path(__file__).resolve().parents[1]
 PUBLISHED = {
@@ -65,8 +66,8 @@ def main() -> int:
 
     import spacy
 
-    from medkg.kg.extract.ner_eval import evaluate_ner
-    from medkg.kg.extract.ner_train import resolve_ner_model
+    from medkg.artifacts import resolve_ner_model
+    from medkg.nlp.ner.evaluation import evaluate_ner
 
     models = args.model or [resolve_ner_model(settings)]
     if models[0] is None:
@@ -105,9 +106,7 @@ def main() -> int:
             f"{Path(r['file']).parent.name + '/' + Path(r['file']).name:<28} {r['system']:<36} "
             f"{r.get('precision', ''):>6} {r.get('recall', ''):>6} {r['f1']:>6}  {per}"
         )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"models": [str(m) for m in models], "rows": rows}, indent=2))
-    print(f"results written to {args.out}")
+        write_results(args.out, {"models": [str(m) for m in models], "rows": rows})
     return 0
 
 
@@ -134,8 +133,8 @@ def _rules_pipeline(hetionet: Path):  # type: ignore[no-untyped-def]
     """The extractor's rules-only pipeline over a fresh store holding Hetionet."""
     from _store import fresh_hetionet_store
 
-    from medkg.kg.extract.lexicon import Lexicon
-    from medkg.kg.extract.pipeline import build_nlp
+    from medkg.nlp.lexicon import Lexicon
+    from medkg.nlp.pipeline import build_nlp
 
     store = fresh_hetionet_store("ner-eval", hetionet)
     nlp = build_nlp(Lexicon.from_store(store), None)

@@ -23,9 +23,10 @@ have it. Results go to ``bench/results/relation_eval.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
+
+from _results import write_results
 
 ROOT = Path(__file__).resolve().parents[1]
 PUBLISHED_F1 = 57.03
@@ -42,8 +43,8 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "bench/results/relation_eval.json")
     args = ap.parse_args()
 
-    from medkg.kg.extract.relation_train import evaluate_cid, split_training_set, train_cid
-    from medkg.kg.extract.relations import SpanRef, find_relations
+    from medkg.nlp.relations.rules import SpanRef, find_relations
+    from medkg.nlp.relations.training import evaluate_cid, split_training_set, train_cid
 
     train, dev = split_training_set(args.train, args.eval)
     clf = train_cid(train)
@@ -75,13 +76,9 @@ def main() -> int:
         )
         print(f"{name:<40} {rows[-1]['precision']:>6} {rows[-1]['recall']:>6} {rows[-1]['f1']:>6}")
     print(f"{'BioCreative V CDR best run (published)':<40} {'':>6} {'':>6} {PUBLISHED_F1:>6}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(
-        json.dumps(
-            {"eval": str(args.eval), "rows": rows, "published_best_f1": PUBLISHED_F1}, indent=2
-        )
+    write_results(
+        args.out, {"eval": str(args.eval), "rows": rows, "published_best_f1": PUBLISHED_F1}
     )
-    print(f"results written to {args.out}")
     return 0
 
 

@@ -28,7 +28,6 @@ Results go to ``bench/results/speed.json`` with the device names.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import sys
 import tempfile
@@ -36,6 +35,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from _results import write_results
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ("text", "image", "graph", "diagnosis", "ner")
@@ -94,7 +95,7 @@ class Workloads:
             self.data = export_hetero(self.store)
             self.edges = {et: self.data[et].edge_index for et in self.data.edge_types}
         if "ner" in only:
-            from medkg.kg.extract.bio import read_bio
+            from medkg.nlp.corpora.bio import read_bio
 
             sents = read_bio(shared / "bc5cdr/train.tsv")
             self.ner_train, self.ner_dev = sents[:1000], sents[1000:1064]
@@ -162,7 +163,7 @@ def measure(w: Workloads, device: str, precision: str) -> list[dict[str, Any]]:
             predict_scores,
             train_fusion_classifier,
         )
-        from medkg.kg.extract import Extractor
+        from medkg.nlp import Extractor
 
         d, _ = build_diagnosis_data(
             w.examples, w.labels, Extractor(w.store, w.store.settings), encoder,
@@ -189,7 +190,7 @@ def measure(w: Workloads, device: str, precision: str) -> list[dict[str, Any]]:
         row("diagnosis fusion", "one patient (text to ranking)", 1000 * t / 50, "ms")
 
     if "ner" in w.only:
-        from medkg.kg.extract.trf_ner import TrfNerConfig, train_transformer_ner
+        from medkg.nlp.ner.training import TrfNerConfig, train_transformer_ner
 
         with tempfile.TemporaryDirectory() as tmp:
             cfg = TrfNerConfig(
@@ -283,20 +284,15 @@ def main() -> int:
             )
     for key, name in names.items():
         print(f"{key}: {name}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(
-        json.dumps(
+        write_results(
+            args.out,
             {
                 "baseline": BASELINE,
                 "devices": names,
                 "torch": torch.__version__,
-                "machine": platform.platform(),
                 "results": results,
             },
-            indent=2,
         )
-    )
-    print(f"results written to {args.out}")
     return 0
 
 

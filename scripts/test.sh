@@ -11,4 +11,6 @@ if ! command -v chromium >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 .venv/bin/ruff check src tests bench
+# The architecture's layers and the independence of the API and the CLI (pyproject.toml).
+.venv/bin/lint-imports
 exec .venv/bin/python -m pytest "$@"

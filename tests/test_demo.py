@@ -30,7 +30,7 @@ def test_demo_runs_end_to_end_on_a_fresh_machine(tmp_path: Path) -> None:
     }
     env.pop("NEO4J_URI", None)
     proc = subprocess.run(
-        [sys.executable, "-m", "medkg.cli.main", "demo"],
+        [sys.executable, "-m", "medkg", "demo"],
         env=env, capture_output=True, text=True, timeout=900,
     )  # fmt: skip
     out = proc.stdout

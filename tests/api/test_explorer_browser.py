@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from medkg.api import create_app
-from medkg.api.app import STATIC
+from medkg.api.routers.web import STATIC
 from medkg.kg.store.embedded import EmbeddedStore
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

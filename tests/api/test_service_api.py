@@ -112,8 +112,8 @@ def test_treatments_for_a_disease_and_for_a_patient(client: TestClient) -> None:
 def test_trial_matching_flags_exclusions(
     client: TestClient, app_store: EmbeddedStore, tmp_path: Path
 ) -> None:
-    from medkg.kg.extract import Extractor
     from medkg.kg.importers.trials import import_trials
+    from medkg.nlp import Extractor
 
     corpus = tmp_path / "corpus.jsonl"
     other = {

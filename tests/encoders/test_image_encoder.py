@@ -68,8 +68,22 @@ def test_mixed_precision_training_path(device: str, precision: str) -> None:
     res = train_image_encoder(NPZ, device=device, precision=precision, **kw)  # type: ignore[arg-type]
     assert res.device.startswith(device) and res.precision in ("bf16", "fp16")
     assert all(p.dtype == torch.float32 for p in res.model.parameters())
-    # the same seeded run in fp32 lands on (nearly) the same model: half precision
-    # changes the arithmetic's rounding, not what is learned
+    assert len(res.epoch_seconds) == 1
+    # The same seeded run in fp32 learns the same thing: half precision changes
+    # the arithmetic's rounding, not the direction the weights move from their
+    # shared initial values. (Test AUCs after one epoch on 512 images are near
+    # chance for both, so comparing them compared noise.)
     fp32 = train_image_encoder(NPZ, device="cpu", precision="fp32", **kw)  # type: ignore[arg-type]
     assert fp32.precision == "fp32"
-    assert abs(res.test_auc - fp32.test_auc) < 0.05 and len(res.epoch_seconds) == 1
+    torch.manual_seed(0)  # train_image_encoder's default seed: the same initial weights
+    init = dict(ImageEncoder(SMALL).named_parameters())
+
+    def moved(model: ImageEncoder) -> torch.Tensor:
+        return torch.cat(
+            [(p.detach().cpu() - init[n].detach()).flatten() for n, p in model.named_parameters()]
+        )
+
+    half, full = moved(res.model), moved(fp32.model)
+    assert float(full.norm()) > 0  # training moved the weights at all
+    # measured 0.94 on CPU bf16; two unrelated updates are near 0
+    assert float(torch.nn.functional.cosine_similarity(half, full, dim=0)) > 0.8

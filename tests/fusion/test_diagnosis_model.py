@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 import torch
 
+from medkg.artifacts import ModelFiles
 from medkg.fusion.diagnosis import DiagnosisCheckpoint, load_symptom2disease
 from medkg.fusion.patient import build_patient_context
 from medkg.fusion.recommend import diagnose
 from medkg.fusion.trained import TrainedModels
-from medkg.fusion.training import fusion_dir, train_diagnosis
-from medkg.kg.extract import Extractor
+from medkg.fusion.training import train_diagnosis
 from medkg.kg.store.embedded import EmbeddedStore
+from medkg.nlp import Extractor
 from medkg.settings import Settings
 from tests.conftest import SHARED, half_precision_cases
 
@@ -32,7 +33,7 @@ def trained(
     path, small = _small_csv(root)
     s = Settings(data_dir=root, shared_data_dir=SHARED, backend="embedded")
     out, meta = train_diagnosis(slice_store, Extractor(slice_store, s), s, path, steps=120)
-    assert out == fusion_dir(s) / "diagnosis.pt"
+    assert out == ModelFiles.of(s).diagnosis
     return s, meta, small
 
 
@@ -57,7 +58,7 @@ def test_held_out_accuracy_is_measured_and_above_chance(trained) -> None:  # typ
 
 def test_checkpoint_is_self_contained(trained) -> None:  # type: ignore[no-untyped-def]
     s, _, _ = trained
-    ckpt = DiagnosisCheckpoint.load(fusion_dir(s) / "diagnosis.pt")
+    ckpt = DiagnosisCheckpoint.load(ModelFiles.of(s).diagnosis)
     assert ckpt.labels == sorted(LABELS)
     assert ckpt.cand_text.shape == (len(LABELS), 384)
     # The TF-IDF channel's vocabulary travels in the checkpoint, fitted on training rows.
@@ -73,7 +74,7 @@ def test_diagnose_uses_the_trained_model(slice_store: EmbeddedStore, trained) ->
     )
     extractor = Extractor(slice_store, s)
     ctx = build_patient_context(slice_store, extractor, text)
-    r = diagnose(slice_store, ctx, 3, text, TrainedModels(s))
+    r = diagnose(slice_store, ctx, 3, TrainedModels(s))
     assert r.method.startswith("fusion model")
     assert r.items[0].name == "Malaria"
     assert all(0.0 <= i.score <= 1.0 for i in r.items)
@@ -83,7 +84,7 @@ def test_diagnose_uses_the_trained_model(slice_store: EmbeddedStore, trained) ->
 def test_missing_model_keeps_graph_only(slice_store: EmbeddedStore, tmp_path: Path) -> None:
     ctx = build_patient_context(slice_store, None, None, ["DOID:9352"])
     s = Settings(data_dir=tmp_path, shared_data_dir=SHARED)
-    r = diagnose(slice_store, ctx, 3, None, TrainedModels(s))
+    r = diagnose(slice_store, ctx, 3, TrainedModels(s))
     assert r.method.startswith("graph-only")
     assert any("medkg train fusion" in n for n in r.notes)
 
@@ -106,15 +107,29 @@ def test_mixed_precision_training_serves_in_fp32(
 
 
 def test_negated_findings_are_cut_before_embedding(slice_store: EmbeddedStore, trained) -> None:  # type: ignore[no-untyped-def]
-    from medkg.fusion.recommend import affirmed_text
-
     s, _, _ = trained
     text = "Severe headache since Monday. No history of type 2 diabetes mellitus."
     ctx = build_patient_context(slice_store, Extractor(slice_store, s), text)
-    negated = [e["text"] for e in ctx.entities if e.get("negated")]
+    negated = [e.text for e in ctx.entities if e.negated]
     assert negated, ctx.entities
-    cut = affirmed_text(text, ctx)
+    cut = ctx.affirmed_text()
     assert all(n.lower() not in cut.lower() for n in negated) and "headache" in cut
+    assert len(cut) == len(text)  # blanked in place: the other spans keep their offsets
+
+
+def test_only_the_negated_occurrence_is_cut(slice_store: EmbeddedStore, trained) -> None:  # type: ignore[no-untyped-def]
+    """The same words negated in one sentence and affirmed in the next: the
+    encoder text keeps the affirmed occurrence and loses the negated one."""
+    s, _, _ = trained
+    text = "Denies multiple sclerosis. Hypertension and multiple sclerosis noted."
+    ctx = build_patient_context(slice_store, Extractor(slice_store, s), text)
+    ms = sorted((e.span, e.affirmed) for e in ctx.entities if e.id == "DOID:2377")
+    assert [affirmed for _, affirmed in ms] == [False, True], ctx.entities
+    cut = ctx.affirmed_text()
+    (negated_span, _), (affirmed_span, _) = ms
+    assert cut[slice(*negated_span)].strip() == ""
+    assert cut[slice(*affirmed_span)] == "multiple sclerosis"
+    assert cut.count("multiple sclerosis") == 1 and "Hypertension" in cut
 
 
 def test_image_fusion_follows_bayes_rule() -> None:
@@ -154,8 +169,8 @@ def test_diagnose_fuses_a_real_chest_xray(slice_store: EmbeddedStore, trained) -
     text = "I have a cough with phlegm, fever and I am short of breath."
     ctx = build_patient_context(slice_store, Extractor(slice_store, s), text)
     models = TrainedModels(s)
-    plain = diagnose(slice_store, ctx, 6, text, models)
-    fused = diagnose(slice_store, ctx, 6, text, models, buf.getvalue())
+    plain = diagnose(slice_store, ctx, 6, models)
+    fused = diagnose(slice_store, ctx, 6, models, buf.getvalue())
     assert "image encoder" in fused.method and "image encoder" not in plain.method
     pneu = next(i for i in fused.items if i.name == "Pneumonia")
     before = next(i for i in plain.items if i.name == "Pneumonia")
@@ -178,15 +193,15 @@ def test_patient_without_a_stated_disease_gets_drugs_and_trials_for_likely_diagn
     assert not ctx.weights(frozenset({"Disease"}))  # the text names symptoms, no disease
     models = TrainedModels(s)
     psoriasis = models.diagnosis().label_ids[models.diagnosis().labels.index("Psoriasis")]
-    diseases, basis = inferred_diseases(slice_store, ctx, text, models)
+    diseases, basis = inferred_diseases(slice_store, ctx, models)
     assert psoriasis in diseases and basis.startswith("diagnosis model: Psoriasis")
     assert all(p >= 0.1 for p in diseases.values())
 
-    r = recommend_treatments(slice_store, None, ctx, 5, models, text)
+    r = recommend_treatments(slice_store, None, ctx, 5, models)
     assert r.method.startswith("treatment ranker") and r.items
     assert any("ranked for the likely diagnoses (diagnosis model: Psoriasis" in n for n in r.notes)
     ends = {path.nodes[-1].id for item in r.items for path in item.evidence}
     assert ends and ends <= set(diseases)  # every path leads to an inferred diagnosis
 
-    trials = match_trials(slice_store, ctx, 5, text, models)
+    trials = match_trials(slice_store, ctx, 5, models)
     assert any("matched on the likely diagnoses" in n for n in trials.notes)

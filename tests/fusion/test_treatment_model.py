@@ -11,11 +11,12 @@ import torch
 from fastapi.testclient import TestClient
 
 from medkg.api import create_app
+from medkg.artifacts import ModelFiles
 from medkg.encoders.graph_export import export_hetero
 from medkg.encoders.graph_train import ranking_metrics
 from medkg.fusion.recommend import recommend_treatments
 from medkg.fusion.trained import TrainedModels
-from medkg.fusion.training import fusion_dir, train_treatments
+from medkg.fusion.training import train_treatments
 from medkg.fusion.treatment_model import (
     TREATS,
     TreatmentCheckpoint,
@@ -83,15 +84,16 @@ def trained(slice_store: EmbeddedStore, tmp_path_factory: pytest.TempPathFactory
     """Models trained on the slice, written to their own data dir (the slice stays clean)."""
     s = Settings(data_dir=tmp_path_factory.mktemp("tx-models"), shared_data_dir=SHARED)
     path, meta = train_treatments(slice_store, s, steps=100)
-    assert path == fusion_dir(s) / "treatments.pt" and meta["treated_diseases"] > 50
+    assert path == ModelFiles.of(s).treatments and meta["treated_diseases"] > 50
     return s
 
 
 def test_checkpoint_round_trip(trained: Settings) -> None:
-    ckpt = TreatmentCheckpoint.load(fusion_dir(trained) / "treatments.pt")
+    ckpt = TreatmentCheckpoint.load(ModelFiles.of(trained).treatments)
     p1, n1 = ckpt.rank({"DOID:9352": 1.0})
-    ckpt.save(fusion_dir(trained) / "copy.pt")
-    p2, n2 = TreatmentCheckpoint.load(fusion_dir(trained) / "copy.pt").rank({"DOID:9352": 1.0})
+    copy = ModelFiles.of(trained).fusion / "copy.pt"
+    ckpt.save(copy)
+    p2, n2 = TreatmentCheckpoint.load(copy).rank({"DOID:9352": 1.0})
     assert torch.equal(p1, p2) and torch.equal(n1, n2)
     assert abs(float(p1.sum()) - 1.0) < 1e-4
 
@@ -144,8 +146,8 @@ def test_broken_checkpoint_falls_back_to_graph_only(
     slice_store: EmbeddedStore, tmp_path: Path
 ) -> None:
     s = Settings(data_dir=tmp_path, shared_data_dir=SHARED)
-    fusion_dir(s).mkdir(parents=True)
-    (fusion_dir(s) / "treatments.pt").write_bytes(b"not a checkpoint")
+    ModelFiles.of(s).fusion.mkdir(parents=True)
+    ModelFiles.of(s).treatments.write_bytes(b"not a checkpoint")
     r = recommend_treatments(slice_store, "DOID:9352", None, 5, TrainedModels(s))
     assert r.method.startswith("graph-only")
     assert any("medkg train fusion" in n for n in r.notes)

@@ -13,11 +13,14 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from medkg.kg.extract import NoteInput, ingest_documents
-from medkg.kg.extract.pipeline import Extractor
 from medkg.kg.store.base import GraphStore
+from medkg.nlp.documents import NoteInput
+from medkg.nlp.ingest import ingest_documents
+
+if TYPE_CHECKING:
+    from medkg.nlp.pipeline import Extractor
 
 MAX_KEPT_JOBS = 1000
 

@@ -1,4 +1,8 @@
-"""``medkg train ...``: build the models the extractor and the recommenders use."""
+"""``medkg train ...``: build the models the extractor and the recommenders use.
+
+Every model is written where :class:`medkg.artifacts.ModelFiles` says, which is
+where the extractor, the rankers and the API look for it.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,19 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from medkg.cli.main import app, console, err_console, user_errors
+from medkg.artifacts import ModelFiles
+from medkg.cli.common import (
+    console,
+    err_console,
+    error_line,
+    progress,
+    store_from_settings,
+    user_errors,
+)
 from medkg.settings import get_settings
 
 if TYPE_CHECKING:
-    from medkg.kg.extract.bio import BioSentence
+    from medkg.nlp.corpora.bio import BioSentence
     from medkg.settings import Settings
 
 DeviceOption = Annotated[
@@ -29,13 +41,12 @@ PrecisionOption = Annotated[
     ),
 ]
 
-train_app = typer.Typer(
+app = typer.Typer(
     help="Train models (NER, relation classifier, encoders, fusion).", no_args_is_help=True
 )
-app.add_typer(train_app, name="train")
 
 
-@train_app.command("ner")
+@app.command("ner")
 def train_ner_cmd(
     max_steps: Annotated[
         int, typer.Option(min=1, help="Training steps (spaCy architectures).")
@@ -86,11 +97,11 @@ def train_ner_cmd(
     ] = True,
 ) -> None:
     """Train the CHEMICAL/DISEASE NER on BC5CDR train + NCBI-disease train (spaCy)."""
-    from medkg.kg.extract.ner_train import NerCorpora, default_model_dir, train_ner
+    from medkg.nlp.ner.recipes import NerCorpora, train_ner
 
     settings = get_settings()
     device, precision = _device_and_precision(device, precision, settings)
-    out = output or default_model_dir(settings)
+    out = output or ModelFiles.of(settings).ner
     with user_errors():
         best = train_ner(
             NerCorpora.shared(settings.shared_data_dir), out, max_steps, eval_every,
@@ -104,7 +115,7 @@ def train_ner_cmd(
     )
 
 
-@train_app.command("ner-ensemble")
+@app.command("ner-ensemble")
 def train_ner_ensemble_cmd(
     models: Annotated[
         list[Path],
@@ -122,12 +133,11 @@ def train_ner_ensemble_cmd(
     The best measured NER is the default model joined with one trained with
     --word-features (docs/results.md).
     """
-    from medkg.kg.extract.ner_train import default_model_dir
-    from medkg.kg.extract.tagger_ensemble import join_ner_models
+    from medkg.nlp.ner.recipes import join_ner_models
 
     settings = get_settings()
     device = device or settings.device
-    out = output or default_model_dir(settings)
+    out = output or ModelFiles.of(settings).ner
     dev = None
     if calibrate:
         dev = _development_set(settings)
@@ -138,7 +148,7 @@ def train_ner_ensemble_cmd(
     console.print(f"NER ensemble of {len(models)} models written to {best}")
 
 
-@train_app.command("ner-calibrate")
+@app.command("ner-calibrate")
 def train_ner_calibrate_cmd(
     model: Annotated[
         Path | None,
@@ -151,12 +161,11 @@ def train_ner_calibrate_cmd(
     For models trained before calibration existed, or with --no-calibrate; the
     weights are not touched.
     """
-    from medkg.kg.extract.ner_calibration import calibrate_ner_model
-    from medkg.kg.extract.ner_train import default_model_dir
+    from medkg.nlp.ner.calibration import calibrate_ner_model
 
     settings = get_settings()
     device = device or settings.device
-    target = model or default_model_dir(settings)
+    target = model or ModelFiles.of(settings).ner
     dev = _development_set(settings)
     if dev is None:
         raise typer.Exit(1)
@@ -187,21 +196,21 @@ def _device_and_precision(
 def _development_set(settings: Settings) -> list[BioSentence] | None:
     """The NER development set from the shared corpora, or ``None`` (with a
     message) when they are missing."""
-    from medkg.kg.extract.ner_train import NerCorpora, development_set
+    from medkg.nlp.ner.recipes import NerCorpora, development_set
 
     corpora = NerCorpora.shared(settings.shared_data_dir)
     missing = corpora.missing()
     if missing:
-        err_console.print(
-            "[red]error:[/red] no development corpora to calibrate on (missing "
-            + ", ".join(map(str, missing)) + "); use --no-calibrate",
-            highlight=False, soft_wrap=True,
-        )  # fmt: skip
+        error_line(
+            "no development corpora to calibrate on (missing "
+            + ", ".join(map(str, missing))
+            + "); use --no-calibrate"
+        )
         return None
     return development_set(corpora)
 
 
-@train_app.command("relations")
+@app.command("relations")
 def train_relations_cmd(
     train: Annotated[Path | None, typer.Option(help="PubTator file to train on.")] = None,
     exclude: Annotated[
@@ -212,21 +221,15 @@ def train_relations_cmd(
     ] = None,
 ) -> None:
     """Train the chemical-induced-disease (CAUSES) classifier on BC5CDR's CID relations."""
-    from medkg.kg.extract.pipeline import cid_model_path
-    from medkg.kg.extract.pubtator import read_pubtator
-    from medkg.kg.extract.relation_train import split_training_set, train_cid
+    from medkg.nlp.relations.training import train_cid_model
 
     settings = get_settings()
     bc5 = settings.shared_data_dir / "bc5cdr"
     train = train or bc5 / "CDR_TrainingSet.PubTator.txt"
     exclude = exclude or bc5 / "CDR_DevelopmentSet.PubTator.txt"
     with user_errors():
-        if exclude.is_file():
-            docs, _ = split_training_set(train, exclude)
-        else:
-            docs = read_pubtator(train)
-        clf = train_cid(docs)
-        path = cid_model_path(settings)
+        clf = train_cid_model(train, exclude)
+        path = ModelFiles.of(settings).cid
         clf.save(path)
     err_console.print(
         f"trained on {clf.meta['documents']} abstracts, "
@@ -235,7 +238,7 @@ def train_relations_cmd(
     console.print(f"CID classifier written to {path}")
 
 
-@train_app.command("image")
+@app.command("image")
 def train_image_cmd(
     npz: Annotated[
         Path | None, typer.Option(help="MedMNIST-format .npz (default: PneumoniaMNIST).")
@@ -249,7 +252,7 @@ def train_image_cmd(
 ) -> None:
     """Train the image encoder (MONAI ResNet-18) on PneumoniaMNIST; prints test AUC/ACC."""
     from medkg.encoders.image import ImageEncoderConfig
-    from medkg.encoders.image_train import train_image_encoder
+    from medkg.encoders.image_train import save_image_encoder, train_image_encoder
 
     settings = get_settings()
     device, precision = _device_and_precision(device, precision, settings)
@@ -264,22 +267,8 @@ def train_image_cmd(
             on_epoch=lambda e, loss, auc: err_console.print(
                 f"epoch {e + 1}/{epochs}: loss {loss:.3f}, val AUC {auc:.3f}"),
         )  # fmt: skip
-        from medkg.encoders.image import load_medmnist
-
-        path = settings.models_dir / "image" / "encoder.pt"
-        res.model.save(
-            path,
-            {
-                # the prior diagnosis divides out when it fuses the image (fusion.image_fusion)
-                "train_positive_rate": float(load_medmnist(npz, "train")[1].float().mean()),
-                "data": str(npz),
-                "test_auc": res.test_auc,
-                "test_acc": res.test_acc,
-                "device": res.device,
-                "precision": res.precision,
-                "epoch_seconds": [round(t, 2) for t in res.epoch_seconds],
-            },
-        )
+        path = ModelFiles.of(settings).image_encoder
+        save_image_encoder(res, npz, path)
     console.print(
         f"test AUC {res.test_auc:.3f}, accuracy {res.test_acc:.3f} on {res.device} "
         f"({res.precision}, {sum(res.epoch_seconds) / len(res.epoch_seconds):.1f} s/epoch); "
@@ -287,7 +276,7 @@ def train_image_cmd(
     )
 
 
-@train_app.command("graph")
+@app.command("graph")
 def train_graph_cmd(
     steps: Annotated[int, typer.Option(min=1, help="Full-graph training steps.")] = 300,
     dim: Annotated[int, typer.Option(min=4)] = 64,
@@ -297,12 +286,9 @@ def train_graph_cmd(
     precision: PrecisionOption = None,
 ) -> None:
     """Train the heterogeneous graph encoder by link prediction on the whole store."""
-    import torch
-
-    from medkg.cli.main import _progress, store_from_settings
     from medkg.encoders.graph import CONVS
     from medkg.encoders.graph_export import export_hetero
-    from medkg.encoders.graph_train import embeddings, train_link_prediction
+    from medkg.encoders.graph_train import save_graph_encoder, train_link_prediction
 
     if conv not in CONVS:
         raise typer.BadParameter(f"--conv must be one of {', '.join(CONVS)}")
@@ -312,9 +298,9 @@ def train_graph_cmd(
         data = export_hetero(store)
     edges = {et: data[et].edge_index for et in data.edge_types}
     if not edges:
-        err_console.print("[red]error:[/red] the graph has no edges: import Hetionet first")
+        error_line("the graph has no edges: import Hetionet first")
         raise typer.Exit(1)
-    with _progress() as bar, user_errors():
+    with progress() as bar, user_errors():
         task = bar.add_task("training the graph encoder", total=steps)
         res = train_link_prediction(
             data,
@@ -327,21 +313,8 @@ def train_graph_cmd(
             conv=conv,
             precision=precision,
         )
-    z = embeddings(res.model, edges)
-    path = settings.models_dir / "graph" / "encoder.pt"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(
-        {
-            "config": {"dim": dim, "layers": layers, "conv": conv},
-            "data_version": data.data_version,
-            "state": res.model.state_dict(),
-            "embeddings": {t: z[t].cpu() for t in z},
-            "node_ids": {t: data[t].node_ids for t in data.node_types},
-            "device": res.device,
-            "precision": res.precision,
-        },
-        path,
-    )
+    path = ModelFiles.of(settings).graph_encoder
+    save_graph_encoder(res, data, edges, path)
     console.print(
         f"graph encoder ({layers} {conv} layers, dim {dim}) trained on {res.device} "
         f"({res.precision}), "
@@ -349,7 +322,7 @@ def train_graph_cmd(
     )
 
 
-@train_app.command("fusion")
+@app.command("fusion")
 def train_fusion_cmd(
     task: Annotated[
         str, typer.Option(help="treatments, diagnosis or all.", case_sensitive=False)
@@ -363,7 +336,6 @@ def train_fusion_cmd(
     precision: PrecisionOption = None,
 ) -> None:
     """Train the ranking models `recommend` and `diagnose` (CLI and API) then use."""
-    from medkg.cli.main import _progress, store_from_settings
     from medkg.fusion.training import train_diagnosis, train_treatments
 
     task = task.lower()
@@ -374,7 +346,7 @@ def train_fusion_cmd(
     csv = csv or settings.shared_data_dir / "symptom2disease" / "Symptom2Disease.csv"
     with store_from_settings() as store, user_errors():
         if task in ("treatments", "all"):
-            with _progress() as bar:
+            with progress() as bar:
                 bar_task = bar.add_task("training the treatment ranker", total=steps)
                 path, meta = train_treatments(
                     store, settings, steps=steps, on_step=lambda *_: bar.advance(bar_task)
@@ -386,7 +358,7 @@ def train_fusion_cmd(
         if task in ("diagnosis", "all"):
             if not csv.is_file():
                 raise FileNotFoundError(f"{csv}: no such file (give --csv)")
-            from medkg.kg.extract import Extractor
+            from medkg.nlp.pipeline import Extractor
 
             with console.status("linking and encoding the training texts, then training..."):
                 path, meta = train_diagnosis(

@@ -11,8 +11,8 @@ isolates what message passing adds. On the disease-held-out treatment folds
 neither beats drug popularity, so treatments are served by the similar-disease
 transfer ranker (docs/decisions/0006); this encoder supplies node embeddings
 (diagnosis fusion, an optional transfer channel). ``conv`` switches the layer
-to R-GCN or HGT for comparison (``bench/eval_treatment.py --convs``); HGT costs
-over 10 s per full-graph step on 2 CPU cores (about 10x GraphSAGE), so
+to R-GCN or HGT for comparison (``bench/eval_treatment.py --convs``); HGT is
+an order of magnitude slower per full-graph step on CPU (docs/results.md), so
 GraphSAGE stays the default until a GPU comparison says otherwise.
 """
 

@@ -17,10 +17,13 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import torch
 from torch.nn import functional as F
 
+from medkg import artifacts
 from medkg.encoders.device import resolve_device, synchronize
 from medkg.encoders.graph import HeteroGraphEncoder
 from medkg.encoders.precision import MixedPrecision
@@ -51,6 +54,8 @@ class GraphTrainResult:
     epoch_seconds: list[float] = field(default_factory=list)
     device: str = "cpu"
     precision: str = "fp32"
+    #: What rebuilds the model: ``dim``, ``layers``, ``conv``.
+    config: dict[str, Any] = field(default_factory=dict)
 
 
 def train_link_prediction(
@@ -81,7 +86,10 @@ def train_link_prediction(
     edges = {et: ei.to(dev) for et, ei in train_edges.items()}
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     gen = torch.Generator(device="cpu").manual_seed(seed)
-    result = GraphTrainResult(model, device=str(dev), precision=mp.name)
+    result = GraphTrainResult(
+        model, device=str(dev), precision=mp.name,
+        config={"dim": dim, "layers": layers, "conv": conv},
+    )  # fmt: skip
     for epoch in range(epochs):
         model.train()
         t0 = time.perf_counter()
@@ -133,6 +141,23 @@ def embeddings(model: HeteroGraphEncoder, edges: dict) -> dict[str, torch.Tensor
 
 
 @torch.no_grad()
+def save_graph_encoder(result: GraphTrainResult, data: Any, edges: dict, path: Path) -> None:  # type: ignore[type-arg]
+    """Write the trained encoder with the node embeddings it gives for ``data``
+    (the graph it was trained on, by ``data.data_version``), in the format of
+    :func:`medkg.artifacts.save_graph_encoder`."""
+    z = embeddings(result.model, edges)
+    artifacts.save_graph_encoder(
+        path,
+        config=result.config,
+        data_version=data.data_version,
+        state=result.model.state_dict(),
+        embeddings=z,
+        node_ids={t: data[t].node_ids for t in data.node_types},
+        device=result.device,
+        precision=result.precision,
+    )
+
+
 def score_treatments(
     model: HeteroGraphEncoder, z: dict[str, torch.Tensor], diseases: list[int]
 ) -> torch.Tensor:

@@ -1,7 +1,7 @@
 """Image encoder: MONAI's 2-D ResNet-18 (half width by default), trained on PneumoniaMNIST.
 
 Why this network: MedMNIST v2 publishes ResNet-18 (28) baselines for
-PneumoniaMNIST (AUC 0.944, ACC 0.854), so the same architecture from MONAI,
+PneumoniaMNIST (``PUBLISHED``), so the same architecture from MONAI,
 at the same 28x28 resolution, gives a like-for-like comparison. ``embed``
 returns the pooled features (256-d at half width) the fusion model consumes; ``forward``
 returns class logits. Inputs are 1-channel images scaled to [0, 1].
@@ -16,6 +16,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from medkg.artifacts import load_checkpoint, save_checkpoint
+
 #: MedMNIST v2 (Yang et al. 2023), Table: PneumoniaMNIST test split.
 PUBLISHED = {
     "ResNet-18 (28)": {"auc": 0.944, "acc": 0.854},
@@ -28,8 +30,8 @@ class ImageEncoderConfig:
     num_classes: int = 2
     in_channels: int = 1
     layers: tuple[int, int, int, int] = (2, 2, 2, 2)  # ResNet-18
-    #: ResNet-18's own widths are (64, 128, 256, 512); half width trains 4x faster on
-    #: CPU for about the same PneumoniaMNIST AUC (see docs/results.md).
+    #: ResNet-18's own widths are (64, 128, 256, 512); half width trains several
+    #: times faster on CPU for about the same PneumoniaMNIST AUC (docs/results.md).
     widths: tuple[int, int, int, int] = (32, 64, 128, 256)
 
 
@@ -63,21 +65,19 @@ class ImageEncoder(nn.Module):
         return self.net.fc(self.embed(x))
 
     def save(self, path: Path, extra: dict | None = None) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(
-            {"config": asdict(self.config), "state": self.state_dict(), **(extra or {})}, path
+        save_checkpoint(
+            path, {"config": asdict(self.config), "state": self.state_dict(), **(extra or {})}
         )
 
     @classmethod
-    def load(cls, path: Path, map_location: str | torch.device = "cpu") -> ImageEncoder:
-        return cls.load_with_meta(path, map_location)[0]
+    def load(cls, path: Path) -> ImageEncoder:
+        """The model on the CPU (move it with ``.to(device)``)."""
+        return cls.load_with_meta(path)[0]
 
     @classmethod
-    def load_with_meta(
-        cls, path: Path, map_location: str | torch.device = "cpu"
-    ) -> tuple[ImageEncoder, dict]:
+    def load_with_meta(cls, path: Path) -> tuple[ImageEncoder, dict]:
         """The model and the ``extra`` entries :meth:`save` wrote beside it."""
-        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+        ckpt = load_checkpoint(path, tensors_only=True)
         cfg = ckpt.pop("config")
         model = cls(
             ImageEncoderConfig(

@@ -107,3 +107,24 @@ def train_image_encoder(
     model.load_state_dict(best[1])  # type: ignore[arg-type]
     test_auc, test_acc = evaluate(model, xte, yte, dev)
     return ImageTrainResult(model.cpu(), best[0], test_auc, test_acc, times, str(dev), mp.name)
+
+
+def save_image_encoder(result: ImageTrainResult, npz: Path, path: Path) -> None:
+    """Write a trained encoder with what serving needs beside its weights.
+
+    ``train_positive_rate`` is the prior that diagnosis divides out when it
+    fuses an image (:mod:`medkg.fusion.image_fusion`); the rest is the record
+    of how it was trained.
+    """
+    result.model.save(
+        path,
+        {
+            "train_positive_rate": float(load_medmnist(npz, "train")[1].float().mean()),
+            "data": str(npz),
+            "test_auc": result.test_auc,
+            "test_acc": result.test_acc,
+            "device": result.device,
+            "precision": result.precision,
+            "epoch_seconds": [round(t, 2) for t in result.epoch_seconds],
+        },
+    )

@@ -93,7 +93,7 @@ def build_diagnosis_data(
 
     With ``lexical_fit_idx`` (the training rows), a TF-IDF vocabulary is fitted on
     those descriptions and every description gets its TF-IDF row as well."""
-    from medkg.kg.extract import NoteInput
+    from medkg.nlp.documents import NoteInput
 
     docs = extractor.extract([NoteInput(str(i), e.text) for i, e in enumerate(examples)])
     linked = [[m.node_id for m in d.mentions if m.is_positive_fact] for d in docs]
@@ -122,10 +122,10 @@ def train_fusion_classifier(
     use_lexical: bool = True,
     precision: str = "auto",
 ) -> FusionModel:
-    """Cross-entropy over the fixed label set. Input dropout and a free vector per
-    label (beside the one its name and node give) took text-only top-1 from 0.929
-    to 0.954 on the fixed split; the TF-IDF channel (when ``d`` has one and
-    ``use_lexical``) closes the rest of the gap to TF-IDF + LR."""
+    """Cross-entropy over the fixed label set, with input dropout and a free
+    vector per label beside the one its name and node give, and the TF-IDF
+    channel when ``d`` has one and ``use_lexical`` (what each adds:
+    docs/decisions/0008, docs/results.md)."""
     torch.manual_seed(seed)
     cfg = FusionConfig(
         text_dim=d.text.size(1),

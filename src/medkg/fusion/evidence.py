@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from medkg.kg.store.base import render_path
+
 
 class EvidenceNode(BaseModel):
     id: str
@@ -45,8 +47,4 @@ class Ranking(BaseModel):
 
 
 def path_text(nodes: list[EvidenceNode], rels: list[str], forward: list[bool]) -> str:
-    out = f"({nodes[0].name or nodes[0].id})"
-    for rel, fwd, node in zip(rels, forward, nodes[1:], strict=True):
-        out += f"-[{rel}]->" if fwd else f"<-[{rel}]-"
-        out += f"({node.name or node.id})"
-    return out
+    return render_path([n.name or n.id for n in nodes], rels, forward)

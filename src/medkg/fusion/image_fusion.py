@@ -1,4 +1,8 @@
-"""Late fusion of the image encoder into diagnosis.
+"""Images in diagnosis: checking an upload, and late fusion of the image encoder.
+
+Every image a user sends (API ``image_base64``, CLI ``--image``) is checked
+here, once, before anything decodes it for a model: it must be valid base64
+(API), and a readable PNG or JPEG.
 
 Why late fusion: no public data pairs a patient's chest image with a text
 description, so an image branch cannot be trained jointly here. What can be
@@ -12,10 +16,42 @@ of the probability mass in their old proportions.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import io
+
 import torch
+
+from medkg.fusion.patient import PatientInputError
 
 POSITIVE_LABEL = "pneumonia"  # PneumoniaMNIST's positive class
 EPS = 1e-6
+
+
+def check_image(image_base64: str | None) -> bytes | None:
+    """The decoded PNG/JPEG upload (``None`` when none was given); raises
+    :class:`PatientInputError` on bad input."""
+    if not image_base64:
+        return None
+    try:
+        raw = base64.b64decode(image_base64, validate=True)
+    except (binascii.Error, ValueError):
+        raise PatientInputError("image_base64 is not valid base64") from None
+    return validate_image(raw)
+
+
+def validate_image(raw: bytes) -> bytes:
+    """``raw`` if it is a readable PNG or JPEG; raises :class:`PatientInputError` otherwise."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(raw)) as img:
+            if img.format not in ("PNG", "JPEG"):
+                raise PatientInputError(f"image must be PNG or JPEG, got {img.format}")
+            img.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError):
+        raise PatientInputError("the image is not a readable PNG or JPEG") from None
+    return raw
 
 
 @torch.no_grad()

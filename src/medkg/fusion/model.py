@@ -23,6 +23,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from medkg.artifacts import load_checkpoint, save_checkpoint
+
 
 @dataclass
 class FusionConfig:
@@ -114,12 +116,11 @@ class FusionModel(nn.Module):
         return scores + self.bias if self.bias is not None else scores
 
     def save(self, path: Path, **meta: object) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save({"config": asdict(self.config), "state": self.state_dict(), **meta}, path)
+        save_checkpoint(path, {"config": asdict(self.config), "state": self.state_dict(), **meta})
 
     @classmethod
     def load(cls, path: Path) -> tuple[FusionModel, dict]:
-        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+        ckpt = load_checkpoint(path)
         model = cls(FusionConfig(**ckpt.pop("config")))
         model.load_state_dict(ckpt.pop("state"))
         return model.eval(), ckpt

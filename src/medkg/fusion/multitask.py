@@ -40,6 +40,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from medkg.artifacts import load_checkpoint, save_checkpoint
 from medkg.encoders.precision import MixedPrecision
 from medkg.fusion.model import FusionConfig, FusionModel
 
@@ -127,13 +128,11 @@ class MultiTaskFusion(nn.Module):
         return scores
 
     def save(self, path: Path, **meta: object) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        cfg = asdict(self.config)
-        torch.save({"config": cfg, "state": self.state_dict(), **meta}, path)
+        save_checkpoint(path, {"config": asdict(self.config), "state": self.state_dict(), **meta})
 
     @classmethod
     def load(cls, path: Path) -> tuple[MultiTaskFusion, dict]:
-        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+        ckpt = load_checkpoint(path)
         raw = ckpt.pop("config")
         cfg = MultiTaskConfig(
             **{**raw, "fusion": FusionConfig(**raw["fusion"]), "tasks": tuple(raw["tasks"])}

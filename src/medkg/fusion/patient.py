@@ -1,35 +1,115 @@
-"""What the rankers know about a patient: linked entities from text and ids."""
+"""What the rankers know about a patient: the text, and the entities linked in it or given by id.
+
+Why keep the extractor's mentions with their spans: the rankers need two
+views of one description, the graph view (affirmed entity ids and their link
+confidence) and the text view for the sentence encoders, which do not
+understand negation ("denies chest pain" lands next to "chest pain"). Both
+come from the same mentions here: :meth:`PatientContext.affirmed_text` blanks
+exactly the characters of the mentions the context component did not affirm,
+so a word negated in one sentence and affirmed in another keeps its affirmed
+occurrence, and nothing is re-found by searching the text again.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from medkg.kg.extract import Extractor, NoteInput
 from medkg.kg.store.base import GraphStore
+from medkg.nlp.documents import ExtractedDocument, NoteInput
+
+if TYPE_CHECKING:
+    from medkg.nlp.pipeline import Extractor
 
 FINDING_LABELS = frozenset({"Symptom", "SideEffect", "Disease"})
 
 
 class PatientInputError(ValueError):
-    """The patient description cannot be used (unknown ids, nothing given)."""
+    """The patient description cannot be used (unknown ids, nothing given, a bad image)."""
+
+
+@dataclass(frozen=True)
+class PatientEntity:
+    """A graph node the patient description names: a mention linked in the text
+    (with its span and context flags) or an id the caller gave."""
+
+    id: str
+    label: str
+    text: str | None
+    confidence: float
+    affirmed: bool
+    sentence: str | None = None
+    negated: bool = False
+    hypothetical: bool = False
+    family: bool = False
+    #: Character span in the patient text; ``None`` for an entity given by id.
+    span: tuple[int, int] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The form answers carry in ``patient_entities`` (spans are internal)."""
+        out: dict[str, Any] = {
+            "id": self.id, "label": self.label, "text": self.text, "sentence": self.sentence,
+            "confidence": self.confidence, "affirmed": self.affirmed,
+        }  # fmt: skip
+        if self.span is not None:
+            out |= {"negated": self.negated, "hypothetical": self.hypothetical,
+                    "family": self.family}  # fmt: skip
+        return out
 
 
 @dataclass
 class PatientContext:
-    entities: list[dict[str, Any]] = field(default_factory=list)
+    """A patient description: its text (if any) and the entities it names."""
+
+    text: str | None = None
+    entities: list[PatientEntity] = field(default_factory=list)
 
     def weights(self, labels: frozenset[str]) -> dict[str, float]:
         """Affirmed entity ids of the given labels, weighted by link confidence."""
         out: dict[str, float] = {}
         for e in self.entities:
-            if e["label"] in labels and e["affirmed"]:
-                out[e["id"]] = max(out.get(e["id"], 0.0), e["confidence"])
+            if e.label in labels and e.affirmed:
+                out[e.id] = max(out.get(e.id, 0.0), e.confidence)
         return out
 
     @property
     def affirmed_ids(self) -> set[str]:
-        return {e["id"] for e in self.entities if e["affirmed"]}
+        return {e.id for e in self.entities if e.affirmed}
+
+    def affirmed_text(self) -> str:
+        """The text for a sentence encoder: the patient text with the characters of
+        every negated, hypothetical or family-history mention blanked out; for a
+        patient given by ids only, the names of the affirmed entities."""
+        if not self.text:
+            return ", ".join(e.text or e.id for e in self.entities if e.affirmed)
+        chars = list(self.text)
+        for e in self.entities:
+            if not e.affirmed and e.span is not None:
+                start, end = e.span
+                chars[start:end] = " " * (end - start)
+        return "".join(chars)
+
+    def as_dicts(self) -> list[dict[str, Any]]:
+        return [e.as_dict() for e in self.entities]
+
+
+def entities_from_document(doc: ExtractedDocument) -> list[PatientEntity]:
+    """The linked mentions of an extracted note as patient entities."""
+    return [
+        PatientEntity(
+            id=m.node_id,
+            label=m.node_label,
+            text=m.text,
+            confidence=m.confidence,
+            affirmed=m.is_positive_fact,
+            sentence=doc.sentences[m.sentence_index],
+            negated=m.negated,
+            hypothetical=m.hypothetical,
+            family=m.family,
+            span=(m.start, m.end),
+        )
+        for m in doc.mentions
+    ]
 
 
 def build_patient_context(
@@ -38,35 +118,22 @@ def build_patient_context(
     text: str | None = None,
     entity_ids: list[str] | None = None,
 ) -> PatientContext:
-    """Link the text (negated/hypothetical/family mentions kept but not affirmed) and ids."""
-    ctx = PatientContext()
+    """Link the text (negated/hypothetical/family mentions kept but not affirmed)
+    and check the given ids; unknown ids are one error naming them all."""
+    ctx = PatientContext(text=text or None)
     if text:
         if extractor is None:
             raise PatientInputError("text given but the extraction pipeline is not available")
         (doc,) = extractor.extract([NoteInput("patient", text)])
-        for m in doc.mentions:
-            ctx.entities.append({
-                "id": m.node_id, "label": m.node_label, "text": m.text,
-                "sentence": doc.sentences[m.sentence_index], "confidence": m.confidence,
-                "affirmed": m.is_positive_fact, "negated": m.negated,
-                "hypothetical": m.hypothetical, "family": m.family,
-            })  # fmt: skip
+        ctx.entities += entities_from_document(doc)
     unknown = []
     for nid in entity_ids or []:
         node = store.get_node(nid)
         if node is None:
             unknown.append(nid)
             continue
-        ctx.entities.append(
-            {
-                "id": nid,
-                "label": node["label"],
-                "text": node.get("name"),
-                "sentence": None,
-                "confidence": 1.0,
-                "affirmed": True,
-            }
-        )
+        entity = PatientEntity(nid, node["label"], node.get("name"), 1.0, affirmed=True)
+        ctx.entities.append(entity)
     if unknown:
         raise PatientInputError("unknown entity ids: " + ", ".join(unknown))
     return ctx

@@ -1,16 +1,14 @@
-"""The three product tasks behind one interface, for the API and the CLI.
+"""The three product tasks: treatments, diagnosis and trial matching.
 
 Each returns a :class:`Ranking` whose ``method`` says what produced it: a
-trained model when ``medkg train fusion`` has written one (``models``), else the
-graph-only ranker; evidence paths and source sentences come either way.
+trained model when ``medkg train fusion`` has written one (``models``, a
+:class:`~medkg.fusion.trained.TrainedModels`), else the graph-only ranker;
+evidence paths and source sentences come either way. Callers go through
+:func:`medkg.fusion.rank.rank_patient`, which checks the input once.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import io
-import re
 from typing import Any
 
 from medkg.fusion.evidence import RankedItem, Ranking
@@ -22,45 +20,12 @@ DISEASE = frozenset({"Disease"})
 SYMPTOM = frozenset({"Symptom"})
 
 
-def check_image(image_base64: str | None) -> bytes | None:
-    """The decoded PNG/JPEG upload (None when none was given); raises on bad input."""
-    if not image_base64:
-        return None
-    try:
-        raw = base64.b64decode(image_base64, validate=True)
-    except (binascii.Error, ValueError):
-        raise PatientInputError("image_base64 is not valid base64") from None
-    return validate_image(raw)
-
-
-def validate_image(raw: bytes) -> bytes:
-    """``raw`` if it is a readable PNG or JPEG; raises PatientInputError otherwise."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(io.BytesIO(raw)) as img:
-            if img.format not in ("PNG", "JPEG"):
-                raise PatientInputError(f"image must be PNG or JPEG, got {img.format}")
-            img.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError):
-        raise PatientInputError("the image is not a readable PNG or JPEG") from None
-    return raw
-
-
-IMAGE_UNUSED = "image received; only diagnosis uses images (late fusion of the image encoder)"
-
-
-def _entities_out(ctx: PatientContext) -> list[dict]:
-    return [dict(e) for e in ctx.entities]
-
-
 def recommend_treatments(
     store: GraphStore,
     disease_id: str | None,
     ctx: PatientContext | None,
     limit: int = 10,
     models: Any = None,
-    text: str | None = None,
 ) -> Ranking:
     """Drugs for a disease id, or for a patient: their stated diseases, else the
     diagnoses the patient's findings point to (``inferred_diseases``), so one
@@ -74,7 +39,7 @@ def recommend_treatments(
     elif ctx is not None:
         diseases = ctx.weights(DISEASE)
         if not diseases:
-            diseases, basis = inferred_diseases(store, ctx, text, models)
+            diseases, basis = inferred_diseases(store, ctx, models)
             notes.append(
                 f"no disease stated: ranked for the likely diagnoses ({basis})"
                 if diseases
@@ -108,7 +73,7 @@ def recommend_treatments(
         task="treatments",
         method=method,
         items=items,
-        patient_entities=_entities_out(ctx) if ctx else [],
+        patient_entities=ctx.as_dicts() if ctx else [],
         notes=notes,
     )
 
@@ -117,13 +82,14 @@ def diagnose(
     store: GraphStore,
     ctx: PatientContext,
     limit: int = 10,
-    text: str | None = None,
     models: Any = None,
     image: bytes | None = None,
 ) -> Ranking:
+    """Diseases for the patient's findings (and a checked image, see
+    :func:`medkg.fusion.image_fusion.check_image`)."""
     ckpt = models.diagnosis() if models is not None else None
     if ckpt is not None:
-        return _fusion_diagnosis(store, ctx, limit, text, models, ckpt, image)
+        return _fusion_diagnosis(store, ctx, limit, models, ckpt, image)
     findings = ctx.weights(FINDING_LABELS)
     notes = []
     if not findings:
@@ -142,32 +108,15 @@ def diagnose(
         task="diagnosis",
         method=METHOD,
         items=items,
-        patient_entities=_entities_out(ctx),
+        patient_entities=ctx.as_dicts(),
         notes=notes,
     )
 
 
-def affirmed_text(text: str, ctx: PatientContext) -> str:
-    """``text`` without its negated, hypothetical and family-history mentions.
-
-    Sentence encoders do not understand negation: "denies chest pain" lands next
-    to "chest pain". The extraction pipeline does, so the words it did not
-    affirm are cut before the text is embedded (a word also affirmed elsewhere
-    in the note is kept).
-    """
-    kept = {e["text"].lower() for e in ctx.entities if e["affirmed"] and e.get("text")}
-    for e in ctx.entities:
-        words = e.get("text")
-        if not e["affirmed"] and words and words.lower() not in kept:
-            text = re.sub(re.escape(words), " ", text, flags=re.IGNORECASE)
-    return text
-
-
-def _diagnosis_probabilities(ctx: PatientContext, text: str | None, models: Any, ckpt: Any) -> Any:
-    """The diagnosis model's probabilities over its labels for this patient."""
-    if not text:  # entity ids only: their names stand in for the description
-        text = ", ".join(e["text"] or e["id"] for e in ctx.entities if e["affirmed"])
-    kept = affirmed_text(text, ctx)
+def _diagnosis_probabilities(ctx: PatientContext, models: Any, ckpt: Any) -> Any:
+    """The diagnosis model's probabilities over its labels for this patient, from
+    the negation-aware text (:meth:`PatientContext.affirmed_text`)."""
+    kept = ctx.affirmed_text()
     vector = models.text_encoder(ckpt.text_model).encode([kept])[0]
     return ckpt.predict(vector, sorted(ctx.affirmed_ids), kept)
 
@@ -177,7 +126,7 @@ MIN_INFERRED_PROBABILITY = 0.1
 
 
 def inferred_diseases(
-    store: GraphStore, ctx: PatientContext, text: str | None, models: Any, k: int = 3
+    store: GraphStore, ctx: PatientContext, models: Any, k: int = 3
 ) -> tuple[dict[str, float], str]:
     """Up to ``k`` likely diseases (graph id -> weight) for a patient who states none,
     and a human-readable basis for the answer's notes.
@@ -189,8 +138,8 @@ def inferred_diseases(
     candidate weighs 0.5 (an inferred disease counts less than a stated one).
     """
     ckpt = models.diagnosis() if models is not None else None
-    if ckpt is not None and (ctx.affirmed_ids or text):
-        probs = _diagnosis_probabilities(ctx, text, models, ckpt)
+    if ckpt is not None and (ctx.affirmed_ids or ctx.text):
+        probs = _diagnosis_probabilities(ctx, models, ckpt)
         top = [
             (ckpt.label_ids[i], ckpt.labels[i], float(probs[i]))
             for i in probs.argsort(descending=True).tolist()
@@ -207,14 +156,13 @@ def _fusion_diagnosis(
     store: GraphStore,
     ctx: PatientContext,
     limit: int,
-    text: str | None,
     models: Any,
     ckpt: Any,
     image: bytes | None,
 ) -> Ranking:
     """The fusion model over its trained label set; graph paths from the patient's
     findings to each candidate that is a graph node are its evidence."""
-    probs = _diagnosis_probabilities(ctx, text, models, ckpt)
+    probs = _diagnosis_probabilities(ctx, models, ckpt)
     notes = [f"ranked over the {len(ckpt.labels)} diseases the model was trained on"]
     image_flag: dict[int, float] = {}
     method_extra = ""
@@ -256,7 +204,7 @@ def _fusion_diagnosis(
             f"held-out top-1 {meta.get('test_top1', '?')}){method_extra}"
         ),
         items=items,
-        patient_entities=_entities_out(ctx),
+        patient_entities=ctx.as_dicts(),
         notes=notes,
     )
 
@@ -265,31 +213,33 @@ def match_trials(
     store: GraphStore,
     ctx: PatientContext,
     limit: int = 10,
-    text: str | None = None,
     models: Any = None,
 ) -> Ranking:
+    """Trials for the patient; with text and a text encoder, the hybrid of
+    :mod:`.trial_ranker`, else graph-only; trials that exclude the patient are
+    flagged."""
     notes = []
     has_trials = bool(store.query("MATCH (t:ClinicalTrial) RETURN t.id LIMIT 1").rows)
     if not has_trials:
         notes.append("no trials in the graph: run `medkg import trials FILE`")
     diseases = ctx.weights(DISEASE)
     if not diseases:
-        diseases, basis = inferred_diseases(store, ctx, text, models)
+        diseases, basis = inferred_diseases(store, ctx, models)
         if diseases:
             notes.append(f"no disease stated: matched on the likely diagnoses ({basis})")
-    if text and models is not None and has_trials:
+    if ctx.text and models is not None and has_trials:
         from medkg.fusion.trial_ranker import METHOD as HYBRID
         from medkg.fusion.trial_ranker import hybrid_trial_items
 
         items = hybrid_trial_items(
-            store, text, diseases, ctx.affirmed_ids, models.text_encoder(None),
+            store, ctx.text, diseases, ctx.affirmed_ids, models.text_encoder(None),
             models.trial_vectors, limit,
         )  # fmt: skip
         return Ranking(
             task="trials", method=HYBRID, items=items,
-            patient_entities=_entities_out(ctx), notes=notes,
+            patient_entities=ctx.as_dicts(), notes=notes,
         )  # fmt: skip
     items = rank_trials(store, diseases, ctx.affirmed_ids, limit) if diseases else []
     return Ranking(
-        task="trials", method=METHOD, items=items, patient_entities=_entities_out(ctx), notes=notes
+        task="trials", method=METHOD, items=items, patient_entities=ctx.as_dicts(), notes=notes
     )

@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from medkg.fusion.training import DIAGNOSIS_FILE, TREATMENTS_FILE, fusion_dir
+from medkg.artifacts import ModelFiles
 from medkg.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -24,16 +24,14 @@ log = logging.getLogger(__name__)
 class TrainedModels:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.files = ModelFiles.of(settings)
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[float, Any]] = {}
         self._encoders: dict[str | None, Any] = {}
         # trial text digest -> text vector (see fusion.trial_ranker)
         self.trial_vectors: dict[str, Any] = {}
 
-    def _load(self, file: str, loader: Any) -> Any:
-        return self._load_path(fusion_dir(self.settings) / file, loader)
-
-    def _load_path(self, path: Path, loader: Any) -> Any:
+    def _load(self, path: Path, loader: Any) -> Any:
         file = str(path)
         try:
             mtime = path.stat().st_mtime
@@ -54,12 +52,12 @@ class TrainedModels:
     def treatments(self) -> Any:
         from medkg.fusion.treatment_model import TreatmentCheckpoint
 
-        return self._load(TREATMENTS_FILE, TreatmentCheckpoint.load)
+        return self._load(self.files.treatments, TreatmentCheckpoint.load)
 
     def diagnosis(self) -> Any:
         from medkg.fusion.diagnosis import DiagnosisCheckpoint
 
-        return self._load(DIAGNOSIS_FILE, DiagnosisCheckpoint.load)
+        return self._load(self.files.diagnosis, DiagnosisCheckpoint.load)
 
     def image(self) -> tuple[Any, float] | None:
         """``(image encoder, its training positive rate)`` from ``medkg train image``."""
@@ -69,8 +67,7 @@ class TrainedModels:
             model, meta = ImageEncoder.load_with_meta(path)
             return model.eval(), float(meta.get("train_positive_rate", 0.5))
 
-        path = self.settings.models_dir / "image" / "encoder.pt"
-        return self._load_path(path, load)
+        return self._load(self.files.image_encoder, load)
 
     def text_encoder(self, name: str | None) -> Any:
         """A text encoder (``None``: the configured default), loaded once per process."""

@@ -1,7 +1,7 @@
 """Train the product's ranking models from the graph store (``medkg train fusion``).
 
 Two trained rankers replace the graph-only fallback when their checkpoints
-exist in ``<data dir>/models/fusion/``:
+exist (:class:`medkg.artifacts.ModelFiles`):
 
 * ``treatments.pt`` - the learned similar-disease transfer over the store's
   graph (:mod:`medkg.fusion.treatment_model`), optionally with the graph
@@ -24,33 +24,9 @@ from typing import Any
 
 import torch
 
+from medkg.artifacts import ModelFiles, load_graph_embeddings
 from medkg.kg.store.base import GraphStore
 from medkg.settings import Settings
-
-TREATMENTS_FILE = "treatments.pt"
-DIAGNOSIS_FILE = "diagnosis.pt"
-
-
-def fusion_dir(settings: Settings) -> Path:
-    return settings.models_dir / "fusion"
-
-
-def graph_encoder_path(settings: Settings) -> Path:
-    return settings.models_dir / "graph" / "encoder.pt"
-
-
-def load_graph_embeddings(settings: Settings) -> tuple[dict[str, dict[str, torch.Tensor]], str]:
-    """``({label: {id: vector}}, data_version)`` from ``medkg train graph``, or ``({}, '')``."""
-    path = graph_encoder_path(settings)
-    if not path.is_file():
-        return {}, ""
-    ckpt = torch.load(path, map_location="cpu", weights_only=False)
-    out = {
-        label: dict(zip(ids, ckpt["embeddings"][label], strict=True))
-        for label, ids in ckpt["node_ids"].items()
-        if label in ckpt["embeddings"]
-    }
-    return out, ckpt["data_version"]
 
 
 def train_treatments(
@@ -75,7 +51,7 @@ def train_treatments(
     emb = None
     graph_note = "no graph encoder checkpoint (run `medkg train graph` to add its channel)"
     if use_graph_encoder:
-        vectors, version = load_graph_embeddings(settings)
+        vectors, version = load_graph_embeddings(ModelFiles.of(settings).graph_encoder)
         if vectors.get("Disease") and version == data.data_version:
             emb = torch.stack([vectors["Disease"][d] for d in data["Disease"].node_ids])
             graph_note = "graph-encoder channel included"
@@ -96,7 +72,7 @@ def train_treatments(
         res.model, channels, sims, treats_matrix(treats, n_drugs, n_diseases),
         list(data["Drug"].node_ids), list(data["Disease"].node_ids), data.data_version, meta,
     )  # fmt: skip
-    path = fusion_dir(settings) / TREATMENTS_FILE
+    path = ModelFiles.of(settings).treatments
     ckpt.save(path)
     return path, meta
 
@@ -133,7 +109,7 @@ def train_diagnosis(
     if len(labels) < 2:
         raise ValueError(f"{csv_path}: need at least two labels to train a diagnosis model")
     train, test = fixed_split(examples)
-    by_label, version = load_graph_embeddings(settings)
+    by_label, version = load_graph_embeddings(ModelFiles.of(settings).graph_encoder)
     vectors = {nid: v for table in by_label.values() for nid, v in table.items()}
     encoder = TextEncoder(settings.text_model, device=dev)
     dim = next(iter(vectors.values())).numel() if vectors else 64
@@ -167,7 +143,7 @@ def train_diagnosis(
         model, labels, label_ids, data.cand_text, data.cand_graph, data.cand_graph_mask,
         vectors, encoder.name, meta, data.lexical_features,
     )  # fmt: skip
-    path = fusion_dir(settings) / DIAGNOSIS_FILE
+    path = ModelFiles.of(settings).diagnosis
     ckpt.save(path)
     return path, meta
 
@@ -185,7 +161,7 @@ def _graph_helps(
 
     Why: on Symptom2Disease with the shipped Hetionet the symptoms are isolated
     nodes, and their graph vectors let the model memorise instead of generalise
-    (``bench/eval_diagnosis.py``: 0.975 top-1 without, 0.939 with). On a graph
+    (``bench/eval_diagnosis.py``, docs/results.md). On a graph
     with PRESENTS edges the same check can keep it. Ties go to the simpler model.
     """
     from sklearn.model_selection import train_test_split

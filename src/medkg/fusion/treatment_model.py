@@ -6,7 +6,7 @@ out whole diseases for that reason. Measured on that split
 (``bench/eval_treatment.py``, docs/decisions/0006), link-prediction encoders
 (DistMult, heterogeneous GraphSAGE) barely match drug popularity, while
 transferring the treatments of diseases that share genes, anatomy or a
-RESEMBLES edge with the query beats popularity by 2x on MRR and 3x on AUPRC.
+RESEMBLES edge with the query beats it clearly (figures: docs/results.md).
 
 The model: for each *channel* ``c`` (one per Disease edge type in the graph,
 plus an optional graph-encoder embedding channel) a cosine similarity between
@@ -36,6 +36,8 @@ from pathlib import Path
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from medkg.artifacts import load_checkpoint, save_checkpoint
 
 TREATS = ("Drug", "TREATS", "Disease")
 RESEMBLES = ("Disease", "RESEMBLES", "Disease")
@@ -199,8 +201,8 @@ class TreatmentCheckpoint:
         return {d: i for i, d in enumerate(self.disease_ids)}
 
     def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(
+        save_checkpoint(
+            path,
             {
                 "kind": "treatment-ranker",
                 "state": self.model.state_dict(),
@@ -212,12 +214,11 @@ class TreatmentCheckpoint:
                 "data_version": self.data_version,
                 "meta": self.meta,
             },
-            path,
         )
 
     @classmethod
     def load(cls, path: Path) -> TreatmentCheckpoint:
-        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+        ckpt = load_checkpoint(path)
         if ckpt.get("kind") != "treatment-ranker":
             raise ValueError(f"{path} is not a treatment-ranker checkpoint")
         channels = [Channel(n, tuple(e) if e else None) for n, e in ckpt["channels"]]  # type: ignore[arg-type]

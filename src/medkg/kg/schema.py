@@ -202,13 +202,20 @@ def check_label(label: str) -> NodeLabel:
         ) from None
 
 
-def check_rel(rel_type: str, start_label: str, end_label: str) -> RelType:
-    """Validate a relationship type and its endpoint labels against the schema."""
+def check_rel_type(rel_type: str) -> RelType:
+    """The schema's relationship type of that name; the one check every store and
+    importer uses before a type name goes into a query."""
     rel = REL_TYPES.get(rel_type)
     if rel is None:
         raise SchemaError(
             f"unknown relationship type {rel_type!r}; known: {', '.join(sorted(REL_TYPES))}"
         )
+    return rel
+
+
+def check_rel(rel_type: str, start_label: str, end_label: str) -> RelType:
+    """Validate a relationship type and its endpoint labels against the schema."""
+    rel = check_rel_type(rel_type)
     if (start_label, end_label) not in rel.pairs:
         allowed = ", ".join(f"{a}->{b}" for a, b in rel.pairs)
         raise SchemaError(f"{rel_type} cannot join {start_label}->{end_label}; allowed: {allowed}")

@@ -17,13 +17,20 @@ import contextlib
 import csv
 import tempfile
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import ladybug as lb
 
-from medkg.kg.schema import NODE_LABELS, REL_TYPES, PropType, check_label, check_rel
+from medkg.kg.schema import (
+    NODE_LABELS,
+    REL_TYPES,
+    PropType,
+    check_label,
+    check_rel,
+    check_rel_type,
+)
 from medkg.kg.store.base import (
     Direction,
     GraphPath,
@@ -138,6 +145,8 @@ class EmbeddedStore(GraphStore):
             raise QueryError(_clean_error(exc)) from exc
         return result.get_all()
 
+    _read_rows = _run
+
     def ensure_schema(self) -> None:
         with self._write_lock:
             tables = {row[1]: row[2] for row in self._run("CALL show_tables() RETURN *")}
@@ -226,20 +235,6 @@ class EmbeddedStore(GraphStore):
             self._invalidate_index()
 
     # -- bulk writes ---------------------------------------------------------------
-    def existing_ids(self, label: str, ids: Iterable[str] | None = None) -> set[str]:
-        check_label(label)
-        if ids is None:
-            return {r[0] for r in self._run(f"MATCH (n:{label}) RETURN n.id")}
-        found: set[str] = set()
-        for chunk in batched(list(ids), 5_000):
-            found.update(
-                r[0]
-                for r in self._run(
-                    f"MATCH (n:{label}) WHERE n.id IN $ids RETURN n.id", {"ids": list(chunk)}
-                )
-            )
-        return found
-
     def _stored_nodes(self, label: str, props: list[str]) -> dict[str, dict[str, Any]]:
         ret = ", ".join(f"n.{p}" for p in props)
         return {
@@ -384,8 +379,7 @@ class EmbeddedStore(GraphStore):
                 )
 
     def delete_edges(self, rel_type: str, where_source: str) -> int:
-        if rel_type not in REL_TYPES:
-            raise StoreError(f"unknown relationship type {rel_type!r}")
+        check_rel_type(rel_type)
         self.generation += 1
         with self._write_lock:
             n = self._run(
@@ -422,7 +416,7 @@ class EmbeddedStore(GraphStore):
         limit: int = 50,
         properties: bool = True,
     ) -> list[Neighbour]:
-        rel = f"r:{self._valid_rel(rel_type)}" if rel_type else "r"
+        rel = f"r:{check_rel_type(rel_type).name}" if rel_type else "r"
         n = self._anchor(node_id)
         patterns = {"out": f"{n}-[{rel}]->(m)", "in": f"{n}<-[{rel}]-(m)"}
         wanted = ["out", "in"] if direction == "both" else [direction]
@@ -441,14 +435,6 @@ class EmbeddedStore(GraphStore):
                 found.append(Neighbour(rtype, d, NodeRef(mid, mlabel, mname), props))  # type: ignore[arg-type]
         found.sort(key=lambda nb: (nb.rel_type, nb.node.name or "", nb.node.id))
         return found[:limit]
-
-    @staticmethod
-    def _valid_rel(rel_type: str) -> str:
-        if rel_type not in REL_TYPES:
-            raise StoreError(
-                f"unknown relationship type {rel_type!r}; known: {', '.join(sorted(REL_TYPES))}"
-            )
-        return rel_type
 
     def paths(
         self, from_id: str, to_id: str, max_hops: int = 3, limit: int = 10

@@ -1,8 +1,8 @@
 """An in-memory index of node ids, labels, names and synonyms for the embedded store.
 
 Why: the embedded engine has no full-text index, so a name search scanned
-every node (~15 ms) and a lookup by id alone scanned every table (~9 ms); the
-explorer and the API call both on every click. The whole graph's names fit in
+every node and a lookup by id alone scanned every table, milliseconds each
+(docs/results.md); the explorer and the API call both on every click. The whole graph's names fit in
 a few MB, so they are indexed in memory, rebuilt lazily after a write.
 
 Search ranks like the Cypher version it replaces - exact name, then prefix,

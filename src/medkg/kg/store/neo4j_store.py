@@ -10,10 +10,10 @@ transaction (``READ_ACCESS``) with a server-side timeout.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from medkg.kg.schema import NODE_LABELS, REL_TYPES, check_label, check_rel
+from medkg.kg.schema import NODE_LABELS, REL_TYPES, check_label, check_rel, check_rel_type
 from medkg.kg.store.base import (
     Direction,
     GraphPath,
@@ -83,6 +83,9 @@ class Neo4jStore(GraphStore):
         except self._nex.Neo4jError as exc:
             raise QueryError(exc.message or str(exc)) from exc
 
+    _read_rows = _read
+    id_chunk = 10_000
+
     def ensure_schema(self) -> None:
         stmts = [
             "CREATE CONSTRAINT entity_id IF NOT EXISTS FOR (n:Entity) REQUIRE n.id IS UNIQUE",
@@ -142,20 +145,6 @@ class Neo4jStore(GraphStore):
             raise QueryError(exc.message or str(exc)) from exc
 
     # -- bulk writes ---------------------------------------------------------------
-    def existing_ids(self, label: str, ids: Iterable[str] | None = None) -> set[str]:
-        check_label(label)
-        if ids is None:
-            return {r[0] for r in self._read(f"MATCH (n:{label}) RETURN n.id")}
-        found: set[str] = set()
-        for chunk in batched(list(ids), 10_000):
-            found.update(
-                r[0]
-                for r in self._read(
-                    f"MATCH (n:{label}) WHERE n.id IN $ids RETURN n.id", {"ids": list(chunk)}
-                )
-            )
-        return found
-
     def import_nodes(self, label: str, rows: Sequence[dict[str, Any]]) -> ImportCount:
         check_label(label)
         clean = {}
@@ -221,8 +210,7 @@ class Neo4jStore(GraphStore):
         return count
 
     def delete_edges(self, rel_type: str, where_source: str) -> int:
-        if rel_type not in REL_TYPES:
-            raise StoreError(f"unknown relationship type {rel_type!r}")
+        check_rel_type(rel_type)
         (n,) = self._run(
             f"MATCH ()-[r:{rel_type}]->() WHERE r.source = $s DELETE r RETURN count(*)",
             {"s": where_source},
@@ -246,8 +234,8 @@ class Neo4jStore(GraphStore):
         limit: int = 50,
         properties: bool = True,
     ) -> list[Neighbour]:
-        if rel_type and rel_type not in REL_TYPES:
-            raise StoreError(f"unknown relationship type {rel_type!r}")
+        if rel_type:
+            check_rel_type(rel_type)
         rel = f"r:{rel_type}" if rel_type else "r"
         pattern = {"out": f"-[{rel}]->", "in": f"<-[{rel}]-", "both": f"-[{rel}]-"}[direction]
         rows = self._read(

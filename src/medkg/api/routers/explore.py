@@ -1,0 +1,105 @@
+"""Graph exploration: counts, one node, its neighbours, paths between two nodes, search.
+
+The neighbour and search answers are the explorer's hot reads: their JSON is
+kept in the response cache (:mod:`medkg.api.response_cache`) until the next
+write, and built off the event loop.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from pydantic import TypeAdapter
+
+from medkg.api.deps import READER, get_state, get_store, require_node
+from medkg.api.schemas import NeighbourOut, NodeOut, PathOut, Stats
+
+router = APIRouter(tags=["explore"], dependencies=READER)
+
+NEIGHBOURS = TypeAdapter(list[NeighbourOut])
+NODES = TypeAdapter(list[NodeOut])
+
+
+@router.get("/v1/stats", response_model=Stats)
+def stats(request: Request) -> Stats:
+    s = get_store(request)
+    return Stats(backend=s.backend, **s.stats())
+
+
+@router.get("/v1/nodes/{node_id}")
+def node(node_id: str, request: Request) -> dict:
+    return require_node(get_store(request), node_id)
+
+
+@router.get("/v1/nodes/{node_id}/neighbours", response_model=list[NeighbourOut])
+async def neighbours(
+    node_id: str,
+    request: Request,
+    rel_type: Annotated[str | None, Query(alias="type", description="Relationship type")] = None,
+    direction: Literal["out", "in", "both"] = "both",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    properties: Annotated[
+        bool, Query(description="Include relationship properties (provenance)")
+    ] = False,
+) -> Response:
+    state = get_state(request)
+    s = state.store
+    key = ("neighbours", node_id, rel_type, direction, limit, properties)
+    body = state.cache.get(s, key)
+    if body is None:
+
+        def compute() -> bytes:
+            require_node(s, node_id)
+            found = [
+                NeighbourOut(type=n.rel_type, direction=n.direction,
+                             node=NodeOut(**vars(n.node)), properties=n.properties)
+                for n in s.neighbours(node_id, rel_type, direction, limit, properties)
+            ]  # fmt: skip
+            return NEIGHBOURS.dump_json(found)
+
+        body = await run_in_threadpool(compute)
+        state.cache.put(s, key, body)
+    return Response(body, media_type="application/json")
+
+
+@router.get("/v1/paths", response_model=list[PathOut])
+def paths(
+    request: Request,
+    from_id: Annotated[str, Query(alias="from")],
+    to_id: Annotated[str, Query(alias="to")],
+    max_hops: Annotated[int, Query(ge=1)] = 3,
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+) -> list[PathOut]:
+    s = get_store(request)
+    for nid in (from_id, to_id):
+        require_node(s, nid)
+    return [
+        PathOut(nodes=[NodeOut(**vars(n)) for n in p.nodes], relationships=p.rels,
+                forward=p.forward, text=p.describe())
+        for p in s.paths(from_id, to_id, max_hops, limit)
+    ]  # fmt: skip
+
+
+@router.get("/v1/search", response_model=list[NodeOut])
+async def search(
+    request: Request,
+    q: Annotated[str, Query(min_length=1, max_length=200)],
+    label: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> Response:
+    """Name and synonym search: exact, prefix, word prefix, substring, then fuzzy."""
+    state = get_state(request)
+    s = state.store
+    key = ("search", q, label, limit)
+    body = state.cache.get(s, key)
+    if body is None:
+
+        def compute() -> bytes:
+            return NODES.dump_json([NodeOut(**vars(n)) for n in s.search(q, label, limit)])
+
+        body = await run_in_threadpool(compute)
+        state.cache.put(s, key, body)
+    return Response(body, media_type="application/json")

@@ -1,0 +1,79 @@
+"""Plain data passed between extraction and the graph writer.
+
+Why plain dataclasses: extraction runs in forked worker processes and the
+writer in the parent, and spaCy ``Doc`` objects with scispaCy's abbreviation
+spans do not travel between processes. Everything the writer (and a patient's
+ranking) needs of a note, including each mention's character span and context
+flags, is copied out of the ``Doc`` into these.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+#: The ``extractor`` written on every extracted fact (its version names the models).
+EXTRACTOR_NAME = "medkg-scispacy"
+
+
+@dataclass(frozen=True)
+class NoteInput:
+    """One clinical note to ingest; ``doc_id`` is the caller's stable identifier."""
+
+    doc_id: str
+    text: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class Mention:
+    """An entity mention, linked to a graph node, with where it came from."""
+
+    text: str
+    start: int
+    end: int
+    sentence_index: int
+    ner_label: str
+    node_label: str
+    node_id: str
+    confidence: float
+    negated: bool = False
+    hypothetical: bool = False
+    historical: bool = False
+    family: bool = False
+    via_abbreviation: str | None = None
+    #: True when no graph node matched and ``create_unlinked`` made a new one.
+    new_node: bool = False
+
+    @property
+    def is_positive_fact(self) -> bool:
+        """Only affirmed, current mentions about the patient become facts."""
+        return not (self.negated or self.hypothetical or self.family)
+
+
+@dataclass(frozen=True)
+class ExtractedRelation:
+    """A relation between two mentions (indices into ``ExtractedDocument.mentions``)."""
+
+    rel_type: str
+    head: int
+    tail: int
+    sentence_index: int
+    confidence: float
+    method: str
+
+
+@dataclass
+class ExtractedDocument:
+    """One note's sentences (identifiers masked), linked mentions and relations."""
+
+    doc_id: str
+    sha256: str
+    sentences: list[str]  # identifiers masked
+    mentions: list[Mention] = field(default_factory=list)
+    relations: list[ExtractedRelation] = field(default_factory=list)
+    text: str | None = None
+    extractor_version: str = ""

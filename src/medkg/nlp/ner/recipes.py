@@ -1,0 +1,199 @@
+"""What ``medkg train ner``, ``ner-ensemble`` and ``ner-calibrate`` run: the
+training corpora and their split, the architecture dispatch, joining models.
+
+The corpora: scispaCy's pretrained NER packages cannot be downloaded on a
+machine without hub access, so the project trains its own on real corpora:
+BC5CDR train (chemicals and diseases) plus NCBI-disease train (diseases).
+Model selection and calibration use a development set made of NCBI-disease
+devel and the last tenth of each training file, so BC5CDR devel and
+NCBI-disease test stay unseen for ``bench/ner_eval.py`` (and BC5CDR test is
+kept back for acceptance). The result is a spaCy pipeline folder that the
+extractor loads (:func:`medkg.artifacts.resolve_ner_model`).
+"""
+
+from __future__ import annotations
+
+import random
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from medkg.nlp.corpora.bio import BioSentence, corpus_labels, read_bio
+from medkg.nlp.ner.calibration import calibrate_outside_bias
+from medkg.nlp.ner.component import load_trained_tagger, write_ner_pipeline
+from medkg.nlp.ner.ensemble import TaggerEnsemble
+from medkg.nlp.ner.spacy_trainer import SPACY_CONFIGS, train_spacy_ner
+from medkg.nlp.ner.tagger import TokenTagger
+
+#: ``medkg train ner --arch``: the fine-tuned ``transformer`` (:mod:`.training`)
+#: and the spaCy-config architectures (:mod:`.spacy_trainer`).
+NER_ARCHS = ("transformer", *SPACY_CONFIGS)
+
+
+@dataclass
+class NerCorpora:
+    """Paths of the BIO files used to train and select the model."""
+
+    train: list[Path]
+    dev: list[Path]
+    #: Fraction of each training file moved to the dev set (its tail, so the
+    #: dev set is the same for every seed).
+    dev_fraction_of_train: float = 0.1
+    #: Hetionet's node table: drug and disease names for the transformer NER's
+    #: gazetteer feature (:mod:`.features`); left out when absent.
+    gazetteer: Path | None = None
+
+    @classmethod
+    def shared(cls, shared_data_dir: Path) -> NerCorpora:
+        return cls(
+            train=[
+                shared_data_dir / "bc5cdr/train.tsv",
+                shared_data_dir / "ncbi-disease/train.tsv",
+            ],
+            dev=[shared_data_dir / "ncbi-disease/devel.tsv"],
+            gazetteer=shared_data_dir / "hetionet/hetionet-v1.0-nodes.tsv",
+        )
+
+    def missing(self) -> list[Path]:
+        return [p for p in [*self.train, *self.dev] if not p.is_file()]
+
+
+def _read_marked(path: Path) -> list[BioSentence]:
+    """Read a corpus and mark each sentence with the labels the corpus annotates."""
+    sents = read_bio(path)
+    annotated = corpus_labels(sents)
+    for s in sents:
+        s.annotated = annotated
+    return sents
+
+
+def _split(corpora: NerCorpora, seed: int) -> tuple[list[BioSentence], list[BioSentence]]:
+    train: list[BioSentence] = []
+    dev: list[BioSentence] = []
+    for path in corpora.train:
+        sents = _read_marked(path)
+        cut = int(len(sents) * (1 - corpora.dev_fraction_of_train))
+        train += sents[:cut]
+        dev += sents[cut:]  # a contiguous tail: abstracts are not cut across sets much
+    for path in corpora.dev:
+        dev += _read_marked(path)
+    random.Random(seed).shuffle(train)
+    return train, dev
+
+
+def development_set(corpora: NerCorpora) -> list[BioSentence]:
+    """The sentences training selects and calibrates on: the tail of each training
+    corpus and the development corpora. The same for every seed, so an ensemble
+    of seeds is calibrated on data none of its members trained on."""
+    return _split(corpora, 0)[1]
+
+
+def train_ner(
+    corpora: NerCorpora,
+    output: Path,
+    max_steps: int = 6000,
+    eval_frequency: int = 300,
+    seed: int = 0,
+    arch: str = "transformer",
+    epochs: int = 5,
+    device: str = "auto",
+    word_features: bool = False,
+    partial_labels: bool = True,
+    members: int = 1,
+    calibrate: bool = True,
+    precision: str = "auto",
+) -> Path:
+    """Train and return the path of the best model (``output/model-best``).
+
+    Args:
+        corpora: the BIO files to train and select on.
+        output: the model folder; replaced only once the new model is complete.
+        max_steps, eval_frequency: spaCy's trainer (``hash``, ``minilm-features``).
+        seed: training order and initial weights; members use ``seed + k``.
+        arch: one of ``NER_ARCHS``.
+        epochs, device, precision: the fine-tuning loop (``transformer``).
+        word_features, partial_labels: see :class:`.training.TrfNerConfig`.
+        members: ``> 1`` (``transformer`` only) trains that many taggers and saves
+            them as one ensemble that averages their tag probabilities.
+        calibrate: choose the decoder's outside bias on the development set
+            afterwards (``transformer`` only); an ensemble is calibrated as a whole.
+    """
+    if arch not in NER_ARCHS:
+        raise ValueError(f"unknown NER architecture {arch!r}; choose from {', '.join(NER_ARCHS)}")
+    missing = corpora.missing()
+    if missing:
+        raise FileNotFoundError("missing training corpora: " + ", ".join(map(str, missing)))
+    if members > 1:
+        if arch != "transformer":
+            raise ValueError("an ensemble of members needs the 'transformer' architecture")
+        output.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=output.parent, prefix=".ner-members-") as tmp:
+            paths = []
+            for k in range(members):
+                member = train_ner(
+                    corpora, Path(tmp) / f"seed-{seed + k}", seed=seed + k, arch=arch,
+                    epochs=epochs, device=device, word_features=word_features,
+                    partial_labels=partial_labels, calibrate=False, precision=precision,
+                )  # fmt: skip
+                paths.append(member)
+            dev = development_set(corpora) if calibrate else None
+            return join_ner_models(paths, output, dev=dev, device=device)
+    train, dev = _split(corpora, seed)
+    if arch != "transformer":
+        return train_spacy_ner(train, dev, output, arch, max_steps, eval_frequency, seed)
+    from medkg.nlp.ner.features import Gazetteer
+    from medkg.nlp.ner.training import TrfNerConfig, train_transformer_ner
+
+    config = TrfNerConfig(
+        epochs=epochs, seed=seed, device=device, word_features=word_features,
+        partial_labels=partial_labels, calibrate=calibrate, precision=precision,
+    )  # fmt: skip
+    gazetteer = None
+    if word_features and corpora.gazetteer is not None and corpora.gazetteer.is_file():
+        gazetteer = Gazetteer.from_hetionet(corpora.gazetteer)
+    return train_transformer_ner(train, dev, output, config, gazetteer=gazetteer)[0]
+
+
+def _taggers_of(model: Path) -> tuple[list[TokenTagger], dict]:
+    """The taggers in a trained model folder (one, or an ensemble's members) and
+    its training record."""
+    _, tagger, meta = load_trained_tagger(model, "joined")
+    members = tagger.members if isinstance(tagger, TaggerEnsemble) else [tagger]
+    return members, meta.get("medkg", {})
+
+
+def join_ner_models(
+    models: Sequence[Path],
+    output: Path,
+    dev: Sequence[BioSentence] | None = None,
+    device: str = "auto",
+) -> Path:
+    """Write one NER to ``output/model-best`` that averages the taggers of
+    ``models`` (trained folders or ensembles, whose members are taken one by
+    one) and return its path.
+
+    With ``dev`` sentences the ensemble's outside bias is calibrated on them
+    (:mod:`.calibration`); without, it decodes with none.
+
+    Every member is loaded before anything is written, so ``output`` may be
+    one of the ``models``: it is replaced only once the ensemble is complete.
+    """
+    if len(models) < 2:
+        raise ValueError("give at least two models to join")
+    members: list[TokenTagger] = []
+    records: list[dict] = []
+    for model in models:
+        taggers, record = _taggers_of(Path(model))
+        members += taggers
+        records += record.get("members", [{**record, "source": str(model)}])
+    ensemble = TaggerEnsemble(members)
+    meta: dict = {"ensemble": True, "members": records, "calibration": None}
+    if dev:
+        from medkg.encoders.device import resolve_device
+
+        dev_device = resolve_device(device)
+        calibration = calibrate_outside_bias(ensemble.to(dev_device), dev, dev_device)
+        ensemble.to("cpu")
+        meta["calibration"] = calibration.as_record()
+    return write_ner_pipeline(ensemble, output, meta)

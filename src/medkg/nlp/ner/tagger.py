@@ -1,0 +1,206 @@
+"""The transformer tagger: a Hugging Face encoder with a linear BIO tag head.
+
+What: the packaged MiniLM (or any Hugging Face encoder) with a linear head over
+each word's first word piece, optionally beside the word's own case/shape,
+affix and gazetteer features (:mod:`.features`). It gives per-word tag
+log-probabilities; :mod:`.tags` decodes them, :mod:`.component` runs it inside
+a spaCy pipeline and :mod:`.training` fine-tunes it.
+
+Why fine-tune a transformer ourselves: scispaCy's NER packages and their PubMed
+vectors cannot be downloaded here, and spaCy's own route (spacy-transformers)
+pins an older transformers and trains everything at one learning rate. The
+comparison of architectures is in docs/decisions/0007, the figures in
+docs/results.md.
+
+Saved layout (a folder): ``encoder/`` (Hugging Face weights and tokenizer),
+``head.pt``, ``tagger.json`` (tags, outside bias, feature config), and with
+word features ``features.pt`` and ``gazetteer.json``. Folders written before
+word features or calibration existed load unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from medkg.artifacts import load_checkpoint, load_json, save_checkpoint, save_json
+from medkg.nlp.ner.features import (
+    FeatureEmbed,
+    Gazetteer,
+    WordFeatureConfig,
+    feature_ids,
+    gazetteer_tag_names,
+)
+from medkg.nlp.ner.tags import decode, max_pieces
+
+#: The file that holds a tagger's tags, outside bias and feature config.
+TAGGER_FILE = "tagger.json"
+
+
+@dataclass
+class WordBatch:
+    """A tokenised batch and where each word sits in it."""
+
+    enc: Any  # the tokenizer's BatchEncoding, on the device
+    firsts: list[list[int]]  # per chunk, each word's first piece (-1: none)
+    index: Any  # (chunks, words) long: first piece, 0 where there is none
+    features: Any | None  # (chunks, words, 4) long feature ids, or None
+
+
+class TokenTagger:
+    """Encoder + linear head over each word's first piece, optionally beside
+    the word's own features (:mod:`.features`)."""
+
+    def __init__(
+        self,
+        encoder_name: str,
+        tags: list[str],
+        dropout: float = 0.1,
+        features: WordFeatureConfig | None = None,
+        gazetteer: Gazetteer | None = None,
+    ) -> None:
+        import torch
+
+        from medkg.encoders.text import load_pretrained
+
+        self.torch = torch
+        self.tags = tags
+        #: Added to the ``O`` score before decoding (:mod:`.calibration`); 0 = none.
+        self.outside_bias = 0.0
+        _, self.tokenizer, self.encoder = load_pretrained(encoder_name, fast_tokenizer=True)
+        hidden = int(self.encoder.config.hidden_size)
+        self.dropout = torch.nn.Dropout(dropout)
+        self.features = features
+        self.gazetteer = gazetteer if features else None
+        self.embed = (
+            FeatureEmbed(features, len(gazetteer_tag_names(self.gazetteer))) if features else None
+        )
+        width = hidden + (self.embed.out_dim if self.embed is not None else 0)
+        self.head = torch.nn.Linear(width, len(tags))
+        self.max_pieces = max_pieces(self.encoder)
+
+    def modules(self) -> list[Any]:
+        extra = [self.embed] if self.embed is not None else []
+        return [self.encoder, self.head, self.dropout, *extra]
+
+    def head_parameters(self) -> list[Any]:
+        """Parameters trained from scratch (the head's learning rate)."""
+        params = list(self.head.parameters())
+        if self.embed is not None:
+            params += list(self.embed.parameters())
+        return params
+
+    def to(self, device: Any) -> TokenTagger:
+        for m in self.modules():
+            m.to(device)
+        return self
+
+    def train(self, mode: bool = True) -> None:
+        for m in self.modules():
+            m.train(mode)
+
+    def batch(self, chunks: Sequence[Sequence[str]], device: Any) -> WordBatch:
+        """Tokenise ``chunks`` (lists of words) and locate each word's first piece
+        (-1 for a word with no piece, e.g. cut by truncation)."""
+        torch = self.torch
+        enc = self.tokenizer(
+            [list(c) for c in chunks], is_split_into_words=True, padding=True,
+            truncation=True, max_length=self.max_pieces, return_tensors="pt",
+        )  # fmt: skip
+        firsts = []
+        for row, words in enumerate(chunks):
+            first = [-1] * len(words)
+            for j, w in enumerate(enc.word_ids(row)):
+                if w is not None and first[w] < 0:
+                    first[w] = j
+            firsts.append(first)
+        width = max((len(c) for c in chunks), default=0)
+        index = torch.zeros((len(chunks), width), dtype=torch.long)
+        for row, first in enumerate(firsts):
+            for w, j in enumerate(first):
+                if j >= 0:
+                    index[row, w] = j
+        feats = None
+        if self.features is not None:
+            feats = torch.zeros((len(chunks), width, 4), dtype=torch.long)
+            for row, words in enumerate(chunks):
+                if words:
+                    ids = feature_ids(words, self.features, self.gazetteer)
+                    feats[row, : len(words)] = torch.tensor(ids, dtype=torch.long)
+            feats = feats.to(device)
+        return WordBatch(enc.to(device), firsts, index.to(device), feats)
+
+    def logits(self, batch: WordBatch) -> Any:
+        """``(chunks, words, tags)`` scores; rows of words without a piece are junk
+        (``batch.firsts`` is -1 there)."""
+        hidden = self.encoder(**batch.enc).last_hidden_state
+        words = hidden.gather(1, batch.index.unsqueeze(-1).expand(-1, -1, hidden.shape[-1]))
+        if self.embed is not None and batch.features is not None:
+            words = self.torch.cat([words, self.embed(batch.features).to(words.dtype)], -1)
+        return self.head(self.dropout(words))
+
+    def log_probs(
+        self, chunks: Sequence[Sequence[str]], device: Any, batch_size: int = 32
+    ) -> list[np.ndarray]:
+        """``(words, tags)`` log-probabilities per chunk; a word with no piece
+        (cut by truncation) is certain to be ``O``."""
+        torch = self.torch
+        out: list[np.ndarray] = [np.zeros((0, len(self.tags))) for _ in chunks]
+        order = sorted(range(len(chunks)), key=lambda i: len(chunks[i]))
+        with torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                idx = order[start : start + batch_size]
+                wb = self.batch([chunks[i] for i in idx], device)
+                logp = torch.log_softmax(self.logits(wb).float(), -1).cpu().numpy()
+                for row, i in enumerate(idx):
+                    scores = logp[row, : len(wb.firsts[row])].copy()
+                    for w, j in enumerate(wb.firsts[row]):
+                        if j < 0:
+                            scores[w] = -1e4
+                            scores[w, 0] = 0.0  # "O"
+                    out[i] = scores
+        return out
+
+    def predict(
+        self, chunks: Sequence[Sequence[str]], device: Any, batch_size: int = 32
+    ) -> list[list[str]]:
+        """BIO tags per word of each chunk: the best *valid* tag sequence (no ``I-X``
+        after ``O`` or another type) under the per-word log-probabilities, by
+        Viterbi."""
+        return decode(self.log_probs(chunks, device, batch_size), self.tags, self.outside_bias)
+
+    def save(self, folder: Path, config: dict) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.encoder.save_pretrained(folder / "encoder")
+        self.tokenizer.save_pretrained(folder / "encoder")
+        save_checkpoint(folder / "head.pt", self.head.state_dict())
+        meta = {
+            **config, "tags": self.tags, "features": None, "gazetteer": False,
+            "outside_bias": self.outside_bias,
+        }  # fmt: skip
+        if self.embed is not None and self.features is not None:
+            save_checkpoint(folder / "features.pt", self.embed.state_dict())
+            meta["features"] = asdict(self.features)
+        if self.gazetteer is not None:
+            self.gazetteer.save(folder / "gazetteer.json")
+            meta["gazetteer"] = True
+        save_json(folder / TAGGER_FILE, meta, indent=1)
+
+    @classmethod
+    def load(cls, folder: Path) -> TokenTagger:
+        """Load a saved tagger; folders from before word features (or before
+        calibration: no bias) load unchanged."""
+        meta = load_json(folder / TAGGER_FILE)
+        features = WordFeatureConfig(**meta["features"]) if meta.get("features") else None
+        gazetteer = Gazetteer.load(folder / "gazetteer.json") if meta.get("gazetteer") else None
+        tagger = cls(str(folder / "encoder"), meta["tags"], features=features, gazetteer=gazetteer)
+        tagger.head.load_state_dict(load_checkpoint(folder / "head.pt", tensors_only=True))
+        tagger.outside_bias = float(meta.get("outside_bias", 0.0))
+        if tagger.embed is not None:
+            tagger.embed.load_state_dict(load_checkpoint(folder / "features.pt", tensors_only=True))
+        tagger.train(False)
+        return tagger

@@ -1,0 +1,276 @@
+"""The scispaCy pipeline: tokenizer, sentences, entities, abbreviations, context, linking.
+
+Components, in order: scispaCy's ``combined_rule_tokenizer``; a sentencizer (or
+the parser of a pretrained model); an entity ruler built from the graph's names
+(:mod:`lexicon`); a statistical NER - the one ``MEDKG_NER_MODEL`` names (an
+installed scispaCy package or a folder), else the one ``medkg train ner`` built
+- which finds mentions the names miss; scispaCy's ``AbbreviationDetector``; and
+the ConText component (:mod:`.context`). Every mention is linked to a node id
+(:mod:`.linking`); a mention that links to nothing is dropped, or becomes a new
+node flagged ``extracted`` when ``MEDKG_CREATE_UNLINKED`` is set. Relations
+between a sentence's affirmed mentions come from :mod:`.relations`.
+
+The extractor version written on every fact names the model files it used (a
+short content hash), so training a new NER or classifier makes the next ingest
+re-extract documents instead of calling them unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import re
+import sys
+import warnings
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import spacy
+from scispacy.abbreviation import AbbreviationDetector  # noqa: F401  (registers the factory)
+from scispacy.custom_tokenizer import combined_rule_tokenizer
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from medkg import __version__
+from medkg.artifacts import ModelFiles, resolve_ner_model
+from medkg.kg.store.base import GraphStore
+from medkg.nlp import context  # noqa: F401  (registers medkg_context)
+from medkg.nlp.documents import (
+    EXTRACTOR_NAME,
+    ExtractedDocument,
+    ExtractedRelation,
+    Mention,
+    NoteInput,
+)
+from medkg.nlp.lexicon import NER_LABEL, Entry, Lexicon
+from medkg.nlp.linking import Linker
+from medkg.nlp.privacy import mask_identifiers
+from medkg.nlp.relations.cid import CidClassifier
+from medkg.nlp.relations.rules import SpanRef, find_relations
+from medkg.settings import Settings
+
+#: Code version; an :class:`Extractor` appends the hashes of the models it loaded.
+EXTRACTOR_VERSION = f"{__version__}+spacy{spacy.__version__}"
+#: NER label -> graph label for mentions that become new nodes.
+UNLINKED_LABEL = {"DISEASE": "Disease", "CHEMICAL": "Drug", "GENE": "Gene", "SYMPTOM": "Symptom"}
+CONF_UNLINKED = 0.5
+#: Split "amiodarone-induced" into three tokens so the drug is its own mention
+#: (BC5CDR's tokenisation does the same); "anti-inflammatory" stays whole.
+_RELATION_HYPHEN = (
+    r"(?<=[A-Za-z0-9])-(?=(?:induced|related|associated|dependent|resistant|mediated|"
+    r"sensitive|naive|exposed|treated|refractory)\b)"
+)
+
+# scispaCy's AbbreviationDetector builds a matcher without patterns, and spaCy's
+# tokenizer regex trips a FutureWarning on Python 3.11: both are noise for users.
+warnings.filterwarnings("ignore", message=r"\[W036\]")
+warnings.filterwarnings("ignore", message="Possible set union", category=FutureWarning)
+
+
+def build_nlp(lexicon: Lexicon, ner_model: str | Path | None = None) -> Language:
+    nlp = spacy.load(ner_model) if ner_model else spacy.blank("en")
+    nlp.tokenizer = combined_rule_tokenizer(nlp)
+    infix = nlp.tokenizer.infix_finditer.__self__.pattern  # type: ignore[attr-defined]
+    nlp.tokenizer.infix_finditer = re.compile(f"{_RELATION_HYPHEN}|{infix}").finditer
+    if "parser" not in nlp.pipe_names and "senter" not in nlp.pipe_names:
+        nlp.add_pipe("sentencizer", first=True)
+    # Two phrase rulers: graph names matched case-insensitively, gene symbols and
+    # abbreviations case-sensitively ("MI" yes, "mi" no). Phrase matching keeps
+    # the ~20,000 symbols fast; token patterns would cost seconds per note.
+    where = {"before": "ner"} if "ner" in nlp.pipe_names else {}
+    names = nlp.add_pipe(
+        "entity_ruler", name="medkg_names",
+        config={"phrase_matcher_attr": "LOWER", "overwrite_ents": True}, **where,
+    )  # fmt: skip
+    names.add_patterns([
+        {"label": NER_LABEL[e.label], "pattern": key, "id": f"{e.label}|{e.node_id}"}
+        for key, e in lexicon.names.items()
+    ])  # fmt: skip
+    symbols = nlp.add_pipe(
+        "entity_ruler", name="medkg_symbols",
+        config={"phrase_matcher_attr": "ORTH", "overwrite_ents": False}, after="medkg_names",
+    )  # fmt: skip
+    symbols.add_patterns(
+        [{"label": "GENE", "pattern": sym, "id": f"Gene|{e.node_id}"}
+         for sym, e in lexicon.gene_symbols.items()]
+        + [{"label": NER_LABEL[e.label], "pattern": abbr, "id": f"{e.label}|{e.node_id}|abbr"}
+           for abbr, e in lexicon.abbreviations.items()]
+    )  # fmt: skip
+    nlp.add_pipe("abbreviation_detector")
+    nlp.add_pipe("medkg_context")
+    return nlp
+
+
+class Extractor:
+    """Extract linked, context-flagged mentions from notes; no graph writes here."""
+
+    def __init__(self, store: GraphStore, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+        self.lexicon = Lexicon.from_store(store)
+        self.linker = Linker(self.lexicon, self.settings.link_threshold)
+        self.ner_model = resolve_ner_model(self.settings)
+        self.nlp = build_nlp(self.lexicon, self.ner_model)
+        cid_path = ModelFiles.of(self.settings).cid
+        self.classifier = CidClassifier.load(cid_path) if cid_path.is_file() else None
+        parts = [EXTRACTOR_VERSION]
+        if self.ner_model is not None:
+            parts.append("ner-" + _model_tag(self.ner_model, self.nlp))
+        if self.classifier is not None:
+            parts.append("cid-" + _digest(cid_path.read_bytes()))
+        if self.settings.create_unlinked:
+            parts.append("unlinked")
+        self.version = "+".join(parts)
+
+    def extract(
+        self, notes: Iterable[NoteInput], n_process: int = 1, batch_size: int = 32
+    ) -> Iterator[ExtractedDocument]:
+        """Extract documents in input order; ``n_process > 1`` forks worker processes.
+
+        Why not ``nlp.pipe(n_process=...)``: spaCy ships Docs back between
+        processes by serialising them, and scispaCy's abbreviation spans and the
+        context flags do not serialise. Forked workers share this extractor
+        (pipeline, lexicon, classifier) copy-on-write and return plain
+        :class:`ExtractedDocument` objects instead.
+        """
+        if n_process <= 1:
+            for batch in _chunks(notes, batch_size):
+                yield from self._extract_batch(batch)
+            return
+        global _FORKED
+        _FORKED = self
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(n_process, initializer=_init_worker) as pool:
+            for docs in pool.imap(_extract_in_worker, _chunks(notes, batch_size)):
+                yield from docs
+
+    def link_texts(self, texts: list[str]) -> list[list[tuple[str, str]]]:
+        """(label, node id) of every mention in each text, whatever its context flags.
+
+        For texts that are not statements about a patient (trial criteria,
+        queries), where "no history of X" still names X. One ``nlp.pipe`` pass
+        over all texts: a trial file has thousands of short criteria, and a
+        pipeline call per text costs far more than the texts themselves.
+        """
+        out: list[list[tuple[str, str]]] = []
+        for start in range(0, len(texts), 256):
+            notes = [NoteInput("-", t) for t in texts[start : start + 256]]
+            out += [
+                [(m.node_label, m.node_id) for m in doc.mentions]
+                for doc in self._extract_batch(notes)
+            ]
+        return out
+
+    def _extract_batch(self, notes: list[NoteInput]) -> list[ExtractedDocument]:
+        docs = self.nlp.pipe([n.text for n in notes], batch_size=len(notes))
+        return [self._to_document(note, doc) for note, doc in zip(notes, docs, strict=True)]
+
+    def _to_document(self, note: NoteInput, doc: Doc) -> ExtractedDocument:
+        sents = list(doc.sents)
+        sent_index = {s.start: i for i, s in enumerate(sents)}
+        abbr_long = {(a.start, a.end): a._.long_form for a in doc._.abbreviations}
+        mentions = []
+        for ent in doc.ents:
+            linked = self.linker.link(ent, abbr_long)
+            new_node = False
+            if linked is None:
+                if not self.settings.create_unlinked or ent.label_ not in UNLINKED_LABEL:
+                    continue
+                label = UNLINKED_LABEL[ent.label_]
+                linked = (
+                    Entry(label, unlinked_node_id(label, ent.text), ent.text),
+                    CONF_UNLINKED,
+                    None,
+                )
+                new_node = True
+            entry, confidence, via = linked
+            mentions.append(
+                Mention(
+                    text=ent.text, start=ent.start_char, end=ent.end_char,
+                    sentence_index=sent_index[ent.sent.start], ner_label=ent.label_,
+                    node_label=entry.label, node_id=entry.node_id, confidence=confidence,
+                    negated=ent._.negated, hypothetical=ent._.hypothetical,
+                    historical=ent._.historical, family=ent._.family, via_abbreviation=via,
+                    new_node=new_node,
+                )
+            )  # fmt: skip
+        return ExtractedDocument(
+            doc_id=note.doc_id,
+            sha256=note.sha256,
+            sentences=[mask_identifiers(s.text) for s in sents],
+            mentions=mentions,
+            relations=self._relations(sents, mentions),
+            text=note.text if self.settings.store_note_text else None,
+            extractor_version=self.version,
+        )
+
+    def _relations(self, sents: list, mentions: list[Mention]) -> list[ExtractedRelation]:  # type: ignore[type-arg]
+        by_sentence: dict[int, list[SpanRef]] = {}
+        for i, m in enumerate(mentions):
+            if m.is_positive_fact:
+                s0 = sents[m.sentence_index].start_char
+                by_sentence.setdefault(m.sentence_index, []).append(
+                    SpanRef(i, m.node_label, m.start - s0, m.end - s0, m.confidence)
+                )
+        out = []
+        for si, refs in by_sentence.items():
+            if len(refs) < 2:
+                continue
+            for r in find_relations(
+                sents[si].text, refs, self.classifier, self.settings.cid_threshold
+            ):
+                if mentions[r.head].node_id != mentions[r.tail].node_id:
+                    out.append(
+                        ExtractedRelation(r.rel_type, r.head, r.tail, si, r.confidence, r.method)
+                    )
+        return out
+
+
+_FORKED: Extractor | None = None  # the extractor forked workers inherit
+
+
+def _init_worker() -> None:
+    # A forked child must not use the intra-op thread pool its parent may have
+    # started (the NER's transformer features run torch): OpenMP is not fork-safe
+    # and the child can hang. The processes are the parallelism here anyway.
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(1)
+
+
+def _extract_in_worker(batch: list[NoteInput]) -> list[ExtractedDocument]:
+    assert _FORKED is not None
+    return _FORKED._extract_batch(batch)
+
+
+def _chunks(notes: Iterable[NoteInput], size: int) -> Iterator[list[NoteInput]]:
+    batch: list[NoteInput] = []
+    for note in notes:
+        batch.append(note)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def unlinked_node_id(label: str, text: str) -> str:
+    """A stable id for a new node: the same mention text always maps to one node."""
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60]
+    return f"medkg:{label.lower()}:{slug or _digest(text.encode())}"
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:10]
+
+
+def _model_tag(model: str | Path, nlp: Language) -> str:
+    """Installed packages by name and version; trained folders by content hash."""
+    path = Path(model)
+    if path.is_dir():
+        h = hashlib.sha256()
+        for f in sorted(p for p in path.rglob("*") if p.is_file()):
+            h.update(f.read_bytes())
+        return h.hexdigest()[:10]
+    return f"{nlp.meta.get('name', model)}-{nlp.meta.get('version', '')}"
+
+
+__all__ = ["EXTRACTOR_NAME", "EXTRACTOR_VERSION", "Extractor", "build_nlp", "unlinked_node_id"]

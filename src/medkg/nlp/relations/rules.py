@@ -1,0 +1,217 @@
+"""Relations between mentions of one sentence: trigger rules plus a CID classifier.
+
+Rules (what a clinician writes): for each pair of positive mentions in a
+sentence whose graph labels fit a relationship type, the text between them is
+matched against trigger patterns, e.g. "metformin **for** type 2 diabetes"
+(TREATS), "**amiodarone-induced** hypothyroidism" (CAUSES), "cough **due to**
+pneumonia" (PRESENTS), "**mutations in** BRCA1 ... breast cancer" (ASSOCIATES).
+No dependency parser can be installed here (scispaCy's parsers are on a host
+this machine cannot reach, and no treebank is shipped), so patterns read the
+token sequence; with a pretrained parser configured they still apply.
+
+Classifier: chemical-induced-disease (CAUSES) is also scored by the classifier
+of :mod:`.cid` when one is trained. A pair that a TREATS rule matches is never
+also called CAUSES.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from medkg.nlp.relations.cid import NEGATION, CidClassifier
+
+DRUG = frozenset({"Drug"})
+PROBLEM = frozenset({"Disease", "SideEffect", "Symptom"})
+DISEASE = frozenset({"Disease"})
+FINDING = frozenset({"Symptom"})
+GENE = frozenset({"Gene"})
+
+MAX_GAP_CHARS = 80
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A trigger between two mentions: ``first`` precedes ``second`` in the text."""
+
+    rel_type: str
+    first: frozenset[str]
+    second: frozenset[str]
+    between: re.Pattern[str]
+    head_is_first: bool
+    confidence: float
+    name: str
+
+
+def _rx(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.I)
+
+
+RULES: list[Rule] = [
+    Rule(
+        "TREATS",
+        DRUG,
+        PROBLEM,
+        _rx(
+            r"^\W*(?:\w+\W+){0,3}?(for|to treat|to control|treat(?:s|ed|ing)?|in the (?:treatment|"
+            r"management) of|therapy (?:for|of)|against)\b(?!.*\b(?:induced|caus|due)\b)"
+        ),
+        True,
+        0.8,
+        "drug-for-problem",
+    ),
+    Rule(
+        "TREATS",
+        PROBLEM,
+        DRUG,
+        _rx(
+            r"^\W*(?:\w+\W+){0,3}?((?:treated|managed|controlled|improved|responded|maintained|"
+            r"well controlled)\s+(?:with|by|on|to)|on|started on|requiring)\W*$"
+        ),
+        False,
+        0.75,
+        "problem-treated-with-drug",
+    ),
+    Rule(
+        "CAUSES",
+        DRUG,
+        PROBLEM,
+        _rx(
+            r"^\W*(?:\w+\W+){0,2}?(-?\s*induced|-?\s*related|-?\s*associated|caus(?:e|es|ed|ing)|"
+            r"induc(?:e|es|ed|ing)|le(?:d|ads) to|result(?:s|ed)? in|precipitat\w+)\b"
+        ),
+        True,
+        0.8,
+        "drug-causes-problem",
+    ),
+    Rule(
+        "CAUSES",
+        PROBLEM,
+        DRUG,
+        _rx(
+            r"\b(due to|secondary to|caused by|induced by|attributed to|after (?:starting|taking|"
+            r"receiving)|following (?:administration of)?|from)\W*(?:\w+\W+){0,2}?$"
+        ),
+        False,
+        0.75,
+        "problem-due-to-drug",
+    ),
+    Rule(
+        "PRESENTS",
+        DISEASE,
+        FINDING,
+        _rx(
+            r"\b(present(?:s|ed|ing)? with|characteri[sz]ed by|manifest(?:s|ed|ing)? (?:as|with)|"
+            r"complicated by|symptoms? (?:of|such as|including)|with)\b"
+        ),
+        True,
+        0.7,
+        "disease-presents-with-finding",
+    ),
+    Rule(
+        "PRESENTS",
+        FINDING,
+        DISEASE,
+        _rx(
+            r"\b(due to|secondary to|from|consistent with|suggestive of|caused by|attributed to|"
+            r"of)\W*(?:\w+\W+){0,2}?$"
+        ),
+        False,
+        0.7,
+        "finding-due-to-disease",
+    ),
+    Rule(
+        "ASSOCIATES",
+        GENE,
+        DISEASE,
+        _rx(
+            r"\b(mutations?|variants?|polymorphisms?|deletions?|associated|association|linked|"
+            r"carriers?|positive)\b"
+        ),
+        False,
+        0.7,
+        "gene-variant-disease",
+    ),
+    Rule(
+        "ASSOCIATES",
+        DISEASE,
+        GENE,
+        _rx(
+            r"\b(mutations?|variants?|polymorphisms?|deletions?|associated|association|linked|"
+            r"caused by|carriers?|in)\b"
+        ),
+        True,
+        0.7,
+        "disease-gene",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class Relation:
+    rel_type: str
+    head: int  # index into the document's mention list
+    tail: int
+    confidence: float
+    method: str  # rule name or "cid-classifier"
+
+
+# -- sentence-level extraction ---------------------------------------------------------
+@dataclass(frozen=True)
+class SpanRef:
+    """What relation finding needs of a mention: label, offsets within the sentence."""
+
+    index: int
+    label: str
+    start: int
+    end: int
+    confidence: float
+
+
+def find_relations(
+    sentence: str,
+    mentions: list[SpanRef],
+    classifier: CidClassifier | None = None,
+    cid_threshold: float = 0.5,
+) -> list[Relation]:
+    """All relations among one sentence's positive mentions (offsets sentence-relative)."""
+    found: dict[tuple[str, int, int], Relation] = {}
+    treats: set[tuple[int, int]] = set()
+    ordered = sorted(mentions, key=lambda m: m.start)
+    for i, first in enumerate(ordered):
+        for second in ordered[i + 1 :]:
+            if first.end > second.start:
+                continue
+            gap = sentence[first.end : second.start]
+            if len(gap) > MAX_GAP_CHARS or NEGATION.search(gap):
+                continue
+            if any(first.end <= m.start and m.end <= second.start for m in ordered):
+                continue  # another mention in between: the trigger belongs to it
+            for rule in RULES:
+                if (
+                    first.label in rule.first
+                    and second.label in rule.second
+                    and rule.between.search(gap)
+                ):
+                    head, tail = (first, second) if rule.head_is_first else (second, first)
+                    conf = round(rule.confidence * min(first.confidence, second.confidence), 3)
+                    key = (rule.rel_type, head.index, tail.index)
+                    if key not in found or found[key].confidence < conf:
+                        found[key] = Relation(
+                            rule.rel_type, head.index, tail.index, conf, rule.name
+                        )
+                    if rule.rel_type == "TREATS":
+                        treats.add((head.index, tail.index))
+    for key in [k for k in found if k[0] == "CAUSES" and (k[1], k[2]) in treats]:
+        del found[key]
+    if classifier is not None:
+        for chem in (m for m in ordered if m.label in DRUG):
+            for dis in (m for m in ordered if m.label in PROBLEM):
+                if (chem.index, dis.index) in treats:
+                    continue
+                p = classifier.probability(sentence, (chem.start, chem.end), (dis.start, dis.end))
+                key = ("CAUSES", chem.index, dis.index)
+                conf = round(p * min(chem.confidence, dis.confidence), 3)
+                if p >= cid_threshold and (key not in found or found[key].confidence < conf):
+                    found[key] = Relation("CAUSES", chem.index, dis.index, conf, "cid-classifier")
+    return sorted(found.values(), key=lambda r: (r.head, r.tail, r.rel_type))

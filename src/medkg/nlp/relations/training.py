@@ -1,0 +1,119 @@
+"""Train and evaluate the chemical-induced-disease classifier on BC5CDR.
+
+Candidates are (chemical, disease) mention pairs inside one sentence, with gold
+entities from PubTator; a pair is positive when its MeSH ids form one of the
+abstract's CID relations. Evaluation is BC5CDR's own: document-level
+(chemical id, disease id) pairs, predicted when any of their sentence-level
+candidates scores at or above the threshold. Cross-sentence relations cannot be
+found this way, which caps recall; the co-occurrence baseline shares that cap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import spacy
+
+from medkg.nlp.corpora.pubtator import PtDocument, read_pubtator
+from medkg.nlp.metrics import PRF
+from medkg.nlp.relations.cid import CidClassifier, pair_features
+
+
+@dataclass(frozen=True)
+class Candidate:
+    pmid: str
+    chem_ids: tuple[str, ...]
+    dis_ids: tuple[str, ...]
+    sentence: str
+    chem: tuple[int, int]
+    dis: tuple[int, int]
+    label: bool
+
+
+def candidates(docs: list[PtDocument]) -> Iterator[Candidate]:
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    for pt, doc in zip(docs, nlp.pipe(d.text for d in docs), strict=True):
+        for sent in doc.sents:
+            s0, s1 = sent.start_char, sent.end_char
+            inside = [m for m in pt.mentions if m.ids and s0 <= m.start and m.end <= s1]
+            chems = [m for m in inside if m.type == "Chemical"]
+            diss = [m for m in inside if m.type == "Disease"]
+            for c in chems:
+                for d in diss:
+                    label = any((ci, di) in pt.cid for ci in c.ids for di in d.ids)
+                    yield Candidate(
+                        pt.pmid,
+                        c.ids,
+                        d.ids,
+                        sent.text,
+                        (c.start - s0, c.end - s0),
+                        (d.start - s0, d.end - s0),
+                        label,
+                    )
+
+
+def split_training_set(
+    train_path: Path, dev_path: Path
+) -> tuple[list[PtDocument], list[PtDocument]]:
+    """BC5CDR's TrainingSet file as shipped repeats the development abstracts: drop them."""
+    dev = read_pubtator(dev_path)
+    dev_ids = {d.pmid for d in dev}
+    return [d for d in read_pubtator(train_path) if d.pmid not in dev_ids], dev
+
+
+def train_cid_model(train_path: Path, exclude_path: Path | None = None) -> CidClassifier:
+    """What ``medkg train relations`` (and the demo) train: the classifier on a
+    PubTator file, leaving out the abstracts of ``exclude_path`` (an evaluation
+    set; BC5CDR's training file repeats its development abstracts)."""
+    if exclude_path is not None and exclude_path.is_file():
+        docs, _ = split_training_set(train_path, exclude_path)
+    else:
+        docs = read_pubtator(train_path)
+    return train_cid(docs)
+
+
+def train_cid(docs: list[PtDocument], c: float = 0.5) -> CidClassifier:
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    cands = list(candidates(docs))
+    if not cands or not any(x.label for x in cands):
+        raise ValueError("no positive CID candidates in the training documents")
+    vec = DictVectorizer()
+    x = vec.fit_transform(
+        [dict.fromkeys(pair_features(k.sentence, k.chem, k.dis), 1) for k in cands]
+    )
+    y = [k.label for k in cands]
+    model = LogisticRegression(C=c, class_weight="balanced", max_iter=5000).fit(x, y)
+    weights = {
+        f: float(w)
+        for f, w in zip(vec.get_feature_names_out(), model.coef_[0], strict=True)
+        if abs(w) > 1e-6
+    }
+    return CidClassifier(
+        weights,
+        float(model.intercept_[0]),
+        {
+            "pmids": len({k.pmid for k in cands}),
+            "documents": len(docs),
+            "candidates": len(cands),
+            "positives": sum(y),
+            "C": c,
+        },
+    )
+
+
+def evaluate_cid(
+    docs: list[PtDocument], score: Callable[[Candidate], float], threshold: float = 0.5
+) -> PRF:
+    """Document-level micro P/R/F1 of (chemical id, disease id) pairs."""
+    predicted: set[tuple[str, str, str]] = set()
+    for k in candidates(docs):
+        if score(k) >= threshold:
+            predicted |= {(k.pmid, ci, di) for ci in k.chem_ids for di in k.dis_ids}
+    gold = {(d.pmid, c, s) for d in docs for c, s in d.cid}
+    tp = len(predicted & gold)
+    return PRF(tp, len(predicted) - tp, len(gold) - tp)

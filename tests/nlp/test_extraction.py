@@ -1,0 +1,148 @@
+"""The real scispaCy-based pipeline on real sentences, linked to real Hetionet ids."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from medkg.kg.store.embedded import EmbeddedStore
+from medkg.nlp import Extractor, NoteInput, ingest_documents
+from medkg.nlp.inputs import NoteInputError, read_notes
+from medkg.nlp.privacy import mask_identifiers
+from tests.conftest import hetionet_store, needs_hetionet
+
+pytestmark = needs_hetionet
+
+NOTE = (
+    "Patient denies chest pain. Started metformin for type 2 diabetes. "
+    "History of myocardial infarction (MI). The MI was treated in 2019. "
+    "Mother had breast cancer. Return if fever develops."
+)
+
+
+@pytest.fixture(scope="module")
+def full_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStore]:
+    with hetionet_store(tmp_path_factory.mktemp("extract")) as store:
+        yield store
+
+
+@pytest.fixture(scope="module")
+def extractor(full_store: EmbeddedStore) -> Extractor:
+    return Extractor(full_store, full_store.settings)
+
+
+def _mentions(extractor: Extractor, text: str) -> dict[str, object]:
+    (doc,) = extractor.extract([NoteInput("t", text)])
+    return {m.text: m for m in doc.mentions}
+
+
+def test_entities_link_to_hetionet_ids_with_context(extractor: Extractor) -> None:
+    m = _mentions(extractor, NOTE)
+    assert m["metformin"].node_id == "DB00331" and m["metformin"].is_positive_fact
+    assert m["chest pain"].node_id == "D002637" and m["chest pain"].negated
+    assert m["breast cancer"].node_id == "DOID:1612" and m["breast cancer"].family
+    assert m["fever"].hypothetical and not m["fever"].is_positive_fact
+    assert m["myocardial infarction"].historical and m["myocardial infarction"].is_positive_fact
+
+
+def test_abbreviations_resolve_to_the_long_form(extractor: Extractor) -> None:
+    (doc,) = extractor.extract([NoteInput("t", NOTE)])
+    mis = [m for m in doc.mentions if m.text == "MI"]
+    assert len(mis) == 2
+    assert all(m.via_abbreviation == "myocardial infarction" for m in mis)
+    assert {m.node_id for m in mis} == {"C0027051"}
+    # an undefined clinical abbreviation uses the curated list
+    m = _mentions(extractor, "Known HTN, on lisinopril.")
+    assert m["HTN"].node_id == extractor.lexicon.lookup("hypertension").node_id
+
+
+def test_negation_scope_stops_at_but(extractor: Extractor) -> None:
+    m = _mentions(extractor, "No fever but reports headache.")
+    assert m["fever"].negated and not m["headache"].negated
+
+
+def test_identifiers_are_masked_in_stored_sentences() -> None:
+    masked = mask_identifiers("Mr. John Smith, MRN: 12345678, seen 03/14/2021, call 555-123-4567.")
+    assert "John" not in masked and "12345678" not in masked
+    assert "03/14/2021" not in masked and "555-123-4567" not in masked
+    assert "[NAME]" in masked and "[MRN]" in masked and "[DATE]" in masked
+
+
+def test_ingest_is_idempotent_and_replaces_corrected_documents(
+    full_store: EmbeddedStore, extractor: Extractor
+) -> None:
+    def facts(doc_id: str) -> set[str]:
+        rows = full_store.query(
+            "MATCH (d:Document {id: $id})-[:MENTIONS]->(e) RETURN e.id", {"id": doc_id}
+        ).rows
+        return {r[0] for r in rows}
+
+    other = ingest_documents(
+        full_store, extractor.extract([NoteInput("keep", "Takes lisinopril.")])
+    )
+    assert other.created == 1
+    kept = facts("keep")
+    assert kept
+    first = ingest_documents(full_store, extractor.extract([NoteInput("note-1", NOTE)]))
+    assert (first.created, first.excluded_mentions) == (1, 3)
+    assert facts("note-1") == {"DB00331", "C0027051"}  # not chest pain, cancer or fever
+    again = ingest_documents(full_store, extractor.extract([NoteInput("note-1", NOTE)]))
+    assert (again.unchanged, again.facts) == (1, 0)
+    assert len(full_store.query("MATCH (d:Document {id: 'note-1'})-[r]->() RETURN r").rows) == 2
+    corrected = NOTE.replace("metformin", "insulin")
+    fixed = ingest_documents(full_store, extractor.extract([NoteInput("note-1", corrected)]))
+    assert fixed.replaced == 1
+    assert "DB00331" not in facts("note-1")
+    assert facts("keep") == kept  # the other document is untouched
+    prov = full_store.query(
+        "MATCH (d:Document {id: 'note-1'})-[r:MENTIONS]->(e {id: 'C0027051'}) "
+        "RETURN r.sentences, r.mentions, r.extractor, r.extractor_version, r.confidence"
+    ).rows[0]
+    assert "History of myocardial infarction (MI)." in prov[0]
+    assert '"start": ' in prov[1][0] and prov[2] and prov[3] and 0 < prov[4] <= 1
+    assert full_store.get_node("note-1").get("text") is None  # raw text not stored by default
+
+
+def test_bad_inputs_are_reported_before_anything_is_read(tmp_path: Path) -> None:
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "ok.txt").write_text("Started metformin.")
+    (folder / "empty.txt").write_text("   \n")
+    (folder / "binary.txt").write_bytes(b"\x00\x01\x02PNG")
+    (folder / "latin1.txt").write_bytes("Patient f\xe9brile".encode("latin-1"))
+    (folder / "huge.txt").write_text("a" * 5000)
+    with pytest.raises(NoteInputError) as err:
+        read_notes(str(folder), max_chars=1000)
+    message = str(err.value)
+    for expected in ("empty note", "binary data", "not UTF-8", "over the 1,000 limit"):
+        assert expected in message
+    assert "ok.txt" not in message
+    with pytest.raises(NoteInputError, match="no such file"):
+        read_notes(str(tmp_path / "missing"))
+    table = tmp_path / "notes.csv"
+    table.write_text("id,body\n1,Started metformin.\n")
+    with pytest.raises(NoteInputError, match="no 'text' column"):
+        read_notes(str(table))
+    assert read_notes(str(table), text_column="body")[0].doc_id == "1"
+
+
+def test_cli_ingest_notes(cli_env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from medkg.cli import app
+
+    runner = CliRunner()
+    assert runner.invoke(app, ["import", "hetionet", "--max-edges-per-type", "50"]).exit_code == 0
+    notes = tmp_path / "notes.jsonl"
+    notes.write_text('{"id": "a", "text": "Started metformin for type 2 diabetes."}\n')
+    first = runner.invoke(app, ["ingest", "notes", str(notes), "--json"])
+    assert first.exit_code == 0, first.stderr
+    assert '"created": 1' in first.stdout
+    second = runner.invoke(app, ["ingest", "notes", str(notes), "--json"])
+    assert '"unchanged": 1' in second.stdout
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"\xff\xfe\x00bin")
+    result = runner.invoke(app, ["ingest", "notes", str(bad)])
+    assert result.exit_code == 1 and "binary data" in result.stderr
+    assert "Traceback" not in result.stderr

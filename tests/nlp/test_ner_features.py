@@ -1,0 +1,81 @@
+"""Word features of the transformer NER: shapes, stable hashes, gazetteer matching."""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("torch")
+
+from medkg.nlp.ner.features import (
+    FeatureEmbed,
+    Gazetteer,
+    WordFeatureConfig,
+    feature_ids,
+    gazetteer_tag_names,
+    word_shape,
+)
+from tests.conftest import SHARED
+
+
+def test_word_shape_keeps_case_and_cuts_long_runs() -> None:
+    assert word_shape("Selegiline") == "Xxxxx"
+    assert word_shape("MI") == "XX"
+    assert word_shape("5-FU") == "d-XX"
+    assert word_shape("mi") != word_shape("MI")  # what the uncased encoder cannot see
+
+
+def test_gazetteer_matches_longest_names_across_tokenised_punctuation(tmp_path: Path) -> None:
+    nodes = tmp_path / "nodes.tsv"
+    nodes.write_text(
+        "id\tname\tkind\n"
+        "Compound::DB00544\tFluorouracil\tCompound\n"
+        "Disease::DOID:14330\tParkinson's disease\tDisease\n"
+        "Side Effect::C0020649\tHypotension\tSide Effect\n"
+        "Gene::1\tTP53\tGene\n"
+        "Disease::x\tMS\tDisease\n",  # under 3 characters: too ambiguous to keep
+        encoding="utf-8",
+    )
+    g = Gazetteer.from_hetionet(nodes)
+    assert g.types == ["CHEMICAL", "DISEASE"] and "tp53" not in g.names and "ms" not in g.names
+    words = ["5", "-", "fluorouracil", "and", "Parkinson", "'", "s", "disease", "hypotension"]
+    assert g.tags(words) == [
+        "O", "O", "B-CHEMICAL", "O", "B-DISEASE", "I-DISEASE", "I-DISEASE", "I-DISEASE",
+        "B-DISEASE",
+    ]  # fmt: skip
+    assert g.tags([]) == []
+    g.save(tmp_path / "g.json")
+    assert Gazetteer.load(tmp_path / "g.json") == g
+
+
+def test_feature_ids_are_stable_and_index_the_embedding() -> None:
+    import torch
+
+    cfg = WordFeatureConfig()
+    nodes = SHARED / "hetionet/hetionet-v1.0-nodes.tsv"
+    g = Gazetteer.from_hetionet(nodes) if nodes.exists() else None
+    words = ["Started", "metformin", "for", "type", "2", "diabetes", "mellitus", "."]
+    ids = feature_ids(words, cfg, g)
+    # crc32, not Python's salted hash: the same ids in a process with another salt.
+    code = (
+        "from medkg.nlp.ner.features import WordFeatureConfig, feature_ids;"
+        f"print(feature_ids({words!r}, WordFeatureConfig(), None))"
+    )
+    other = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        env={**os.environ, "PYTHONHASHSEED": "12345"},
+    ).stdout  # fmt: skip
+    assert ast.literal_eval(other) == [(*row[:3], 0) for row in ids]
+    assert len(ids) == len(words) and all(0 <= i < cfg.buckets for row in ids for i in row[:3])
+    names = gazetteer_tag_names(g)
+    assert all(0 <= row[3] < len(names) for row in ids)
+    if g is not None:
+        assert names[ids[1][3]] == "B-CHEMICAL" and names[ids[3][3]] == "B-DISEASE"
+    embed = FeatureEmbed(cfg, len(names))
+    out = embed(torch.tensor([ids]))
+    assert out.shape == (1, len(words), embed.out_dim)

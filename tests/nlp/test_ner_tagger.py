@@ -1,0 +1,197 @@
+"""The fine-tuned transformer NER: training on a real slice, the spaCy component's
+behaviour (existing entities kept, long sentences, empty docs), save/load, extractor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import spacy
+from spacy.tokens import Doc, Span
+
+from medkg.kg.store.embedded import EmbeddedStore
+from medkg.nlp import Extractor
+from medkg.nlp.corpora.bio import read_bio
+from medkg.nlp.documents import NoteInput
+from medkg.nlp.ner.evaluation import evaluate_ner
+from medkg.nlp.ner.features import Gazetteer
+from medkg.nlp.ner.tags import MAX_WORDS
+from medkg.nlp.ner.training import TrfNerConfig, train_transformer_ner
+from medkg.settings import Settings
+from tests.conftest import SHARED
+from tests.nlp.conftest import write_bio
+
+pytest.importorskip("torch")
+BC5CDR = SHARED / "bc5cdr"
+pytestmark = pytest.mark.skipif(not (BC5CDR / "train.tsv").exists(), reason="no BC5CDR")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, Path]:
+    root = tmp_path_factory.mktemp("trf-ner")
+    sents = read_bio(BC5CDR / "train.tsv")
+    dev = sents[300:360]
+    dev_file = write_bio(root / "dev.tsv", dev)
+    nodes = SHARED / "hetionet/hetionet-v1.0-nodes.tsv"
+    gazetteer = Gazetteer.from_hetionet(nodes) if nodes.exists() else None
+    best, log = train_transformer_ner(
+        sents[:300], dev, root / "ner",
+        TrfNerConfig(epochs=3, batch_size=16, word_features=True), progress=False,
+        gazetteer=gazetteer,
+    )  # fmt: skip
+    return best, log, dev_file
+
+
+def test_fine_tuning_learns_on_a_real_slice(trained) -> None:  # type: ignore[no-untyped-def]
+    best, log, dev_file = trained
+    f1s = [e["dev_f1"] for e in log["log"]]
+    losses = [e["loss"] for e in log["log"]]
+    assert log["dev_f1"] == max(f1s) and losses[-1] < losses[0]
+    nlp = spacy.load(best)  # the component resolves through its entry point
+    assert nlp.pipe_names == ["ner"] and nlp.get_pipe("ner").labels == ("CHEMICAL", "DISEASE")
+    scores = evaluate_ner(nlp, dev_file)
+    # The saved model is the best epoch, decoded with the bias calibrated on dev.
+    calibration = log["calibration"]
+    assert calibration["dev_f1_uncalibrated"] == pytest.approx(log["dev_f1"])
+    assert calibration["dev_f1"] >= log["dev_f1"]
+    assert abs(scores.micro.f1 - calibration["dev_f1"]) < 1e-6
+    assert scores.micro.f1 > 0.3
+    tagger = nlp.get_pipe("ner").tagger
+    assert tagger.embed is not None  # the word features come back on load
+    if (SHARED / "hetionet/hetionet-v1.0-nodes.tsv").exists():
+        assert tagger.gazetteer is not None and len(tagger.gazetteer.names) > 1000
+        assert tagger.gazetteer.tags(["Selegiline", "induced", "hypotension"]) == [
+            "B-CHEMICAL", "O", "B-DISEASE",
+        ]  # fmt: skip
+
+
+def test_component_keeps_entities_already_set_and_handles_long_and_empty_docs(trained) -> None:  # type: ignore[no-untyped-def]
+    nlp = spacy.load(trained[0])
+    words = ["Naloxone", "reverses", "the", "antihypertensive", "effect", "of", "clonidine", "."]
+    doc = Doc(nlp.vocab, words=words)
+    doc.ents = [Span(doc, 6, 7, label="GENE")]  # set by a ruler before the NER
+    doc = nlp(doc)
+    assert (6, 7, "GENE") in [(e.start, e.end, e.label_) for e in doc.ents]
+    long_words = [*(words[:-1] * (2 * MAX_WORDS // 7 + 1))[: 2 * MAX_WORDS + 5], "."]
+    long_doc = nlp(Doc(nlp.vocab, words=long_words))  # one sentence over two chunks
+    assert len(long_doc) == len(long_words)
+    assert all(e.end <= len(long_doc) for e in long_doc.ents)
+    assert list(nlp(Doc(nlp.vocab, words=[])).ents) == []
+
+
+def test_extractor_runs_with_the_transformer_ner(
+    trained, slice_store: EmbeddedStore, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    s = Settings(data_dir=tmp_path, shared_data_dir=SHARED, ner_model=str(trained[0]))
+    ex = Extractor(slice_store, s)
+    assert "ner-" in ex.version
+    note = NoteInput("n1", "Patient denies chest pain. Started metformin for type 2 diabetes.")
+    (doc,) = ex.extract([note])
+    affirmed = {m.text.lower() for m in doc.mentions if m.is_positive_fact}
+    assert "metformin" in affirmed
+    assert "chest pain" not in affirmed
+
+
+def test_viterbi_decodes_only_valid_bio_sequences() -> None:
+    import numpy as np
+
+    from medkg.nlp.ner.tags import bio_tags, bio_transitions, viterbi
+
+    tags = bio_tags()
+    allowed = bio_transitions(tags)
+    probs = np.array([
+        [0.9, 0.02, 0.02, 0.03, 0.03],  # O
+        [0.1, 0.3, 0.5, 0.05, 0.05],    # argmax I-CHEMICAL after O: invalid
+        [0.1, 0.1, 0.7, 0.05, 0.05],
+        [0.2, 0.05, 0.05, 0.1, 0.6],    # argmax I-DISEASE after a chemical: invalid
+    ])  # fmt: skip
+    path = [tags[k] for k in viterbi(np.log(probs), allowed)]
+    assert path[:3] == ["O", "B-CHEMICAL", "I-CHEMICAL"]
+    assert path[3] in ("O", "B-DISEASE")
+    assert viterbi(np.zeros((0, len(tags))), allowed) == []
+
+
+def test_bf16_fine_tuning_matches_fp32(tmp_path: Path) -> None:
+    """The autocast branch a GPU takes by default (bf16 forward, fp32 weights,
+    clipping after unscaling), run on CPU: the same seeded run learns the same."""
+    sents = read_bio(BC5CDR / "train.tsv")
+    logs = {}
+    for precision in ("fp32", "bf16"):
+        best, log = train_transformer_ner(
+            sents[:16], sents[16:24], tmp_path / precision,
+            TrfNerConfig(epochs=1, batch_size=16, precision=precision, calibrate=False),
+            progress=False,
+        )  # fmt: skip
+        assert spacy.load(best).meta["medkg"]["precision"] == precision
+        logs[precision] = log["log"][0]["loss"]
+    assert abs(logs["bf16"] - logs["fp32"]) < 0.02 * logs["fp32"]
+
+
+def test_a_model_without_word_features_saves_and_loads(tmp_path: Path) -> None:
+    """``word_features=False`` (the default) is the plain fine-tuned encoder, the
+    format of models saved before the features existed: it must load and predict
+    the same."""
+    sents = read_bio(BC5CDR / "train.tsv")
+    best, _ = train_transformer_ner(
+        sents[:32], sents[32:40], tmp_path / "plain",
+        TrfNerConfig(epochs=1, batch_size=16, word_features=False), progress=False,
+    )  # fmt: skip
+    assert not (best / "ner/features.pt").exists()
+    nlp = spacy.load(best)
+    tagger = nlp.get_pipe("ner").tagger
+    assert tagger.embed is None and tagger.gazetteer is None
+    chunks = [s.words for s in sents[40:48]]
+    first = tagger.predict(chunks, "cpu")
+    assert spacy.load(best).get_pipe("ner").tagger.predict(chunks, "cpu") == first
+    assert [len(t) for t in first] == [len(c) for c in chunks]
+
+
+def test_partial_labels_let_a_disease_only_corpus_keep_its_chemicals_unjudged() -> None:
+    """NCBI-disease leaves chemicals ``O``: with partial labels such a word may be
+    ``O`` or a chemical, so predicting "chemical" there costs nothing, while a
+    fully annotated ``O`` word is plain cross-entropy."""
+    import numpy as np
+    import torch
+
+    from medkg.nlp.ner.tags import bio_tags
+    from medkg.nlp.ner.training import allowed_tags, partial_label_loss
+
+    tags = bio_tags()
+    gold = ["O", "B-DISEASE", "I-DISEASE"]  # "cisplatin nephrotoxicity ..." in NCBI
+    ncbi = allowed_tags(gold, tags, frozenset({"DISEASE"}), partial=True)
+    allowed_first = [t for t, ok in zip(tags, ncbi[0], strict=True) if ok]
+    assert allowed_first == ["O", "B-CHEMICAL", "I-CHEMICAL"]
+    assert ncbi[1:].sum() == 2 and ncbi[1, tags.index("B-DISEASE")]
+    full = allowed_tags(gold, tags, frozenset({"DISEASE"}), partial=False)
+    assert (full.sum(-1) == 1).all()
+    assert (allowed_tags(gold, tags, None, partial=True) == full).all()
+
+    logits = torch.randn(1, 3, len(tags))
+    logits[0, 0, tags.index("B-CHEMICAL")] = 8.0  # the model calls word 0 a chemical
+    as_ce = partial_label_loss(logits, torch.from_numpy(full[None]))
+    expected = torch.nn.functional.cross_entropy(
+        logits[0], torch.tensor([tags.index(g) for g in gold])
+    )
+    assert torch.allclose(as_ce, expected)
+    assert partial_label_loss(logits, torch.from_numpy(ncbi[None])) < as_ce - 1.0
+    padded = np.zeros((1, 4, len(tags)), dtype=bool)
+    padded[0, :3] = full
+    longer = torch.cat([logits, torch.randn(1, 1, len(tags))], 1)
+    assert torch.allclose(partial_label_loss(longer, torch.from_numpy(padded)), as_ce)
+
+
+def test_training_sentences_carry_the_labels_their_corpus_annotates(tmp_path: Path) -> None:
+    from medkg.nlp.ner.evaluation import tag_f1
+    from medkg.nlp.ner.recipes import NerCorpora, _split
+
+    both = tmp_path / "both.tsv"
+    both.write_text("Cisplatin\tB-Chemical\ncauses\tO\nnephrotoxicity\tB-Disease\n\n" * 20)
+    diseases = tmp_path / "diseases.tsv"
+    diseases.write_text("Cisplatin\tO\ncauses\tO\nnephrotoxicity\tB-Disease\n\n" * 10)
+    train, dev = _split(NerCorpora(train=[both], dev=[diseases]), seed=0)
+    assert {s.annotated for s in train} == {frozenset({"CHEMICAL", "DISEASE"})}
+    assert {s.annotated for s in dev[-10:]} == {frozenset({"DISEASE"})}
+    gold = [("O", "O", "B-DISEASE")]
+    pred = [("B-CHEMICAL", "O", "B-DISEASE")]
+    assert tag_f1(gold, pred) < 1.0
+    assert tag_f1(gold, pred, [frozenset({"DISEASE"})]) == 1.0

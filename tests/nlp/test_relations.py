@@ -1,0 +1,150 @@
+"""Relations from real sentences into the graph, with provenance and idempotence."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import spacy
+
+from medkg.kg.store.embedded import EmbeddedStore
+from medkg.nlp import Extractor, NoteInput, ingest_documents
+from medkg.settings import Settings
+from tests.conftest import SHARED, hetionet_store, needs_hetionet
+
+pytestmark = needs_hetionet
+
+NOTE = (
+    "Started metformin for type 2 diabetes mellitus. Hypertension treated with lisinopril. "
+    "She developed hypothyroidism due to amiodarone. "
+    "Headache secondary to migraine. BRCA1 mutations are associated with breast cancer. "
+    "No rash after penicillin."
+)
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedStore]:
+    with hetionet_store(tmp_path_factory.mktemp("relations")) as store:
+        yield store
+
+
+@pytest.fixture(scope="module")
+def extractor(store: EmbeddedStore) -> Extractor:
+    return Extractor(store, store.settings)
+
+
+def _relations(extractor: Extractor, text: str) -> set[tuple[str, str, str]]:
+    (doc,) = extractor.extract([NoteInput("t", text)])
+    return {
+        (r.rel_type, doc.mentions[r.head].text, doc.mentions[r.tail].text) for r in doc.relations
+    }
+
+
+def test_rules_find_the_four_relation_types(extractor: Extractor) -> None:
+    found = _relations(extractor, NOTE)
+    assert ("TREATS", "metformin", "type 2 diabetes mellitus") in found
+    assert ("TREATS", "lisinopril", "Hypertension") in found
+    assert ("CAUSES", "amiodarone", "hypothyroidism") in found
+    assert ("PRESENTS", "migraine", "Headache") in found
+    assert ("ASSOCIATES", "breast cancer", "BRCA1") in found
+    assert not any("penicillin" in (h, t) for _, h, t in found)  # negated: no fact
+
+
+def test_hyphenated_drug_effects_are_split(extractor: Extractor) -> None:
+    assert ("CAUSES", "Amiodarone", "pulmonary fibrosis") in _relations(
+        extractor, "CT shows amiodarone-induced pulmonary fibrosis."
+    ) | _relations(extractor, "Amiodarone-induced pulmonary fibrosis on CT.")
+    # ... and a relation whose effect was ruled out or only considered is no fact
+    assert _relations(extractor, "Amiodarone-induced pulmonary fibrosis was ruled out.") == set()
+    assert _relations(extractor, "Amiodarone-induced pulmonary fibrosis was considered.") == set()
+
+
+def test_negated_or_hypothetical_mentions_make_no_relations(extractor: Extractor) -> None:
+    assert _relations(extractor, "Metformin was not started for type 2 diabetes mellitus.") == set()
+    assert _relations(extractor, "Denies hypertension treated with lisinopril.") == set()
+
+
+def test_relations_are_written_with_provenance_and_replaced_per_document(
+    store: EmbeddedStore, extractor: Extractor
+) -> None:
+    def extracted(rel: str) -> list[list]:
+        return store.query(
+            f"MATCH (a)-[r:{rel}]->(b) WHERE r.source = 'extraction' "
+            "RETURN a.id, b.id, r.document_ids, r.sentences, r.evidence, r.confidence, "
+            "r.extractor_version ORDER BY a.id, b.id"
+        ).rows
+
+    hetionet_treats = store.query(
+        "MATCH ()-[r:TREATS]->() WHERE r.source <> 'extraction' RETURN count(r)"
+    ).rows[0][0]
+    result = ingest_documents(store, extractor.extract([NoteInput("rel-1", NOTE)]))
+    assert result.relations >= 5
+    treats = extracted("TREATS")
+    row = next(r for r in treats if r[0] == "DB00331")
+    assert row[1] == "DOID:9352" and row[2] == ["rel-1"]
+    assert row[3] == ["Started metformin for type 2 diabetes mellitus."]
+    evidence = json.loads(row[4][0])
+    assert NOTE[evidence["head"]["start"] : evidence["head"]["end"]] == "metformin"
+    assert evidence["method"] == "drug-for-problem" and 0 < row[5] <= 1 and row[6]
+
+    again = ingest_documents(store, extractor.extract([NoteInput("rel-1", NOTE)]))
+    assert (again.unchanged, again.relations) == (1, 0)
+    assert extracted("TREATS") == treats  # nothing duplicated
+
+    other = ingest_documents(
+        store,
+        extractor.extract([NoteInput("rel-2", "Started metformin for type 2 diabetes mellitus.")]),
+    )
+    assert other.relations == 1
+    fixed = NOTE.replace("Started metformin for", "Stopped metformin; has")
+    ingest_documents(store, extractor.extract([NoteInput("rel-1", fixed)]))
+    metformin = [r for r in extracted("TREATS") if r[0] == "DB00331"]
+    assert [r[2] for r in metformin] == [["rel-2"]]  # rel-1's fact gone, rel-2's kept
+    assert (
+        store.query("MATCH ()-[r:TREATS]->() WHERE r.source <> 'extraction' RETURN count(r)").rows[
+            0
+        ][0]
+        == hetionet_treats
+    )  # imported facts untouched
+
+
+def test_unlinked_mentions_become_flagged_nodes_only_when_asked(
+    store: EmbeddedStore, tmp_path: Path
+) -> None:
+    # A real spaCy pipeline whose "ner" knows a disease name the graph lacks.
+    ner = spacy.blank("en")
+    ruler = ner.add_pipe("entity_ruler", name="ner")
+    ruler.add_patterns([{"label": "DISEASE", "pattern": "zorblax syndrome"}])
+    ner.to_disk(tmp_path / "ner-model")
+    base = dict(
+        data_dir=store.settings.data_dir,
+        shared_data_dir=SHARED,
+        backend="embedded",
+        ner_model=str(tmp_path / "ner-model"),
+    )
+    note = [NoteInput("unlinked-1", "Diagnosed with zorblax syndrome last year.")]
+
+    plain = Extractor(store, Settings(**base))
+    assert ingest_documents(store, plain.extract(note)).new_nodes == 0
+    assert store.get_node("medkg:disease:zorblax-syndrome") is None
+
+    creating = Extractor(store, Settings(**base, create_unlinked=True))
+    assert creating.version != plain.version  # a different extractor re-extracts
+    first = ingest_documents(store, creating.extract(note))
+    assert (first.replaced, first.new_nodes) == (1, 1)
+    node = store.get_node("medkg:disease:zorblax-syndrome")
+    assert node is not None and node["extracted"] is True and node["name"] == "zorblax syndrome"
+    assert ingest_documents(store, creating.extract(note)).new_nodes == 0
+
+
+def test_two_processes_give_the_same_documents(extractor: Extractor) -> None:
+    notes = [
+        NoteInput(str(i), NOTE.replace("metformin", d))
+        for i, d in enumerate(["metformin", "insulin", "glipizide", "pioglitazone", "metformin"])
+    ]
+    one = list(extractor.extract(notes, n_process=1, batch_size=2))
+    two = list(extractor.extract(notes, n_process=2, batch_size=2))
+    assert [d.doc_id for d in two] == [n.doc_id for n in notes]
+    assert one == two
