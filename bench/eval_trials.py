@@ -124,7 +124,7 @@ def main() -> int:
     print(f"{'system':<30} {'NDCG@10':>8} {'P@10':>7} {'R@100':>7}")
     for r in rows:
         print(f"{r['system']:<30} {r['ndcg@10']:>8} {r['p@10']:>7} {r['recall@100']:>7}")
-        write_results(args.out, {"corpus": str(args.corpus), "rows": rows})
+    write_results(args.out, {"corpus": str(args.corpus), "rows": rows})
     return 0
 
 

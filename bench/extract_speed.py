@@ -101,16 +101,16 @@ def main() -> int:
         print(
             f"{name:<32} {procs:>5} {r['seconds']:>8} {r['docs_per_s']:>8} {r['tokens_per_s']:>9}"
         )
-        write_results(
-            args.out,
-            {
-                "notes": str(args.notes),
-                "documents": len(notes),
-                "tokens": n_tokens,
-                "ner_model": str(ner) if ner else None,
-                "rows": results,
-            },
-        )
+    write_results(
+        args.out,
+        {
+            "notes": str(args.notes),
+            "documents": len(notes),
+            "tokens": n_tokens,
+            "ner_model": str(ner) if ner else None,
+            "rows": results,
+        },
+    )
     return 0
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -157,13 +156,7 @@ def main() -> None:
             "PASS" if full["seconds"] < TARGET_S and full["rerun_created_edges"] == 0 else "FAIL"
         )
         print(f"target: full import < {TARGET_S:.0f} s and idempotent re-run: {verdict}")
-    out = Path(args.out)
-    meta = {
-        "machine": platform.platform(),
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-    }
-    write_results(out, {"meta": meta, "results": rows})
+    write_results(Path(args.out), {"results": rows})
 
 
 if __name__ == "__main__":

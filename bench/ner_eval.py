@@ -106,7 +106,7 @@ def main() -> int:
             f"{Path(r['file']).parent.name + '/' + Path(r['file']).name:<28} {r['system']:<36} "
             f"{r.get('precision', ''):>6} {r.get('recall', ''):>6} {r['f1']:>6}  {per}"
         )
-        write_results(args.out, {"models": [str(m) for m in models], "rows": rows})
+    write_results(args.out, {"models": [str(m) for m in models], "rows": rows})
     return 0
 
 

@@ -284,15 +284,15 @@ def main() -> int:
             )
     for key, name in names.items():
         print(f"{key}: {name}")
-        write_results(
-            args.out,
-            {
-                "baseline": BASELINE,
-                "devices": names,
-                "torch": torch.__version__,
-                "results": results,
-            },
-        )
+    write_results(
+        args.out,
+        {
+            "baseline": BASELINE,
+            "devices": names,
+            "torch": torch.__version__,
+            "results": results,
+        },
+    )
     return 0
 
 
