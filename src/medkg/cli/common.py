@@ -21,7 +21,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from medkg.kg.importers.hetionet import ImportFormatError
+from medkg.kg.importers.batch import ImportFormatError
 from medkg.kg.schema import SchemaError
 from medkg.kg.store import GraphStore, QueryResult, StoreError, open_store
 from medkg.settings import get_settings

@@ -10,7 +10,9 @@ import typer
 from rich.table import Table
 
 from medkg.cli.common import console, err_console, progress, store_from_settings, user_errors
-from medkg.kg.importers.hetionet import HetionetSource, import_hetionet, iter_summary_rows
+from medkg.kg.importers.batch import ImportSummary, iter_summary_rows
+from medkg.kg.importers.hetionet import HetionetSource, import_hetionet
+from medkg.kg.importers.vocabularies.sources import FILES
 from medkg.settings import get_settings
 
 if TYPE_CHECKING:
@@ -48,7 +50,12 @@ def import_hetionet_cmd(
             bar.update(task, description=stage, completed=done, total=total)
 
         summary = import_hetionet(store, source, on_progress, max_edges_per_type)
-    table = Table(title=f"Hetionet import into {store.backend} store")
+    _print_summary(f"Hetionet import into {store.backend} store", summary)
+
+
+def _print_summary(title: str, summary: ImportSummary) -> None:
+    """What an import created, updated and left unchanged, per label and type."""
+    table = Table(title=title)
     for col in ("kind", "label / type", "created", "updated", "unchanged"):
         table.add_column(
             col, justify="right" if col in ("created", "updated", "unchanged") else "left"
@@ -63,6 +70,44 @@ def _summary_rows(summary: Any) -> Iterator[tuple[str, str, Any]]:
     n, e = summary.totals()
     yield "total", "nodes", n
     yield "total", "edges", e
+
+
+@app.command("vocabularies")
+def import_vocabularies_cmd(
+    file: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--file",
+            help="KEY=PATH: read this file instead of the packaged one (e.g. a newer "
+            "hpo=hp.obo); keys: " + ", ".join(FILES),
+        ),
+    ] = None,
+) -> None:
+    """Import disease, phenotype, gene and drug vocabularies (DOID, MONDO, HPO and its
+    annotations, MeSH, HGNC, DrugBank): synonyms, cross-references, IS_A and PRESENTS
+    edges. Run after Hetionet; idempotent."""
+    from medkg.kg.importers.vocabularies import import_vocabularies
+
+    with user_errors():
+        files = {}
+        for item in file or []:
+            key, sep, path = item.partition("=")
+            if not sep or not path:
+                raise ValueError(f"--file {item!r}: expected KEY=PATH")
+            files[key.strip()] = Path(path)
+    with store_from_settings() as store, progress() as bar:
+        task = bar.add_task("reading", total=None)
+
+        def on_progress(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage, completed=done, total=total or None)
+
+        summary, report = import_vocabularies(store, on_progress, files)
+    _print_summary(f"Vocabulary import into {store.backend} store", summary)
+    for what, n in report.counts.items():
+        console.print(f"  {what}: {n:,}", highlight=False)
+    console.print("sources: " + "; ".join(
+        f"{f.source} ({f.version()}, {f.licence})" for f in FILES.values()
+    ), highlight=False)  # fmt: skip
 
 
 @app.command("trials")

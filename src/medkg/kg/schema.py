@@ -18,12 +18,16 @@ from typing import Literal
 PropType = Literal["STRING", "STRING[]", "DOUBLE", "INT64", "BOOLEAN"]
 
 #: Properties every node carries. ``id`` is the source identifier (DOID, DrugBank,
-#: Entrez, MeSH, UMLS...), stable across imports; ``extracted`` marks nodes that
-#: text extraction created rather than a curated source.
+#: Entrez, MeSH, UMLS...), stable across imports; ``xrefs`` are the same concept's
+#: identifiers elsewhere as CURIEs (``MESH:D009203``, ``OMIM:608557``,
+#: ``UMLS:C0027051``, ``MONDO:0005068``...), so ``WHERE 'MESH:D009203' IN n.xrefs``
+#: finds a node by any of them; ``extracted`` marks nodes that text extraction
+#: created rather than a curated source.
 COMMON_NODE_PROPS: dict[str, PropType] = {
     "id": "STRING",
     "name": "STRING",
     "synonyms": "STRING[]",
+    "xrefs": "STRING[]",
     "source": "STRING",
     "description": "STRING",
     "url": "STRING",
@@ -154,7 +158,18 @@ REL_TYPES: dict[str, RelType] = {
             ),
             "participates",
         ),
-        RelType("PRESENTS", (("Disease", "Symptom"),), "presents"),
+        RelType(
+            "PRESENTS",
+            (("Disease", "Symptom"),),
+            "presents",
+            # HPO annotations: how often the disease shows the phenotype (0-1, when
+            # known), the evidence codes (PCS, TAS, IEA) and the references behind them.
+            extra_props={
+                "frequency": "DOUBLE",
+                "evidence_codes": "STRING[]",
+                "references": "STRING[]",
+            },
+        ),
         RelType("REGULATES", (("Gene", "Gene"),), "regulates"),
         RelType("RESEMBLES", (("Drug", "Drug"), ("Disease", "Disease")), "resembles"),
         RelType("TREATS", (("Drug", "Disease"), ("Drug", "Symptom")), "treats"),
@@ -162,6 +177,15 @@ REL_TYPES: dict[str, RelType] = {
             "UPREGULATES",
             (("Anatomy", "Gene"), ("Drug", "Gene"), ("Disease", "Gene")),
             "upregulates",
+        ),
+        # Ontology structure: a term and its parent (Disease Ontology, MONDO, HPO).
+        RelType("IS_A", (("Disease", "Disease"), ("Symptom", "Symptom"))),
+        # One concept held by two nodes (an edgeless Hetionet side effect and the
+        # disease it names): the start node is the same concept as the end node,
+        # which is the one to prefer (search and linking do).
+        RelType(
+            "SAME_AS",
+            (("SideEffect", "Disease"), ("SideEffect", "Symptom"), ("Symptom", "Disease")),
         ),
         # Product relationships (extraction, trials, patients).
         RelType(

@@ -23,18 +23,24 @@ import io
 import json
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
+from medkg.kg.importers.batch import (
+    GraphBatch,
+    ImportFormatError,
+    ImportSummary,
+    ProgressFn,
+    import_batch,
+)
 from medkg.kg.schema import (
     SchemaError,
     check_rel,
     hetionet_rel_type,
     label_for_hetionet_kind,
 )
-from medkg.kg.store.base import GraphStore, ImportCount
+from medkg.kg.store.base import GraphStore
 
 SOURCE = "hetionet-v1.0"
 
@@ -67,57 +73,6 @@ METAEDGES: dict[str, tuple[str, str, str]] = {
 }
 
 _NODE_DATA_PROPS = ("description", "url")
-
-
-class ImportFormatError(ValueError):
-    """A file that is missing or does not have the expected layout (with file:line)."""
-
-
-@dataclass
-class GraphBatch:
-    """Validated nodes and edges grouped the way the stores write them."""
-
-    nodes: dict[str, dict[str, dict[str, Any]]] = field(default_factory=lambda: defaultdict(dict))
-    edges: dict[tuple[str, str, str], dict[tuple[str, str], dict[str, Any]]] = field(
-        default_factory=lambda: defaultdict(dict)
-    )
-
-    @property
-    def n_nodes(self) -> int:
-        return sum(len(v) for v in self.nodes.values())
-
-    @property
-    def n_edges(self) -> int:
-        return sum(len(v) for v in self.edges.values())
-
-    def add_node(self, label: str, node_id: str, name: str, **extra: Any) -> None:
-        row = {"id": node_id, "name": name, "source": SOURCE}
-        row.update({k: v for k, v in extra.items() if v not in (None, "")})
-        self.nodes[label][node_id] = row
-
-    def add_edge(self, rel: str, start_label: str, end_label: str, start: str, end: str) -> None:
-        self.edges[(rel, start_label, end_label)][(start, end)] = {
-            "start": start,
-            "end": end,
-            "source": SOURCE,
-        }
-
-
-@dataclass
-class ImportSummary:
-    nodes: dict[str, ImportCount] = field(default_factory=dict)
-    edges: dict[str, ImportCount] = field(default_factory=dict)
-
-    def totals(self) -> tuple[ImportCount, ImportCount]:
-        n, e = ImportCount(), ImportCount()
-        for c in self.nodes.values():
-            n += c
-        for c in self.edges.values():
-            e += c
-        return n, e
-
-
-ProgressFn = Callable[[str, int, int], None]
 
 
 def _open_text(path: Path) -> TextIO:
@@ -288,7 +243,7 @@ class HetionetSource:
         return cls(nodes=nodes, edges_dir=directory / "edges")
 
     def read(self, max_edges_per_type: int | None = None) -> GraphBatch:
-        batch = GraphBatch()
+        batch = GraphBatch(SOURCE)
         if self.json:
             read_json(self.json, batch)
         else:
@@ -323,51 +278,6 @@ def _slice(batch: GraphBatch, per_type: int) -> None:
         batch.nodes[label] = {i: r for i, r in batch.nodes[label].items() if i in keep[label]}
 
 
-def check_endpoints(store: GraphStore, batch: GraphBatch) -> None:
-    """Refuse the whole import when an edge points at a node nobody provides."""
-    wanted: dict[str, set[str]] = defaultdict(set)
-    for (_, sl, el), pairs in batch.edges.items():
-        for s, e in pairs:
-            wanted[sl].add(s)
-            wanted[el].add(e)
-    for label, ids in wanted.items():
-        missing = ids - set(batch.nodes.get(label, {}))
-        if missing:
-            missing -= store.existing_ids(label, missing)
-        if missing:
-            sample = ", ".join(sorted(missing)[:5])
-            raise ImportFormatError(
-                f"{len(missing)} edge endpoint(s) have no {label} node in the input "
-                f"or the store (e.g. {sample})"
-            )
-
-
-def import_batch(
-    store: GraphStore, batch: GraphBatch, progress: ProgressFn | None = None
-) -> ImportSummary:
-    """Write a validated batch: nodes first, then edges, one label/type group at a time."""
-    check_endpoints(store, batch)
-    summary = ImportSummary()
-    total = batch.n_nodes + batch.n_edges
-    done = 0
-    for label, rows in sorted(batch.nodes.items()):
-        summary.nodes[label] = store.import_nodes(label, list(rows.values()))
-        done += len(rows)
-        if progress:
-            progress(f"nodes {label}", done, total)
-    for (rel, sl, el), pairs in sorted(batch.edges.items()):
-        count = store.import_edges(rel, sl, el, list(pairs.values()))
-        key = rel
-        if key in summary.edges:
-            summary.edges[key] += count
-        else:
-            summary.edges[key] = count
-        done += len(pairs)
-        if progress:
-            progress(f"edges {sl}-{rel}->{el}", done, total)
-    return summary
-
-
 def import_hetionet(
     store: GraphStore,
     source: HetionetSource,
@@ -377,10 +287,3 @@ def import_hetionet(
     """Read, validate and write Hetionet; see the module docstring for the guarantees."""
     batch = source.read(max_edges_per_type)
     return import_batch(store, batch, progress)
-
-
-def iter_summary_rows(summary: ImportSummary) -> Iterator[tuple[str, str, ImportCount]]:
-    for label, c in sorted(summary.nodes.items()):
-        yield "node", label, c
-    for rel, c in sorted(summary.edges.items()):
-        yield "edge", rel, c

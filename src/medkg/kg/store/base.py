@@ -176,6 +176,11 @@ class GraphStore(abc.ABC):
     def _read_rows(self, cypher: str, params: dict[str, Any] | None = None) -> list[list[Any]]:
         """Run product-internal, trusted read Cypher (no read-only guard, no row cap)."""
 
+    def names(self, label: str) -> dict[str, str | None]:
+        """``{id: name}`` of every ``label`` node (importers decide what to overwrite)."""
+        check_label(label)
+        return dict(self._read_rows(f"MATCH (n:{label}) RETURN n.id, n.name"))
+
     def existing_ids(self, label: str, ids: Iterable[str] | None = None) -> set[str]:
         """Ids of ``label`` nodes in the store (restricted to ``ids`` when given)."""
         check_label(label)

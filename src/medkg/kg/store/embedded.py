@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import re
 import tempfile
 import threading
 from collections.abc import Sequence
@@ -54,14 +55,31 @@ from medkg.settings import Settings
 _MERGE_BATCH = 2_000
 
 
+_LIST_UNSAFE = re.compile(r'[,\[\]{}"\\\t\n\r]')
+
+
+def _csv_list_ok(value: Any) -> bool:
+    """Can this list travel inside COPY's CSV as ``[a,b]``? Only when no item holds
+    a character of the list syntax or padding the parser would trim; the others
+    are set after the COPY (``_set_node_props``/``_set_edge_props``)."""
+    return isinstance(value, list) and all(
+        isinstance(v, str) and v and v == v.strip() and not _LIST_UNSAFE.search(v) for v in value
+    )
+
+
 def _csv_value(value: Any, ptype: PropType) -> str:
     if value is None:
         return ""
     if ptype == "BOOLEAN":
         return "true" if value else "false"
     if ptype == "STRING[]":
-        return ""  # lists are written after COPY (CSV list syntax cannot hold every string)
+        return "[" + ",".join(value) + "]" if _csv_list_ok(value) else ""
     return str(value)
+
+
+def _lists_left(row: dict[str, Any], props: dict[str, PropType]) -> bool:
+    """Does ``row`` carry a list that COPY could not write (see ``_csv_list_ok``)?"""
+    return any(props.get(k) == "STRING[]" and v and not _csv_list_ok(v) for k, v in row.items())
 
 
 def _clean_error(exc: Exception) -> str:
@@ -114,7 +132,8 @@ class EmbeddedStore(GraphStore):
                                 f"MATCH (n:{label}) RETURN n.id, n.name, n.synonyms"
                             )
                         ]
-                    self._index = NameIndex(rows)
+                    tied = self._run("MATCH (a)-[:SAME_AS]->() RETURN DISTINCT a.id")
+                    self._index = NameIndex(rows, demoted=(r[0] for r in tied))
                 index = self._index
         return index
 
@@ -264,13 +283,9 @@ class EmbeddedStore(GraphStore):
             count.unchanged = len(clean) - len(new) - len(changed)
             if new:
                 self._copy_nodes(label, new)
-                # List properties cannot travel through CSV safely: set them afterwards.
-                with_lists = [
-                    r for r in new
-                    if any(schema.props[k] == "STRING[]" and r.get(k) for k in r)
-                ]  # fmt: skip
-                self._merge_nodes(label, with_lists)
-            self._merge_nodes(label, changed)
+                # Lists COPY could not carry are set afterwards.
+                self._set_node_props(label, [r for r in new if _lists_left(r, schema.props)])
+            self._set_node_props(label, changed)
         count.created, count.updated = len(new), len(changed)
         return count
 
@@ -289,16 +304,20 @@ class EmbeddedStore(GraphStore):
         opts = f"header=true, delim='\\t', quote='\"', escape='\"'{extra}"
         self._run(f"COPY {table} FROM '{path.as_posix()}' ({opts})")
 
-    def _merge_nodes(self, label: str, rows: list[dict[str, Any]]) -> None:
+    def _set_node_props(self, label: str, rows: list[dict[str, Any]]) -> None:
+        """Set the given properties of nodes that exist (just copied, or changed):
+        ``MATCH`` by key, in batches grouped by which properties a row carries
+        (several times faster than ``MERGE`` in this engine)."""
         by_keys: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for r in rows:
             by_keys.setdefault(tuple(sorted(r)), []).append(r)
         for keys, group in by_keys.items():
             sets = ", ".join(f"n.{k} = r.{k}" for k in keys if k != "id")
-            set_clause = f" SET {sets}" if sets else ""
+            if not sets:
+                continue
             for chunk in batched(group, _MERGE_BATCH):
                 self._run(
-                    f"UNWIND $rows AS r MERGE (n:{label} {{id: r.id}}){set_clause}",
+                    f"UNWIND $rows AS r MATCH (n:{label} {{id: r.id}}) SET {sets}",
                     {"rows": list(chunk)},
                 )
 
@@ -319,6 +338,8 @@ class EmbeddedStore(GraphStore):
         count = ImportCount()
         if not unique:
             return count
+        if rel_type == "SAME_AS":  # search ranks tied nodes after the node they name
+            self._invalidate_index()
         self.generation += 1  # neighbour lists change; names and ids do not
         with self._write_lock:
             self._check_endpoints(start_label, end_label, unique)
@@ -342,26 +363,32 @@ class EmbeddedStore(GraphStore):
                                 + [_csv_value(r.get(p), t) for p, t in rel.props.items()]
                             )
                     self._copy(rel_type, path, f", from='{start_label}', to='{end_label}'")
-                list_rows = [
-                    r
-                    for r in new
-                    if any(rel.props[k] == "STRING[]" and r.get(k) for k in rel.props if k in r)
-                ]
-                self._set_edge_props(rel_type, start_label, end_label, list_rows)
+                left = [r for r in new if _lists_left(r, rel.props)]
+                self._set_edge_props(rel_type, start_label, end_label, left)
             count.created = len(new)
         return count
 
     def _set_edge_props(
         self, rel_type: str, start_label: str, end_label: str, rows: list[dict[str, Any]]
     ) -> None:
+        """Set list properties (which CSV cannot carry) on just-copied edges, in
+        batches grouped by which properties a row carries."""
+        by_keys: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for r in rows:
-            props = {k: v for k, v in r.items() if k not in ("start", "end")}
-            sets = ", ".join(f"e.{k} = $p_{k}" for k in props)
-            self._run(
-                f"MATCH (a:{start_label} {{id: $s}})-[e:{rel_type}]->(b:{end_label} {{id: $e}}) "
-                f"SET {sets}",
-                {"s": r["start"], "e": r["end"], **{f"p_{k}": v for k, v in props.items()}},
-            )
+            keys = tuple(sorted(k for k in r if k not in ("start", "end")))
+            by_keys.setdefault(keys, []).append(r)
+        for keys, group in by_keys.items():
+            sets = ", ".join(f"e.{k} = r.{k}" for k in keys)
+            for chunk in batched(group, _MERGE_BATCH):
+                # ``end`` is a Cypher keyword: the endpoints travel as src/dst.
+                params = [
+                    {"src": r["start"], "dst": r["end"], **{k: r[k] for k in keys}} for r in chunk
+                ]
+                self._run(
+                    f"UNWIND $rows AS r MATCH (a:{start_label} {{id: r.src}})-[e:{rel_type}]->"
+                    f"(b:{end_label} {{id: r.dst}}) SET {sets}",
+                    {"rows": params},
+                )
 
     def _check_endpoints(
         self, start_label: str, end_label: str, pairs: dict[tuple[str, str], Any]

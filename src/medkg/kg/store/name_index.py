@@ -34,7 +34,16 @@ def _trigrams(text: str) -> set[str]:
 
 
 class NameIndex:
-    def __init__(self, rows: Iterable[tuple[str, str, str | None, list[str] | None]]) -> None:
+    """Names and synonyms of every node; ``demoted`` ids (nodes tied by ``SAME_AS``
+    to the node that holds their concept) rank after every other match of the
+    same kind, so the connected node is the first a user sees."""
+
+    def __init__(
+        self,
+        rows: Iterable[tuple[str, str, str | None, list[str] | None]],
+        demoted: Iterable[str] = (),
+    ) -> None:
+        self.demoted = frozenset(demoted)
         self.labels: dict[str, str] = {}
         entries: list[_Entry] = []
         for node_id, label, name, synonyms in rows:
@@ -71,13 +80,13 @@ class NameIndex:
         q = " ".join(text.lower().split())
         if not q:
             return []
-        best: dict[str, tuple[int, int, str, _Entry]] = {}
+        best: dict[str, tuple[float, bool, int, str, _Entry]] = {}
 
         def offer(rank: int, e: _Entry) -> None:
             if label and e.label != label:
                 return
-            cand = (rank, len(e.name), e.id, e)
-            if e.id not in best or cand[:3] < best[e.id][:3]:
+            cand = (rank, e.id in self.demoted, len(e.name), e.id, e)
+            if e.id not in best or cand[:4] < best[e.id][:4]:
                 best[e.id] = cand
 
         lo = bisect.bisect_left(self._keys, q)
@@ -99,8 +108,8 @@ class NameIndex:
         if not best:
             for score, e in self._fuzzy(q):
                 offer(4 + round(1 - score, 3), e)  # type: ignore[arg-type]
-        ranked = sorted(best.values(), key=lambda c: c[:3])
-        return [c[3] for c in ranked[:limit]]
+        ranked = sorted(best.values(), key=lambda c: c[:4])
+        return [c[4] for c in ranked[:limit]]
 
     def prepare_fuzzy(self) -> dict[str, list[int]]:
         """The trigram postings, built on first use; a server calls this at start (a second

