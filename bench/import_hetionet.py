@@ -36,7 +36,8 @@ TARGET_S = 60.0
 
 def _child(variant: str, hetionet: str, per_type: int | None, data_dir: str) -> dict:
     """Run inside the child process: import and report timings."""
-    from medkg.kg.importers.hetionet import HetionetSource, import_batch
+    from medkg.kg.importers.batch import import_batch
+    from medkg.kg.importers.hetionet import HetionetSource
     from medkg.kg.store import open_store
     from medkg.kg.store.base import ImportCount
     from medkg.settings import Settings

@@ -43,8 +43,9 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "bench/results/relation_eval.json")
     args = ap.parse_args()
 
+    from medkg.nlp.corpora.pubtator import split_training_set
     from medkg.nlp.relations.rules import SpanRef, find_relations
-    from medkg.nlp.relations.training import evaluate_cid, split_training_set, train_cid
+    from medkg.nlp.relations.training import evaluate_cid, train_cid
 
     train, dev = split_training_set(args.train, args.eval)
     clf = train_cid(train)

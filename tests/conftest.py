@@ -118,3 +118,37 @@ def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Set
     get_settings.cache_clear()
     yield settings
     get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def vocab_inputs():  # type: ignore[no-untyped-def]
+    """The vocabulary files from the installed packages, read once per session."""
+    from medkg.kg.importers.vocabularies import read_inputs
+
+    return read_inputs()
+
+
+@pytest.fixture(scope="session")
+def vocab_store(
+    tmp_path_factory: pytest.TempPathFactory,
+    vocab_inputs,  # type: ignore[no-untyped-def]
+) -> Iterator[EmbeddedStore]:
+    """A Hetionet slice plus every vocabulary (about a minute): the graph users get
+    from the README's main command, at slice size. Tests may add documents and
+    re-import; none removes anything."""
+    from medkg.kg.importers.vocabularies import import_vocabularies
+
+    if not (HETIONET / "hetionet-v1.0-nodes.tsv").exists():
+        pytest.skip(f"Hetionet not found under {HETIONET}")
+    root = tmp_path_factory.mktemp("vocab")
+    s = Settings(data_dir=root, shared_data_dir=SHARED, backend="embedded")
+    store = EmbeddedStore(s.graph_dir / "medkg.lbug", s)
+    source = HetionetSource.from_dir(HETIONET)
+    import_hetionet(store, source, max_edges_per_type=300)
+    # Hetionet's edgeless side effect named like a disease (the search complaint)
+    store.import_nodes("SideEffect", [source.read().nodes["SideEffect"]["C0011860"]])
+    summary, report = import_vocabularies(store, inputs=vocab_inputs)
+    store.first_summary = summary  # type: ignore[attr-defined]
+    store.report = report  # type: ignore[attr-defined]
+    yield store
+    store.close()

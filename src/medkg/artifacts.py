@@ -55,6 +55,11 @@ class ModelFiles:
         return self.root / "relations" / "cid.json"
 
     @property
+    def learned_names(self) -> Path:
+        """Mention names learned from annotated corpora (``medkg train linker``)."""
+        return self.root / "linking" / "names.json"
+
+    @property
     def image_encoder(self) -> Path:
         return self.root / "image" / "encoder.pt"
 

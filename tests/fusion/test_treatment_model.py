@@ -160,3 +160,16 @@ def test_api_serves_the_trained_ranker(slice_store: EmbeddedStore, trained: Sett
         body = r.json()
         assert body["method"].startswith("treatment ranker")
         assert body["items"][0]["evidence"] and body["items"][0]["flags"]["known"]
+
+
+def test_training_on_the_vocabulary_graph_keeps_to_diseases_with_biology(
+    vocab_store: EmbeddedStore, tmp_path: Path
+) -> None:
+    """24,000 ontology diseases without genes, anatomy or drugs stay out of the
+    ranker's dense similarity matrices (gigabytes per channel otherwise)."""
+    s = Settings(data_dir=tmp_path, shared_data_dir=SHARED, backend="embedded")
+    path, _ = train_treatments(vocab_store, s, steps=20)
+    ckpt = TreatmentCheckpoint.load(path)
+    assert vocab_store.stats()["nodes"]["Disease"] > 20_000
+    assert 100 <= len(ckpt.disease_ids) < 1_000 and "DOID:9352" in ckpt.disease_index
+    assert ckpt.sims.shape[1] == len(ckpt.disease_ids)

@@ -5,43 +5,20 @@ malformed source refused before any write."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from medkg.kg.importers.batch import ImportFormatError
 from medkg.kg.importers.hetionet import HetionetSource, import_hetionet
-from medkg.kg.importers.vocabularies import import_vocabularies, read_inputs
+from medkg.kg.importers.vocabularies import import_vocabularies
 from medkg.kg.importers.vocabularies.ontologies import read_obo
 from medkg.kg.importers.vocabularies.sources import FILES
 from medkg.kg.importers.vocabularies.tables import parse_frequency, read_hpoa
 from medkg.kg.store.embedded import EmbeddedStore
-from medkg.settings import Settings
-from tests.conftest import HETIONET, SHARED, needs_hetionet
+from tests.conftest import HETIONET, needs_hetionet
 
 pytestmark = needs_hetionet
-
-
-@pytest.fixture(scope="module")
-def inputs():  # type: ignore[no-untyped-def]
-    return read_inputs()
-
-
-@pytest.fixture(scope="module")
-def vocab_store(tmp_path_factory: pytest.TempPathFactory, inputs) -> Iterator[EmbeddedStore]:  # type: ignore[no-untyped-def]
-    root = tmp_path_factory.mktemp("vocab")
-    s = Settings(data_dir=root, shared_data_dir=SHARED, backend="embedded")
-    store = EmbeddedStore(s.graph_dir / "medkg.lbug", s)
-    source = HetionetSource.from_dir(HETIONET)
-    import_hetionet(store, source, max_edges_per_type=300)
-    # Hetionet's edgeless side effect named like a disease (the search complaint)
-    store.import_nodes("SideEffect", [source.read().nodes["SideEffect"]["C0011860"]])
-    summary, report = import_vocabularies(store, inputs=inputs)
-    store.first_summary = summary  # type: ignore[attr-defined]
-    store.report = report  # type: ignore[attr-defined]
-    yield store
-    store.close()
 
 
 def _one(store: EmbeddedStore, cypher: str, **params: object) -> list:
@@ -151,8 +128,7 @@ def test_duplicates_are_tied_to_the_node_to_prefer(vocab_store: EmbeddedStore) -
     ).rows == [["DOID:9352"]]
     # HPO's "Type II diabetes mellitus" phenotype is tied to the DOID disease
     assert vocab_store.query(
-        "MATCH (s:Symptom {id: 'HP:0005978'})-[:SAME_AS]->(d:Disease {id: 'DOID:9352'}) "
-        "RETURN d.id"
+        "MATCH (s:Symptom {id: 'HP:0005978'})-[:SAME_AS]->(d:Disease {id: 'DOID:9352'}) RETURN d.id"
     ).rows
 
 
@@ -177,10 +153,10 @@ def test_name_index_ranks_tied_nodes_after_the_node_they_name() -> None:
     assert [e.id for e in tied.search("type 2 diabetes")] == ["DOID:9352", "C0011860"]
 
 
-def test_reimport_changes_nothing(vocab_store: EmbeddedStore, inputs) -> None:  # type: ignore[no-untyped-def]
+def test_reimport_changes_nothing(vocab_store: EmbeddedStore, vocab_inputs) -> None:  # type: ignore[no-untyped-def]
     first_nodes, first_edges = vocab_store.first_summary.totals()  # type: ignore[attr-defined]
     assert first_nodes.created > 50_000 and first_edges.created > 100_000
-    summary, _ = import_vocabularies(vocab_store, inputs=inputs)
+    summary, _ = import_vocabularies(vocab_store, inputs=vocab_inputs)
     nodes, edges = summary.totals()
     assert (nodes.created, nodes.updated, edges.created) == (0, 0, 0)
     # and a re-run of Hetionet leaves the vocabularies' synonyms alone

@@ -9,10 +9,11 @@ import spacy
 
 from medkg.artifacts import resolve_ner_model
 from medkg.nlp.corpora.bio import BioFormatError, entity_spans, read_bio
+from medkg.nlp.corpora.pubtator import split_training_set
 from medkg.nlp.ner.evaluation import evaluate_ner
 from medkg.nlp.ner.recipes import NerCorpora, train_ner
 from medkg.nlp.relations.cid import CidClassifier
-from medkg.nlp.relations.training import evaluate_cid, split_training_set, train_cid
+from medkg.nlp.relations.training import evaluate_cid, train_cid
 from medkg.settings import Settings
 from tests.conftest import SHARED
 

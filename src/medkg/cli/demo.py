@@ -1,10 +1,11 @@
 """``medkg demo``: the main job end to end on the configured store.
 
-Import Hetionet, query it, extract from sample notes, import sample trials,
-train the rankers small and answer for two patients. It goes through the same
-public functions a user's commands and the API do (the importers,
-``Extractor``/``ingest_documents``, ``train_*``, ``rank_patient``), sharing one
-store, extraction pipeline and set of loaded models across its steps.
+Import Hetionet and the vocabularies, query it, learn how annotators name
+concepts, extract from sample notes, import sample trials, train the rankers
+small and answer for two patients. It goes through the same public functions a
+user's commands and the API do (the importers, ``Extractor``/
+``ingest_documents``, ``learn_names``, ``train_*``, ``rank_patient``), sharing
+one store, extraction pipeline and set of loaded models across its steps.
 """
 
 from __future__ import annotations
@@ -18,7 +19,11 @@ import typer
 from medkg.artifacts import ModelFiles
 from medkg.cli.common import console, err_console, result_table, show_ranking, store_from_settings
 from medkg.cli.explore import stats
-from medkg.cli.imports import import_hetionet_cmd, print_trial_import
+from medkg.cli.imports import (
+    import_hetionet_cmd,
+    import_vocabularies_cmd,
+    print_trial_import,
+)
 from medkg.settings import PROJECT_ROOT, Settings, get_settings
 
 if TYPE_CHECKING:
@@ -60,6 +65,7 @@ def demo() -> None:
     err_console.print(f"[bold]medkg demo[/bold] on the {settings.resolved_backend} store")
     import_hetionet_cmd(directory=None, nodes=None, edges_dir=None, sif=None, json_file=None,
                         max_edges_per_type=None)  # fmt: skip
+    import_vocabularies_cmd(file=None)
     stats(as_json=False)
     with store_from_settings() as store:
         for title, cypher, params in EXAMPLE_QUERIES:
@@ -74,6 +80,7 @@ def demo() -> None:
     samples = shared / "mtsamples" / "mtsamples.csv"
     trials = shared / "trialgpt" / "sigir" / "corpus-sample.jsonl"
     with store_from_settings() as store:
+        _train_linker(store, settings)
         extractor = Extractor(store, settings)  # built once: it takes seconds
         if samples.exists():
             _extract(store, extractor, samples)
@@ -107,6 +114,26 @@ def _train_relations(settings: Settings) -> None:
     console.print(
         f"CID classifier: {clf.meta['documents']} abstracts, {clf.meta['candidates']} "
         f"sentence pairs -> {path}"
+    )
+
+
+def _train_linker(store: GraphStore, settings: Settings) -> None:
+    """How BC5CDR's annotators name diseases and chemicals (seconds)."""
+    from medkg.nlp.corpora.pubtator import training_abstracts
+    from medkg.nlp.learned_names import learn_names
+
+    bc5 = settings.shared_data_dir / "bc5cdr"
+    if not (bc5 / "CDR_TrainingSet.PubTator.txt").is_file():
+        return
+    docs = training_abstracts(
+        bc5 / "CDR_TrainingSet.PubTator.txt", bc5 / "CDR_DevelopmentSet.PubTator.txt"
+    )
+    learned = learn_names(docs, store)
+    path = ModelFiles.of(settings).learned_names
+    learned.save(path)
+    console.print(
+        f"linker: {learned.meta['names']:,} names and {learned.meta['symbols']:,} "
+        f"abbreviations learned from {len(docs)} annotated abstracts -> {path}"
     )
 
 

@@ -238,6 +238,36 @@ def train_relations_cmd(
     console.print(f"CID classifier written to {path}")
 
 
+@app.command("linker")
+def train_linker_cmd(
+    train: Annotated[Path | None, typer.Option(help="PubTator file to learn from.")] = None,
+    exclude: Annotated[
+        Path | None,
+        typer.Option(help="PubTator file whose abstracts are left out (an evaluation set)."),
+    ] = None,
+) -> None:
+    """Learn how annotators name diseases and chemicals (BC5CDR train: mention text ->
+    the graph node carrying its MeSH id); the extractor's linker uses it first.
+    Run after `medkg import vocabularies`, which gives the nodes their MeSH ids."""
+    from medkg.nlp.corpora.pubtator import training_abstracts
+    from medkg.nlp.learned_names import learn_names
+
+    settings = get_settings()
+    bc5 = settings.shared_data_dir / "bc5cdr"
+    train = train or bc5 / "CDR_TrainingSet.PubTator.txt"
+    exclude = exclude or bc5 / "CDR_DevelopmentSet.PubTator.txt"
+    with store_from_settings() as store:
+        learned = learn_names(training_abstracts(train, exclude), store)
+        path = ModelFiles.of(settings).learned_names
+        learned.save(path)
+    meta = learned.meta
+    console.print(
+        f"learned {meta['names']:,} mention names and {meta['symbols']:,} abbreviations "
+        f"from {meta['abstracts']} abstracts "
+        f"({meta['texts_seen']:,} annotated texts with one graph node); written to {path}"
+    )
+
+
 @app.command("image")
 def train_image_cmd(
     npz: Annotated[

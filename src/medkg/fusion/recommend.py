@@ -90,6 +90,11 @@ def diagnose(
     ckpt = models.diagnosis() if models is not None else None
     if ckpt is not None:
         return _fusion_diagnosis(store, ctx, limit, models, ckpt, image)
+    phenotypes = _phenotype_diagnosis(store, ctx, limit, models)
+    if phenotypes is not None:
+        if image is not None:
+            phenotypes.notes.append("image received; the graph-only diagnosis cannot use it")
+        return phenotypes
     findings = ctx.weights(FINDING_LABELS)
     notes = []
     if not findings:
@@ -111,6 +116,31 @@ def diagnose(
         patient_entities=ctx.as_dicts(),
         notes=notes,
     )
+
+
+def _phenotype_diagnosis(
+    store: GraphStore, ctx: PatientContext, limit: int, models: Any
+) -> Ranking | None:
+    """Every disease with phenotype annotations, ranked by the information content
+    of the phenotypes it shares with the patient (:mod:`.phenotype_ranker`);
+    ``None`` when the graph has no annotations or the patient names no phenotype."""
+    from medkg.fusion.phenotype_ranker import METHOD as PHENOTYPES
+    from medkg.fusion.phenotype_ranker import PhenotypeIndex
+
+    index = models.phenotypes(store) if models is not None else PhenotypeIndex.from_store(store)
+    terms = index.query_terms(ctx.weights(SYMPTOM), ctx.weights(DISEASE))
+    if not len(index) or not terms:
+        return None
+    notes = [
+        f"ranked over the {len(index):,} diseases with phenotype annotations, "
+        f"from {len(terms)} patient phenotype(s)"
+    ]
+    if models is not None:
+        notes.append("no trained diagnosis model: run `medkg train fusion`")
+    return Ranking(
+        task="diagnosis", method=PHENOTYPES, items=index.rank(terms, limit),
+        patient_entities=ctx.as_dicts(), notes=notes,
+    )  # fmt: skip
 
 
 def _diagnosis_probabilities(ctx: PatientContext, models: Any, ckpt: Any) -> Any:

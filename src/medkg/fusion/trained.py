@@ -30,6 +30,7 @@ class TrainedModels:
         self._encoders: dict[str | None, Any] = {}
         # trial text digest -> text vector (see fusion.trial_ranker)
         self.trial_vectors: dict[str, Any] = {}
+        self._phenotypes: Any = None
 
     def _load(self, path: Path, loader: Any) -> Any:
         file = str(path)
@@ -68,6 +69,15 @@ class TrainedModels:
             return model.eval(), float(meta.get("train_positive_rate", 0.5))
 
         return self._load(self.files.image_encoder, load)
+
+    def phenotypes(self, store: Any) -> Any:
+        """The store's phenotype index (:mod:`.phenotype_ranker`), rebuilt after writes."""
+        with self._lock:
+            if self._phenotypes is None:
+                from medkg.fusion.phenotype_ranker import PhenotypeIndexCache
+
+                self._phenotypes = PhenotypeIndexCache()
+            return self._phenotypes.get(store)
 
     def text_encoder(self, name: str | None) -> Any:
         """A text encoder (``None``: the configured default), loaded once per process."""

@@ -56,6 +56,59 @@ def _cosine(profile: torch.Tensor) -> torch.Tensor:
     return unit @ unit.T
 
 
+#: Edge types that do not place a disease in the biology the ranker transfers
+#: over: ontology structure, ties between duplicates, HPO phenotypes. A disease
+#: with only these (most of the vocabularies' 24,000) is left out of the model.
+SCOPE_EXCLUDED = frozenset({"IS_A", "SAME_AS", "PRESENTS"})
+
+
+def disease_scope(data) -> torch.Tensor:  # type: ignore[no-untyped-def]
+    """Indices of the diseases with an edge of a type outside ``SCOPE_EXCLUDED``.
+
+    Why: similarities are dense disease-by-disease matrices; over every DOID and
+    MONDO term they would need gigabytes per channel, for diseases that have no
+    genes, anatomy or drugs to transfer from anyway.
+    """
+    n = data["Disease"].num_nodes
+    keep = torch.zeros(n, dtype=torch.bool)
+    for et in data.edge_types:
+        if et[1] in SCOPE_EXCLUDED or "Disease" not in (et[0], et[2]):
+            continue
+        ei = data[et].edge_index
+        if et[0] == "Disease":
+            keep[ei[0]] = True
+        if et[2] == "Disease":
+            keep[ei[1]] = True
+    return keep.nonzero().flatten()
+
+
+def restrict_diseases(data, keep: torch.Tensor):  # type: ignore[no-untyped-def]
+    """A copy of an ``export_hetero`` graph holding only the ``keep`` diseases
+    (edges to the others dropped, indices renumbered)."""
+    from torch_geometric.data import HeteroData
+
+    n = data["Disease"].num_nodes
+    new_index = torch.full((n,), -1, dtype=torch.long)
+    new_index[keep] = torch.arange(len(keep))
+    out = HeteroData()
+    for t in data.node_types:
+        out[t].num_nodes = data[t].num_nodes
+        out[t].node_ids = data[t].node_ids
+    out["Disease"].num_nodes = len(keep)
+    out["Disease"].node_ids = [data["Disease"].node_ids[i] for i in keep.tolist()]
+    for et in data.edge_types:
+        ei = data[et].edge_index.clone()
+        mask = torch.ones(ei.shape[1], dtype=torch.bool)
+        for row, end in ((0, et[0]), (1, et[2])):
+            if end == "Disease":
+                ei[row] = new_index[ei[row]]
+                mask &= ei[row] >= 0
+        if mask.any():
+            out[et].edge_index = ei[:, mask]
+    out.data_version = data.data_version
+    return out
+
+
 def similarity_channels(
     data,  # type: ignore[no-untyped-def]
     embeddings: torch.Tensor | None = None,

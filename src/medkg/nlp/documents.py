@@ -47,6 +47,9 @@ class Mention:
     via_abbreviation: str | None = None
     #: True when no graph node matched and ``create_unlinked`` made a new one.
     new_node: bool = False
+    #: How the mention was linked: ``name``, ``synonym of 3 nodes: NER label``,
+    #: ``curated abbreviation``, ``NER span; fuzzy 0.91; name``... (:mod:`.linking`).
+    link_rule: str = ""
 
     @property
     def is_positive_fact(self) -> bool:

@@ -1,17 +1,36 @@
-"""Names the extractor can recognise, built from the graph itself.
+"""Names the extractor can recognise, built from the graph itself, and how a name
+that several nodes share is resolved.
 
 Why from the graph: scispaCy's pretrained NER/linker models cannot be downloaded
 here, and every mention must link to a node id anyway. Names and synonyms of
-Disease, Drug, Gene, Symptom and SideEffect nodes become entity-ruler patterns
-(:mod:`.pipeline`), and the same table resolves a mention's text to a node
-(:mod:`.linking`).
+Disease, Drug, Gene, Symptom and SideEffect nodes (with the vocabularies: DOID,
+MONDO, HPO lay terms, MeSH entry terms, drug brand names, gene aliases) are
+matched in text by :mod:`.matcher`, and the same table resolves a mention's text
+to a node (:mod:`.linking`).
+
+Two tables: ``names`` compares letters and digits case-insensitively
+("Parkinson's disease" = "parkinson s disease"); ``symbols`` compares exact text
+for what is only safe with its case (gene symbols and aliases such as "p53",
+abbreviations such as "NIDDM": "all" must not be acute lymphoblastic leukaemia).
+
+A name several nodes carry is resolved by :meth:`Lexicon.resolve`, whose rules,
+in order, are written into each mention's provenance (docs/decisions/0012):
+the NER label of the span (a CHEMICAL span is a drug), then the node not tied by
+``SAME_AS`` to another candidate, then a node's own name over another's synonym,
+then the label priority, then a primary ontology id (DOID over MONDO), then the
+better-connected node. A node tied by ``SAME_AS`` links to the node it names.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
+
+from spacy.lang.en.stop_words import STOP_WORDS
 
 from medkg.kg.store.base import GraphStore
 
@@ -23,59 +42,232 @@ NER_LABEL = {
     "Drug": "CHEMICAL",
     "Gene": "GENE",
 }
+#: Which graph labels a statistical NER label can name.
+LABELS_OF_NER = {
+    "CHEMICAL": frozenset({"Drug"}),
+    "DISEASE": frozenset({"Disease", "Symptom", "SideEffect"}),
+    "SYMPTOM": frozenset({"Symptom", "Disease", "SideEffect"}),
+    "GENE": frozenset({"Gene"}),
+}
 #: When one name belongs to nodes of several labels, the earlier label wins.
 LABEL_PRIORITY = ["Disease", "Symptom", "Drug", "Gene", "SideEffect"]
+#: The rule of a match through ``abbreviations.tsv`` ("MI" without its long form).
+CURATED = "curated abbreviation"
+#: Longest name (in words) the matcher looks for.
+MAX_NAME_WORDS = 12
 
 _GENE_SYMBOL = re.compile(r"^[A-Z][A-Z0-9-]{2,}$")
+#: Symbol-like text: one word, an upper-case letter or a digit in it ("p53", "NIDDM").
+_SYMBOLISH = re.compile(r"^(?=.*[A-Z0-9])[A-Za-z0-9][A-Za-z0-9-]{2,}$")
+_ABBREVIATION = re.compile(r"^[A-Z0-9-]{2,6}$")
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+#: Ids from ontologies that back the primary ones (a MONDO term DOID lacks, an HPO term).
+_SECONDARY = ("MONDO:", "HP:")
+
+
+def normalise(text: str) -> str:
+    """Letters and digits, lower case, one space between runs: the ``names`` key."""
+    return _NON_ALNUM.sub(" ", text.lower()).strip()
 
 
 @dataclass(frozen=True)
 class Entry:
+    """A node a name or symbol can mean. ``exact``: the node's own name (not a synonym)."""
+
     label: str
     node_id: str
     name: str
+    exact: bool = True
+    #: Annotators named this node so in a training corpus (:mod:`.learned_names`).
+    learned: bool = False
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The node chosen for a name, and the rule that chose it (for provenance)."""
+
+    entry: Entry
+    rule: str
+
+
+def _name_ok(key: str) -> bool:
+    """Case-insensitive keys: three characters at least, not a stop word, not a number."""
+    return len(key) >= 3 and key not in STOP_WORDS and not key.replace(" ", "").isdigit()
 
 
 @dataclass
 class Lexicon:
-    """Lower-cased name -> best node, plus case-sensitive gene symbols."""
+    """Normalised name -> candidate nodes; exact symbol -> candidate nodes."""
 
-    names: dict[str, Entry] = field(default_factory=dict)
-    gene_symbols: dict[str, Entry] = field(default_factory=dict)
+    names: dict[str, list[Entry]] = field(default_factory=dict)
+    symbols: dict[str, list[Entry]] = field(default_factory=dict)
     abbreviations: dict[str, Entry] = field(default_factory=dict)
+    #: Nodes tied by SAME_AS -> the node holding their concept (linking goes there).
+    same_as: dict[str, Entry] = field(default_factory=dict)
+    #: Relationship count of nodes that share a name with another node.
+    degree: dict[str, int] = field(default_factory=dict)
+    max_words: int = 1
 
     @classmethod
     def from_store(cls, store: GraphStore) -> Lexicon:
-        lex = cls()
-        for label in reversed(LABEL_PRIORITY):  # later writes win: walk lowest priority first
-            rows = store.query(
+        names: dict[str, dict[str, Entry]] = defaultdict(dict)
+        symbols: dict[str, dict[str, Entry]] = defaultdict(dict)
+
+        def add(table: dict[str, dict[str, Entry]], key: str, entry: Entry) -> None:
+            held = table[key].get(entry.node_id)
+            if held is None or (entry.exact and not held.exact):
+                table[key][entry.node_id] = entry
+
+        for label in LABEL_PRIORITY:
+            for node_id, name, synonyms in store.query(
                 f"MATCH (n:{label}) RETURN n.id, n.name, n.synonyms", row_cap=10_000_000
-            ).rows
-            for node_id, name, synonyms in rows:
+            ).rows:
                 if not name:
                     continue
-                entry = Entry(label, node_id, name)
-                if label == "Gene":
-                    if _GENE_SYMBOL.match(name):
-                        lex.gene_symbols[name] = entry
-                    continue
-                for text in [name, *(synonyms or [])]:
+                for text, exact in [(name, True), *((s, False) for s in synonyms or [])]:
+                    entry = Entry(label, node_id, name, exact)
+                    text = text.strip()
+                    if label == "Gene":
+                        if (exact and _GENE_SYMBOL.match(text)) or _SYMBOLISH.match(text):
+                            add(symbols, text, entry)
+                        elif " " in text and _name_ok(normalise(text)):
+                            add(names, normalise(text), entry)  # a gene's full name
+                        continue
+                    if not exact and _ABBREVIATION.match(text) and not text.isdigit():
+                        add(symbols, text, entry)  # "NIDDM", "APAP": only in capitals
+                        continue
                     key = normalise(text)
-                    if len(key) >= 3:
-                        lex.names[key] = entry
+                    if _name_ok(key):
+                        add(names, key, entry)
+        lex = cls(
+            names={k: list(v.values()) for k, v in names.items()},
+            symbols={k: list(v.values()) for k, v in symbols.items()},
+        )
+        lex.max_words = min(MAX_NAME_WORDS, max((k.count(" ") + 1 for k in lex.names), default=1))
         lex.abbreviations = {
-            abbr: lex.names[normalise(long)]
+            abbr: best.entry
             for abbr, long in _curated_abbreviations()
-            if normalise(long) in lex.names
+            if (best := lex.resolve(lex.candidates(long))) is not None
         }
+        ambiguous = {
+            e.node_id for table in (lex.names, lex.symbols) for c in table.values()
+            if len(c) > 1 for e in c
+        }  # fmt: skip
+        lex.same_as = _same_as(store)
+        lex.degree = _degrees(store, ambiguous)
         return lex
 
+    def learn(self, names: dict[str, Entry], symbols: dict[str, Entry] | None = None) -> None:
+        """Add names (and exact-case symbols) annotators gave nodes in a training
+        corpus; such a name is resolved to its annotated node before any other rule."""
+        for table, learned_table in ((self.names, names), (self.symbols, symbols or {})):
+            for key, e in learned_table.items():
+                learned = Entry(e.label, e.node_id, e.name, exact=False, learned=True)
+                others = [c for c in table.get(key, []) if c.node_id != e.node_id]
+                table[key] = [learned, *others]
+        self.max_words = max(self.max_words, max((k.count(" ") + 1 for k in names), default=1))
+
+    def fingerprint(self) -> str:
+        """A short digest of what the lexicon can link: part of the extractor's
+        version, so notes are re-extracted after the graph learns new names."""
+        h = hashlib.sha256()
+        for table in (self.names, self.symbols):
+            h.update(f"{len(table)}:{sum(len(c) for c in table.values())};".encode())
+        h.update(f"{len(self.same_as)}".encode())
+        return h.hexdigest()[:8]
+
+    def candidates(self, text: str) -> list[Entry]:
+        """Every node the text can name: by exact symbol, else by normalised name."""
+        return self.symbols.get(text.strip()) or self.names.get(normalise(text), [])
+
     def lookup(self, text: str) -> Entry | None:
-        return self.names.get(normalise(text)) or self.gene_symbols.get(text.strip())
+        """The node a text names, after :meth:`resolve`'s rules (no NER label)."""
+        found = self.resolve(self.candidates(text))
+        return found.entry if found else None
+
+    def resolve(
+        self, candidates: Sequence[Entry], ner_label: str | None = None
+    ) -> Resolution | None:
+        """Choose one candidate; the rule says which step decided (or that there
+        was only one): NER label, then not SAME_AS-tied, then own name over
+        synonym, then label priority, then a primary ontology id (DOID, MeSH,
+        DrugBank, Entrez over MONDO and HP), then more relationships, then id.
+        A chosen node tied by SAME_AS links to the node it is the same as."""
+        found = self._choose(candidates, ner_label)
+        if found is None or found.entry.node_id not in self.same_as:
+            return found
+        target = self.same_as[found.entry.node_id]
+        entry = Entry(target.label, target.node_id, target.name, found.entry.exact)
+        return Resolution(entry, f"{found.rule}; SAME_AS {found.entry.node_id}")
+
+    def _choose(self, candidates: Sequence[Entry], ner_label: str | None) -> Resolution | None:
+        allowed = LABELS_OF_NER.get(ner_label or "", frozenset())
+        if not candidates or (allowed and not any(e.label in allowed for e in candidates)):
+            return None  # a CHEMICAL span is no gene or disease: no link beats a wrong one
+        if len(candidates) == 1:
+            return Resolution(candidates[0], _how(candidates[0]))
+        n = len(candidates)
+        steps: list[tuple[str, Callable[[list[Entry]], list[Entry]]]] = [
+            ("NER label", lambda c: [e for e in c if e.label in allowed]),
+            ("annotated corpus", lambda c: [e for e in c if e.learned]),
+            ("not tied by SAME_AS", lambda c: [e for e in c if e.node_id not in self.same_as]),
+            ("own name over synonym", lambda c: [e for e in c if e.exact]),
+            ("label priority", lambda c: _best_by(c, lambda e: -LABEL_PRIORITY.index(e.label))),
+            ("primary ontology id", lambda c: [e for e in c if not _secondary(e)]),
+            ("more relationships", lambda c: _best_by(c, lambda e: self.degree.get(e.node_id, 0))),
+        ]
+        remaining = list(candidates)
+        for rule, narrow in steps:
+            remaining = narrow(remaining) or remaining
+            if len(remaining) == 1:
+                return Resolution(remaining[0], _rule(remaining[0], n, rule))
+        first = min(remaining, key=lambda x: x.node_id)
+        return Resolution(first, _rule(first, n, "first id"))
 
 
-def normalise(text: str) -> str:
-    return " ".join(text.lower().replace("-", " ").split())
+def _how(entry: Entry) -> str:
+    return "learned name" if entry.learned else "name" if entry.exact else "synonym"
+
+
+def _rule(entry: Entry, n: int, step: str) -> str:
+    """``synonym of 3 nodes: NER label``: what matched and which step chose."""
+    return f"{_how(entry)} of {n} nodes: {step}"
+
+
+def _secondary(entry: Entry) -> bool:
+    return entry.node_id.startswith(_SECONDARY)
+
+
+def _best_by(entries: list[Entry], score: Callable[[Entry], int]) -> list[Entry]:
+    top = max(score(e) for e in entries)
+    return [e for e in entries if score(e) == top]
+
+
+def _same_as(store: GraphStore) -> dict[str, Entry]:
+    """Tied node id -> the node its SAME_AS edge points at."""
+    out: dict[str, Entry] = {}
+    for label in ("Disease", "Symptom"):
+        for a, b, name in store.query(
+            f"MATCH (a)-[:SAME_AS]->(b:{label}) RETURN a.id, b.id, b.name", row_cap=10_000_000
+        ).rows:
+            out[a] = Entry(label, b, name or b)
+    return out
+
+
+def _degrees(store: GraphStore, ids: set[str]) -> dict[str, int]:
+    """Relationship counts of the given nodes (those a shared name must choose between)."""
+    if not ids:
+        return {}
+    out: dict[str, int] = {}
+    wanted = sorted(ids)
+    for start in range(0, len(wanted), 5_000):
+        chunk = wanted[start : start + 5_000]
+        for label in LABEL_PRIORITY:
+            out.update(dict(store.query(
+                f"MATCH (n:{label})-[r]-() WHERE n.id IN $ids RETURN n.id, count(r)",
+                {"ids": chunk}, row_cap=10_000_000,
+            ).rows))  # fmt: skip
+    return out
 
 
 def _curated_abbreviations() -> list[tuple[str, str]]:

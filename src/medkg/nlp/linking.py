@@ -1,47 +1,64 @@
 """Linking a recognised mention to a graph node, and saying how it was linked.
 
 The order, most certain first: an abbreviation defined in the same text links
-through its long form; a rule match carries its node id; then the mention's
-exact name or synonym in the :class:`~medkg.nlp.lexicon.Lexicon`; last a
-character 3-gram TF-IDF cosine over all names (:class:`FuzzyLinker`), scaled
-down by its similarity. The confidence of each rule is written with the fact,
-so a user can filter on how a link was made.
+through its long form; a dictionary match carries the node and rule the
+matcher chose (:mod:`.matcher`); a span the statistical NER found is looked up
+among all names and synonyms, its NER label deciding between nodes that share
+the name (:meth:`~.lexicon.Lexicon.resolve`); last a character 3-gram TF-IDF
+cosine over every name and synonym (:class:`FuzzyLinker`), its confidence scaled
+down by the similarity. The rule that linked each mention is written with the
+fact, so a user can see and filter on how a link was made.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from medkg.nlp.lexicon import Entry, Lexicon, normalise
+from medkg.nlp.lexicon import CURATED, Entry, Lexicon, Resolution, normalise
 
 CONF_EXACT = 0.95
 CONF_DEFINED_ABBREVIATION = 0.9
 CONF_CURATED_ABBREVIATION = 0.8
 CONF_MODEL = 0.85
 
-#: ``(node, confidence, the long form an abbreviation was linked through)``.
-Link = tuple[Entry, float, str | None]
+
+@dataclass(frozen=True)
+class Link:
+    """A mention's node, the link's confidence, the long form an abbreviation was
+    linked through (if any) and the rule that linked it."""
+
+    entry: Entry
+    confidence: float
+    via: str | None
+    rule: str
 
 
 class FuzzyLinker:
-    """Character 3-gram TF-IDF over node names; links a mention above a cosine threshold."""
+    """Character 3-gram TF-IDF over every name and synonym; links a mention above a
+    cosine threshold."""
 
     def __init__(self, lexicon: Lexicon, threshold: float = 0.8) -> None:
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         self.threshold = threshold
+        self.lexicon = lexicon
         self._keys = sorted(lexicon.names)
-        self._entries = [lexicon.names[k] for k in self._keys]
         self._vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 3), min_df=1)
-        self._matrix = self._vec.fit_transform(self._keys) if self._keys else None
+        # Stored trigram-major (one row per trigram listing the names holding it), so a
+        # query touches only the postings of its own ~10 trigrams, not every name.
+        self._postings = self._vec.fit_transform(self._keys).T.tocsr() if self._keys else None
 
-    def link(self, text: str) -> tuple[Entry, float] | None:
-        if self._matrix is None:
+    def link(self, text: str, ner_label: str | None = None) -> tuple[Resolution, float] | None:
+        if self._postings is None:
             return None
-        sims = (self._matrix @ self._vec.transform([normalise(text)]).T).toarray().ravel()
+        sims = (self._vec.transform([normalise(text)]) @ self._postings).toarray().ravel()
         best = int(sims.argmax())
         score = float(sims[best])
-        return (self._entries[best], score) if score >= self.threshold else None
+        if score < self.threshold:
+            return None
+        found = self.lexicon.resolve(self.lexicon.names[self._keys[best]], ner_label)
+        return (found, score) if found else None
 
 
 class Linker:
@@ -49,27 +66,41 @@ class Linker:
 
     def __init__(self, lexicon: Lexicon, threshold: float = 0.8) -> None:
         self.lexicon = lexicon
-        self.fuzzy = FuzzyLinker(lexicon, threshold)
+        self.threshold = threshold
+        self._fuzzy: FuzzyLinker | None = None
+
+    @property
+    def fuzzy(self) -> FuzzyLinker:
+        """Built on first use: most notes link without it, and fitting it over every
+        synonym takes seconds."""
+        if self._fuzzy is None:
+            self._fuzzy = FuzzyLinker(self.lexicon, self.threshold)
+        return self._fuzzy
 
     def link(self, ent: Any, abbreviations: dict[tuple[int, int], Any]) -> Link | None:
-        """``ent``: a spaCy span whose ``ent_id_`` a rule may have set to
-        ``label|node id[|abbr]``; ``abbreviations``: ``(start, end) -> long form``
+        """``ent``: a spaCy span (the matcher sets its ``ent_id_`` to
+        ``label|node id|rule``); ``abbreviations``: ``(start, end) -> long form``
         spans found by scispaCy's AbbreviationDetector in the same doc."""
+        lex = self.lexicon
         long_form = abbreviations.get((ent.start, ent.end))
         if long_form is not None:  # defined in this text: link the long form
-            entry = self.lexicon.lookup(long_form.text)
-            if entry is not None:
-                return entry, CONF_DEFINED_ABBREVIATION, long_form.text
+            found = lex.resolve(lex.candidates(long_form.text), ent.label_)
+            if found is not None:
+                rule = f"abbreviation defined in text; {found.rule}"
+                return Link(found.entry, CONF_DEFINED_ABBREVIATION, long_form.text, rule)
         if ent.ent_id_:
-            label, node_id, *flag = ent.ent_id_.split("|")
+            label, node_id, *rest = ent.ent_id_.split("|", 2)
+            rule = rest[0] if rest else "name"
             entry = Entry(label, node_id, ent.text)
-            if flag:
-                return entry, CONF_CURATED_ABBREVIATION, ent.text
-            return entry, CONF_EXACT, None
-        entry = self.lexicon.lookup(ent.text)
-        if entry is not None:
-            return entry, CONF_MODEL, None
-        fuzzy = self.fuzzy.link(ent.text)
+            if rule in (CURATED, "abbr"):  # "abbr": rulers before the matcher wrote this
+                return Link(entry, CONF_CURATED_ABBREVIATION, ent.text, CURATED)
+            return Link(entry, CONF_EXACT, None, rule)
+        found = lex.resolve(lex.candidates(ent.text), ent.label_)
+        if found is not None:
+            return Link(found.entry, CONF_MODEL, None, f"NER span; {found.rule}")
+        fuzzy = self.fuzzy.link(ent.text, ent.label_)
         if fuzzy is not None:
-            return fuzzy[0], round(CONF_MODEL * fuzzy[1], 3), None
+            found, score = fuzzy
+            rule = f"NER span; fuzzy {score:.2f}; {found.rule}"
+            return Link(found.entry, round(CONF_MODEL * score, 3), None, rule)
         return None

@@ -1,18 +1,20 @@
 """The scispaCy pipeline: tokenizer, sentences, entities, abbreviations, context, linking.
 
 Components, in order: scispaCy's ``combined_rule_tokenizer``; a sentencizer (or
-the parser of a pretrained model); an entity ruler built from the graph's names
-(:mod:`lexicon`); a statistical NER - the one ``MEDKG_NER_MODEL`` names (an
-installed scispaCy package or a folder), else the one ``medkg train ner`` built
-- which finds mentions the names miss; scispaCy's ``AbbreviationDetector``; and
-the ConText component (:mod:`.context`). Every mention is linked to a node id
-(:mod:`.linking`); a mention that links to nothing is dropped, or becomes a new
-node flagged ``extracted`` when ``MEDKG_CREATE_UNLINKED`` is set. Relations
-between a sentence's affirmed mentions come from :mod:`.relations`.
+the parser of a pretrained model); the dictionary matcher over the graph's
+names and symbols (:mod:`.matcher`, :mod:`.lexicon`); a statistical NER - the
+one ``MEDKG_NER_MODEL`` names (an installed scispaCy package or a folder), else
+the one ``medkg train ner`` built - which finds mentions the names miss;
+scispaCy's ``AbbreviationDetector``; and the ConText component
+(:mod:`.context`). Every mention is linked to a node id (:mod:`.linking`); a
+mention that links to nothing is dropped, or becomes a new node flagged
+``extracted`` when ``MEDKG_CREATE_UNLINKED`` is set. Relations between a
+sentence's affirmed mentions come from :mod:`.relations`.
 
 The extractor version written on every fact names the model files it used (a
-short content hash), so training a new NER or classifier makes the next ingest
-re-extract documents instead of calling them unchanged.
+short content hash) and the lexicon it linked with, so training a new NER or
+classifier, or importing new vocabularies, makes the next ingest re-extract
+documents instead of calling them unchanged.
 """
 
 from __future__ import annotations
@@ -42,8 +44,10 @@ from medkg.nlp.documents import (
     Mention,
     NoteInput,
 )
-from medkg.nlp.lexicon import NER_LABEL, Entry, Lexicon
-from medkg.nlp.linking import Linker
+from medkg.nlp.learned_names import LearnedNames
+from medkg.nlp.lexicon import Entry, Lexicon
+from medkg.nlp.linking import Link, Linker
+from medkg.nlp.matcher import FACTORY as MATCHER
 from medkg.nlp.privacy import mask_identifiers
 from medkg.nlp.relations.cid import CidClassifier
 from medkg.nlp.relations.rules import SpanRef, find_relations
@@ -67,35 +71,24 @@ warnings.filterwarnings("ignore", message=r"\[W036\]")
 warnings.filterwarnings("ignore", message="Possible set union", category=FutureWarning)
 
 
-def build_nlp(lexicon: Lexicon, ner_model: str | Path | None = None) -> Language:
-    nlp = spacy.load(ner_model) if ner_model else spacy.blank("en")
+def set_tokenizer(nlp: Language) -> Language:
+    """scispaCy's tokenizer, plus a split before relation suffixes
+    ("amiodarone-induced" -> "amiodarone", "-", "induced"): the extractor's
+    tokens, which benchmarks of its parts must share."""
     nlp.tokenizer = combined_rule_tokenizer(nlp)
     infix = nlp.tokenizer.infix_finditer.__self__.pattern  # type: ignore[attr-defined]
     nlp.tokenizer.infix_finditer = re.compile(f"{_RELATION_HYPHEN}|{infix}").finditer
+    return nlp
+
+
+def build_nlp(lexicon: Lexicon, ner_model: str | Path | None = None) -> Language:
+    nlp = set_tokenizer(spacy.load(ner_model) if ner_model else spacy.blank("en"))
     if "parser" not in nlp.pipe_names and "senter" not in nlp.pipe_names:
         nlp.add_pipe("sentencizer", first=True)
-    # Two phrase rulers: graph names matched case-insensitively, gene symbols and
-    # abbreviations case-sensitively ("MI" yes, "mi" no). Phrase matching keeps
-    # the ~20,000 symbols fast; token patterns would cost seconds per note.
+    # The graph's names (case-insensitive) and symbols and abbreviations (exact
+    # case: "MI" yes, "mi" no), before the statistical NER, which keeps them.
     where = {"before": "ner"} if "ner" in nlp.pipe_names else {}
-    names = nlp.add_pipe(
-        "entity_ruler", name="medkg_names",
-        config={"phrase_matcher_attr": "LOWER", "overwrite_ents": True}, **where,
-    )  # fmt: skip
-    names.add_patterns([
-        {"label": NER_LABEL[e.label], "pattern": key, "id": f"{e.label}|{e.node_id}"}
-        for key, e in lexicon.names.items()
-    ])  # fmt: skip
-    symbols = nlp.add_pipe(
-        "entity_ruler", name="medkg_symbols",
-        config={"phrase_matcher_attr": "ORTH", "overwrite_ents": False}, after="medkg_names",
-    )  # fmt: skip
-    symbols.add_patterns(
-        [{"label": "GENE", "pattern": sym, "id": f"Gene|{e.node_id}"}
-         for sym, e in lexicon.gene_symbols.items()]
-        + [{"label": NER_LABEL[e.label], "pattern": abbr, "id": f"{e.label}|{e.node_id}|abbr"}
-           for abbr, e in lexicon.abbreviations.items()]
-    )  # fmt: skip
+    nlp.add_pipe(MATCHER, name="medkg_names", **where).lexicon = lexicon
     nlp.add_pipe("abbreviation_detector")
     nlp.add_pipe("medkg_context")
     return nlp
@@ -107,16 +100,23 @@ class Extractor:
     def __init__(self, store: GraphStore, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
         self.lexicon = Lexicon.from_store(store)
+        files = ModelFiles.of(self.settings)
+        learned = files.learned_names
+        if learned.is_file():
+            known = LearnedNames.load(learned).present_in(store)
+            self.lexicon.learn(known.names, known.symbols)
         self.linker = Linker(self.lexicon, self.settings.link_threshold)
         self.ner_model = resolve_ner_model(self.settings)
         self.nlp = build_nlp(self.lexicon, self.ner_model)
-        cid_path = ModelFiles.of(self.settings).cid
+        cid_path = files.cid
         self.classifier = CidClassifier.load(cid_path) if cid_path.is_file() else None
-        parts = [EXTRACTOR_VERSION]
+        parts = [EXTRACTOR_VERSION, "lex-" + self.lexicon.fingerprint()]
         if self.ner_model is not None:
             parts.append("ner-" + _model_tag(self.ner_model, self.nlp))
         if self.classifier is not None:
             parts.append("cid-" + _digest(cid_path.read_bytes()))
+        if learned.is_file():
+            parts.append("names-" + _digest(learned.read_bytes()))
         if self.settings.create_unlinked:
             parts.append("unlinked")
         self.version = "+".join(parts)
@@ -176,13 +176,10 @@ class Extractor:
                 if not self.settings.create_unlinked or ent.label_ not in UNLINKED_LABEL:
                     continue
                 label = UNLINKED_LABEL[ent.label_]
-                linked = (
-                    Entry(label, unlinked_node_id(label, ent.text), ent.text),
-                    CONF_UNLINKED,
-                    None,
-                )
+                entry = Entry(label, unlinked_node_id(label, ent.text), ent.text)
+                linked = Link(entry, CONF_UNLINKED, None, "unlinked: new node")
                 new_node = True
-            entry, confidence, via = linked
+            entry, confidence, via = linked.entry, linked.confidence, linked.via
             mentions.append(
                 Mention(
                     text=ent.text, start=ent.start_char, end=ent.end_char,
@@ -190,7 +187,7 @@ class Extractor:
                     node_label=entry.label, node_id=entry.node_id, confidence=confidence,
                     negated=ent._.negated, hypothetical=ent._.hypothetical,
                     historical=ent._.historical, family=ent._.family, via_abbreviation=via,
-                    new_node=new_node,
+                    new_node=new_node, link_rule=linked.rule,
                 )
             )  # fmt: skip
         return ExtractedDocument(

@@ -73,3 +73,20 @@ def read_pubtator(path: str | Path) -> list[PtDocument]:
     if not docs:
         raise PubTatorFormatError(f"{path}: no documents")
     return list(docs.values())
+
+
+def split_training_set(
+    train_path: Path, dev_path: Path
+) -> tuple[list[PtDocument], list[PtDocument]]:
+    """BC5CDR's TrainingSet file as shipped repeats the development abstracts: drop them."""
+    dev = read_pubtator(dev_path)
+    dev_ids = {d.pmid for d in dev}
+    return [d for d in read_pubtator(train_path) if d.pmid not in dev_ids], dev
+
+
+def training_abstracts(train_path: Path, exclude_path: Path | None = None) -> list[PtDocument]:
+    """The abstracts of ``train_path`` that ``exclude_path`` (an evaluation file)
+    does not hold; all of them when there is no such file."""
+    if exclude_path is not None and exclude_path.is_file():
+        return split_training_set(train_path, exclude_path)[0]
+    return read_pubtator(train_path)

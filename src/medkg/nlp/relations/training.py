@@ -16,7 +16,7 @@ from pathlib import Path
 
 import spacy
 
-from medkg.nlp.corpora.pubtator import PtDocument, read_pubtator
+from medkg.nlp.corpora.pubtator import PtDocument, training_abstracts
 from medkg.nlp.metrics import PRF
 from medkg.nlp.relations.cid import CidClassifier, pair_features
 
@@ -55,24 +55,11 @@ def candidates(docs: list[PtDocument]) -> Iterator[Candidate]:
                     )
 
 
-def split_training_set(
-    train_path: Path, dev_path: Path
-) -> tuple[list[PtDocument], list[PtDocument]]:
-    """BC5CDR's TrainingSet file as shipped repeats the development abstracts: drop them."""
-    dev = read_pubtator(dev_path)
-    dev_ids = {d.pmid for d in dev}
-    return [d for d in read_pubtator(train_path) if d.pmid not in dev_ids], dev
-
-
 def train_cid_model(train_path: Path, exclude_path: Path | None = None) -> CidClassifier:
     """What ``medkg train relations`` (and the demo) train: the classifier on a
     PubTator file, leaving out the abstracts of ``exclude_path`` (an evaluation
     set; BC5CDR's training file repeats its development abstracts)."""
-    if exclude_path is not None and exclude_path.is_file():
-        docs, _ = split_training_set(train_path, exclude_path)
-    else:
-        docs = read_pubtator(train_path)
-    return train_cid(docs)
+    return train_cid(training_abstracts(train_path, exclude_path))
 
 
 def train_cid(docs: list[PtDocument], c: float = 0.5) -> CidClassifier:

@@ -274,21 +274,42 @@ def add_mesh_names(b: Builder, mesh: dict[str, MeshRecord]) -> None:
 
 
 def add_ties(b: Builder) -> None:
-    """``SAME_AS`` from nodes Hetionet or HPO hold twice to the node to prefer."""
-    diseases = {x: k for x, k in b.xref_index("Disease", ("UMLS",)).items() if len(k) == 1}
-    phenotypes = {x: k for x, k in b.xref_index("Symptom", ("UMLS",)).items() if len(k) == 1}
-    for se in b.existing.get("SideEffect", {}):
+    """``SAME_AS`` from nodes Hetionet or HPO hold twice to the node to prefer.
+
+    An HPO phenotype is the disease that lists its HP id (MONDO does, for 554
+    terms), else the disease that shares its UMLS id; a Hetionet side effect
+    (a UMLS id) is the disease, else the phenotype, that carries that id. When
+    several nodes carry the id, the one whose names include the tied node's name
+    is chosen, then a DOID (or MeSH) node, then the first id: a choice that
+    decides nothing but which node search and linking prefer.
+    """
+    diseases = b.xref_index("Disease", ("UMLS", "HP"))
+    phenotypes = b.xref_index("Symptom", ("UMLS",))
+
+    def pick(name: str | None, keys: set[Key]) -> Key:
+        wanted = name_key(name or "")
+
+        def rank(key: Key) -> tuple[bool, bool, str]:
+            d = b.drafts[key]
+            names = {name_key(n) for n in (b.display_name(key) or "", *d.synonyms)}
+            return (wanted not in names, key[1].startswith("MONDO:"), key[1])
+
+        return min(keys, key=rank)
+
+    for se, se_name in b.existing.get("SideEffect", {}).items():
         cui = f"UMLS:{se}"
-        target = diseases.get(cui) or phenotypes.get(cui)
-        if target:
-            b.edge("SAME_AS", ("SideEffect", se), next(iter(target)), SOURCE)
+        keys = diseases.get(cui) or phenotypes.get(cui)
+        if keys:
+            b.edge("SAME_AS", ("SideEffect", se), pick(se_name, keys), SOURCE)
             b.report.add("side effects tied to a disease or phenotype")
     for key, d in list(b.drafts.items()):
         if key[0] != "Symptom" or not key[1].startswith("HP:"):
             continue
-        hits = {next(iter(diseases[x])) for x in d.xrefs if x in diseases}
-        if len(hits) == 1:
-            b.edge("SAME_AS", key, hits.pop(), SOURCE)
+        keys = diseases.get(key[1]) or set().union(
+            *(diseases.get(x, set()) for x in d.xrefs if x.startswith("UMLS:"))
+        )
+        if keys:
+            b.edge("SAME_AS", key, pick(b.display_name(key), keys), SOURCE)
             b.report.add("phenotypes tied to the disease they name")
 
 

@@ -1,0 +1,203 @@
+"""Benchmark: entity linking against gold MeSH ids (BC5CDR, any PubTator file by path).
+
+For every Disease and Chemical mention with a gold MeSH id:
+
+* **coverage** - the share of mentions whose gold concept some graph node carries,
+  as its id (Hetionet's symptoms are MeSH ids) or in its ``xrefs``
+  (``MESH:D009203``); chemicals count only through Drug nodes;
+* **accuracy@1 among covered** - the share of covered mentions the linker sends
+  to a node carrying the gold id; **accuracy@1 overall** - over all mentions.
+
+Each mention is linked the way the extractor links a span its NER found: the
+gold span's text with the gold type as NER label (Chemical -> CHEMICAL), the
+long form when scispaCy's AbbreviationDetector finds it defined in the abstract,
+through :class:`medkg.nlp.linking.Linker` (all names and synonyms, the stated
+rules for shared names, then character 3-gram cosine).
+
+Rows, in one run:
+
+* ``Hetionet only`` - the graph before the vocabularies (the named baseline):
+  137 diseases, no synonyms, the same linker code;
+* ``Hetionet + vocabularies`` - after ``medkg import vocabularies``;
+* ``char 3-gram TF-IDF only`` - the reference of scispaCy's linker: every
+  mention to its nearest name by character 3-gram cosine over the same names
+  (no exact lookup, no rules), at the same threshold;
+* ``+ names learned from training abstracts`` - what ``medkg train linker``
+  adds: mention texts annotated in ``--train`` (the evaluated file's abstracts
+  left out) resolved to their annotated node first. Targets are read off the
+  last row.
+
+Targets (issue 17, BC5CDR devel): disease coverage >= 85 %, disease accuracy@1
+among covered >= 90 %, chemical accuracy@1 among covered >= 90 %.
+
+    python bench/link_eval.py [--pubtator FILE] [--out FILE]
+
+Results go to ``bench/results/link_eval.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from _results import write_results
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGETS = {"Disease": (85.0, 90.0), "Chemical": (None, 90.0)}
+#: Gold PubTator type -> (NER label the linker gets, graph labels coverage counts).
+TYPES = {
+    "Disease": ("DISEASE", ("Disease", "Symptom", "SideEffect")),
+    "Chemical": ("CHEMICAL", ("Drug",)),
+}
+
+
+def mesh_ids_by_node(store, labels) -> dict[str, set[str]]:  # type: ignore[no-untyped-def]
+    """node id -> the MeSH ids it carries (its own id when that is a MeSH id)."""
+    out: dict[str, set[str]] = {}
+    for label in labels:
+        rows = store.query(f"MATCH (n:{label}) RETURN n.id, n.xrefs", row_cap=10_000_000).rows
+        for node_id, xrefs in rows:
+            ids = {x.split(":", 1)[1] for x in xrefs or [] if x.startswith("MESH:")}
+            if node_id[:1] in "CD" and node_id[1:].isdigit():
+                ids.add(node_id)
+            if ids:
+                out[node_id] = ids
+    return out
+
+
+def evaluate(store, docs, nlp, fuzzy_only=False, learned=None) -> dict[str, dict[str, float]]:  # type: ignore[no-untyped-def]
+    from medkg.nlp.lexicon import Lexicon
+    from medkg.nlp.linking import FuzzyLinker, Linker
+
+    lexicon = Lexicon.from_store(store)
+    if learned is not None:
+        lexicon.learn(learned.names, learned.symbols)
+    linker = Linker(lexicon, store.settings.link_threshold)
+    fuzzy = FuzzyLinker(lexicon, store.settings.link_threshold) if fuzzy_only else None
+    counts: dict[str, dict[str, int]] = {t: defaultdict(int) for t in TYPES}
+    carried: dict[str, set[str]] = {}
+    covered_ids: dict[str, set[str]] = {}
+    for t, (_, labels) in TYPES.items():
+        by_node = mesh_ids_by_node(store, labels)
+        carried[t] = set().union(*by_node.values()) if by_node else set()
+        covered_ids.update(by_node)
+    for pt, doc in zip(docs, nlp.pipe(d.text for d in docs), strict=True):
+        abbr = {(a.start, a.end): a._.long_form for a in doc._.abbreviations}
+        for m in pt.mentions:
+            if m.type not in TYPES or not m.ids:
+                continue
+            c = counts[m.type]
+            c["mentions"] += 1
+            gold = set(m.ids)
+            covered = bool(gold & carried[m.type])
+            c["covered"] += covered
+            span = doc.char_span(m.start, m.end, label=TYPES[m.type][0], alignment_mode="expand")
+            if span is None:
+                continue
+            if fuzzy is not None:
+                found = fuzzy.link(span.text, span.label_)
+                node = found[0].entry.node_id if found else None
+            else:
+                link = linker.link(span, abbr)
+                node = link.entry.node_id if link else None
+            right = node is not None and bool(gold & covered_ids.get(node, set()))
+            c["linked"] += node is not None
+            c["right"] += right
+            c["right_covered"] += right and covered
+    out = {}
+    for t, c in counts.items():
+        n, cov = c["mentions"], c["covered"]
+        out[t] = {
+            "mentions": n,
+            "coverage": round(100 * cov / n, 1) if n else 0.0,
+            "acc_covered": round(100 * c["right_covered"] / cov, 1) if cov else 0.0,
+            "acc_overall": round(100 * c["right"] / n, 1) if n else 0.0,
+            "linked": round(100 * c["linked"] / n, 1) if n else 0.0,
+        }
+    return out
+
+
+def main() -> int:
+    from medkg.settings import Settings
+
+    settings = Settings()
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument(
+        "--pubtator",
+        type=Path,
+        default=settings.shared_data_dir / "bc5cdr/CDR_DevelopmentSet.PubTator.txt",
+    )
+    ap.add_argument(
+        "--train",
+        type=Path,
+        default=settings.shared_data_dir / "bc5cdr/CDR_TrainingSet.PubTator.txt",
+        help="annotated abstracts to learn names from (the evaluation file's are left out)",
+    )
+    ap.add_argument("--hetionet", type=Path, default=settings.hetionet_dir)
+    ap.add_argument("--out", type=Path, default=ROOT / "bench/results/link_eval.json")
+    args = ap.parse_args()
+    if not args.pubtator.is_file():
+        print(f"error: {args.pubtator}: no such file", file=sys.stderr)
+        return 2
+
+    import spacy
+    from _store import fresh_hetionet_store
+    from scispacy.abbreviation import AbbreviationDetector  # noqa: F401  (registers it)
+
+    from medkg.kg.importers.vocabularies import import_vocabularies
+    from medkg.nlp.corpora.pubtator import read_pubtator, training_abstracts
+    from medkg.nlp.learned_names import learn_names
+    from medkg.nlp.pipeline import set_tokenizer
+
+    docs = read_pubtator(args.pubtator)
+    nlp = set_tokenizer(spacy.blank("en"))  # the extractor's tokens
+    nlp.add_pipe("abbreviation_detector")
+
+    rows = []
+    store = fresh_hetionet_store("link-eval", args.hetionet)
+    t0 = time.perf_counter()
+    rows.append(("Hetionet only (baseline)", evaluate(store, docs, nlp)))
+    print(f"baseline linked in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    t0 = time.perf_counter()
+    import_vocabularies(store)
+    print(f"vocabularies imported in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    rows.append(("Hetionet + vocabularies", evaluate(store, docs, nlp)))
+    rows.append(("char 3-gram TF-IDF only (reference)", evaluate(store, docs, nlp, True)))
+    if args.train.is_file():
+        learned = learn_names(training_abstracts(args.train, args.pubtator), store)
+        print(f"learned {learned.meta['names']} names from {args.train.name}", file=sys.stderr)
+        rows.append(("+ names learned from training abstracts", evaluate(
+            store, docs, nlp, learned=learned
+        )))  # fmt: skip
+    store.close()
+
+    print(f"{args.pubtator.name}: gold MeSH ids; % of mentions")
+    print(f"{'graph / linker':<38} {'type':<9} {'mentions':>8} {'cover':>6} "
+          f"{'acc@1|cov':>9} {'acc@1':>6}")  # fmt: skip
+    table = []
+    for name, result in rows:
+        for t, r in result.items():
+            print(f"{name:<38} {t:<9} {r['mentions']:>8} {r['coverage']:>6} "
+                  f"{r['acc_covered']:>9} {r['acc_overall']:>6}")  # fmt: skip
+            table.append({"system": name, "type": t, **r})
+    new = rows[-1][1]
+    for t, (cov_target, acc_target) in TARGETS.items():
+        parts = []
+        if cov_target is not None:
+            ok = new[t]["coverage"] >= cov_target
+            parts.append(
+                f"coverage {new[t]['coverage']} >= {cov_target}: {'met' if ok else 'NOT met'}"
+            )
+        ok = new[t]["acc_covered"] >= acc_target
+        parts.append(f"acc@1 among covered {new[t]['acc_covered']} >= {acc_target}: "
+                     f"{'met' if ok else 'NOT met'}")  # fmt: skip
+        print(f"target {t}: " + "; ".join(parts))
+    write_results(args.out, {"pubtator": str(args.pubtator), "rows": table})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,137 @@
+"""Mention names learned from annotated corpora: how annotators name concepts.
+
+Why: vocabularies say what a concept is called; annotated corpora say what
+annotators decided a phrase *means*. BC5CDR's curators normalise
+"nephrotoxicity" to Kidney Diseases and "hypertensive" to Hypertension; no
+ontology lists those, and both are frequent in notes about drug effects.
+Every annotated mention whose MeSH id one graph node carries (by id or xref)
+teaches its text -> that node; a text annotated with different concepts keeps
+the majority only when it holds two thirds of the votes. Abbreviations
+(defined per abstract), short texts and stop words are not learned.
+
+Learned from training abstracts only (BC5CDR train without its development
+abstracts), saved with the models (``ModelFiles.learned_names``), loaded by the
+extractor, and resolved before every other rule (``Lexicon.learn``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from medkg.artifacts import load_json, save_json
+from medkg.kg.store.base import GraphStore
+from medkg.nlp.corpora.pubtator import PtDocument
+from medkg.nlp.lexicon import LABEL_PRIORITY, Entry, Lexicon, normalise
+
+#: Annotated type -> the graph labels that can hold its concept.
+TYPE_LABELS = {"Disease": ("Disease", "Symptom", "SideEffect"), "Chemical": ("Drug",)}
+MIN_CHARS = 4
+MAJORITY = 2 / 3
+#: An abbreviation is learned only when this many abstracts use it alike.
+MIN_ABSTRACTS_FOR_SYMBOL = 2
+_SYMBOL = re.compile(r"^(?=.*[A-Z])[A-Za-z0-9][A-Za-z0-9-]{1,9}$")
+
+
+@dataclass
+class LearnedNames:
+    """Normalised names and exact-case symbols (abbreviations such as "AZT" that
+    several abstracts use alike) -> the annotated node."""
+
+    names: dict[str, Entry] = field(default_factory=dict)
+    symbols: dict[str, Entry] = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)
+
+    def save(self, path: Path) -> None:
+        def rows(table: dict[str, Entry]) -> dict[str, list[str]]:
+            return {k: [e.label, e.node_id, e.name] for k, e in sorted(table.items())}
+
+        save_json(path, {"names": rows(self.names), "symbols": rows(self.symbols),
+                         "meta": self.meta})  # fmt: skip
+
+    def present_in(self, store: GraphStore) -> LearnedNames:
+        """Only the names whose node the store holds (a graph rebuilt without the
+        vocabularies lacks the MONDO nodes names were learned for)."""
+        by_label: dict[str, set[str]] = defaultdict(set)
+        for e in [*self.names.values(), *self.symbols.values()]:
+            by_label[e.label].add(e.node_id)
+        held = {(lbl, i) for lbl, ids in by_label.items() for i in store.existing_ids(lbl, ids)}
+
+        def keep(table: dict[str, Entry]) -> dict[str, Entry]:
+            return {k: e for k, e in table.items() if (e.label, e.node_id) in held}
+
+        return LearnedNames(keep(self.names), keep(self.symbols), self.meta)
+
+    @classmethod
+    def load(cls, path: Path) -> LearnedNames:
+        data = load_json(path)
+        return cls(
+            {k: Entry(*v) for k, v in data["names"].items()},
+            {k: Entry(*v) for k, v in data.get("symbols", {}).items()},
+            data.get("meta", {}),
+        )
+
+
+def _holders(store: GraphStore, lexicon: Lexicon) -> dict[tuple[str, str], Entry]:
+    """(type, MeSH id) -> the one node to link it to (the lexicon's rules choose
+    when several carry it)."""
+    out: dict[tuple[str, str], Entry] = {}
+    for kind, labels in TYPE_LABELS.items():
+        carriers: dict[str, list[Entry]] = defaultdict(list)
+        for label in labels:
+            rows = store.query(
+                f"MATCH (n:{label}) RETURN n.id, n.name, n.xrefs", row_cap=10_000_000
+            ).rows
+            for node_id, name, xrefs in rows:
+                ids = {x[5:] for x in xrefs or [] if x.startswith("MESH:")}
+                if node_id[:1] in "CD" and node_id[1:].isdigit():
+                    ids.add(node_id)
+                for mesh in ids:
+                    carriers[mesh].append(Entry(label, node_id, name or node_id))
+        for mesh, entries in carriers.items():
+            entries.sort(key=lambda e: LABEL_PRIORITY.index(e.label))
+            found = lexicon.resolve(entries)
+            if found is not None:
+                out[(kind, mesh)] = found.entry
+    return out
+
+
+def learn_names(
+    docs: list[PtDocument], store: GraphStore, lexicon: Lexicon | None = None
+) -> LearnedNames:
+    lexicon = lexicon or Lexicon.from_store(store)
+    holders = _holders(store, lexicon)
+    votes: dict[str, Counter[Entry]] = defaultdict(Counter)
+    symbol_votes: dict[str, Counter[Entry]] = defaultdict(Counter)
+    symbol_docs: dict[str, set[str]] = defaultdict(set)
+    for doc in docs:
+        for m in doc.mentions:
+            text = m.text.strip()
+            targets = {holders.get((m.type, i)) for i in m.ids} - {None}
+            if m.type not in TYPE_LABELS or len(targets) != 1:
+                continue
+            target = targets.pop()
+            if _SYMBOL.match(text) and not text[1:].islower():  # "AZT", "CsA", "5-HT"
+                symbol_votes[text][target] += 1
+                symbol_docs[text].add(doc.pmid)
+            elif len(key := normalise(text)) >= MIN_CHARS:
+                votes[key][target] += 1
+    names = _majority(votes)
+    symbols = {
+        k: e for k, e in _majority(symbol_votes).items()
+        if len(symbol_docs[k]) >= MIN_ABSTRACTS_FOR_SYMBOL
+    }  # fmt: skip
+    meta = {"abstracts": len(docs), "names": len(names), "symbols": len(symbols),
+            "texts_seen": len(votes) + len(symbol_votes)}  # fmt: skip
+    return LearnedNames(names, symbols, meta)
+
+
+def _majority(votes: dict[str, Counter[Entry]]) -> dict[str, Entry]:
+    out = {}
+    for key, counter in votes.items():
+        entry, n = counter.most_common(1)[0]
+        if n >= MAJORITY * sum(counter.values()):
+            out[key] = entry
+    return out

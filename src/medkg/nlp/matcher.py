@@ -1,0 +1,114 @@
+"""The dictionary matcher: finds the graph's names and symbols in text.
+
+Why not spaCy's EntityRuler: with the vocabularies the graph holds about
+230,000 names and 45,000 symbols, and the ruler's phrase matcher tokenises
+every pattern at build time (over two minutes on 2 cores, before the first
+note). Names are already normalised keys in a dict (:class:`~.lexicon.Lexicon`),
+so matching is a lookup of each word n-gram: build time nothing, matching
+linear in the note's length.
+
+Matching is leftmost-longest within a sentence, names (case-insensitive) before
+symbols (exact case). Each match is resolved to one node (:meth:`Lexicon.resolve`)
+and carries ``label|node id|rule`` in its entity id, which the linker reads.
+"""
+
+from __future__ import annotations
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from medkg.nlp.lexicon import CURATED, NER_LABEL, Lexicon, Resolution, normalise
+
+FACTORY = "medkg_lexicon_matcher"
+#: Longest symbol in tokens ("HLA-B27" is several tokens).
+MAX_SYMBOL_TOKENS = 4
+
+
+@Language.factory(FACTORY, assigns=["doc.ents"])
+def make_lexicon_matcher(nlp: Language, name: str) -> LexiconMatcher:
+    return LexiconMatcher(name)
+
+
+class LexiconMatcher:
+    """spaCy component; ``lexicon`` is set by :func:`medkg.nlp.pipeline.build_nlp`."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.lexicon: Lexicon | None = None
+
+    def __call__(self, doc: Doc) -> Doc:
+        if self.lexicon is None:
+            raise ValueError(f"{self.name}: no lexicon set")
+        keys = [normalise(t.text) for t in doc]
+        bounds = [(s.start, s.end) for s in doc.sents] if doc.has_annotation("SENT_START") else [
+            (0, len(doc))
+        ]  # fmt: skip
+        found: list[Span] = []
+        for start, end in bounds:
+            taken = self._names(doc, keys, start, end, found)
+            self._symbols(doc, start, end, taken, found)
+        doc.set_ents(sorted(found, key=lambda s: s.start))
+        return doc
+
+    def _span(self, doc: Doc, i: int, j: int, res: Resolution) -> Span:
+        e = res.entry
+        return Span(
+            doc, i, j, label=NER_LABEL[e.label], span_id=f"{e.label}|{e.node_id}|{res.rule}"
+        )
+
+    def _names(
+        self, doc: Doc, keys: list[str], start: int, end: int, found: list[Span]
+    ) -> set[int]:
+        lex = self.lexicon
+        assert lex is not None
+        taken: set[int] = set()
+        i = start
+        while i < end:
+            if not keys[i]:
+                i += 1
+                continue
+            best: tuple[int, str] | None = None
+            words: list[str] = []
+            for j in range(i, end):
+                if keys[j]:
+                    words.append(keys[j])
+                    if len(words) > lex.max_words:
+                        break
+                    key = " ".join(words)
+                    if key in lex.names:
+                        best = (j + 1, key)
+            if best is None:
+                i += 1
+                continue
+            res = lex.resolve(lex.names[best[1]])
+            assert res is not None
+            found.append(self._span(doc, i, best[0], res))
+            taken.update(range(i, best[0]))
+            i = best[0]
+        return taken
+
+    def _symbols(self, doc: Doc, start: int, end: int, taken: set[int], found: list[Span]) -> None:
+        lex = self.lexicon
+        assert lex is not None
+        i = start
+        while i < end:
+            if i in taken:
+                i += 1
+                continue
+            hit = None
+            for j in range(min(end, i + MAX_SYMBOL_TOKENS), i, -1):
+                if taken & set(range(i, j)):
+                    continue
+                text = doc[i:j].text
+                if text in lex.abbreviations:
+                    hit = (j, Resolution(lex.abbreviations[text], CURATED))
+                    break
+                res = lex.resolve(lex.symbols.get(text, []))
+                if res is not None:
+                    hit = (j, Resolution(res.entry, f"symbol; {res.rule}"))
+                    break
+            if hit is None:
+                i += 1
+                continue
+            found.append(self._span(doc, i, hit[0], hit[1]))
+            i = hit[0]

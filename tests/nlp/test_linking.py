@@ -1,0 +1,117 @@
+"""Linking through every name, synonym, lay term, brand name and gene alias the
+vocabularies bring, with the rule that linked each mention in its provenance;
+names several nodes share are resolved by stated rules; negated mentions still
+never become facts."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from medkg.kg.store.embedded import EmbeddedStore
+from medkg.nlp import Extractor, NoteInput, ingest_documents
+from medkg.nlp.lexicon import Entry, Lexicon
+
+
+@pytest.fixture(scope="module")
+def extractor(vocab_store: EmbeddedStore) -> Extractor:
+    return Extractor(vocab_store, vocab_store.settings)
+
+
+def _mentions(extractor: Extractor, text: str) -> dict[str, tuple[str, str, bool]]:
+    (doc,) = extractor.extract([NoteInput("t", text)])
+    return {m.text: (m.node_id, m.link_rule, m.is_positive_fact) for m in doc.mentions}
+
+
+def test_synonyms_brand_names_aliases_and_lay_terms_link(extractor: Extractor) -> None:
+    m = _mentions(
+        extractor,
+        "Had a heart attack in 2019. Takes Tylenol for back pain. TP53 (p53) mutation. "
+        "Her hands show spider fingers.",
+    )
+    assert m["heart attack"][0] == "DOID:5844" and m["heart attack"][1].startswith("synonym")
+    assert m["Tylenol"][0] == "DB00316"
+    assert m["p53"][0] == "7157" and m["p53"][1].startswith("symbol")
+    assert m["spider fingers"][0] == "HP:0001166"
+
+
+def test_case_keeps_abbreviations_apart_from_words(extractor: Extractor) -> None:
+    m = _mentions(extractor, "All patients with ALL were given methotrexate.")
+    assert "All" not in m  # the word, not acute lymphoblastic leukemia
+    assert m["ALL"][0] == "DOID:9952" and m["ALL"][1].startswith("symbol")
+    assert m["methotrexate"][0] == "DB00563"
+
+
+def test_a_shared_name_links_to_the_node_to_prefer_and_says_why(extractor: Extractor) -> None:
+    # "Type 2 diabetes" names the disease, HPO's phenotype (tied to it by SAME_AS)
+    # and, in Hetionet, an edgeless side effect
+    node, rule, _ = _mentions(extractor, "Known type 2 diabetes.")["type 2 diabetes"]
+    assert node == "DOID:9352"
+    assert "nodes: not tied by SAME_AS" in rule
+
+
+def test_resolution_rules_in_order() -> None:
+    drug = Entry("Drug", "DB1", "insulin", exact=True)
+    gene = Entry("Gene", "3630", "INS", exact=False)
+    disease = Entry("Disease", "D1", "x", exact=False)
+    lex = Lexicon(same_as={"D2": Entry("Disease", "D9", "y")}, degree={"DB1": 5, "3630": 50})
+    assert lex.resolve([drug, gene], "CHEMICAL").rule == "name of 2 nodes: NER label"
+    assert lex.resolve([gene, drug], "GENE").entry is gene
+    assert lex.resolve([gene, drug]).entry is drug  # own name over synonym
+    tied = Entry("Disease", "D2", "x", exact=True)
+    assert lex.resolve([tied, disease]).entry is disease  # SAME_AS-tied loses first
+    a, b = Entry("Gene", "1", "A", exact=False), Entry("Gene", "3630", "B", exact=False)
+    assert lex.resolve([a, b]).rule.endswith("more relationships")
+    assert lex.resolve([a]).rule == "synonym" and lex.resolve([]) is None
+
+
+def test_link_rule_is_stored_and_negated_mentions_are_not_facts(
+    vocab_store: EmbeddedStore, extractor: Extractor
+) -> None:
+    text = "Patient denies heart attack. Takes Tylenol for headache."
+    ingest_documents(vocab_store, extractor.extract([NoteInput("link-note-1", text)]))
+    rows = vocab_store.query(
+        "MATCH (:Document {id: 'link-note-1'})-[r:MENTIONS]->(n) RETURN n.id, r.mentions"
+    ).rows
+    found = {node: [json.loads(m) for m in mentions] for node, mentions in rows}
+    assert "DOID:5844" not in found  # "denies heart attack" stays out of the graph
+    assert found["DB00316"][0]["link"] and found["DB00316"][0]["text"] == "Tylenol"
+
+
+def test_a_span_whose_ner_label_no_candidate_has_is_not_linked() -> None:
+    gene = Entry("Gene", "410", "ARSA", exact=False)
+    lex = Lexicon()
+    assert lex.resolve([gene], "CHEMICAL") is None  # "ASA" the drug is not ARSA the gene
+    assert lex.resolve([gene]).entry is gene  # without a label the name decides
+
+
+def test_names_learned_from_annotated_abstracts(vocab_store: EmbeddedStore) -> None:
+    from medkg.nlp.corpora.pubtator import training_abstracts
+    from medkg.nlp.learned_names import LearnedNames, learn_names
+    from tests.conftest import SHARED
+
+    bc5 = SHARED / "bc5cdr"
+    if not (bc5 / "CDR_TrainingSet.PubTator.txt").is_file():
+        pytest.skip("no BC5CDR PubTator files")
+    docs = training_abstracts(
+        bc5 / "CDR_TrainingSet.PubTator.txt", bc5 / "CDR_DevelopmentSet.PubTator.txt"
+    )
+    assert len(docs) == 500  # the development abstracts the file repeats are left out
+    learned = learn_names(docs, vocab_store)
+    # BC5CDR's curators normalise "nephrotoxicity" to Kidney Diseases (D007674),
+    # which the Disease Ontology's kidney disease carries
+    assert learned.names["nephrotoxicity"].node_id == "DOID:557"
+    assert learned.symbols["AZT"].node_id == "DB00495"  # zidovudine, in several abstracts
+    assert all(len(k) >= 4 for k in learned.names)
+    lex = Lexicon.from_store(vocab_store)
+    before = lex.resolve(lex.candidates("nephrotoxicity"), "DISEASE")
+    lex.learn(learned.names, learned.symbols)
+    after = lex.resolve(lex.candidates("nephrotoxicity"), "DISEASE")
+    assert after is not None and after.entry.node_id == "DOID:557"
+    assert after.rule.startswith("learned name") and (before is None or before.entry != after.entry)
+    # saved and loaded unchanged, restricted to nodes the store holds
+    path = vocab_store.settings.models_dir / "linking" / "names.json"
+    learned.save(path)
+    again = LearnedNames.load(path).present_in(vocab_store)
+    assert again.names["nephrotoxicity"] == learned.names["nephrotoxicity"]
