@@ -60,3 +60,13 @@ def test_a_marfan_like_patient_ranks_marfan_syndrome_first(vocab_store: Embedded
             "MATCH (:Disease {id: $d})-[:PRESENTS]->(:Symptom {id: $s}) RETURN 1",
             {"d": disease, "s": phenotype},
         ).rows
+
+
+def test_extracted_phenotypes_carry_their_sentences_as_evidence() -> None:
+    index = _toy()
+    index.provenance[("epilepsy A", "focal")] = ("extraction", ["Focal seizures daily."], ["n1"])
+    top = index.rank(["focal"], 2)[0]
+    assert top.id == "epilepsy A"
+    path = top.evidence[0]
+    assert path.source == "extraction" and path.sentences == ["Focal seizures daily."]
+    assert path.document_ids == ["n1"] and path.text.startswith("(epilepsy A)-[PRESENTS]->(focal)")

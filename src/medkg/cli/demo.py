@@ -4,7 +4,7 @@ Import Hetionet and the vocabularies, query it, learn how annotators name
 concepts, extract from sample notes, import sample trials, train the rankers
 small and answer for two patients. It goes through the same public functions a
 user's commands and the API do (the importers, ``Extractor``/
-``ingest_documents``, ``learn_names``, ``train_*``, ``rank_patient``), sharing
+``ingest_documents``, ``train_*``, ``rank_patient``), sharing
 one store, extraction pipeline and set of loaded models across its steps.
 """
 
@@ -24,6 +24,8 @@ from medkg.cli.imports import (
     import_vocabularies_cmd,
     print_trial_import,
 )
+from medkg.cli.train import train_linker_cmd, train_relations_cmd
+from medkg.nlp.corpora.pubtator import BC5CDR_TRAIN
 from medkg.settings import PROJECT_ROOT, Settings, get_settings
 
 if TYPE_CHECKING:
@@ -75,12 +77,14 @@ def demo() -> None:
         )
         for p in store.paths("DB00331", "DOID:9352", max_hops=2, limit=5):
             console.print("  " + p.describe(), highlight=False, markup=False)
-    _train_relations(settings)
+    if (settings.shared_data_dir / BC5CDR_TRAIN).is_file():
+        if not ModelFiles.of(settings).cid.is_file():
+            train_relations_cmd(train=None, exclude=None)  # seconds
+        train_linker_cmd(train=None, exclude=None)  # how annotators name concepts (seconds)
     shared = settings.shared_data_dir
     samples = shared / "mtsamples" / "mtsamples.csv"
     trials = shared / "trialgpt" / "sigir" / "corpus-sample.jsonl"
     with store_from_settings() as store:
-        _train_linker(store, settings)
         extractor = Extractor(store, settings)  # built once: it takes seconds
         if samples.exists():
             _extract(store, extractor, samples)
@@ -97,44 +101,6 @@ def demo() -> None:
         dx = rank_patient("diagnosis", store, models, extractor=extractor, text=SYMPTOMS, limit=5)
         show_ranking(dx, as_json=False)
     console.print("Serve the API and the web explorer with: medkg serve  (http://127.0.0.1:8000/)")
-
-
-def _train_relations(settings: Settings) -> None:
-    """The CAUSES classifier on BC5CDR (seconds), unless one is trained already."""
-    from medkg.nlp.relations.training import train_cid_model
-
-    path = ModelFiles.of(settings).cid
-    bc5 = settings.shared_data_dir / "bc5cdr"
-    if path.is_file() or not (bc5 / "CDR_TrainingSet.PubTator.txt").is_file():
-        return
-    clf = train_cid_model(
-        bc5 / "CDR_TrainingSet.PubTator.txt", bc5 / "CDR_DevelopmentSet.PubTator.txt"
-    )
-    clf.save(path)
-    console.print(
-        f"CID classifier: {clf.meta['documents']} abstracts, {clf.meta['candidates']} "
-        f"sentence pairs -> {path}"
-    )
-
-
-def _train_linker(store: GraphStore, settings: Settings) -> None:
-    """How BC5CDR's annotators name diseases and chemicals (seconds)."""
-    from medkg.nlp.corpora.pubtator import training_abstracts
-    from medkg.nlp.learned_names import learn_names
-
-    bc5 = settings.shared_data_dir / "bc5cdr"
-    if not (bc5 / "CDR_TrainingSet.PubTator.txt").is_file():
-        return
-    docs = training_abstracts(
-        bc5 / "CDR_TrainingSet.PubTator.txt", bc5 / "CDR_DevelopmentSet.PubTator.txt"
-    )
-    learned = learn_names(docs, store)
-    path = ModelFiles.of(settings).learned_names
-    learned.save(path)
-    console.print(
-        f"linker: {learned.meta['names']:,} names and {learned.meta['symbols']:,} "
-        f"abbreviations learned from {len(docs)} annotated abstracts -> {path}"
-    )
 
 
 def _train(store: GraphStore, extractor: Extractor, settings: Settings) -> None:

@@ -221,12 +221,12 @@ def train_relations_cmd(
     ] = None,
 ) -> None:
     """Train the chemical-induced-disease (CAUSES) classifier on BC5CDR's CID relations."""
+    from medkg.nlp.corpora.pubtator import BC5CDR_DEV, BC5CDR_TRAIN
     from medkg.nlp.relations.training import train_cid_model
 
     settings = get_settings()
-    bc5 = settings.shared_data_dir / "bc5cdr"
-    train = train or bc5 / "CDR_TrainingSet.PubTator.txt"
-    exclude = exclude or bc5 / "CDR_DevelopmentSet.PubTator.txt"
+    train = train or settings.shared_data_dir / BC5CDR_TRAIN
+    exclude = exclude or settings.shared_data_dir / BC5CDR_DEV
     with user_errors():
         clf = train_cid_model(train, exclude)
         path = ModelFiles.of(settings).cid
@@ -249,13 +249,12 @@ def train_linker_cmd(
     """Learn how annotators name diseases and chemicals (BC5CDR train: mention text ->
     the graph node carrying its MeSH id); the extractor's linker uses it first.
     Run after `medkg import vocabularies`, which gives the nodes their MeSH ids."""
-    from medkg.nlp.corpora.pubtator import training_abstracts
+    from medkg.nlp.corpora.pubtator import BC5CDR_DEV, BC5CDR_TRAIN, training_abstracts
     from medkg.nlp.learned_names import learn_names
 
     settings = get_settings()
-    bc5 = settings.shared_data_dir / "bc5cdr"
-    train = train or bc5 / "CDR_TrainingSet.PubTator.txt"
-    exclude = exclude or bc5 / "CDR_DevelopmentSet.PubTator.txt"
+    train = train or settings.shared_data_dir / BC5CDR_TRAIN
+    exclude = exclude or settings.shared_data_dir / BC5CDR_DEV
     with store_from_settings() as store:
         learned = learn_names(training_abstracts(train, exclude), store)
         path = ModelFiles.of(settings).learned_names

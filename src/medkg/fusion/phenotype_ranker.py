@@ -59,6 +59,11 @@ class PhenotypeIndex:
     annotations: dict[str, dict[str, float | None]]
     #: Symptom ids tied by SAME_AS to each disease (a linked disease -> its phenotypes).
     phenotypes_of: dict[str, list[str]] = field(default_factory=dict)
+    #: (disease, phenotype) -> (source, sentences, document ids) of edges that are
+    #: not HPO annotations (extracted from notes: their sentences are evidence).
+    provenance: dict[tuple[str, str], tuple[str, list[str], list[str]]] = field(
+        default_factory=dict
+    )
     ic: dict[str, float] = field(default_factory=dict)
     postings: dict[str, list[str]] = field(default_factory=dict)
     _ancestors: dict[str, frozenset[str]] = field(default_factory=dict)
@@ -70,12 +75,20 @@ class PhenotypeIndex:
 
         annotations: dict[str, dict[str, float | None]] = defaultdict(dict)
         names: dict[str, str] = {}
-        for d, dname, s, sname, freq in rows(
+        provenance = {}
+        for d, dname, s, sname, freq, source in rows(
             "MATCH (d:Disease)-[r:PRESENTS]->(s:Symptom) RETURN d.id, d.name, s.id, s.name, "
-            "r.frequency"
+            "r.frequency, r.source"
         ):
             annotations[d][s] = freq
             names[d], names[s] = dname or d, sname or s
+            if source != "hpo":
+                provenance[(d, s)] = (source, [], [])
+        for d, s, source, sentences, docs in rows(
+            "MATCH (d:Disease)-[r:PRESENTS]->(s:Symptom) WHERE r.source = 'extraction' "
+            "RETURN d.id, s.id, r.source, r.sentences, r.document_ids"
+        ):
+            provenance[(d, s)] = (source, list(sentences or []), list(docs or []))
         parents: dict[str, list[str]] = defaultdict(list)
         for child, parent, pname in rows(
             "MATCH (c:Symptom)-[:IS_A]->(p:Symptom) RETURN c.id, p.id, p.name"
@@ -85,7 +98,7 @@ class PhenotypeIndex:
         tied: dict[str, list[str]] = defaultdict(list)
         for s, d in rows("MATCH (s:Symptom)-[:SAME_AS]->(d:Disease) RETURN s.id, d.id"):
             tied[d].append(s)
-        index = cls(names, dict(parents), dict(annotations), dict(tied))
+        index = cls(names, dict(parents), dict(annotations), dict(tied), provenance)
         index._build()
         return index
 
@@ -201,8 +214,11 @@ class PhenotypeIndex:
         text = path_text(nodes, rels, forward)
         if freq is not None:
             text += f" (frequency {freq:.2f})"
-        return EvidencePath(nodes=nodes, relationships=rels, text=text,
-                            weight=round(self.ic.get(mica, 0.0), 4), source="hpo")  # fmt: skip
+        source, sentences, docs = self.provenance.get((disease, t), ("hpo", [], []))
+        return EvidencePath(
+            nodes=nodes, relationships=rels, text=text, weight=round(self.ic.get(mica, 0.0), 4),
+            source=source, sentences=sentences, document_ids=docs,
+        )  # fmt: skip
 
 
 class PhenotypeIndexCache:

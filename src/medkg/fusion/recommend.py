@@ -129,7 +129,8 @@ def _phenotype_diagnosis(
 
     index = models.phenotypes(store) if models is not None else PhenotypeIndex.from_store(store)
     terms = index.query_terms(ctx.weights(SYMPTOM), ctx.weights(DISEASE))
-    if not len(index) or not terms:
+    items = index.rank(terms, limit) if len(index) and terms else []
+    if not items:  # no annotations, no phenotype, or none that tells diseases apart
         return None
     notes = [
         f"ranked over the {len(index):,} diseases with phenotype annotations, "
@@ -138,7 +139,7 @@ def _phenotype_diagnosis(
     if models is not None:
         notes.append("no trained diagnosis model: run `medkg train fusion`")
     return Ranking(
-        task="diagnosis", method=PHENOTYPES, items=index.rank(terms, limit),
+        task="diagnosis", method=PHENOTYPES, items=items,
         patient_entities=ctx.as_dicts(), notes=notes,
     )  # fmt: skip
 

@@ -16,6 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+#: BC5CDR in the shared data folder: the training abstracts (the file as shipped
+#: repeats the development ones) and the development abstracts, an evaluation set
+#: that every training command leaves out.
+BC5CDR_TRAIN = Path("bc5cdr/CDR_TrainingSet.PubTator.txt")
+BC5CDR_DEV = Path("bc5cdr/CDR_DevelopmentSet.PubTator.txt")
+
 
 class PubTatorFormatError(ValueError):
     pass

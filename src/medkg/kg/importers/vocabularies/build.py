@@ -165,19 +165,29 @@ class Builder:
 # -- the rules, one function per source ------------------------------------------------------
 
 
+def _register(b: Builder, t: Term, key: Key) -> None:
+    """The term's id and alternative ids resolve to the node holding it."""
+    b.index[t.id] = key
+    for alt in t.alt_ids:
+        b.index.setdefault(alt, key)
+
+
+def _is_a(b: Builder, terms: list[Term], source: str) -> None:
+    """IS_A edges between the nodes holding each term and its parents."""
+    for t in terms:
+        for p in t.parents:
+            if p in b.index:
+                b.edge("IS_A", b.index[t.id], b.index[p], source)
+
+
 def add_doid(b: Builder, terms: list[Term]) -> None:
     for t in terms:
         d = b.node("Disease", t.id, t.name, "doid")
         d.synonyms += t.synonyms
         d.xrefs |= t.xrefs
         d.definition = d.definition or t.definition
-        b.index[t.id] = ("Disease", t.id)
-        for alt in t.alt_ids:
-            b.index.setdefault(alt, ("Disease", t.id))
-    for t in terms:
-        for p in t.parents:
-            if p in b.index:
-                b.edge("IS_A", ("Disease", t.id), b.index[p], "doid")
+        _register(b, t, ("Disease", t.id))
+    _is_a(b, terms, "doid")
     b.report.add("diseases from DOID", len(terms))
 
 
@@ -198,11 +208,8 @@ def add_mondo(b: Builder, terms: list[Term]) -> None:
         d = b.node("Disease", t.id, t.name, "mondo")
         d.synonyms += t.synonyms
         d.xrefs |= t.xrefs
-        b.index[t.id] = ("Disease", t.id)
-    for t in own:  # MONDO's hierarchy only where DOID has none: its own terms
-        for p in t.parents:
-            if p in b.index:
-                b.edge("IS_A", ("Disease", t.id), b.index[p], "mondo")
+        _register(b, t, ("Disease", t.id))
+    _is_a(b, own, "mondo")  # MONDO's hierarchy only where DOID has none: its own terms
     b.report.add("diseases from MONDO (not in DOID)", len(own))
 
 
@@ -246,13 +253,8 @@ def add_hpo(
             d.synonyms += t.synonyms
             d.xrefs |= t.xrefs
         d.definition = d.definition or t.definition
-        b.index[t.id] = ("Symptom", d.id)
-        for alt in t.alt_ids:
-            b.index.setdefault(alt, ("Symptom", d.id))
-    for t in terms:
-        for p in t.parents:
-            if p in b.index:
-                b.edge("IS_A", b.index[t.id], b.index[p], "hpo")
+        _register(b, t, ("Symptom", d.id))
+    _is_a(b, terms, "hpo")
     b.report.add("phenotypes from HPO", len(terms))
     # Hetionet's own MeSH symptoms that no HPO term claimed still get MeSH's names.
     for mid in b.existing.get("Symptom", {}):
