@@ -115,3 +115,9 @@ def test_names_learned_from_annotated_abstracts(vocab_store: EmbeddedStore) -> N
     learned.save(path)
     again = LearnedNames.load(path).present_in(vocab_store)
     assert again.names["nephrotoxicity"] == learned.names["nephrotoxicity"]
+
+
+def test_british_spellings_link_like_american_ones(extractor: Extractor) -> None:
+    m = _mentions(extractor, "Diarrhoea and oedema since Monday. Diarrhea again today.")
+    assert m["Diarrhoea"][0] == m["Diarrhea"][0]
+    assert "oedema" in m

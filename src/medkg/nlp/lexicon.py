@@ -65,9 +65,15 @@ _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 _SECONDARY = ("MONDO:", "HP:")
 
 
+#: British spellings of medical Greek and Latin: "diarrhoea", "oedema", "anaemia",
+#: "haemorrhage" compare equal to their American forms.
+_DIGRAPH = re.compile(r"(?<=[a-z])(?:ae|oe)(?=[a-z])|\b(?:ae|oe)(?=[a-z]{3})")
+
+
 def normalise(text: str) -> str:
-    """Letters and digits, lower case, one space between runs: the ``names`` key."""
-    return _NON_ALNUM.sub(" ", text.lower()).strip()
+    """Letters and digits, lower case, one space between runs, British ``ae``/``oe``
+    spelt ``e``: the ``names`` key."""
+    return _DIGRAPH.sub("e", _NON_ALNUM.sub(" ", text.lower()).strip())
 
 
 @dataclass(frozen=True)
