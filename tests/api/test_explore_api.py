@@ -24,6 +24,13 @@ def test_health_and_stats(client: TestClient) -> None:
     assert stats["backend"] == "embedded" and stats["relationships"]["TREATS"] == 755
 
 
+def test_schema_lists_what_cypher_can_name(client: TestClient) -> None:
+    schema = client.get("/v1/schema").json()
+    assert {"Disease", "Symptom", "Drug"} <= set(schema["labels"])
+    assert {"TREATS", "PRESENTS", "IS_A", "SAME_AS"} <= set(schema["relationship_types"])
+    assert {"id", "name", "synonyms", "xrefs", "frequency"} <= set(schema["property_keys"])
+
+
 def test_node_neighbours_paths_search(client: TestClient) -> None:
     assert client.get("/v1/nodes/DOID:9352").json()["name"] == "type 2 diabetes mellitus"
     assert client.get("/v1/nodes/NOPE:1").status_code == 404

@@ -104,11 +104,21 @@ def test_explorer_search_graph_click_cypher_recommend(base_url: str, tmp_path: P
             f"document.querySelector('#node-details').innerText.includes({target['id']!r})"
         )
 
-        # a read-only Cypher query shows a table; a write shows the engine's refusal
+        # the Cypher box is Neo4j's editor; a read-only query shows a table
+        page.wait_for_selector("#cypher-editor .cm-editor")
         page.click("#cypher-run")
         page.wait_for_selector("#cypher-table tbody tr")
         assert "Metformin" in page.inner_text("#cypher-table")
-        page.fill("#cypher-input", "CREATE (n:Disease {id: 'x'}) RETURN n")
+        # typing completes the graph's own labels (from /v1/schema)
+        page.click("#cypher-editor .cm-content")
+        page.keyboard.press("Control+A")
+        page.keyboard.type("MATCH (n:SideEff")
+        page.wait_for_selector(".cm-tooltip-autocomplete")
+        assert "SideEffect" in page.inner_text(".cm-tooltip-autocomplete")
+        page.keyboard.press("Escape")
+        # a write shows the engine's refusal
+        write = "CREATE (n:Disease {id: 'x'}) RETURN n"
+        page.evaluate("(q) => window.medkgCypherEditor.setValue(q)", write)
         page.click("#cypher-run")
         page.wait_for_selector("#cypher-result .error")
         assert "400" in page.inner_text("#cypher-result")

@@ -44,6 +44,14 @@ class CypherOut(BaseModel):
     truncated: bool
 
 
+class SchemaOut(BaseModel):
+    """What the graph's Cypher can name: the explorer's editor completes these."""
+
+    labels: list[str]
+    relationship_types: list[str]
+    property_keys: list[str]
+
+
 class Stats(BaseModel):
     backend: str
     nodes: dict[str, int]

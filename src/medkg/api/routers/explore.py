@@ -15,7 +15,8 @@ from fastapi.responses import Response
 from pydantic import TypeAdapter
 
 from medkg.api.deps import READER, get_state, get_store, require_node
-from medkg.api.schemas import NeighbourOut, NodeOut, PathOut, Stats
+from medkg.api.schemas import NeighbourOut, NodeOut, PathOut, SchemaOut, Stats
+from medkg.kg.schema import NODE_LABELS, REL_TYPES
 
 router = APIRouter(tags=["explore"], dependencies=READER)
 
@@ -27,6 +28,18 @@ NODES = TypeAdapter(list[NodeOut])
 def stats(request: Request) -> Stats:
     s = get_store(request)
     return Stats(backend=s.backend, **s.stats())
+
+
+@router.get("/v1/schema", response_model=SchemaOut)
+async def schema() -> SchemaOut:
+    """Node labels, relationship types and property keys (the same for both backends)."""
+    props = {p for n in NODE_LABELS.values() for p in n.props}
+    props |= {p for r in REL_TYPES.values() for p in r.props}
+    return SchemaOut(
+        labels=sorted(NODE_LABELS),
+        relationship_types=sorted(REL_TYPES),
+        property_keys=sorted(props),
+    )
 
 
 @router.get("/v1/nodes/{node_id}")

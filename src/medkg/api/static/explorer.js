@@ -109,6 +109,25 @@ $("search-form").addEventListener("submit", async (e) => {
   } catch (err) { status(err.message, true); }
 });
 
+// Neo4j's Cypher editor (syntax, completion of the graph's labels, types and
+// properties) replaces the textarea when its bundle loaded; the textarea stays
+// the fallback.
+let cypherEditor = null;
+if (window.medkgCreateCypherEditor) {
+  const area = $("cypher-input");
+  const holder = document.createElement("div");
+  holder.id = "cypher-editor";
+  area.after(holder);
+  area.hidden = true;
+  cypherEditor = window.medkgCreateCypherEditor(holder, area.value);
+  window.medkgCypherEditor = cypherEditor; // for tests and the console
+  api("/v1/schema").then((s) => cypherEditor.setSchema({
+    labels: s.labels, relationshipTypes: s.relationship_types, propertyKeys: s.property_keys,
+    parameters: ["id"],
+  })).catch(() => {}); // completion without the schema still knows Cypher
+}
+const cypherText = () => (cypherEditor ? cypherEditor.getValue() : $("cypher-input").value);
+
 $("cypher-run").addEventListener("click", async () => {
   const out = $("cypher-result");
   out.innerHTML = "";
@@ -116,7 +135,7 @@ $("cypher-run").addEventListener("click", async () => {
   try { params = JSON.parse($("cypher-params").value || "{}"); }
   catch { out.innerHTML = '<p class="error">parameters are not valid JSON</p>'; return; }
   try {
-    const res = await api("/v1/cypher", { query: $("cypher-input").value, params });
+    const res = await api("/v1/cypher", { query: cypherText(), params });
     const table = document.createElement("table");
     table.id = "cypher-table";
     const head = table.createTHead().insertRow();
