@@ -89,6 +89,7 @@ def main() -> int:
         TreatmentRanker,
         similarity_channels,
         train_treatment_ranker,
+        treatment_graph,
         treats_matrix,
     )  # fmt: skip
     from medkg.kg.store import open_store
@@ -98,7 +99,7 @@ def main() -> int:
         store = fresh_hetionet_store("tx", user.hetionet_dir)
     else:
         store = open_store(Settings(data_dir=args.data_dir, backend="embedded"))
-    data = export_hetero(store)
+    data = treatment_graph(export_hetero(store))  # what the served ranker ranks over
     names = {label: node_names(store, data, label) for label in ("Drug", "Disease")}
     store.close()
     n_drugs, n_diseases = data["Drug"].num_nodes, data["Disease"].num_nodes

@@ -40,17 +40,16 @@ def train_treatments(
     from medkg.fusion.treatment_model import (
         TREATS,
         TreatmentCheckpoint,
-        disease_scope,
-        restrict_diseases,
         similarity_channels,
         train_treatment_ranker,
+        treatment_graph,
         treats_matrix,
     )  # fmt: skip
 
     data = export_hetero(store)
     if TREATS not in data.edge_types:
         raise ValueError("the graph has no Drug-TREATS-Disease edges: import Hetionet first")
-    data = restrict_diseases(data, disease_scope(data))
+    data = treatment_graph(data)
     emb = None
     graph_note = "no graph encoder checkpoint (run `medkg train graph` to add its channel)"
     if use_graph_encoder:

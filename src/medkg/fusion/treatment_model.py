@@ -56,57 +56,63 @@ def _cosine(profile: torch.Tensor) -> torch.Tensor:
     return unit @ unit.T
 
 
-#: Edge types that do not place a disease in the biology the ranker transfers
-#: over: ontology structure, ties between duplicates, HPO phenotypes. A disease
-#: with only these (most of the vocabularies' 24,000) is left out of the model.
+#: Edge types that do not place a disease or drug in the biology the ranker
+#: transfers over: ontology structure, ties between duplicates, HPO phenotypes.
 SCOPE_EXCLUDED = frozenset({"IS_A", "SAME_AS", "PRESENTS"})
 
 
-def disease_scope(data) -> torch.Tensor:  # type: ignore[no-untyped-def]
-    """Indices of the diseases with an edge of a type outside ``SCOPE_EXCLUDED``.
+def biology_scope(data, label: str) -> torch.Tensor:  # type: ignore[no-untyped-def]
+    """Indices of the ``label`` nodes with an edge of a type outside ``SCOPE_EXCLUDED``.
 
-    Why: similarities are dense disease-by-disease matrices; over every DOID and
-    MONDO term they would need gigabytes per channel, for diseases that have no
-    genes, anatomy or drugs to transfer from anyway.
+    Why: similarities are dense disease-by-disease matrices and scores dense
+    drug-by-disease ones; over every DOID and MONDO term and every DrugBank drug
+    the vocabularies add they would need gigabytes, for diseases with no genes,
+    anatomy or drugs to transfer from and drugs with nothing known about them.
     """
-    n = data["Disease"].num_nodes
-    keep = torch.zeros(n, dtype=torch.bool)
+    keep = torch.zeros(data[label].num_nodes, dtype=torch.bool)
     for et in data.edge_types:
-        if et[1] in SCOPE_EXCLUDED or "Disease" not in (et[0], et[2]):
+        if et[1] in SCOPE_EXCLUDED or label not in (et[0], et[2]):
             continue
         ei = data[et].edge_index
-        if et[0] == "Disease":
+        if et[0] == label:
             keep[ei[0]] = True
-        if et[2] == "Disease":
+        if et[2] == label:
             keep[ei[1]] = True
     return keep.nonzero().flatten()
 
 
-def restrict_diseases(data, keep: torch.Tensor):  # type: ignore[no-untyped-def]
-    """A copy of an ``export_hetero`` graph holding only the ``keep`` diseases
-    (edges to the others dropped, indices renumbered)."""
+def restrict(data, label: str, keep: torch.Tensor):  # type: ignore[no-untyped-def]
+    """A copy of an ``export_hetero`` graph holding only the ``keep`` nodes of
+    ``label`` (edges to the others dropped, indices renumbered)."""
     from torch_geometric.data import HeteroData
 
-    n = data["Disease"].num_nodes
-    new_index = torch.full((n,), -1, dtype=torch.long)
+    new_index = torch.full((data[label].num_nodes,), -1, dtype=torch.long)
     new_index[keep] = torch.arange(len(keep))
     out = HeteroData()
     for t in data.node_types:
         out[t].num_nodes = data[t].num_nodes
         out[t].node_ids = data[t].node_ids
-    out["Disease"].num_nodes = len(keep)
-    out["Disease"].node_ids = [data["Disease"].node_ids[i] for i in keep.tolist()]
+    out[label].num_nodes = len(keep)
+    out[label].node_ids = [data[label].node_ids[i] for i in keep.tolist()]
     for et in data.edge_types:
         ei = data[et].edge_index.clone()
         mask = torch.ones(ei.shape[1], dtype=torch.bool)
         for row, end in ((0, et[0]), (1, et[2])):
-            if end == "Disease":
+            if end == label:
                 ei[row] = new_index[ei[row]]
                 mask &= ei[row] >= 0
         if mask.any():
             out[et].edge_index = ei[:, mask]
     out.data_version = data.data_version
     return out
+
+
+def treatment_graph(data):  # type: ignore[no-untyped-def]
+    """The drugs and diseases the ranker works over: those in the biology
+    (:func:`biology_scope`); on Hetionet alone, all that have any edge."""
+    for label in ("Disease", "Drug"):
+        data = restrict(data, label, biology_scope(data, label))
+    return data
 
 
 def similarity_channels(
@@ -118,12 +124,15 @@ def similarity_channels(
     One channel per edge type with a Disease end other than TREATS (drug-side
     edges such as PALLIATES count: diseases palliated by the same drugs are
     alike), plus ``embeddings`` (a graph encoder's Disease rows) when given.
+    The vocabularies' edges (``SCOPE_EXCLUDED``: shared HPO phenotypes, IS_A
+    neighbours, SAME_AS ties) are not channels: measured, they add nothing to
+    treatment transfer (docs/results.md), and a SAME_AS tie is no similarity.
     """
     n = data["Disease"].num_nodes
     channels: list[Channel] = []
     sims: list[torch.Tensor] = []
     for et in data.edge_types:
-        if et == TREATS or "Disease" not in (et[0], et[2]):
+        if et == TREATS or et[1] in SCOPE_EXCLUDED or "Disease" not in (et[0], et[2]):
             continue
         ei = data[et].edge_index
         if ei.numel() == 0:
