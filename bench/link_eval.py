@@ -56,14 +56,13 @@ TYPES = {
 
 def mesh_ids_by_node(store, labels) -> dict[str, set[str]]:  # type: ignore[no-untyped-def]
     """node id -> the MeSH ids it carries (its own id when that is a MeSH id)."""
+    from medkg.nlp.learned_names import mesh_ids
+
     out: dict[str, set[str]] = {}
     for label in labels:
         rows = store.query(f"MATCH (n:{label}) RETURN n.id, n.xrefs", row_cap=10_000_000).rows
         for node_id, xrefs in rows:
-            ids = {x.split(":", 1)[1] for x in xrefs or [] if x.startswith("MESH:")}
-            if node_id[:1] in "CD" and node_id[1:].isdigit():
-                ids.add(node_id)
-            if ids:
+            if ids := mesh_ids(node_id, xrefs):
                 out[node_id] = ids
     return out
 

