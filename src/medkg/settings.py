@@ -62,6 +62,26 @@ class Settings(BaseSettings):
     query_timeout_s: float = Field(30.0, gt=0, description="Server-side limit for read queries.")
     query_row_cap: int = Field(10_000, ge=1, description="Most rows a read query returns.")
     max_path_hops: int = Field(5, ge=1, le=10, description="Upper bound for path searches.")
+    max_query_chars: int = Field(
+        20_000, ge=100, description="Longest researcher Cypher query accepted."
+    )
+    max_query_depth: int = Field(
+        32, ge=4, le=200, description="Deepest bracket nesting in a researcher query."
+    )
+    max_case_depth: int = Field(
+        12, ge=1, le=30, description="Deepest CASE nesting (binding time doubles per level)."
+    )
+    query_workers: int = Field(
+        2, ge=0, le=64,
+        description="Worker processes that run researchers' Cypher for `medkg serve` on the "
+        "embedded store (0: in the API process, unprotected).",
+    )  # fmt: skip
+    query_memory_mb: int = Field(
+        3072, ge=256, description="Resident memory at which a query worker is stopped."
+    )
+    query_worker_buffer_mb: int = Field(
+        512, ge=64, description="Page cache of each query worker (part of its memory)."
+    )
     embedded_threads: int = Field(0, ge=0, description="Ladybug worker threads (0 = all cores).")
     embedded_buffer_pool_mb: int = Field(0, ge=0, description="Ladybug buffer pool (0 = default).")
 

@@ -43,6 +43,9 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state = ServiceState(settings, store or open_store(settings))
         app.state.medkg = state
+        start_workers = getattr(state.store, "start_query_workers", None)
+        if start_workers is not None:  # researchers' Cypher runs apart from the API process
+            start_workers()
         warm = getattr(state.store, "name_index", None)
         if warm is not None:  # build the embedded store's name index before the first search
             warm().prepare_fuzzy()
@@ -50,6 +53,9 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
             yield
         finally:
             state.close()
+            stop_workers = getattr(state.store, "stop_query_workers", None)
+            if stop_workers is not None:
+                stop_workers()
             if store is None:
                 state.store.close()
 

@@ -77,7 +77,7 @@ def query(
     with user_errors():
         params = parse_params(param or [])
     with store_from_settings() as store:
-        result = store.query(cypher, params, row_cap=limit, timeout_s=timeout)
+        result = store.user_query(cypher, params, row_cap=limit, timeout_s=timeout)
     if as_json:
         print_json(
             {"columns": result.columns, "rows": result.records(), "truncated": result.truncated}

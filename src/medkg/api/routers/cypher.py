@@ -6,18 +6,25 @@ from fastapi import APIRouter, HTTPException, Request
 
 from medkg.api.deps import READER, get_store
 from medkg.api.schemas import CypherIn, CypherOut
-from medkg.kg.store import QueryError
+from medkg.kg.store import QueryError, StoreUnavailable
 
 router = APIRouter(tags=["cypher"], dependencies=READER)
 
 
 @router.post("/v1/cypher", response_model=CypherOut)
 def cypher(body: CypherIn, request: Request) -> CypherOut:
-    """Run a read-only Cypher query with parameters (writes are refused with 400)."""
+    """Run a read-only Cypher query with parameters (writes are refused with 400).
+
+    On the embedded store the query runs in a worker process: one that crashes
+    the engine, outruns its timeout or its memory is stopped (400 with the
+    reason) without touching the service; 503 when no worker is free in time.
+    """
     try:
-        result = get_store(request).query(
+        result = get_store(request).user_query(
             body.query, body.params, row_cap=body.limit, timeout_s=body.timeout_s
         )
+    except StoreUnavailable as exc:
+        raise HTTPException(503, str(exc), headers={"Retry-After": "2"}) from None
     except QueryError as exc:
         raise HTTPException(400, str(exc)) from None
     return CypherOut(columns=result.columns, rows=result.records(), truncated=result.truncated)

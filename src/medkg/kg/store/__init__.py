@@ -13,6 +13,7 @@ from medkg.kg.store.base import (
     ReadOnlyViolation,
     StoreBusy,
     StoreError,
+    StoreUnavailable,
 )
 from medkg.settings import Settings, get_settings
 
@@ -40,5 +41,6 @@ __all__ = [
     "ReadOnlyViolation",
     "StoreBusy",
     "StoreError",
+    "StoreUnavailable",
     "open_store",
 ]

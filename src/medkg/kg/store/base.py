@@ -36,6 +36,10 @@ class StoreBusy(StoreError):
     """Another process holds the embedded store's lock."""
 
 
+class StoreUnavailable(StoreError):
+    """The store cannot answer this now but will shortly (workers restarting, busy): retry."""
+
+
 @dataclass
 class QueryResult:
     """Rows of a Cypher read query, with plain JSON-able values."""
@@ -145,6 +149,20 @@ class GraphStore(abc.ABC):
         row_cap: int | None = None,
     ) -> QueryResult:
         """Run a **read-only** Cypher query; writes raise :class:`ReadOnlyViolation`."""
+
+    def user_query(
+        self,
+        cypher: str,
+        params: dict[str, Any] | None = None,
+        *,
+        timeout_s: float | None = None,
+        row_cap: int | None = None,
+    ) -> QueryResult:
+        """A researcher's read query: guarded like :meth:`query` and, where the backend
+        can, run apart from this process so that a query which crashes or exhausts the
+        engine cannot take the caller down (the embedded store's query workers; Neo4j
+        runs it on its server, under the server's timeout and memory limits)."""
+        return self.query(cypher, params, timeout_s=timeout_s, row_cap=row_cap)
 
     @abc.abstractmethod
     def write(self, cypher: str, params: dict[str, Any] | None = None) -> QueryResult:

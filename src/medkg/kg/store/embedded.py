@@ -18,7 +18,7 @@ import csv
 import re
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,8 @@ from medkg.kg.store.base import (
     check_hops,
     node_row,
 )
-from medkg.kg.store.cypher_guard import check_read_only, return_columns, to_ladybug_dialect
+from medkg.kg.store.cypher_dialect import return_columns, to_ladybug_dialect
+from medkg.kg.store.cypher_guard import GuardLimits, check_params, check_read_only
 from medkg.kg.store.name_index import NameIndex
 from medkg.kg.store.values import plain
 from medkg.settings import Settings
@@ -82,6 +83,12 @@ def _lists_left(row: dict[str, Any], props: dict[str, PropType]) -> bool:
     return any(props.get(k) == "STRING[]" and v and not _csv_list_ok(v) for k, v in row.items())
 
 
+def _columns(cypher: str, engine_columns: list[str]) -> list[str]:
+    """The column names Neo4j would report, when they can be read off the query."""
+    columns = return_columns(cypher) or []
+    return columns if len(columns) == len(engine_columns) else engine_columns
+
+
 def _clean_error(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
@@ -114,6 +121,9 @@ class EmbeddedStore(GraphStore):
         self._index_lock = threading.RLock()
         #: Bumped by every write: response caches above the store key on it.
         self.generation = 0
+        #: Bumped after every write has committed: query workers reopen the graph on it.
+        self.data_version = 0
+        self._pool: Any = None
         self.ensure_schema()
 
     # -- the in-memory name/id index (see name_index.py for why) ------------------------
@@ -141,6 +151,16 @@ class EmbeddedStore(GraphStore):
         self._index = None
         self.generation += 1
 
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the write lock; when the write is over (committed or not), bump
+        ``data_version`` so query workers reopen the graph and see it."""
+        with self._write_lock:
+            try:
+                yield
+            finally:
+                self.data_version += 1
+
     # -- lifecycle -----------------------------------------------------------------
     def _conn(self) -> lb.Connection:
         """One connection per thread: Ladybug connections are not shared safely."""
@@ -151,6 +171,7 @@ class EmbeddedStore(GraphStore):
         return conn
 
     def close(self) -> None:
+        self.stop_query_workers()
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
@@ -167,7 +188,7 @@ class EmbeddedStore(GraphStore):
     _read_rows = _run
 
     def ensure_schema(self) -> None:
-        with self._write_lock:
+        with self._writing():
             tables = {row[1]: row[2] for row in self._run("CALL show_tables() RETURN *")}
             for label in NODE_LABELS.values():
                 if label.name not in tables:
@@ -201,8 +222,7 @@ class EmbeddedStore(GraphStore):
         timeout_s: float | None = None,
         row_cap: int | None = None,
     ) -> QueryResult:
-        check_read_only(cypher, self.settings.max_path_hops)
-        text = to_ladybug_dialect(cypher)
+        text = self._guarded(cypher, params)
         cap = row_cap or self.settings.query_row_cap
         timeout_ms = int((timeout_s or self.settings.query_timeout_s) * 1000)
         conn = self._conn()
@@ -210,9 +230,7 @@ class EmbeddedStore(GraphStore):
         conn.execute("BEGIN TRANSACTION READ ONLY")
         try:
             result = conn.execute(text, params or {})
-            columns = return_columns(cypher) or []
-            if len(columns) != len(result.get_column_names()):
-                columns = list(result.get_column_names())
+            engine_columns = list(result.get_column_names())
             rows: list[list[Any]] = []
             while result.has_next() and len(rows) < cap + 1:
                 rows.append([plain(v) for v in result.get_next()])
@@ -227,10 +245,61 @@ class EmbeddedStore(GraphStore):
                 conn.execute("ROLLBACK")
             conn.set_query_timeout(0)
         truncated = len(rows) > cap
-        return QueryResult(columns, rows[:cap], truncated)
+        return QueryResult(_columns(cypher, engine_columns), rows[:cap], truncated)
+
+    def _guarded(self, cypher: str, params: dict[str, Any] | None) -> str:
+        """The query in the engine's dialect, once the guard has passed it."""
+        check_read_only(cypher, GuardLimits.from_settings(self.settings))
+        check_params(params, self.settings.max_query_depth)
+        return to_ladybug_dialect(cypher)
+
+    # -- researchers' queries in worker processes ----------------------------------
+    def start_query_workers(self, size: int | None = None) -> None:
+        """Run :meth:`user_query` in ``size`` worker processes from now on (the API
+        does this at start-up; docs/decisions/0013)."""
+        size = self.settings.query_workers if size is None else size
+        if size <= 0 or self._pool is not None:
+            return
+        from medkg.kg.store.query_pool import QueryWorkerPool
+
+        self._pool = QueryWorkerPool(
+            self.path, size, memory_mb=self.settings.query_memory_mb,
+            buffer_mb=self.settings.query_worker_buffer_mb,
+            threads=self.settings.embedded_threads,
+        )  # fmt: skip
+
+    def stop_query_workers(self) -> None:
+        """Back to running :meth:`user_query` in this process; the workers are stopped."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
+
+    @property
+    def query_workers(self) -> Any:
+        """The worker pool, or None while queries run in this process."""
+        return self._pool
+
+    def user_query(
+        self,
+        cypher: str,
+        params: dict[str, Any] | None = None,
+        *,
+        timeout_s: float | None = None,
+        row_cap: int | None = None,
+    ) -> QueryResult:
+        if self._pool is None:
+            return self.query(cypher, params, timeout_s=timeout_s, row_cap=row_cap)
+        text = self._guarded(cypher, params)
+        result = self._pool.query(
+            text, params, version=self.data_version,
+            timeout_s=timeout_s or self.settings.query_timeout_s,
+            row_cap=row_cap or self.settings.query_row_cap,
+        )  # fmt: skip
+        result.columns = _columns(cypher, result.columns)
+        return result
 
     def write(self, cypher: str, params: dict[str, Any] | None = None) -> QueryResult:
-        with self._write_lock:
+        with self._writing():
             try:
                 result = self._conn().execute(cypher, params or {})
             except RuntimeError as exc:
@@ -240,7 +309,7 @@ class EmbeddedStore(GraphStore):
             return QueryResult(list(result.get_column_names()), rows)
 
     def write_transaction(self, statements: Sequence[tuple[str, dict[str, Any]]]) -> None:
-        with self._write_lock:
+        with self._writing():
             conn = self._conn()
             conn.execute("BEGIN TRANSACTION")
             try:
@@ -272,7 +341,7 @@ class EmbeddedStore(GraphStore):
             return count
         if label != "Document":
             self._invalidate_index()
-        with self._write_lock:
+        with self._writing():
             stored = self._stored_nodes(label, list(schema.props))
             new = [r for i, r in clean.items() if i not in stored]
             changed = [
@@ -341,7 +410,7 @@ class EmbeddedStore(GraphStore):
         if rel_type == "SAME_AS":  # search ranks tied nodes after the node they name
             self._invalidate_index()
         self.generation += 1  # neighbour lists change; names and ids do not
-        with self._write_lock:
+        with self._writing():
             self._check_endpoints(start_label, end_label, unique)
             stored = {
                 (r[0], r[1])
@@ -408,7 +477,7 @@ class EmbeddedStore(GraphStore):
     def delete_edges(self, rel_type: str, where_source: str) -> int:
         check_rel_type(rel_type)
         self.generation += 1
-        with self._write_lock:
+        with self._writing():
             n = self._run(
                 f"MATCH ()-[r:{rel_type}]->() WHERE r.source = $s RETURN count(*)",
                 {"s": where_source},

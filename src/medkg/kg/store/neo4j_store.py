@@ -28,7 +28,7 @@ from medkg.kg.store.base import (
     check_hops,
     node_row,
 )
-from medkg.kg.store.cypher_guard import check_read_only
+from medkg.kg.store.cypher_guard import GuardLimits, check_params, check_read_only
 from medkg.kg.store.values import plain
 from medkg.settings import Settings
 
@@ -108,7 +108,8 @@ class Neo4jStore(GraphStore):
         timeout_s: float | None = None,
         row_cap: int | None = None,
     ) -> QueryResult:
-        check_read_only(cypher, self.settings.max_path_hops)
+        check_read_only(cypher, GuardLimits.from_settings(self.settings))
+        check_params(params, self.settings.max_query_depth)
         cap = row_cap or self.settings.query_row_cap
         q = self._neo4j.Query(cypher, timeout=timeout_s or self.settings.query_timeout_s)
 
