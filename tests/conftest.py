@@ -13,6 +13,9 @@ from medkg.kg.importers.hetionet import HetionetSource, import_hetionet
 from medkg.kg.store.embedded import EmbeddedStore
 from medkg.settings import Settings, get_settings
 
+# In-process test apps answer at once; the warm start has its own tests.
+os.environ.setdefault("MEDKG_WARM_START", "false")
+
 SHARED = Path(os.environ.get("MEDKG_SHARED_DATA_DIR", Settings().shared_data_dir))
 HETIONET = SHARED / "hetionet"
 
@@ -152,3 +155,23 @@ def vocab_store(
     store.report = report  # type: ignore[attr-defined]
     yield store
     store.close()
+
+
+def store_fingerprint(store: EmbeddedStore) -> str:
+    """A digest of every node and relationship with all their properties: equal
+    digests mean equal graphs, whatever order things were written in."""
+    import hashlib
+    import json
+
+    from medkg.kg.schema import NODE_LABELS, REL_TYPES
+
+    lines: list[str] = []
+    for label in NODE_LABELS:
+        for (node,) in store._read_rows(f"MATCH (n:{label}) RETURN n"):
+            props = {k: v for k, v in node.items() if not k.startswith("_")}
+            lines.append(json.dumps([label, props], sort_keys=True, default=str))
+    for rel in REL_TYPES:
+        for a, b, r in store._read_rows(f"MATCH (a)-[r:{rel}]->(b) RETURN a.id, b.id, r"):
+            props = {k: v for k, v in r.items() if not k.startswith("_")}
+            lines.append(json.dumps([rel, a, b, props], sort_keys=True, default=str))
+    return hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()

@@ -124,6 +124,17 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         2_000_000, ge=1024, description="Largest request body the API accepts (413 above)."
     )
+    max_image_pixels: int = Field(
+        36_000_000, ge=1, description="Largest image (width x height) accepted for diagnosis."
+    )
+    warm_start: bool = Field(
+        True,
+        description="Load models and the extraction pipeline when the API starts (/readyz is "
+        "503 until done) instead of on the first request.",
+    )
+    request_log: Literal["stderr", "none"] = Field(
+        "stderr", description="Where the API writes its JSON request lines."
+    )
     log_level: str = Field("INFO", description="Log level of the API's JSON request logs.")
 
     @property

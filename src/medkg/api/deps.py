@@ -11,7 +11,9 @@ is built on first use, under a lock, then shared.
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from fastapi import Depends, HTTPException, Request
@@ -27,6 +29,9 @@ if TYPE_CHECKING:
     from medkg.nlp.pipeline import Extractor
 
 
+log = logging.getLogger("medkg.api.warm")
+
+
 class ServiceState:
     """The process-wide parts of the service (``app.state.medkg``)."""
 
@@ -38,6 +43,9 @@ class ServiceState:
         self.jobs = JobRunner(store, self.extractor)
         self._extractor: Extractor | None = None
         self._extractor_lock = threading.Lock()
+        #: Set once the models and the extraction pipeline are loaded (``/readyz``).
+        self.warm = threading.Event()
+        self.warm_seconds: float | None = None
 
     def extractor(self) -> Extractor:
         """The extraction pipeline, built on first use and then shared."""
@@ -47,6 +55,34 @@ class ServiceState:
 
                 self._extractor = Extractor(self.store, self.settings)
             return self._extractor
+
+    def warm_up(self) -> None:
+        """Load what the first request would otherwise wait for: the extraction
+        pipeline, the trained models, the text encoder and the per-graph indexes,
+        by running each ranking once on a patient built from the graph's own
+        symptom names. Runs in the background at start-up; ``/readyz`` answers
+        503 until it is done. A failure is logged, never fatal: requests then load
+        lazily as before."""
+        from medkg.fusion.rank import TASKS, rank_patient
+        from medkg.nlp.documents import NoteInput
+
+        t0 = time.perf_counter()
+        try:
+            found = self.store.query("MATCH (s:Symptom) RETURN s.name LIMIT 3")
+            names = [row[0] for row in found.rows if row[0]]
+            text = "Patient reports " + (", ".join(names) if names else "fever and cough") + "."
+            extractor = self.extractor()
+            list(extractor.extract([NoteInput("warm-up", text)]))
+            for task in TASKS:
+                try:
+                    rank_patient(task, self.store, self.models, extractor=extractor, text=text)
+                except Exception as exc:  # an empty graph, no trials: nothing to warm
+                    log.info("warm-up of %s skipped: %s", task, exc)
+        except Exception:
+            log.exception("warm-up failed; models will load on first use")
+        finally:
+            self.warm_seconds = round(time.perf_counter() - t0, 2)
+            self.warm.set()
 
     def close(self) -> None:
         self.jobs.shutdown()

@@ -1,7 +1,8 @@
 """Request ids, one JSON log line per request, and a request-body size limit.
 
 Pure ASGI middleware (not ``BaseHTTPMiddleware``) so the body limit is enforced
-while the body streams in, before a 10 MB upload is buffered by the app.
+while the body streams in: a declared length over the limit is refused before
+anything is read, a chunked body as soon as it passes the limit.
 """
 
 from __future__ import annotations
@@ -17,10 +18,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger("medkg.api")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-
-
-class BodyTooLarge(Exception):
-    pass
 
 
 class RequestContextMiddleware:
@@ -52,21 +49,39 @@ class RequestContextMiddleware:
             await _too_large(send_with_id, limit)
             self._log(scope, request_id, 413, t0)
             return
+        # The body is read here, up to the limit, whatever its framing: a chunked
+        # upload declares no length, and an error raised from inside the app's
+        # body parsing would come back as FastAPI's 400, not 413.
+        chunks: list[bytes] = []
         received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise BodyTooLarge
-            return message
+            if message["type"] != "http.request":
+                chunks = []  # the client went away; the app sees the disconnect
+                pending: Message | None = message
+                break
+            received += len(message.get("body", b""))
+            if received > limit:
+                await _too_large(send_with_id, limit)
+                self._log(scope, request_id, 413, t0)
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                pending = None
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                if pending is not None:
+                    return pending
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
 
         try:
-            await self.app(scope, limited_receive, send_with_id)
-        except BodyTooLarge:
-            await _too_large(send_with_id, limit)
+            await self.app(scope, replay, send_with_id)
         finally:
             self._log(scope, request_id, status["code"], t0)
 

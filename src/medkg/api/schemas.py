@@ -2,9 +2,40 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, field_validator
+
+
+def _encodable(value: str) -> str:
+    """JSON may carry lone UTF-16 surrogates (``"\\ud800"``) that are not text: the
+    engine, spaCy and the log writer cannot encode them, so they are refused here."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            f"not valid Unicode text: a lone surrogate at character {exc.start}"
+        ) from None
+    return value
+
+
+def _encodable_values(value: Any) -> Any:
+    """:func:`_encodable` over every string (keys too) of a nested JSON value."""
+    todo = [value]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, str):
+            _encodable(item)
+        elif isinstance(item, dict):
+            todo.extend(item.keys())
+            todo.extend(item.values())
+        elif isinstance(item, list):
+            todo.extend(item)
+    return value
+
+
+#: A request string that is valid Unicode (422 otherwise, never a 500 downstream).
+Text = Annotated[str, AfterValidator(_encodable)]
 
 
 class NodeOut(BaseModel):
@@ -28,7 +59,7 @@ class PathOut(BaseModel):
 
 
 class CypherIn(BaseModel):
-    query: str = Field(
+    query: Text = Field(
         min_length=1, max_length=20_000, examples=["MATCH (d:Drug) RETURN d.name LIMIT 5"]
     )
     params: dict[str, Any] = Field(default_factory=dict)
@@ -36,6 +67,8 @@ class CypherIn(BaseModel):
         None, ge=1, le=100_000, description="Row cap (server default if unset)"
     )
     timeout_s: float | None = Field(None, gt=0, le=300)
+
+    _params_text = field_validator("params")(_encodable_values)
 
 
 class CypherOut(BaseModel):
@@ -59,13 +92,13 @@ class Stats(BaseModel):
 
 
 class NoteIn(BaseModel):
-    id: str = Field(
+    id: Text = Field(
         min_length=1,
         max_length=200,
         pattern=r"^[\w.:/-]+$",
         description="Your stable document id: re-sending it is idempotent",
     )
-    text: str = Field(min_length=1, description="Clinical note text (UTF-8)")
+    text: Text = Field(min_length=1, description="Clinical note text (UTF-8)")
 
 
 class IngestIn(BaseModel):
@@ -85,8 +118,10 @@ class JobOut(BaseModel):
 
 
 class PatientIn(BaseModel):
-    text: str | None = Field(None, max_length=100_000, description="Free-text patient description")
-    entity_ids: list[str] = Field(
+    text: Text | None = Field(
+        None, max_length=100_000, description="Free-text patient description"
+    )
+    entity_ids: list[Text] = Field(
         default_factory=list,
         max_length=200,
         description="Graph ids already linked (symptoms, diseases...)",
@@ -95,7 +130,7 @@ class PatientIn(BaseModel):
 
 
 class TreatmentsIn(BaseModel):
-    disease_id: str | None = Field(None, description="Rank drugs for this disease")
+    disease_id: Text | None = Field(None, description="Rank drugs for this disease")
     patient: PatientIn | None = Field(None, description="...or for this patient's diseases")
     limit: int = Field(10, ge=1, le=100)
 

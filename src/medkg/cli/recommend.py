@@ -42,7 +42,7 @@ def _rank(
     settings = get_settings()
     # PatientInputError is a ValueError: user_errors prints it as one error line
     with store_from_settings() as store, user_errors():
-        raw = validate_image(image.read_bytes()) if image else None
+        raw = validate_image(image.read_bytes(), settings.max_image_pixels) if image else None
         ranking = rank_patient(
             task, store, TrainedModels(settings),  # type: ignore[arg-type]
             extractor=Extractor(store, settings) if text else None, text=text,

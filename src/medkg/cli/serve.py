@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from medkg.cli.common import store_from_settings
 from medkg.settings import get_settings
 
 app = typer.Typer()
@@ -23,4 +24,10 @@ def serve(
     settings = get_settings()
     if workers > 1 and settings.resolved_backend == "embedded":
         raise typer.BadParameter("the embedded store is single-process: use --workers 1")
-    uvicorn.run("medkg.api.app:create_app", factory=True, host=host, port=port, workers=workers)
+    # Opened once here, before the server starts, so that a store in use by
+    # another process (or an unreachable Neo4j) is one error line, not a
+    # start-up traceback; the app opens its own in its lifespan.
+    with store_from_settings():
+        pass
+    uvicorn.run("medkg.api.app:create_app", factory=True, host=host, port=port,
+                workers=workers)  # fmt: skip

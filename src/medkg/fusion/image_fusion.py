@@ -28,7 +28,7 @@ POSITIVE_LABEL = "pneumonia"  # PneumoniaMNIST's positive class
 EPS = 1e-6
 
 
-def check_image(image_base64: str | None) -> bytes | None:
+def check_image(image_base64: str | None, max_pixels: int) -> bytes | None:
     """The decoded PNG/JPEG upload (``None`` when none was given); raises
     :class:`PatientInputError` on bad input."""
     if not image_base64:
@@ -37,18 +37,33 @@ def check_image(image_base64: str | None) -> bytes | None:
         raw = base64.b64decode(image_base64, validate=True)
     except (binascii.Error, ValueError):
         raise PatientInputError("image_base64 is not valid base64") from None
-    return validate_image(raw)
+    return validate_image(raw, max_pixels)
 
 
-def validate_image(raw: bytes) -> bytes:
-    """``raw`` if it is a readable PNG or JPEG; raises :class:`PatientInputError` otherwise."""
+def validate_image(raw: bytes, max_pixels: int) -> bytes:
+    """``raw`` if it is a readable PNG or JPEG of at most ``max_pixels`` pixels;
+    raises :class:`PatientInputError` otherwise.
+
+    Why the pixel count is read from the header before anything is decoded: a
+    48 KB PNG can declare 20,000 x 20,000 pixels (a "decompression bomb") and
+    would take gigabytes to decode.
+    """
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(io.BytesIO(raw)) as img:
             if img.format not in ("PNG", "JPEG"):
                 raise PatientInputError(f"image must be PNG or JPEG, got {img.format}")
+            width, height = img.size
+            if width * height > max_pixels:
+                raise PatientInputError(
+                    f"image of {width} x {height} pixels is over the {max_pixels:,}-pixel limit"
+                )
             img.verify()
+    except Image.DecompressionBombError:
+        raise PatientInputError(
+            f"image declares more pixels than the {max_pixels:,}-pixel limit"
+        ) from None
     except (UnidentifiedImageError, OSError, SyntaxError):
         raise PatientInputError("the image is not a readable PNG or JPEG") from None
     return raw

@@ -107,8 +107,11 @@ def _terminator_between(doc: Doc, a: int, b: int) -> bool:
 @Language.component("medkg_context")
 def context_component(doc: Doc) -> Doc:
     """Set ``ent._.negated`` / ``hypothetical`` / ``historical`` / ``family``."""
+    by_sentence: dict[int, list] = {}  # type: ignore[type-arg]
+    for ent in doc.ents:  # one pass, not one per sentence: notes may have thousands
+        by_sentence.setdefault(ent.sent.start, []).append(ent)
     for sent in doc.sents:
-        ents = [e for e in doc.ents if sent.start <= e.start < sent.end]
+        ents = by_sentence.get(sent.start)
         if not ents:
             continue
         triggers = _triggers(sent)

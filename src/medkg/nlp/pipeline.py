@@ -36,7 +36,7 @@ from spacy.tokens import Doc
 from medkg import __version__
 from medkg.artifacts import ModelFiles, resolve_ner_model
 from medkg.kg.store.base import GraphStore
-from medkg.nlp import context  # noqa: F401  (registers medkg_context)
+from medkg.nlp import context, sentences  # noqa: F401  (register medkg_context, medkg_sentence_cap)
 from medkg.nlp.documents import (
     EXTRACTOR_NAME,
     ExtractedDocument,
@@ -85,6 +85,8 @@ def build_nlp(lexicon: Lexicon, ner_model: str | Path | None = None) -> Language
     nlp = set_tokenizer(spacy.load(ner_model) if ner_model else spacy.blank("en"))
     if "parser" not in nlp.pipe_names and "senter" not in nlp.pipe_names:
         nlp.add_pipe("sentencizer", first=True)
+    splitter = next(p for p in ("sentencizer", "senter", "parser") if p in nlp.pipe_names)
+    nlp.add_pipe("medkg_sentence_cap", after=splitter)
     # The graph's names (case-insensitive) and symbols and abbreviations (exact
     # case: "MI" yes, "mi" no), before the statistical NER, which keeps them.
     where = {"before": "ner"} if "ner" in nlp.pipe_names else {}

@@ -17,6 +17,7 @@ from pydantic import TypeAdapter
 from medkg.api.deps import READER, get_state, get_store, require_node
 from medkg.api.schemas import NeighbourOut, NodeOut, PathOut, SchemaOut, Stats
 from medkg.kg.schema import NODE_LABELS, REL_TYPES
+from medkg.kg.store.base import check_hops
 
 router = APIRouter(tags=["explore"], dependencies=READER)
 
@@ -87,6 +88,7 @@ def paths(
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> list[PathOut]:
     s = get_store(request)
+    check_hops(max_hops, get_state(request).settings.max_path_hops)  # before any lookup
     for nid in (from_id, to_id):
         require_node(s, nid)
     return [

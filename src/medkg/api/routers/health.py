@@ -1,11 +1,12 @@
-"""``/healthz`` (the process is up) and ``/readyz`` (the graph store answers); both open."""
+"""``/healthz`` (the process is up) and ``/readyz`` (warmed up, and the graph store
+answers); both open."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from medkg.api.deps import get_store
+from medkg.api.deps import get_state, get_store
 from medkg.kg.store import StoreError
 
 router = APIRouter(tags=["health"])
@@ -17,12 +18,21 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", responses={503: {"description": "warming up or store unavailable"}})
 def readyz(request: Request) -> JSONResponse:
-    """The graph store answers a query."""
+    """The graph store answers a query and the models are loaded (503 until then)."""
+    state = get_state(request)
+    if not state.warm.is_set():
+        return JSONResponse(
+            status_code=503,
+            content={"status": "warming", "detail": "loading models and the extraction pipeline"},
+            headers={"Retry-After": "5"},
+        )
     store = get_store(request)
     try:
         store.query("RETURN 1 AS ok")
     except StoreError as exc:
         return JSONResponse(status_code=503, content={"status": "unavailable", "detail": str(exc)})
-    return JSONResponse({"status": "ready", "backend": store.backend})
+    return JSONResponse(
+        {"status": "ready", "backend": store.backend, "warm_up_s": state.warm_seconds}
+    )

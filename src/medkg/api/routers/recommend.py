@@ -31,7 +31,7 @@ def _rank(
         task, state.store, state.models,
         extractor=state.extractor() if patient.text else None, text=patient.text,
         entity_ids=patient.entity_ids, disease_id=disease_id,
-        image=check_image(patient.image_base64), limit=limit,
+        image=check_image(patient.image_base64, state.settings.max_image_pixels), limit=limit,
     )  # fmt: skip
 
 

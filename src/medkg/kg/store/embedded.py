@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import re
+import shutil
 import tempfile
 import threading
 from collections.abc import Iterator, Sequence
@@ -115,6 +116,7 @@ class EmbeddedStore(GraphStore):
                     "(stop `medkg serve` or the other command, then retry)"
                 ) from exc
             raise StoreError(f"cannot open the embedded graph at {self.path}: {exc}") from exc
+        self._remove_stale_import_files()
         self._local = threading.local()
         self._write_lock = threading.RLock()
         self._index: NameIndex | None = None
@@ -160,6 +162,21 @@ class EmbeddedStore(GraphStore):
                 yield
             finally:
                 self.data_version += 1
+
+    # -- temporary import files ----------------------------------------------------
+    @property
+    def _import_prefix(self) -> str:
+        return f".medkg-import-{self.path.name}-"
+
+    def _import_dir(self) -> tempfile.TemporaryDirectory[str]:
+        """A folder for ``COPY``'s CSV files, beside the graph (same disk)."""
+        return tempfile.TemporaryDirectory(dir=self.path.parent, prefix=self._import_prefix)
+
+    def _remove_stale_import_files(self) -> None:
+        """Remove CSV folders an import killed mid-``COPY`` left behind. Safe here:
+        this process holds the graph's write lock, so no other import is running."""
+        for stale in self.path.parent.glob(self._import_prefix + "*"):
+            shutil.rmtree(stale, ignore_errors=True)
 
     # -- lifecycle -----------------------------------------------------------------
     def _conn(self) -> lb.Connection:
@@ -360,7 +377,7 @@ class EmbeddedStore(GraphStore):
 
     def _copy_nodes(self, label: str, rows: list[dict[str, Any]]) -> None:
         props = check_label(label).props
-        with tempfile.TemporaryDirectory(dir=self.path.parent) as tmp:
+        with self._import_dir() as tmp:
             path = Path(tmp) / f"{label}.csv"
             with path.open("w", newline="", encoding="utf-8") as fh:
                 writer = csv.writer(fh, delimiter="\t", lineterminator="\n")
@@ -421,7 +438,7 @@ class EmbeddedStore(GraphStore):
             new = [row for key, row in unique.items() if key not in stored]
             count.unchanged = len(unique) - len(new)
             if new:
-                with tempfile.TemporaryDirectory(dir=self.path.parent) as tmp:
+                with self._import_dir() as tmp:
                     path = Path(tmp) / f"{rel_type}.csv"
                     with path.open("w", newline="", encoding="utf-8") as fh:
                         writer = csv.writer(fh, delimiter="\t", lineterminator="\n")

@@ -179,14 +179,22 @@ def find_relations(
     treats: set[tuple[int, int]] = set()
     ordered = sorted(mentions, key=lambda m: m.start)
     for i, first in enumerate(ordered):
+        # The nearest end among mentions that start after ``first``: a later
+        # mention past it has another mention in between (pairs stay linear).
+        inner_end = None
         for second in ordered[i + 1 :]:
+            if second.start - first.end > MAX_GAP_CHARS:
+                break  # sorted by start: every later mention is further away
             if first.end > second.start:
                 continue
-            gap = sentence[first.end : second.start]
-            if len(gap) > MAX_GAP_CHARS or NEGATION.search(gap):
-                continue
-            if any(first.end <= m.start and m.end <= second.start for m in ordered):
+            between = inner_end is not None and inner_end <= second.start
+            if second.start >= first.end:
+                inner_end = second.end if inner_end is None else min(inner_end, second.end)
+            if between:
                 continue  # another mention in between: the trigger belongs to it
+            gap = sentence[first.end : second.start]
+            if NEGATION.search(gap):
+                continue
             for rule in RULES:
                 if (
                     first.label in rule.first
