@@ -83,9 +83,8 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    root = tmp_path_factory.mktemp("hostile")
+def start_server(root: Path, **env_extra: str) -> Server:
+    """`medkg serve` on a fresh Hetionet slice in ``root``, waited for until /readyz is 200."""
     settings = Settings(data_dir=root, shared_data_dir=SHARED, backend="embedded")
     store = EmbeddedStore(settings.graph_dir / "medkg.lbug", settings)
     import_hetionet(store, HetionetSource.from_dir(HETIONET), max_edges_per_type=100)
@@ -97,6 +96,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         MEDKG_API_KEYS=f"{READER}:reader,{WRITER}:writer", MEDKG_WARM_START="true",
         MEDKG_QUERY_MEMORY_MB="1024", MEDKG_QUERY_WORKER_BUFFER_MB="128",
     )  # fmt: skip
+    env.update(env_extra)
     port = _free_port()
     log = root / "server.log"
     with log.open("wb") as fh:
@@ -113,14 +113,23 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             status, _ = srv.request("GET", "/readyz", timeout=5)
             srv.readyz.append(status)
             if status == 200:
-                break
+                return srv
         except OSError:
             pass
         time.sleep(0.2)
+
+
+def stop_server(srv: Server) -> None:
+    if srv.proc.poll() is None:
+        srv.proc.send_signal(signal.SIGTERM)
+        srv.proc.wait(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    srv = start_server(tmp_path_factory.mktemp("hostile"))
     yield srv
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=60)
+    stop_server(srv)
 
 
 def _alive(server: Server) -> None:

@@ -138,3 +138,26 @@ class TreatmentsIn(BaseModel):
 class PatientQueryIn(BaseModel):
     patient: PatientIn
     limit: int = Field(10, ge=1, le=100)
+
+
+class ErrorOut(BaseModel):
+    """Every 4xx/5xx answer: one message a user can act on."""
+
+    detail: str | list[dict[str, Any]] = Field(
+        description="What was wrong (422: the validation errors, one per field)"
+    )
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the error statuses a route can answer."""
+    return {code: {"model": ErrorOut, "description": ERROR_MEANINGS[code]} for code in codes}
+
+
+ERROR_MEANINGS = {
+    400: "the request was understood but refused (the message says why)",
+    401: "missing or unknown API key (when keys are configured)",
+    403: "the API key's role may not do this (ingest needs a writer key)",
+    404: "no such node or job",
+    413: "request body over the configured size limit",
+    503: "temporarily unable to answer (warming up, query workers busy); retry after Retry-After",
+}

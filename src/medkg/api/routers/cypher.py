@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, Request
 
 from medkg.api.deps import READER, get_store
-from medkg.api.schemas import CypherIn, CypherOut
+from medkg.api.schemas import CypherIn, CypherOut, errors
 from medkg.kg.store import QueryError, StoreUnavailable
 
-router = APIRouter(tags=["cypher"], dependencies=READER)
+router = APIRouter(tags=["cypher"], dependencies=READER, responses=errors(400, 401, 413, 503))
 
 
 @router.post("/v1/cypher", response_model=CypherOut)

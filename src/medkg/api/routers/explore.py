@@ -15,11 +15,11 @@ from fastapi.responses import Response
 from pydantic import TypeAdapter
 
 from medkg.api.deps import READER, get_state, get_store, require_node
-from medkg.api.schemas import NeighbourOut, NodeOut, PathOut, SchemaOut, Stats
+from medkg.api.schemas import NeighbourOut, NodeOut, PathOut, SchemaOut, Stats, errors
 from medkg.kg.schema import NODE_LABELS, REL_TYPES
 from medkg.kg.store.base import check_hops
 
-router = APIRouter(tags=["explore"], dependencies=READER)
+router = APIRouter(tags=["explore"], dependencies=READER, responses=errors(400, 401, 404))
 
 NEIGHBOURS = TypeAdapter(list[NeighbourOut])
 NODES = TypeAdapter(list[NodeOut])

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from medkg.api.deps import get_state, get_store
+from medkg.api.schemas import errors
 from medkg.kg.store import StoreError
 
 router = APIRouter(tags=["health"])
@@ -18,7 +19,7 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", responses={503: {"description": "warming up or store unavailable"}})
+@router.get("/readyz", responses=errors(503))
 def readyz(request: Request) -> JSONResponse:
     """The graph store answers a query and the models are loaded (503 until then)."""
     state = get_state(request)

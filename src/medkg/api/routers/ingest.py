@@ -6,14 +6,17 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 
 from medkg.api.deps import WRITER, get_state
-from medkg.api.schemas import IngestIn, JobOut
+from medkg.api.schemas import IngestIn, JobOut, errors
 from medkg.nlp.documents import NoteInput
 from medkg.nlp.inputs import NoteInputError, check_notes
 
-router = APIRouter(tags=["ingest"], dependencies=WRITER)
+router = APIRouter(tags=["ingest"], dependencies=WRITER, responses=errors(400, 401, 403, 404, 413))
 
 
-@router.post("/v1/ingest/notes", response_model=JobOut, status_code=202)
+@router.post(
+    "/v1/ingest/notes", response_model=JobOut, status_code=202,
+    responses={200: {"model": JobOut, "description": "the job has finished (`wait: true`)"}},
+)  # fmt: skip
 def ingest(body: IngestIn, request: Request) -> JSONResponse:
     """Queue extraction of notes (idempotent per document id); poll /v1/jobs/{id}."""
     state = get_state(request)

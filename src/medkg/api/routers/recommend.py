@@ -10,12 +10,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from medkg.api.deps import READER, get_state
-from medkg.api.schemas import PatientIn, PatientQueryIn, TreatmentsIn
+from medkg.api.schemas import PatientIn, PatientQueryIn, TreatmentsIn, errors
 from medkg.fusion.evidence import Ranking
 from medkg.fusion.image_fusion import check_image
 from medkg.fusion.rank import Task, rank_patient
 
-router = APIRouter(tags=["recommend"], dependencies=READER)
+router = APIRouter(tags=["recommend"], dependencies=READER, responses=errors(400, 401, 413))
 
 
 def _rank(
