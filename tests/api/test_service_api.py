@@ -218,3 +218,27 @@ def test_hostile_bodies_and_strings(client: TestClient, app_store: EmbeddedStore
     res = client.get("/v1/stats", headers={**R, "X-Request-ID": "abc-123"})
     assert res.headers["x-request-id"] == "abc-123"
     assert len(client.get("/v1/stats", headers=R).headers["x-request-id"]) == 32
+
+
+def test_a_note_id_equal_to_an_entity_id_is_reached_by_label(
+    client: TestClient, app_store: EmbeddedStore
+) -> None:
+    """Document ids are the caller's: a note may be called like a disease node. The
+    entity answers an unqualified lookup; ``label=Document`` reaches the note."""
+    entity_id = app_store.query("MATCH (d:Disease) RETURN d.id LIMIT 1").rows[0][0]
+    entity = client.get(f"/v1/nodes/{entity_id}", headers=R).json()
+    note = {"id": entity_id, "text": "Migraine presenting with headache and nausea."}
+    done = client.post("/v1/ingest/notes", json={"notes": [note], "wait": True}, headers=W)
+    assert done.status_code == 200 and done.json()["status"] == "done"
+    assert client.get(f"/v1/nodes/{entity_id}", headers=R).json() == entity
+    doc = client.get(f"/v1/nodes/{entity_id}", params={"label": "Document"}, headers=R).json()
+    assert doc["label"] == "Document" and doc["id"] == entity_id
+    mentions = client.get(
+        f"/v1/nodes/{entity_id}/neighbours", params={"label": "Document"}, headers=R
+    ).json()
+    assert {m["type"] for m in mentions} == {"MENTIONS"}
+    assert any(m["node"]["name"] == "migraine" for m in mentions)
+    missing = client.get("/v1/nodes/visit-none", params={"label": "Document"}, headers=R)
+    assert missing.status_code == 404 and "Document node" in missing.json()["detail"]
+    bad = client.get(f"/v1/nodes/{entity_id}", params={"label": "Nope"}, headers=R)
+    assert bad.status_code == 422

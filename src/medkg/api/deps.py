@@ -96,11 +96,12 @@ def get_store(request: Request) -> GraphStore:
     return request.app.state.medkg.store
 
 
-def require_node(store: GraphStore, node_id: str) -> dict[str, Any]:
-    """The node's properties, or 404 naming the id."""
-    found = store.get_node(node_id)
+def require_node(store: GraphStore, node_id: str, label: str | None = None) -> dict[str, Any]:
+    """The node's properties, or 404 naming the id (and the label, when one was given)."""
+    found = store.get_node(node_id, label)
     if found is None:
-        raise HTTPException(404, f"no node with id {node_id!r}")
+        what = f"{label} node" if label else "node"
+        raise HTTPException(404, f"no {what} with id {node_id!r}")
     return found
 
 

@@ -79,10 +79,10 @@ def result_table(result: QueryResult, title: str | None = None) -> Table:
     return table
 
 
-def require_node(store: GraphStore, node_id: str) -> dict[str, Any]:
-    found = store.get_node(node_id)
+def require_node(store: GraphStore, node_id: str, label: str | None = None) -> dict[str, Any]:
+    found = store.get_node(node_id, label)
     if found is None:
-        raise StoreError(f"no node with id {node_id!r}")
+        raise StoreError(f"no {label + ' ' if label else ''}node with id {node_id!r}")
     return found
 
 

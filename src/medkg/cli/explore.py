@@ -88,11 +88,21 @@ def query(
     err_console.print(f"{len(result.rows)} row(s){note}")
 
 
+#: Document ids are the caller's own and may equal an entity's: --label qualifies one.
+LabelOption = Annotated[
+    str | None, typer.Option("--label", help="Qualify the id with a label (e.g. Document).")
+]
+
+
 @app.command()
-def node(node_id: str, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def node(
+    node_id: str,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    label: LabelOption = None,
+) -> None:
     """Show one node by id."""
     with store_from_settings() as store:
-        found = require_node(store, node_id)
+        found = require_node(store, node_id, label)
     if as_json:
         print_json(found)
         return
@@ -111,13 +121,16 @@ def neighbours(
     direction: Annotated[str, typer.Option(help="out, in or both.")] = "both",
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    label: LabelOption = None,
 ) -> None:
     """List the neighbours of a node."""
     with store_from_settings() as store:
         if direction not in ("out", "in", "both"):
             raise ValueError("--direction must be out, in or both")
-        require_node(store, node_id)
-        found = store.neighbours(node_id, rel_type, direction, limit)  # type: ignore[arg-type]
+        require_node(store, node_id, label)
+        found = store.neighbours(
+            node_id, rel_type, direction, limit, label=label  # type: ignore[arg-type]
+        )
     if as_json:
         print_json([
             {"type": n.rel_type, "direction": n.direction, **vars(n.node)} for n in found

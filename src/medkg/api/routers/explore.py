@@ -43,9 +43,17 @@ async def schema() -> SchemaOut:
     )
 
 
+#: Document ids are the caller's own and may equal an entity's id: ``label`` qualifies one.
+LabelQuery = Annotated[
+    Literal[tuple(sorted(NODE_LABELS))] | None,  # type: ignore[valid-type]
+    Query(description="Qualify the id with a label (e.g. Document when a note id equals an "
+          "entity's id; without it the entity is answered)"),
+]  # fmt: skip
+
+
 @router.get("/v1/nodes/{node_id}")
-def node(node_id: str, request: Request) -> dict:
-    return require_node(get_store(request), node_id)
+def node(node_id: str, request: Request, label: LabelQuery = None) -> dict:
+    return require_node(get_store(request), node_id, label)
 
 
 @router.get("/v1/nodes/{node_id}/neighbours", response_model=list[NeighbourOut])
@@ -58,19 +66,20 @@ async def neighbours(
     properties: Annotated[
         bool, Query(description="Include relationship properties (provenance)")
     ] = False,
+    label: LabelQuery = None,
 ) -> Response:
     state = get_state(request)
     s = state.store
-    key = ("neighbours", node_id, rel_type, direction, limit, properties)
+    key = ("neighbours", node_id, rel_type, direction, limit, properties, label)
     body = state.cache.get(s, key)
     if body is None:
 
         def compute() -> bytes:
-            require_node(s, node_id)
+            require_node(s, node_id, label)
             found = [
                 NeighbourOut(type=n.rel_type, direction=n.direction,
                              node=NodeOut(**vars(n.node)), properties=n.properties)
-                for n in s.neighbours(node_id, rel_type, direction, limit, properties)
+                for n in s.neighbours(node_id, rel_type, direction, limit, properties, label)
             ]  # fmt: skip
             return NEIGHBOURS.dump_json(found)
 

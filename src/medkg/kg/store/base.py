@@ -220,8 +220,12 @@ class GraphStore(abc.ABC):
 
     # -- exploration ---------------------------------------------------------------
     @abc.abstractmethod
-    def get_node(self, node_id: str) -> dict[str, Any] | None:
-        """Properties of one node plus ``label``; ``None`` when absent."""
+    def get_node(self, node_id: str, label: str | None = None) -> dict[str, Any] | None:
+        """Properties of one node plus ``label``; ``None`` when absent.
+
+        Document ids are the caller's own and may equal an entity's id (a note
+        "1" and the gene "1"): without ``label`` the entity wins; ``label``
+        ("Document") reaches the other."""
 
     @abc.abstractmethod
     def neighbours(
@@ -231,9 +235,11 @@ class GraphStore(abc.ABC):
         direction: Direction = "both",
         limit: int = 50,
         properties: bool = True,
+        label: str | None = None,
     ) -> list[Neighbour]:
         """Neighbours ordered by type, name, id; ``properties=False`` skips edge properties
-        (provenance lists can be large, and the explorer fetches them only on demand)."""
+        (provenance lists can be large, and the explorer fetches them only on demand);
+        ``label`` qualifies the id as in :meth:`get_node`."""
 
     @abc.abstractmethod
     def paths(

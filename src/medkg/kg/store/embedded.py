@@ -506,14 +506,16 @@ class EmbeddedStore(GraphStore):
         return int(n)
 
     # -- exploration ---------------------------------------------------------------
-    def _anchor(self, node_id: str) -> str:
-        """``(n:Label)`` when the index knows the id (a key lookup), else ``(n)`` (a scan)."""
-        label = self.name_index().labels.get(node_id)
+    def _anchor(self, node_id: str, label: str | None = None) -> str:
+        """``(n:Label)`` when given or when the index knows the id (a key lookup), else
+        ``(n)`` (a scan: documents, whose ids the index does not hold)."""
+        label = check_label(label).name if label else self.name_index().labels.get(node_id)
         return f"(n:{label})" if label else "(n)"
 
-    def get_node(self, node_id: str) -> dict[str, Any] | None:
+    def get_node(self, node_id: str, label: str | None = None) -> dict[str, Any] | None:
         rows = self._run(
-            f"MATCH {self._anchor(node_id)} WHERE n.id = $id RETURN n LIMIT 1", {"id": node_id}
+            f"MATCH {self._anchor(node_id, label)} WHERE n.id = $id RETURN n LIMIT 1",
+            {"id": node_id},
         )
         if not rows:
             return None
@@ -528,9 +530,10 @@ class EmbeddedStore(GraphStore):
         direction: Direction = "both",
         limit: int = 50,
         properties: bool = True,
+        label: str | None = None,
     ) -> list[Neighbour]:
         rel = f"r:{check_rel_type(rel_type).name}" if rel_type else "r"
-        n = self._anchor(node_id)
+        n = self._anchor(node_id, label)
         patterns = {"out": f"{n}-[{rel}]->(m)", "in": f"{n}<-[{rel}]-(m)"}
         wanted = ["out", "in"] if direction == "both" else [direction]
         found: list[Neighbour] = []

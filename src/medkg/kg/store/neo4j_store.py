@@ -33,6 +33,13 @@ from medkg.kg.store.values import plain
 from medkg.settings import Settings
 
 
+def _labels(label: str) -> str:
+    """Every entity also carries ``Entity`` (one uniqueness constraint on ids across
+    labels); documents do not, since their ids are the caller's own and may equal an
+    entity's (a note "1", the gene "1"): they have their own constraint."""
+    return label if label == "Document" else f"Entity:{label}"
+
+
 class Neo4jStore(GraphStore):
     """A :class:`GraphStore` on a Neo4j 5 server."""
 
@@ -160,7 +167,7 @@ class Neo4jStore(GraphStore):
                 f"WITH row, old, old IS NULL AS is_new, "
                 f"  (old IS NOT NULL AND any(k IN keys(row) WHERE old[k] <> row[k] "
                 f"     OR old[k] IS NULL)) AS is_changed "
-                f"MERGE (n:Entity:{label} {{id: row.id}}) SET n += row "
+                f"MERGE (n:{_labels(label)} {{id: row.id}}) SET n += row "
                 f"RETURN sum(CASE WHEN is_new THEN 1 ELSE 0 END), "
                 f"       sum(CASE WHEN is_changed THEN 1 ELSE 0 END)",
                 {"rows": list(chunk)},
@@ -219,8 +226,17 @@ class Neo4jStore(GraphStore):
         return int(n)
 
     # -- exploration ---------------------------------------------------------------
-    def get_node(self, node_id: str) -> dict[str, Any] | None:
-        rows = self._read("MATCH (n:Entity {id: $id}) RETURN n", {"id": node_id})
+    def _anchor(self, node_id: str, label: str | None) -> str:
+        """``(n:Label)`` when given; ``(n:Entity)`` for entities; ``(n:Document)`` for an id
+        no entity holds (documents are not entities: their ids are the caller's own)."""
+        if label:
+            return f"(n:{check_label(label).name} {{id: $id}})"
+        if self._read("MATCH (n:Entity {id: $id}) RETURN 1 LIMIT 1", {"id": node_id}):
+            return "(n:Entity {id: $id})"
+        return "(n:Document {id: $id})"
+
+    def get_node(self, node_id: str, label: str | None = None) -> dict[str, Any] | None:
+        rows = self._read(f"MATCH {self._anchor(node_id, label)} RETURN n", {"id": node_id})
         if not rows:
             return None
         node = plain(rows[0][0])
@@ -234,13 +250,14 @@ class Neo4jStore(GraphStore):
         direction: Direction = "both",
         limit: int = 50,
         properties: bool = True,
+        label: str | None = None,
     ) -> list[Neighbour]:
         if rel_type:
             check_rel_type(rel_type)
         rel = f"r:{rel_type}" if rel_type else "r"
         pattern = {"out": f"-[{rel}]->", "in": f"<-[{rel}]-", "both": f"-[{rel}]-"}[direction]
         rows = self._read(
-            f"MATCH (n:Entity {{id: $id}}){pattern}(m) "
+            f"MATCH {self._anchor(node_id, label)}{pattern}(m) "
             "RETURN type(r), startNode(r) = n, m.id, "
             "[l IN labels(m) WHERE l <> 'Entity'][0], m.name, "
             + ("r " if properties else "null ")
