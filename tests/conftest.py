@@ -11,6 +11,7 @@ import pytest
 
 from medkg.kg.importers.hetionet import HetionetSource, import_hetionet
 from medkg.kg.store.embedded import EmbeddedStore
+from medkg.kg.store.fingerprint import store_fingerprint  # noqa: F401  (shared by tests)
 from medkg.settings import Settings, get_settings
 
 # In-process test apps answer at once; the warm start has its own tests.
@@ -156,22 +157,3 @@ def vocab_store(
     yield store
     store.close()
 
-
-def store_fingerprint(store: EmbeddedStore) -> str:
-    """A digest of every node and relationship with all their properties: equal
-    digests mean equal graphs, whatever order things were written in."""
-    import hashlib
-    import json
-
-    from medkg.kg.schema import NODE_LABELS, REL_TYPES
-
-    lines: list[str] = []
-    for label in NODE_LABELS:
-        for (node,) in store._read_rows(f"MATCH (n:{label}) RETURN n"):
-            props = {k: v for k, v in node.items() if not k.startswith("_")}
-            lines.append(json.dumps([label, props], sort_keys=True, default=str))
-    for rel in REL_TYPES:
-        for a, b, r in store._read_rows(f"MATCH (a)-[r:{rel}]->(b) RETURN a.id, b.id, r"):
-            props = {k: v for k, v in r.items() if not k.startswith("_")}
-            lines.append(json.dumps([rel, a, b, props], sort_keys=True, default=str))
-    return hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()
