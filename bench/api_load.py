@@ -210,6 +210,7 @@ def _load_wrk(base: str, kind: str, clients: int, seconds: float) -> dict:
             f"-t{min(2, clients)}",
             f"-c{clients}",
             f"-d{max(1, round(seconds))}s",
+            "--timeout", "30s",  # a slow answer is latency, not an error
             "-s",
             fh.name,
             base,

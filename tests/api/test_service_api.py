@@ -242,3 +242,20 @@ def test_a_note_id_equal_to_an_entity_id_is_reached_by_label(
     assert missing.status_code == 404 and "Document node" in missing.json()["detail"]
     bad = client.get(f"/v1/nodes/{entity_id}", params={"label": "Nope"}, headers=R)
     assert bad.status_code == 422
+
+
+def test_rankings_are_cached_until_the_graph_changes(
+    client: TestClient, app_store: EmbeddedStore
+) -> None:
+    cache = client.app.state.medkg.cache  # type: ignore[attr-defined]
+    body = {"patient": {"text": "Headache and nausea since Monday."}, "limit": 5}
+    before = len(cache._data)
+    first = client.post("/v1/diagnose", json=body, headers=R)
+    assert first.status_code == 200 and len(cache._data) == before + 1
+    again = client.post("/v1/diagnose", json=body, headers=R)
+    assert again.content == first.content and len(cache._data) == before + 1
+    generation = app_store.generation
+    app_store.import_nodes("Symptom", [{"id": "cache-test", "name": "cache test finding"}])
+    assert app_store.generation != generation
+    third = client.post("/v1/diagnose", json=body, headers=R)
+    assert third.status_code == 200 and len(cache._data) == before + 2  # computed anew

@@ -32,6 +32,17 @@ class TrainedModels:
         self.trial_vectors: dict[str, Any] = {}
         self._phenotypes: Any = None
 
+    def signature(self) -> tuple[float, ...]:
+        """The served models' file times: a ranking cached under one signature is
+        stale once any of them is retrained (they are reloaded by the same test)."""
+        out = []
+        for path in (self.files.treatments, self.files.diagnosis, self.files.image_encoder):
+            try:
+                out.append(path.stat().st_mtime)
+            except OSError:
+                out.append(0.0)
+        return tuple(out)
+
     def _load(self, path: Path, loader: Any) -> Any:
         file = str(path)
         try:

@@ -3,11 +3,21 @@
 Every route hands its body to :func:`medkg.fusion.rank.rank_patient`, the same
 function the CLI and the demo call; a bad patient description is a 400 with
 its message (``PatientInputError``, handled in :mod:`medkg.api.app`).
+
+Answers are cached as bytes, keyed on the request body, the store's write
+generation and the served models' file times, and repeats are served from the
+event loop: an application asking again for the same disease or patient (a page
+reload, a retry, a dashboard) costs no extraction and no ranking. Any write to
+the graph or retrained model makes the cached answers unreachable.
 """
 
 from __future__ import annotations
 
+import hashlib
+
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
 
 from medkg.api.deps import READER, get_state
 from medkg.api.schemas import PatientIn, PatientQueryIn, TreatmentsIn, errors
@@ -18,36 +28,49 @@ from medkg.fusion.rank import Task, rank_patient
 router = APIRouter(tags=["recommend"], dependencies=READER, responses=errors(400, 401, 413))
 
 
-def _rank(
+async def _rank(
     request: Request,
     task: Task,
+    body: TreatmentsIn | PatientQueryIn,
     patient: PatientIn | None,
-    limit: int,
     disease_id: str | None = None,
-) -> Ranking:
+) -> Response:
     state = get_state(request)
+    digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+    key = ("rank", task, digest, state.models.signature())
+    cached = state.cache.get(state.store, key)
+    if cached is not None:
+        return Response(cached, media_type="application/json")
     patient = patient or PatientIn()
-    return rank_patient(
-        task, state.store, state.models,
-        extractor=state.extractor() if patient.text else None, text=patient.text,
-        entity_ids=patient.entity_ids, disease_id=disease_id,
-        image=check_image(patient.image_base64, state.settings.max_image_pixels), limit=limit,
-    )  # fmt: skip
+
+    def compute() -> bytes:
+        ranking = rank_patient(
+            task, state.store, state.models,
+            extractor=state.extractor() if patient.text else None, text=patient.text,
+            entity_ids=patient.entity_ids, disease_id=disease_id,
+            image=check_image(patient.image_base64, state.settings.max_image_pixels),
+            limit=body.limit,
+        )  # fmt: skip
+        return ranking.model_dump_json().encode()
+
+    answer = await run_in_threadpool(compute)
+    state.cache.put(state.store, key, answer)
+    return Response(answer, media_type="application/json")
 
 
 @router.post("/v1/recommend/treatments", response_model=Ranking)
-def treatments(body: TreatmentsIn, request: Request) -> Ranking:
+async def treatments(body: TreatmentsIn, request: Request) -> Response:
     """Drugs for a disease id or a patient, ranked, each with its evidence paths."""
-    return _rank(request, "treatments", body.patient, body.limit, body.disease_id)
+    return await _rank(request, "treatments", body, body.patient, body.disease_id)
 
 
 @router.post("/v1/diagnose", response_model=Ranking)
-def diagnose(body: PatientQueryIn, request: Request) -> Ranking:
+async def diagnose(body: PatientQueryIn, request: Request) -> Response:
     """Diseases for a patient's findings, ranked, with evidence and source sentences."""
-    return _rank(request, "diagnosis", body.patient, body.limit)
+    return await _rank(request, "diagnosis", body, body.patient)
 
 
 @router.post("/v1/trials/match", response_model=Ranking)
-def trials(body: PatientQueryIn, request: Request) -> Ranking:
+async def trials(body: PatientQueryIn, request: Request) -> Response:
     """Clinical trials for a patient; trials that exclude the patient are flagged."""
-    return _rank(request, "trials", body.patient, body.limit)
+    return await _rank(request, "trials", body, body.patient)
