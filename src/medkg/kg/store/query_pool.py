@@ -220,6 +220,11 @@ class QueryWorkerPool:
         code = proc.popen.returncode
         self._count("crashes")
         self._replace(proc)
+        if code == -signal.SIGKILL:  # not the engine: the OOM killer or an operator
+            raise StoreUnavailable(
+                "the query worker running this query was killed from outside (signal 9: the "
+                "machine ran out of memory, or an operator stopped it); retry in a moment"
+            )
         how = f"signal {-code}" if code and code < 0 else f"exit code {code}"
         raise QueryError(
             f"the query crashed the graph engine's query worker ({how}) and was stopped; "
