@@ -6,7 +6,7 @@ ingest of real MTSamples notes killed at that moment and re-run. The result is
 compared, by content digest (:func:`medkg.kg.store.fingerprint.store_fingerprint`),
 with a clean run (named baseline, same run), and the graph folder is checked for
 temporary import files left behind. Then ``medkg serve`` on that store: a query
-worker killed in the middle of a researcher's query costs that query only (400)
+worker killed in the middle of a researcher's query costs that query only
 and the next query is answered (the killed one gets 503: retry).
 
     python bench/faults.py [--edges-per-type 20000] [--notes 150] [--moments 0.1 0.3 0.5 0.7 0.9]
