@@ -222,6 +222,19 @@ def test_text_without_sentence_breaks_is_linear(server: Server) -> None:
     _alive(server)
 
 
+def test_a_second_server_on_the_same_store_is_one_error_line(server: Server) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MEDKG_", "NEO4J_"))}
+    env.update(MEDKG_DATA_DIR=str(server.root), MEDKG_BACKEND="embedded")
+    second = subprocess.run(
+        [sys.executable, "-m", "medkg", "serve", "--port", str(_free_port())],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert second.returncode == 1
+    assert "in use by another process" in second.stderr and "Traceback" not in second.stderr
+    assert len(second.stderr.strip().splitlines()) <= 3, second.stderr
+    _alive(server)
+
+
 def test_store_unchanged_logs_written_nothing_left_behind(server: Server) -> None:
     server.proc.send_signal(signal.SIGTERM)
     server.proc.wait(timeout=60)

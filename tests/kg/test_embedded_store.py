@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import pytest
 
 from medkg.kg.store.base import QueryError, ReadOnlyViolation, StoreError
@@ -127,3 +130,20 @@ def test_store_reopens_with_data_and_schema(settings: Settings) -> None:
     s2 = EmbeddedStore(path, settings)
     assert s2.get_node("5468")["name"] == "PPARG"
     s2.close()
+
+
+def test_csv_files_of_a_killed_import_are_removed_at_the_next_open(tmp_path: Path) -> None:
+    """``kill -9`` during COPY leaves the import's temporary folder behind; the next
+    process to open the graph (holding its write lock) removes it, and only its own."""
+    store = EmbeddedStore(tmp_path / "g.lbug", Settings(data_dir=tmp_path))
+    stale = Path(tempfile.mkdtemp(dir=tmp_path, prefix=store._import_prefix))  # as imports do
+    (stale / "Disease.csv").write_text("id\tname\nD1\tflu\n")
+    other = tmp_path / ".medkg-import-other.lbug-x"
+    other.mkdir()
+    store.close()
+    assert stale.exists()
+    reopened = EmbeddedStore(tmp_path / "g.lbug", Settings(data_dir=tmp_path))
+    try:
+        assert not stale.exists() and other.exists()
+    finally:
+        reopened.close()
