@@ -24,18 +24,23 @@ half weight keeps exact agreement ahead and the hierarchy as the fallback.
 (docs/results.md).
 
 Implementation: the union of each disease's phenotype ancestors is inverted
-into posting lists, so a query walks each patient phenotype's ancestors from
-the most to the least informative and scores every disease it has not scored
-yet: milliseconds over the 12,000 annotated diseases.
+into posting lists (arrays of disease positions), so a query walks each patient
+phenotype's ancestors from the most to the least informative and scores, in one
+array operation per ancestor, every disease it has not scored yet; the top
+``limit`` are selected without sorting every scored disease. About 2 ms over
+the 9,000 annotated diseases (dictionaries per disease took 35 ms).
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from medkg.fusion.evidence import EvidenceNode, EvidencePath, RankedItem, path_text
 from medkg.kg.store.base import GraphStore
@@ -46,6 +51,7 @@ METHOD = (
 )
 #: Weight of a match through a common ancestor rather than the phenotype itself.
 INEXACT = 0.5
+_NONE = np.zeros(0, dtype=np.int64)
 #: How long an index of a store without a write counter (Neo4j) is reused.
 TTL_S = 300.0
 
@@ -117,12 +123,22 @@ class PhenotypeIndex:
 
     def _build(self) -> None:
         postings: dict[str, list[str]] = defaultdict(list)
+        exact: dict[str, list[int]] = defaultdict(list)
+        self.diseases = list(self.annotations)
+        position = {d: i for i, d in enumerate(self.diseases)}
         for disease, terms in self.annotations.items():
             for a in set().union(*(self.ancestors(t) for t in terms)):
                 postings[a].append(disease)
+            for t in terms:
+                exact[t].append(position[disease])
         n = max(len(self.annotations), 1)
         self.ic = {a: -math.log(len(ds) / n) for a, ds in postings.items()}
         self.postings = dict(postings)
+        self._post_idx = {
+            a: np.fromiter((position[d] for d in ds), dtype=np.int64, count=len(ds))
+            for a, ds in postings.items()
+        }
+        self._exact_idx = {t: np.asarray(ix, dtype=np.int64) for t, ix in exact.items()}
 
     def __len__(self) -> int:
         return len(self.annotations)
@@ -141,26 +157,31 @@ class PhenotypeIndex:
         formula above, ``ic`` the same with every match at full weight,
         ``overlap`` the count of phenotypes annotated to the disease exactly
         (the baseline)."""
-        total: dict[str, float] = defaultdict(float)
+        total = self.score_array(terms, method)
+        return {self.diseases[i]: float(total[i]) for i in np.flatnonzero(total)}
+
+    def score_array(self, terms: list[str], method: str = "served") -> np.ndarray:
+        """:meth:`scores` as an array over ``self.diseases`` (0 where nothing matches)."""
+        total = np.zeros(len(self.diseases))
         if method == "overlap":
             for q in terms:
-                for disease in self.postings.get(q, ()):
-                    if q in self.annotations[disease]:
-                        total[disease] += 1.0
-            return dict(total)
+                total[self._exact_idx.get(q, _NONE)] += 1.0
+            return total
+        best = np.zeros(len(self.diseases))
         for q in terms:
-            best: dict[str, float] = {}
+            best[:] = 0.0
             for a in sorted(self.ancestors(q), key=lambda x: -self.ic.get(x, 0.0)):
                 ic = self.ic.get(a)
                 if not ic:
                     continue
-                for disease in self.postings[a]:
-                    if disease not in best:
-                        exact = a == q and q in self.annotations[disease]
-                        best[disease] = ic if exact or method == "ic" else INEXACT * ic
-            for disease, ic in best.items():
-                total[disease] += ic / len(terms)
-        return dict(total)
+                idx = self._post_idx[a]
+                if a == q and method != "ic":
+                    exact = self._exact_idx.get(q, _NONE)
+                    best[exact[best[exact] == 0.0]] = ic
+                unset = idx[best[idx] == 0.0]
+                best[unset] = ic if method == "ic" else INEXACT * ic
+            total += best / len(terms)
+        return total
 
     def match(self, q: str, disease: str) -> tuple[str, str] | None:
         """``(the disease's phenotype, the common ancestor)`` behind ``q``'s best match."""
@@ -169,7 +190,8 @@ class PhenotypeIndex:
         for t in self.annotations.get(disease, {}):
             common = anc_q & self.ancestors(t)
             if common:
-                mica = max(common, key=lambda a: self.ic.get(a, 0.0))
+                # ties broken by id: the evidence is the same on every run
+                mica = max(common, key=lambda a: (self.ic.get(a, 0.0), a))
                 cand = (self.ic.get(mica, 0.0), t, mica)
                 if best is None or cand[0] > best[0]:
                     best = cand
@@ -178,10 +200,17 @@ class PhenotypeIndex:
     def rank(self, terms: list[str], limit: int = 10) -> list[RankedItem]:
         """Diseases ranked by :meth:`scores`, each with the PRESENTS path (and the
         IS_A link to the patient's phenotype) behind every matched phenotype."""
-        scores = self.scores(terms)
-        top = sorted(scores.items(), key=lambda kv: (-kv[1], self.names.get(kv[0], kv[0])))
+        total = self.score_array(terms)
+        scored = np.flatnonzero(total)
+        if len(scored) > limit:  # the top ``limit`` scores and every disease tied with the last
+            kth = np.partition(total[scored], len(scored) - limit)[len(scored) - limit]
+            scored = scored[total[scored] >= kth]
+        top = heapq.nsmallest(
+            limit, ((self.diseases[i], float(total[i])) for i in scored),
+            key=lambda kv: (-kv[1], self.names.get(kv[0], kv[0])),
+        )  # fmt: skip
         items = []
-        for disease, score in top[:limit]:
+        for disease, score in top:
             paths, explained = [], []
             for q in terms:
                 found = self.match(q, disease)
