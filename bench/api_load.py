@@ -7,7 +7,8 @@ clients (each sends its next request when the last one answered) at 1, 10 and
 50 concurrent clients, for: neighbours, search, a parameterised Cypher query,
 a treatment recommendation for a disease, and diagnosis and trial matching for a
 patient described in free text (symptom names from the graph, 300 distinct
-descriptions). Any non-2xx answer counts as an error. Before any load, the
+descriptions; ``--patients 100000`` makes nearly every request a new one, which
+the ranking cache cannot serve). Any non-2xx answer counts as an error. Before any load, the
 first request to each endpoint after ``/readyz`` turned ready is timed (the
 cold start a user meets), and so is the time to ready.
 
@@ -59,6 +60,8 @@ DISEASES: list[str] = []
 NODES: list[str] = []
 QUERIES: list[str] = []
 PATIENTS: list[str] = []
+#: How many distinct patient descriptions diagnose and trials draw from (--patients).
+N_PATIENTS = [300]
 
 
 def _sample(base: str) -> None:
@@ -81,7 +84,7 @@ def _sample(base: str) -> None:
     rng = random.Random(7)
     PATIENTS[:] = [
         "Patient reports " + ", ".join(rng.sample(symptoms, 3)) + " for two weeks. Denies fever."
-        for _ in range(300)
+        for _ in range(N_PATIENTS[0])
     ]
 
 
@@ -198,7 +201,7 @@ def _load_wrk(base: str, kind: str, clients: int, seconds: float) -> dict:
     """The same request mix, sent by wrk (C, event loop) from its own process."""
     rng = random.Random(0)
     reqs = []
-    for _ in range(2000):
+    for _ in range(max(2000, min(N_PATIENTS[0], 20_000))):  # enough distinct requests
         method, path, body = _requests(kind, rng)
         lua_body = _lua_str(json.dumps(body)) if body else "nil"
         reqs.append(f"{{{_lua_str(method)}, {_lua_str(path)}, {lua_body}}}")
@@ -250,12 +253,17 @@ def main() -> int:
     )
     ap.add_argument("--out", type=Path, default=ROOT / "bench/results/api_load.json")
     ap.add_argument(
+        "--patients", type=int, default=300,
+        help="distinct patient descriptions (a large number: every request is new, no cache)",
+    )  # fmt: skip
+    ap.add_argument(
         "--client",
         choices=["auto", "wrk", "python"],
         default="auto",
         help="load generator (auto: wrk when installed)",
     )
     args = ap.parse_args()
+    N_PATIENTS[0] = args.patients
     use_wrk = args.client == "wrk" or (args.client == "auto" and shutil.which("wrk") is not None)
 
     env = dict(os.environ, MEDKG_BACKEND="embedded", MEDKG_LOG_LEVEL="WARNING")
@@ -348,6 +356,7 @@ def main() -> int:
         {
             "load_generator": "wrk" if use_wrk else "python",
             "seconds_per_row": args.seconds,
+            "patients": args.patients,
             "rows": rows,
             "ready_s": ready_s,
             "cold": cold,
