@@ -4,10 +4,12 @@ Rows, all on the same notes in this run:
 
 * ``tokenize+sentences`` - the named baseline and cost floor: scispaCy's tokenizer
   and the sentencizer alone;
-* ``medkg extractor`` - the whole extraction (names + symbol rulers, the trained
-  NER when one exists, abbreviations, ConText, linking, relations, masking), with
-  1 and 2 worker processes. Graph writes are not included: they are the store's
-  cost, measured by the import benchmark.
+* ``medkg extractor [runtime]`` - the whole extraction (names + symbol rulers, the
+  trained NER when one exists, abbreviations, ConText, linking, relations,
+  masking), with 1 and 2 worker processes, for each NER inference path
+  (``--runtime torch int8``: full precision, and the encoder quantised to int8,
+  the CPU default). Graph writes are not included: they are the store's cost,
+  measured by the import benchmark.
 
     python bench/extract_speed.py [--notes mtsamples.csv] [--repeat 3]
 
@@ -37,6 +39,8 @@ def main() -> int:
     ap.add_argument("--text-column", default="transcription")
     ap.add_argument("--repeat", type=int, default=3, help="runs per row; the best is kept")
     ap.add_argument("--out", type=Path, default=ROOT / "bench/results/extract_speed.json")
+    ap.add_argument("--runtime", nargs="+", default=["torch", "int8"], choices=["torch", "int8"])
+    ap.add_argument("--max-notes", type=int, default=None, help="the first N notes only")
     args = ap.parse_args()
     if not args.notes.is_file():
         print(f"error: {args.notes}: no such file", file=sys.stderr)
@@ -51,6 +55,7 @@ def main() -> int:
 
     with args.notes.open(encoding="utf-8", newline="") as fh:
         texts = [r[args.text_column] for r in csv.DictReader(fh) if r[args.text_column].strip()]
+    texts = texts[: args.max_notes] if args.max_notes else texts
     notes = [NoteInput(str(i), t) for i, t in enumerate(texts)]
 
     ner = resolve_ner_model(user)
@@ -60,7 +65,10 @@ def main() -> int:
         models_from=user.models_dir,
         ner_model=str(ner) if ner else None,
     )
-    extractor = Extractor(store, store.settings)
+    extractors = {
+        rt: Extractor(store, store.settings.model_copy(update={"ner_runtime": rt}))
+        for rt in (args.runtime if ner else ["torch"])
+    }
     floor = spacy.blank("en")
     floor.tokenizer = combined_rule_tokenizer(floor)
     floor.add_pipe("sentencizer")
@@ -75,10 +83,11 @@ def main() -> int:
         return min(times)
 
     rows = [("tokenize+sentences (baseline)", 1, best_of(lambda: list(floor.pipe(texts))))]
-    for n in (1, 2):
-        rows.append(
-            ("medkg extractor", n, best_of(lambda n=n: list(extractor.extract(notes, n_process=n))))
-        )
+    for extractor in extractors.values():
+        name = f"medkg extractor [{extractor.ner_runtime or 'no NER'}]"
+        for n in (1, 2):
+            secs = best_of(lambda n=n, e=extractor: list(e.extract(notes, n_process=n)))
+            rows.append((name, n, secs))
     store.close()
 
     print(

@@ -2,9 +2,12 @@
 
 Rows, all computed in this run on the same files:
 
-* ``medkg NER: <arch>`` - the trained model (``medkg train ner``; MEDKG_NER_MODEL or
-  the default model path), or each ``--model`` given, named by the architecture
-  that built it (transformer, minilm-features, hash);
+* ``medkg NER: <arch> [runtime]`` - the trained model (``medkg train ner``;
+  MEDKG_NER_MODEL or the default model path), or each ``--model`` given, named by
+  the architecture that built it (transformer, minilm-features, hash); a
+  transformer model gets a row per inference path (``--runtime torch int8``:
+  full precision, and the encoder quantised to int8, the CPU default), with
+  sentences per second;
 * ``graph-name rules`` - the named baseline: the entity ruler built from the
   graph's own names (what the extractor uses with no trained model), scored on
   the same tokens, SYMPTOM folded into DISEASE;
@@ -62,6 +65,10 @@ def main() -> int:
     ap.add_argument("--hetionet", type=Path, default=shared / "hetionet")
     ap.add_argument("--out", type=Path, default=ROOT / "bench/results/ner_eval.json")
     ap.add_argument("--no-baseline", action="store_true", help="skip the graph-name rules row")
+    ap.add_argument(
+        "--runtime", nargs="+", default=["torch", "int8"], choices=["torch", "int8"],
+        help="inference paths of a transformer model, each a row (int8: CPU only)",
+    )  # fmt: skip
     args = ap.parse_args()
 
     import spacy
@@ -73,13 +80,25 @@ def main() -> int:
     if models[0] is None:
         print("error: no trained NER model: run `medkg train ner` or pass --model", file=sys.stderr)
         return 2
+    from medkg.nlp.ner.component import TransformerNer
+    from medkg.nlp.ner.runtime import int8_available, quantize_tagger
+
     systems = {}
     for model in models:
-        nlp = spacy.load(model)
-        name = f"medkg NER: {_arch(nlp)}"
-        if name in systems:  # two models of one architecture: tell them apart
-            name += f" ({model})"
-        systems[name] = nlp
+        for runtime in args.runtime:
+            nlp = spacy.load(model)
+            ner = nlp.get_pipe("ner") if "ner" in nlp.pipe_names else None
+            transformer = isinstance(ner, TransformerNer)
+            if runtime == "int8":
+                if not transformer or not int8_available():
+                    continue
+                quantize_tagger(ner.tagger)
+            name = f"medkg NER: {_arch(nlp)}" + (f" [{runtime}]" if transformer else "")
+            if name in systems:  # two models of one architecture: tell them apart
+                name += f" ({model})"
+            systems[name] = nlp
+            if not transformer:
+                break  # one row: the runtimes are the transformer's
     if not args.no_baseline:
         systems["graph-name rules"] = _rules_pipeline(args.hetionet)
 
@@ -94,17 +113,19 @@ def main() -> int:
                 "recall": round(100 * s.micro.recall, 2), "f1": round(100 * s.micro.f1, 2),
                 "per_label_f1": {k: round(100 * v.f1, 2) for k, v in s.per_label.items()},
                 "seconds": round(time.perf_counter() - t0, 1),
+                "sentences_per_s": round(s.sentences / (time.perf_counter() - t0), 1),
             })  # fmt: skip
         ref = _published(path)
         if ref:
             rows.append({"file": str(path), "system": ref[0], "f1": ref[1], "published": True})
 
-    print(f"{'file':<28} {'system':<36} {'P':>6} {'R':>6} {'F1':>6}  per label")
+    print(f"{'file':<28} {'system':<44} {'P':>6} {'R':>6} {'F1':>6} {'sent/s':>7}  per label")
     for r in rows:
         per = " ".join(f"{k}={v}" for k, v in r.get("per_label_f1", {}).items())
         print(
-            f"{Path(r['file']).parent.name + '/' + Path(r['file']).name:<28} {r['system']:<36} "
-            f"{r.get('precision', ''):>6} {r.get('recall', ''):>6} {r['f1']:>6}  {per}"
+            f"{Path(r['file']).parent.name + '/' + Path(r['file']).name:<28} {r['system']:<44} "
+            f"{r.get('precision', ''):>6} {r.get('recall', ''):>6} {r['f1']:>6} "
+            f"{r.get('sentences_per_s', ''):>7}  {per}"
         )
     write_results(args.out, {"models": [str(m) for m in models], "rows": rows})
     return 0

@@ -88,6 +88,11 @@ class Settings(BaseSettings):
     ner_model: str | None = Field(
         None, description="Installed spaCy/scispaCy NER package or model folder (optional)."
     )
+    ner_runtime: Literal["auto", "torch", "int8"] = Field(
+        "torch",
+        description="How a trained transformer NER runs: 'torch' (full precision), 'int8' "
+        "(CPU: 1.55x faster, 0.3-0.7 F1 lower, measured), 'auto' (int8 on CPU, else torch).",
+    )
     link_threshold: float = Field(0.8, ge=0, le=1, description="Fuzzy-link cosine threshold.")
     store_note_text: bool = Field(False, description="Keep the raw note text on Document nodes.")
     max_note_chars: int = Field(1_000_000, ge=1, description="Longest note accepted for ingest.")

@@ -195,3 +195,43 @@ def test_training_sentences_carry_the_labels_their_corpus_annotates(tmp_path: Pa
     pred = [("B-CHEMICAL", "O", "B-DISEASE")]
     assert tag_f1(gold, pred) < 1.0
     assert tag_f1(gold, pred, [frozenset({"DISEASE"})]) == 1.0
+
+
+def test_int8_runtime_tags_real_sentences_like_full_precision(trained, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The CPU fast path (encoder quantised to int8) finds the same entities as the
+    full-precision path on real BC5CDR sentences, and the extractor names it."""
+    from medkg.nlp.ner.runtime import int8_available, quantize_tagger, resolve_runtime
+
+    if not int8_available():
+        pytest.skip("this PyTorch build has no quantised CPU engine")
+    assert resolve_runtime("auto", "cpu") == "int8"
+    assert resolve_runtime("auto", "cuda:0") == resolve_runtime("torch", "cpu") == "torch"
+    best, _, dev_file = trained
+    full, fast = spacy.load(best), spacy.load(best)
+    quantize_tagger(fast.get_pipe("ner").tagger)
+    texts = [" ".join(s.words) for s in read_bio(dev_file)]
+    def spans(nlp) -> set[tuple[int, int, int, str]]:  # type: ignore[no-untyped-def]
+        return {(i, e.start_char, e.end_char, e.label_)
+                for i, doc in enumerate(nlp.pipe(texts)) for e in doc.ents}  # fmt: skip
+
+    a, b = spans(full), spans(fast)
+    assert len(a) > 20
+    agreement = 2 * len(a & b) / (len(a) + len(b))
+    assert agreement >= 0.9, agreement
+    full_f1 = evaluate_ner(full, dev_file).micro.f1
+    fast_f1 = evaluate_ner(fast, dev_file).micro.f1
+    assert abs(full_f1 - fast_f1) <= 0.02, (full_f1, fast_f1)
+    # the extractor runs the configured path and its version (the facts' provenance) says so
+    store = EmbeddedStore(tmp_path / "g.lbug", Settings(data_dir=tmp_path))
+    try:
+        versions = {}
+        for runtime in ("torch", "int8"):
+            ex = Extractor(store, Settings(data_dir=tmp_path, ner_model=str(best),
+                                           ner_runtime=runtime))  # fmt: skip
+            assert ex.ner_runtime == runtime
+            versions[runtime] = ex.version
+            doc = next(iter(ex.extract([NoteInput("n1", texts[0])])))
+            assert doc.extractor_version == ex.version
+        assert versions["int8"] == versions["torch"] + "+int8"
+    finally:
+        store.close()

@@ -110,11 +110,14 @@ class Extractor:
         self.linker = Linker(self.lexicon, self.settings.link_threshold)
         self.ner_model = resolve_ner_model(self.settings)
         self.nlp = build_nlp(self.lexicon, self.ner_model)
+        self.ner_runtime = _apply_ner_runtime(self.nlp, self.settings)
         cid_path = files.cid
         self.classifier = CidClassifier.load(cid_path) if cid_path.is_file() else None
         parts = [EXTRACTOR_VERSION, "lex-" + self.lexicon.fingerprint()]
         if self.ner_model is not None:
             parts.append("ner-" + _model_tag(self.ner_model, self.nlp))
+            if self.ner_runtime == "int8":
+                parts.append("int8")
         if self.classifier is not None:
             parts.append("cid-" + _digest(cid_path.read_bytes()))
         if learned.is_file():
@@ -259,6 +262,21 @@ def unlinked_node_id(label: str, text: str) -> str:
 
 def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:10]
+
+
+def _apply_ner_runtime(nlp: Language, settings: Settings) -> str | None:
+    """Put a trained transformer NER on its inference runtime (:mod:`.ner.runtime`);
+    the runtime used, or None when the pipeline has no such NER."""
+    from medkg.nlp.ner.component import TransformerNer
+    from medkg.nlp.ner.runtime import quantize_tagger, resolve_runtime
+
+    ner = nlp.get_pipe("ner") if "ner" in nlp.pipe_names else None
+    if not isinstance(ner, TransformerNer) or ner.tagger is None:
+        return None
+    runtime = resolve_runtime(settings.ner_runtime, ner.device)
+    if runtime == "int8":
+        quantize_tagger(ner.tagger)
+    return runtime
 
 
 def _model_tag(model: str | Path, nlp: Language) -> str:
