@@ -109,7 +109,7 @@ def _worker_kill(data_dir: Path) -> dict:
             and _ppid(p) == server.pid and b"query_worker" in _cmdline(p)
         ]  # fmt: skip
         answer: dict = {}
-        query = ("UNWIND range(1, 30000) AS x UNWIND range(1, 30000) AS y "
+        query = ("UNWIND range(1, 60000) AS x UNWIND range(1, 60000) AS y "
                  "WITH x, y WHERE (x * y) % 7 = 1 RETURN count(*)")  # fmt: skip
 
         def ask() -> None:

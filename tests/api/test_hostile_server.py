@@ -32,7 +32,7 @@ pytestmark = needs_hetionet
 READER, WRITER = "rk", "wk"
 #: Cartesian product that streams (little memory) for several seconds.
 LONG_QUERY = (
-    "UNWIND range(1, 30000) AS x UNWIND range(1, 30000) AS y "
+    "UNWIND range(1, 60000) AS x UNWIND range(1, 60000) AS y "
     "WITH x, y WHERE (x * y) % 7 = 1 RETURN count(*) AS n"
 )
 
