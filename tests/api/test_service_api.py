@@ -259,3 +259,18 @@ def test_rankings_are_cached_until_the_graph_changes(
     assert app_store.generation != generation
     third = client.post("/v1/diagnose", json=body, headers=R)
     assert third.status_code == 200 and len(cache._data) == before + 2  # computed anew
+
+
+def test_a_disease_the_graph_links_to_nothing_says_so(
+    client: TestClient, app_store: EmbeddedStore
+) -> None:
+    app_store.import_nodes("Disease", [{"id": "DOID:unlinked", "name": "an unlinked disease"}])
+    answer = client.post(
+        "/v1/recommend/treatments", json={"disease_id": "DOID:unlinked"}, headers=R
+    ).json()
+    assert answer["items"] == []
+    assert any("nothing to rank from" in n for n in answer["notes"])
+    linked = client.post(
+        "/v1/recommend/treatments", json={"disease_id": "DOID:9352"}, headers=R
+    ).json()
+    assert linked["items"] and not any("nothing to rank" in n for n in linked["notes"])

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -146,6 +147,21 @@ def _items(cands: dict[str, _Candidate], label: str, limit: int, **flags: Any) -
         )
         for c in ranked
     ]  # fmt: skip
+
+
+#: The relationships every treatment metapath leaves its disease by.
+TREATMENT_ANCHOR_RELS = ("TREATS", "PALLIATES", "RESEMBLES", "ASSOCIATES")
+
+
+def reachable_diseases(store: GraphStore, disease_ids: Iterable[str]) -> set[str]:
+    """The diseases among ``disease_ids`` that some treatment metapath can start from.
+
+    Why ask first: most of the ontologies' 24,000 diseases have none of these
+    edges, and the metapaths would each find nothing for them. One key lookup
+    per disease (a patient has a few), not one ``IN`` list (a scan)."""
+    rels = "|".join(TREATMENT_ANCHOR_RELS)
+    cypher = f"MATCH (d:Disease {{id: $id}})-[:{rels}]-() RETURN d.id LIMIT 1"
+    return {d for d in disease_ids if store.query(cypher, {"id": d}).rows}
 
 
 def rank_treatments(

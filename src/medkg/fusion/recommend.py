@@ -12,7 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from medkg.fusion.evidence import RankedItem, Ranking
-from medkg.fusion.graph_ranker import METHOD, rank_diagnoses, rank_treatments, rank_trials
+from medkg.fusion.graph_ranker import (
+    METHOD,
+    TREATMENT_ANCHOR_RELS,
+    rank_diagnoses,
+    rank_treatments,
+    rank_trials,
+    reachable_diseases,
+)
 from medkg.fusion.patient import FINDING_LABELS, PatientContext, PatientInputError
 from medkg.kg.store.base import GraphStore
 
@@ -61,8 +68,15 @@ def recommend_treatments(
         if len(in_model) < len(diseases):
             notes.append("diseases added after training are not ranked: retrain to include them")
     else:
-        items = rank_treatments(store, diseases, limit) if diseases else []
-        if ckpt is None and diseases:
+        reachable = reachable_diseases(store, diseases)
+        ranked = {d: w for d, w in diseases.items() if d in reachable}
+        items = rank_treatments(store, ranked, limit) if ranked else []
+        if diseases and not ranked:
+            notes.append(
+                "nothing to rank from: the graph links no drug, similar disease or gene to "
+                f"{', '.join(sorted(diseases)[:3])} (no {', '.join(TREATMENT_ANCHOR_RELS)} edges)"
+            )
+        elif ckpt is None and diseases:
             notes.append("no trained treatment ranker: run `medkg train fusion`")
         elif diseases:
             notes.append(
