@@ -42,7 +42,7 @@ def test_workers_answer_and_see_later_writes(store: EmbeddedStore) -> None:
     result = store.user_query("MATCH (d:Disease) RETURN d.id, d.name AS name")
     assert result.columns == ["d.id", "name"] and result.rows == [["D1", "influenza"]]
     store.import_nodes("Disease", [{"id": "D2", "name": "common cold"}])
-    assert _count(store) == 2  # reopened on the new data version, both workers
+    assert _count(store) == 2  # reopened on the new generation, both workers
     assert _count(store) == 2
     with pytest.raises(ReadOnlyViolation):  # the guard still runs first, in this process
         store.user_query("MATCH (n) DETACH DELETE n")
@@ -61,7 +61,7 @@ def test_a_crashing_query_stops_only_its_worker(store: EmbeddedStore) -> None:
     pool = store.query_workers
     before = pool.pids
     with pytest.raises(QueryError, match="crashed the graph engine's query worker"):
-        pool.query(CRASHING, {}, version=store.data_version, timeout_s=30, row_cap=10)
+        pool.query(CRASHING, {}, version=store.generation, timeout_s=30, row_cap=10)
     assert pool.counters["crashes"] == 1
     assert _count(store) == 1  # the other worker answers at once
     _wait_for_workers(pool, 2)
@@ -72,7 +72,7 @@ def test_a_query_past_its_timeout_is_killed(store: EmbeddedStore) -> None:
     pool = store.query_workers
     t0 = time.monotonic()
     with pytest.raises(QueryError, match="timeout and was stopped"):
-        pool.query(SLOW_BINDING, {}, version=store.data_version, timeout_s=0.5, row_cap=10)
+        pool.query(SLOW_BINDING, {}, version=store.generation, timeout_s=0.5, row_cap=10)
     assert time.monotonic() - t0 < 5  # binding alone takes over 10 s in the engine
     assert pool.counters["timeouts"] == 1
     assert _count(store) == 1

@@ -135,10 +135,9 @@ class EmbeddedStore(GraphStore):
         self._write_lock = threading.RLock()
         self._index: NameIndex | None = None
         self._index_lock = threading.RLock()
-        #: Bumped by every write: response caches above the store key on it.
+        #: Bumped after every write (``_writing``): response caches above the store
+        #: and the query workers (which reopen the graph) key on it.
         self.generation = 0
-        #: Bumped after every write has committed: query workers reopen the graph on it.
-        self.data_version = 0
         self._pool: Any = None
         self._limits = GuardLimits.from_settings(self.settings)
         self.ensure_schema()
@@ -164,19 +163,19 @@ class EmbeddedStore(GraphStore):
                 index = self._index
         return index
 
-    def _invalidate_index(self) -> None:
-        self._index = None
-        self.generation += 1
-
     @contextlib.contextmanager
-    def _writing(self) -> Iterator[None]:
+    def _writing(self, names: bool = False) -> Iterator[None]:
         """Hold the write lock; when the write is over (committed or not), bump
-        ``data_version`` so query workers reopen the graph and see it."""
+        ``generation`` and, when node names or ``SAME_AS`` ties may have changed
+        (``names``), drop the name index. After the write, not before: a reader in
+        between would otherwise keep the old graph under the new generation."""
         with self._write_lock:
             try:
                 yield
             finally:
-                self.data_version += 1
+                if names:
+                    self._index = None
+                self.generation += 1
 
     # -- temporary import files ----------------------------------------------------
     @property
@@ -322,7 +321,7 @@ class EmbeddedStore(GraphStore):
             return self.query(cypher, params, timeout_s=timeout_s, row_cap=row_cap)
         text = self._guarded(cypher, params)
         result = self._pool.query(
-            text, params, version=self.data_version,
+            text, params, version=self.generation,
             timeout_s=timeout_s or self.settings.query_timeout_s,
             row_cap=row_cap or self.settings.query_row_cap,
         )  # fmt: skip
@@ -330,17 +329,16 @@ class EmbeddedStore(GraphStore):
         return result
 
     def write(self, cypher: str, params: dict[str, Any] | None = None) -> QueryResult:
-        with self._writing():
+        with self._writing(names=True):
             try:
                 result = self._conn().execute(cypher, params or {})
             except RuntimeError as exc:
                 raise QueryError(_clean_error(exc)) from exc
             rows = [[plain(v) for v in row] for row in result.get_all()]
-            self._invalidate_index()
             return QueryResult(list(result.get_column_names()), rows)
 
     def write_transaction(self, statements: Sequence[tuple[str, dict[str, Any]]]) -> None:
-        with self._writing():
+        with self._writing(names=True):
             conn = self._conn()
             conn.execute("BEGIN TRANSACTION")
             try:
@@ -351,7 +349,6 @@ class EmbeddedStore(GraphStore):
                     conn.execute("ROLLBACK")
                 raise QueryError(_clean_error(exc)) from exc
             conn.execute("COMMIT")
-            self._invalidate_index()
 
     # -- bulk writes ---------------------------------------------------------------
     def _stored_nodes(self, label: str, props: list[str]) -> dict[str, dict[str, Any]]:
@@ -370,9 +367,7 @@ class EmbeddedStore(GraphStore):
         count = ImportCount()
         if not clean:
             return count
-        if label != "Document":
-            self._invalidate_index()
-        with self._writing():
+        with self._writing(names=label != "Document"):  # documents have no names
             stored = self._stored_nodes(label, list(schema.props))
             new = [r for i, r in clean.items() if i not in stored]
             changed = [
@@ -438,10 +433,9 @@ class EmbeddedStore(GraphStore):
         count = ImportCount()
         if not unique:
             return count
-        if rel_type == "SAME_AS":  # search ranks tied nodes after the node they name
-            self._invalidate_index()
-        self.generation += 1  # neighbour lists change; names and ids do not
-        with self._writing():
+        # search ranks SAME_AS-tied nodes after the node they name; other edges change
+        # neighbour lists only
+        with self._writing(names=rel_type == "SAME_AS"):
             self._check_endpoints(start_label, end_label, unique)
             stored = {
                 (r[0], r[1])
@@ -507,7 +501,6 @@ class EmbeddedStore(GraphStore):
 
     def delete_edges(self, rel_type: str, where_source: str) -> int:
         check_rel_type(rel_type)
-        self.generation += 1
         with self._writing():
             n = self._run(
                 f"MATCH ()-[r:{rel_type}]->() WHERE r.source = $s RETURN count(*)",
