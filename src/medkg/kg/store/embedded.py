@@ -51,6 +51,7 @@ from medkg.kg.store.base import (
 )
 from medkg.kg.store.cypher_dialect import return_columns, to_ladybug_dialect
 from medkg.kg.store.cypher_guard import GuardLimits, check_params, check_read_only
+from medkg.kg.store.ladybug_reads import clean_error, read_only_rows, timeout_message
 from medkg.kg.store.name_index import NameIndex
 from medkg.kg.store.values import plain
 from medkg.settings import Settings
@@ -102,10 +103,6 @@ def _columns(cypher: str, engine_columns: list[str], limits: GuardLimits) -> lis
     """The column names Neo4j would report, when they can be read off the query."""
     columns = list(_prepared(cypher, limits)[1])
     return columns if len(columns) == len(engine_columns) else engine_columns
-
-
-def _clean_error(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 class EmbeddedStore(GraphStore):
@@ -213,7 +210,7 @@ class EmbeddedStore(GraphStore):
         try:
             result = self._conn().execute(cypher, params or {})
         except RuntimeError as exc:
-            raise QueryError(_clean_error(exc)) from exc
+            raise QueryError(clean_error(exc)) from exc
         return result.get_all()
 
     _read_rows = _run
@@ -255,26 +252,13 @@ class EmbeddedStore(GraphStore):
     ) -> QueryResult:
         text = self._guarded(cypher, params)
         cap = row_cap or self.settings.query_row_cap
-        timeout_ms = int((timeout_s or self.settings.query_timeout_s) * 1000)
-        conn = self._conn()
-        conn.set_query_timeout(timeout_ms)
-        conn.execute("BEGIN TRANSACTION READ ONLY")
+        timeout = timeout_s or self.settings.query_timeout_s
         try:
-            result = conn.execute(text, params or {})
-            engine_columns = list(result.get_column_names())
-            rows: list[list[Any]] = []
-            while result.has_next() and len(rows) < cap + 1:
-                rows.append([plain(v) for v in result.get_next()])
+            engine_columns, rows = read_only_rows(
+                self._conn(), text, params, timeout_ms=int(timeout * 1000), cap=cap
+            )
         except RuntimeError as exc:
-            message = _clean_error(exc)
-            if "interrupted" in message.lower() or "timeout" in message.lower():
-                message = f"query exceeded the {timeout_ms / 1000:g} s timeout"
-            raise QueryError(message) from exc
-        finally:
-            # The engine may already have ended the transaction after an error.
-            with contextlib.suppress(RuntimeError):
-                conn.execute("ROLLBACK")
-            conn.set_query_timeout(0)
+            raise QueryError(timeout_message(clean_error(exc), timeout)) from exc
         truncated = len(rows) > cap
         return QueryResult(_columns(cypher, engine_columns, self._limits), rows[:cap], truncated)
 
@@ -333,7 +317,7 @@ class EmbeddedStore(GraphStore):
             try:
                 result = self._conn().execute(cypher, params or {})
             except RuntimeError as exc:
-                raise QueryError(_clean_error(exc)) from exc
+                raise QueryError(clean_error(exc)) from exc
             rows = [[plain(v) for v in row] for row in result.get_all()]
             return QueryResult(list(result.get_column_names()), rows)
 
@@ -347,7 +331,7 @@ class EmbeddedStore(GraphStore):
             except RuntimeError as exc:
                 with contextlib.suppress(RuntimeError):
                     conn.execute("ROLLBACK")
-                raise QueryError(_clean_error(exc)) from exc
+                raise QueryError(clean_error(exc)) from exc
             conn.execute("COMMIT")
 
     # -- bulk writes ---------------------------------------------------------------

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from medkg.kg.store.base import QueryError, QueryResult, StoreError, StoreUnavailable
+from medkg.kg.store.ladybug_reads import timeout_message
 from medkg.kg.store.query_worker import receive, send
 
 log = logging.getLogger("medkg.kg.query_pool")
@@ -170,10 +171,7 @@ class QueryWorkerPool:
             if answer.get("ok"):
                 return QueryResult(answer["columns"], answer["rows"], answer["truncated"])
             if not answer.get("transient"):
-                message = answer["error"]
-                if "interrupted" in message.lower() or "timeout" in message.lower():
-                    message = f"query exceeded the {timeout_s:g} s timeout"
-                raise QueryError(message)
+                raise QueryError(timeout_message(answer["error"], timeout_s))
             time.sleep(0.1 * (attempt + 1))  # the writer is checkpointing: try again shortly
         raise StoreUnavailable("the graph is being written to; retry the query in a moment")
 

@@ -76,27 +76,18 @@ class Worker:
         self.version = None
 
     def run(self, req: dict[str, Any]) -> dict[str, Any]:
-        from medkg.kg.store.values import plain
+        from medkg.kg.store.ladybug_reads import clean_error, read_only_rows
 
+        cap = int(req["cap"])
         try:
             if self.conn is None or self.version != req["version"]:
                 self._open(req["version"])
-            conn = self.conn
-            conn.set_query_timeout(int(req["timeout_ms"]))
-            conn.execute("BEGIN TRANSACTION READ ONLY")
-            try:
-                result = conn.execute(req["query"], req.get("params") or {})
-                columns = list(result.get_column_names())
-                rows: list[list[Any]] = []
-                cap = int(req["cap"])
-                while result.has_next() and len(rows) < cap + 1:
-                    rows.append([plain(v) for v in result.get_next()])
-            finally:
-                with contextlib.suppress(RuntimeError):
-                    conn.execute("ROLLBACK")
-                conn.set_query_timeout(0)
+            columns, rows = read_only_rows(
+                self.conn, req["query"], req.get("params"),
+                timeout_ms=int(req["timeout_ms"]), cap=cap,
+            )  # fmt: skip
         except (RuntimeError, ValueError, TypeError) as exc:
-            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            message = clean_error(exc)
             transient = any(t in message.lower() for t in TRANSIENT)
             if transient:
                 self._close()  # reopen from a clean state next time
