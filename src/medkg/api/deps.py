@@ -64,7 +64,6 @@ class ServiceState:
         503 until it is done. A failure is logged, never fatal: requests then load
         lazily as before."""
         from medkg.fusion.rank import TASKS, rank_patient
-        from medkg.nlp.documents import NoteInput
 
         t0 = time.perf_counter()
         try:
@@ -72,8 +71,7 @@ class ServiceState:
             names = [row[0] for row in found.rows if row[0]]
             text = "Patient reports " + (", ".join(names) if names else "fever and cough") + "."
             extractor = self.extractor()
-            list(extractor.extract([NoteInput("warm-up", text)]))
-            for task in TASKS:
+            for task in TASKS:  # each extracts the text first: the pipeline warms too
                 try:
                     rank_patient(task, self.store, self.models, extractor=extractor, text=text)
                 except Exception as exc:  # an empty graph, no trials: nothing to warm

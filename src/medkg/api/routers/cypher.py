@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 
 from medkg.api.deps import READER, get_store
 from medkg.api.schemas import CypherIn, CypherOut, errors
-from medkg.kg.store import QueryError, StoreUnavailable
 
 router = APIRouter(tags=["cypher"], dependencies=READER, responses=errors(400, 401, 413, 503))
 
@@ -18,13 +17,9 @@ def cypher(body: CypherIn, request: Request) -> CypherOut:
     On the embedded store the query runs in a worker process: one that crashes
     the engine, outruns its timeout or its memory is stopped (400 with the
     reason) without touching the service; 503 when no worker is free in time.
+    Both come from the app's handlers for store errors (:mod:`medkg.api.app`).
     """
-    try:
-        result = get_store(request).user_query(
-            body.query, body.params, row_cap=body.limit, timeout_s=body.timeout_s
-        )
-    except StoreUnavailable as exc:
-        raise HTTPException(503, str(exc), headers={"Retry-After": "2"}) from None
-    except QueryError as exc:
-        raise HTTPException(400, str(exc)) from None
+    result = get_store(request).user_query(
+        body.query, body.params, row_cap=body.limit, timeout_s=body.timeout_s
+    )
     return CypherOut(columns=result.columns, rows=result.records(), truncated=result.truncated)

@@ -24,9 +24,7 @@ from typing import Any, Literal
 
 from medkg.nlp.ner.ensemble import TaggerEnsemble
 from medkg.nlp.ner.tagger import TokenTagger
-
-Runtime = Literal["auto", "torch", "int8"]
-RUNTIMES: tuple[Runtime, ...] = ("auto", "torch", "int8")
+from medkg.settings import NerRuntime
 
 
 def int8_available() -> bool:
@@ -37,7 +35,7 @@ def int8_available() -> bool:
     return bool(engines)
 
 
-def resolve_runtime(runtime: Runtime, device: Any) -> Literal["torch", "int8"]:
+def resolve_runtime(runtime: NerRuntime, device: Any) -> Literal["torch", "int8"]:
     """``auto``: int8 on a CPU whose PyTorch has a quantised engine, else torch;
     ``int8`` asked for where it cannot run (a GPU, no engine) falls back to torch."""
     on_cpu = str(device).startswith("cpu")
