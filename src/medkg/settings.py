@@ -21,7 +21,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 #: Training precisions (``medkg.encoders.precision`` says what each means).
 Precision = Literal["auto", "fp32", "bf16", "fp16"]
 #: How a trained transformer NER runs (``medkg.nlp.ner.runtime`` says what each means).
-NerRuntime = Literal["auto", "torch", "int8"]
+NerRuntime = Literal["auto", "torch", "int8", "onnx", "onnx-int8"]
 
 
 def _default_data_dir() -> Path:

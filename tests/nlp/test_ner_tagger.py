@@ -3,6 +3,7 @@ behaviour (existing entities kept, long sentences, empty docs), save/load, extra
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -200,11 +201,12 @@ def test_training_sentences_carry_the_labels_their_corpus_annotates(tmp_path: Pa
 def test_int8_runtime_tags_real_sentences_like_full_precision(trained, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """The CPU fast path (encoder quantised to int8) finds the same entities as the
     full-precision path on real BC5CDR sentences, and the extractor names it."""
+    from medkg.encoders.onnx_runtime import onnx_available
     from medkg.nlp.ner.runtime import int8_available, quantize_tagger, resolve_runtime
 
     if not int8_available():
         pytest.skip("this PyTorch build has no quantised CPU engine")
-    assert resolve_runtime("auto", "cpu") == "int8"
+    assert resolve_runtime("auto", "cpu") == ("onnx-int8" if onnx_available() else "int8")
     assert resolve_runtime("auto", "cuda:0") == resolve_runtime("torch", "cpu") == "torch"
     best, _, dev_file = trained
     full, fast = spacy.load(best), spacy.load(best)
@@ -235,3 +237,102 @@ def test_int8_runtime_tags_real_sentences_like_full_precision(trained, tmp_path:
         assert versions["int8"] == versions["torch"] + "+int8"
     finally:
         store.close()
+
+
+def _spans(nlp, texts: list[str]) -> set[tuple[int, int, int, str]]:  # type: ignore[no-untyped-def]
+    return {(i, e.start_char, e.end_char, e.label_)
+            for i, doc in enumerate(nlp.pipe(texts)) for e in doc.ents}  # fmt: skip
+
+
+def test_onnx_runtime_is_exported_beside_the_model_and_tags_like_pytorch(
+    trained, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """ONNX Runtime: fp32 tags exactly as PyTorch, int8 nearly so; the export is
+    saved beside the weights with their hash, reused, redone after retraining, and
+    the extractor's version names the runtime."""
+    import shutil
+
+    from medkg.encoders.onnx_runtime import EXPORT_FILE, onnx_available
+    from medkg.nlp.ner.runtime import EXPORT_DIR, apply_runtime, resolve_runtime
+
+    if not onnx_available():
+        pytest.skip("ONNX Runtime not installed (medkg[fast])")
+    best = tmp_path / "model-best"
+    shutil.copytree(trained[0], best)
+    dev_file = trained[2]
+    texts = [" ".join(s.words) for s in read_bio(dev_file)]
+    cache = tmp_path / "cache"
+    full = spacy.load(best)
+    paths = {}
+    for runtime in ("onnx", "onnx-int8"):
+        assert resolve_runtime(runtime, "cpu") == runtime
+        assert resolve_runtime(runtime, "cuda:0") == "torch"
+        nlp = spacy.load(best)
+        assert apply_runtime(nlp.get_pipe("ner").tagger, runtime, cache) == runtime
+        paths[runtime] = nlp
+    a = _spans(full, texts)
+    assert len(a) > 20
+    assert _spans(paths["onnx"], texts) == a  # fp32: the same spans, exactly
+    b = _spans(paths["onnx-int8"], texts)
+    agreement = 2 * len(a & b) / (len(a) + len(b))
+    assert agreement >= 0.95, agreement
+    # saved beside the weights, with their hash; nothing went to the cache
+    export = best / "ner" / EXPORT_DIR
+    record = json.loads((export / EXPORT_FILE).read_text())
+    assert {p.name for p in export.glob("*.onnx")} == {"encoder.fp32.onnx", "encoder.int8.onnx"}
+    assert not cache.exists()
+    stamp = (export / "encoder.int8.onnx").stat().st_mtime_ns
+    apply_runtime(spacy.load(best).get_pipe("ner").tagger, "onnx-int8", cache)
+    assert (export / "encoder.int8.onnx").stat().st_mtime_ns == stamp  # reused
+    # "retraining": new encoder weights in the same folder -> exported again
+    tagger = spacy.load(best).get_pipe("ner").tagger
+    with torch_no_grad():
+        tagger.encoder.embeddings.word_embeddings.weight.mul_(1.01)
+    tagger.save(best / "ner", {})
+    retrained = spacy.load(best)
+    assert apply_runtime(retrained.get_pipe("ner").tagger, "onnx-int8", cache) == "onnx-int8"
+    again = json.loads((export / EXPORT_FILE).read_text())
+    assert again["source_sha256"] != record["source_sha256"]
+    assert (export / "encoder.int8.onnx").stat().st_mtime_ns != stamp
+    # the extractor names the runtime; the export does not change the model's tag
+    store = EmbeddedStore(tmp_path / "g.lbug", Settings(data_dir=tmp_path))
+    try:
+        versions = {}
+        for rt in ("torch", "onnx-int8"):
+            s = Settings(data_dir=tmp_path, ner_model=str(best), ner_runtime=rt)
+            versions[rt] = Extractor(store, s).version
+        assert versions["onnx-int8"] == versions["torch"] + "+onnx-int8"
+    finally:
+        store.close()
+
+
+def test_a_missing_onnx_runtime_falls_back_with_a_warning(
+    trained, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Without onnxruntime installed, asking for it still extracts: int8 or torch."""
+    import sys
+
+    from medkg.nlp.ner.runtime import int8_available, resolve_runtime
+
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import fails as if not installed
+    with pytest.warns(UserWarning, match="ONNX Runtime is not installed"):
+        assert resolve_runtime("onnx", "cpu") == "torch"
+    with pytest.warns(UserWarning, match="ONNX Runtime is not installed"):
+        fallback = resolve_runtime("onnx-int8", "cpu")
+    assert fallback == ("int8" if int8_available() else "torch")
+    store = EmbeddedStore(tmp_path / "g.lbug", Settings(data_dir=tmp_path))
+    try:
+        with pytest.warns(UserWarning):
+            ex = Extractor(store, Settings(data_dir=tmp_path, ner_model=str(trained[0]),
+                                           ner_runtime="onnx-int8"))  # fmt: skip
+        assert ex.ner_runtime == fallback
+        (doc,) = ex.extract([NoteInput("n1", "Haloperidol induced tardive dyskinesia.")])
+        assert doc.extractor_version == ex.version
+    finally:
+        store.close()
+
+
+def torch_no_grad():  # type: ignore[no-untyped-def]
+    import torch
+
+    return torch.no_grad()

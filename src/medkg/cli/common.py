@@ -18,8 +18,17 @@ from typing import TYPE_CHECKING, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
+from rich.text import Text
 
 from medkg.kg.importers.batch import ImportFormatError
 from medkg.kg.schema import SchemaError
@@ -86,12 +95,21 @@ def require_node(store: GraphStore, node_id: str, label: str | None = None) -> d
     return found
 
 
+class _RateColumn(ProgressColumn):
+    """Items per second over the last seconds (rich's own estimate), once known."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.speed
+        return Text(f"{speed:.1f}/s" if speed else "", style="progress.data.speed")
+
+
 def progress() -> Progress:
     """The progress bar long commands show on stderr."""
     return Progress(
         TextColumn("{task.description:<40}"),
         BarColumn(),
         MofNCompleteColumn(),
+        _RateColumn(),
         TimeElapsedColumn(),
         console=err_console,
         transient=False,

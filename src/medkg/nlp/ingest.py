@@ -14,7 +14,9 @@ written as facts. Mentions that link to nothing become nodes only with
 
 Re-ingesting an unchanged document (same sha256 and extractor version) writes
 nothing; a corrected version replaces that document's relationships in one
-transaction and touches nothing else.
+transaction and touches nothing else. :func:`pending_notes` finds the unchanged
+ones before extraction, so an interrupted bulk ingest resumes where it stopped
+instead of extracting everything again.
 """
 
 from __future__ import annotations
@@ -22,16 +24,24 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 
 from medkg.kg.schema import REL_TYPES
 from medkg.kg.store.base import GraphStore
-from medkg.nlp.documents import EXTRACTOR_NAME, ExtractedDocument, Mention
+from medkg.nlp.documents import EXTRACTOR_NAME, ExtractedDocument, Mention, NoteInput
 
 SOURCE = "extraction"
 #: Relationship types the extractor writes between entities.
 EXTRACTED_REL_TYPES = ("TREATS", "CAUSES", "PRESENTS", "ASSOCIATES")
+
+
+@dataclass(frozen=True)
+class FailedNote:
+    """A note whose extraction raised; nothing of it was written."""
+
+    doc_id: str
+    error: str
 
 
 @dataclass
@@ -43,9 +53,31 @@ class IngestResult:
     relations: int = 0
     new_nodes: int = 0
     excluded_mentions: int = 0
+    #: Notes a bulk engine's worker failed on (nothing of them written).
+    failures: list[FailedNote] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, int]:
-        return dict(vars(self))
+        """The counts (``failed``: how many notes failed; :attr:`failures` says which)."""
+        out = {k: v for k, v in vars(self).items() if isinstance(v, int)}
+        out["failed"] = len(self.failures)
+        return out
+
+
+def pending_notes(
+    store: GraphStore, notes: Sequence[NoteInput], version: str, chunk: int = 1000
+) -> tuple[list[NoteInput], int]:
+    """The notes not yet stored with the same text (sha256) and extractor version,
+    in input order, and how many were left out because they are."""
+    done: set[tuple[str, str, str]] = set()
+    for start in range(0, len(notes), chunk):
+        ids = [n.doc_id for n in notes[start : start + chunk]]
+        rows = store.query(
+            "MATCH (d:Document) WHERE d.id IN $ids RETURN d.id, d.sha256, d.extractor_version",
+            {"ids": ids},
+        ).rows
+        done.update((str(r[0]), str(r[1]), str(r[2])) for r in rows)
+    todo = [n for n in notes if (n.doc_id, n.sha256, version) not in done]
+    return todo, len(notes) - len(todo)
 
 
 def _stored_version(store: GraphStore, doc_id: str) -> tuple[str, str] | None:
@@ -166,12 +198,20 @@ def _create_unlinked_nodes(store: GraphStore, doc: ExtractedDocument) -> int:
 
 def ingest_documents(
     store: GraphStore,
-    docs: Iterable[ExtractedDocument],
-    on_document: Callable[[ExtractedDocument], None] | None = None,
+    docs: Iterable[ExtractedDocument | FailedNote],
+    on_document: Callable[[ExtractedDocument | FailedNote], None] | None = None,
+    result: IngestResult | None = None,
 ) -> IngestResult:
-    """Write documents as they arrive, so extraction and writing interleave."""
-    result = IngestResult()
+    """Write documents as they arrive, so extraction and writing interleave; a
+    :class:`FailedNote` (a bulk engine's worker failed on it) is recorded, and
+    the documents before and after it are written all the same."""
+    result = result or IngestResult()
     for doc in docs:
+        if isinstance(doc, FailedNote):
+            result.failures.append(doc)
+            if on_document:
+                on_document(doc)
+            continue
         result.excluded_mentions += sum(not m.is_positive_fact for m in doc.mentions)
         previous = _stored_version(store, doc.doc_id)
         if previous == (doc.sha256, doc.extractor_version):

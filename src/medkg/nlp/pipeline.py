@@ -96,17 +96,37 @@ def build_nlp(lexicon: Lexicon, ner_model: str | Path | None = None) -> Language
     return nlp
 
 
+def graph_lexicon(store: GraphStore, settings: Settings) -> Lexicon:
+    """The names the extractor links to: the graph's own, plus the names learned
+    by ``medkg train linker`` for nodes this graph holds."""
+    lexicon = Lexicon.from_store(store)
+    learned = ModelFiles.of(settings).learned_names
+    if learned.is_file():
+        known = LearnedNames.load(learned).present_in(store)
+        lexicon.learn(known.names, known.symbols)
+    return lexicon
+
+
 class Extractor:
     """Extract linked, context-flagged mentions from notes; no graph writes here."""
 
-    def __init__(self, store: GraphStore, settings: Settings | None = None) -> None:
+    def __init__(
+        self,
+        store: GraphStore | None,
+        settings: Settings | None = None,
+        *,
+        lexicon: Lexicon | None = None,
+    ) -> None:
+        """``lexicon``: one built before by :func:`graph_lexicon` (a bulk engine
+        builds it once and ships it to its workers, which then need no store)."""
         self.settings = settings or Settings()
-        self.lexicon = Lexicon.from_store(store)
+        if lexicon is None:
+            if store is None:
+                raise ValueError("an extractor needs a graph store or a lexicon built from one")
+            lexicon = graph_lexicon(store, self.settings)
+        self.lexicon = lexicon
         files = ModelFiles.of(self.settings)
         learned = files.learned_names
-        if learned.is_file():
-            known = LearnedNames.load(learned).present_in(store)
-            self.lexicon.learn(known.names, known.symbols)
         self.linker = Linker(self.lexicon, self.settings.link_threshold)
         self.ner_model = resolve_ner_model(self.settings)
         self.nlp = build_nlp(self.lexicon, self.ner_model)
@@ -116,8 +136,8 @@ class Extractor:
         parts = [EXTRACTOR_VERSION, "lex-" + self.lexicon.fingerprint()]
         if self.ner_model is not None:
             parts.append("ner-" + _model_tag(self.ner_model, self.nlp))
-            if self.ner_runtime == "int8":
-                parts.append("int8")
+            if self.ner_runtime not in (None, "torch"):
+                parts.append(str(self.ner_runtime))
         if self.classifier is not None:
             parts.append("cid-" + _digest(cid_path.read_bytes()))
         if learned.is_file():
@@ -139,7 +159,7 @@ class Extractor:
         """
         if n_process <= 1:
             for batch in _chunks(notes, batch_size):
-                yield from self._extract_batch(batch)
+                yield from self.extract_batch(batch)
             return
         global _FORKED
         _FORKED = self
@@ -161,11 +181,12 @@ class Extractor:
             notes = [NoteInput("-", t) for t in texts[start : start + 256]]
             out += [
                 [(m.node_label, m.node_id) for m in doc.mentions]
-                for doc in self._extract_batch(notes)
+                for doc in self.extract_batch(notes)
             ]
         return out
 
-    def _extract_batch(self, notes: list[NoteInput]) -> list[ExtractedDocument]:
+    def extract_batch(self, notes: list[NoteInput]) -> list[ExtractedDocument]:
+        """One ``nlp.pipe`` pass over ``notes`` (the NER batches their sentences together)."""
         docs = self.nlp.pipe([n.text for n in notes], batch_size=len(notes))
         return [self._to_document(note, doc) for note, doc in zip(notes, docs, strict=True)]
 
@@ -240,7 +261,7 @@ def _init_worker() -> None:
 
 def _extract_in_worker(batch: list[NoteInput]) -> list[ExtractedDocument]:
     assert _FORKED is not None
-    return _FORKED._extract_batch(batch)
+    return _FORKED.extract_batch(batch)
 
 
 def _chunks(notes: Iterable[NoteInput], size: int) -> Iterator[list[NoteInput]]:
@@ -268,26 +289,32 @@ def _apply_ner_runtime(nlp: Language, settings: Settings) -> str | None:
     """Put a trained transformer NER on its inference runtime (:mod:`.ner.runtime`);
     the runtime used, or None when the pipeline has no such NER."""
     from medkg.nlp.ner.component import TransformerNer
-    from medkg.nlp.ner.runtime import quantize_tagger, resolve_runtime
+    from medkg.nlp.ner.runtime import apply_runtime, resolve_runtime
 
     ner = nlp.get_pipe("ner") if "ner" in nlp.pipe_names else None
     if not isinstance(ner, TransformerNer) or ner.tagger is None:
         return None
     runtime = resolve_runtime(settings.ner_runtime, ner.device)
-    if runtime == "int8":
-        quantize_tagger(ner.tagger)
-    return runtime
+    return apply_runtime(ner.tagger, runtime, settings.data_dir / "cache" / "onnx")
 
 
 def _model_tag(model: str | Path, nlp: Language) -> str:
-    """Installed packages by name and version; trained folders by content hash."""
+    """Installed packages by name and version; trained folders by content hash
+    (of what training wrote: an inference runtime's export beside it is left out,
+    the runtime is named in the version on its own)."""
+    from medkg.nlp.ner.runtime import EXPORT_DIR
+
     path = Path(model)
     if path.is_dir():
         h = hashlib.sha256()
-        for f in sorted(p for p in path.rglob("*") if p.is_file()):
+        files = (p for p in path.rglob("*") if p.is_file())
+        for f in sorted(f for f in files if EXPORT_DIR not in f.relative_to(path).parts):
             h.update(f.read_bytes())
         return h.hexdigest()[:10]
     return f"{nlp.meta.get('name', model)}-{nlp.meta.get('version', '')}"
 
 
-__all__ = ["EXTRACTOR_NAME", "EXTRACTOR_VERSION", "Extractor", "build_nlp", "unlinked_node_id"]
+__all__ = [
+    "EXTRACTOR_NAME", "EXTRACTOR_VERSION", "Extractor", "build_nlp", "graph_lexicon",
+    "unlinked_node_id",
+]  # fmt: skip

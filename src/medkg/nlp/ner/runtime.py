@@ -1,30 +1,46 @@
-"""How a trained transformer tagger runs at inference: full precision, or with
-most of its encoder's linear layers quantised to int8 (CPU only).
+"""How a trained transformer tagger runs at inference: PyTorch at full precision,
+PyTorch int8, or ONNX Runtime (fp32 or int8), CPU only for the last three.
 
-What ``int8`` is: PyTorch's dynamic quantisation, one scale per output channel,
-of every ``Linear`` in the encoder except the feed-forward down-projections
-(their inputs, after GELU, carry outliers that a per-tensor activation scale
-cuts: quantising them cost more F1 than all the others together). It is made
-from the trained weights at load time in under a second, so nothing extra is
-saved or can go stale when the model is retrained; the extractor's version
-names the runtime, so facts say which path produced them.
+- ``torch``: the trained PyTorch encoder, unchanged (training, GPUs, fallback).
+- ``int8``: PyTorch's dynamic quantisation, one scale per output channel, of
+  every ``Linear`` in the encoder except the feed-forward down-projections
+  (their inputs, after GELU, carry outliers that a per-tensor activation scale
+  cuts). Made in memory at load time; nothing is saved.
+- ``onnx`` / ``onnx-int8``: the encoder exported to ONNX and run by ONNX
+  Runtime, fp32 or with every MatMul quantised per channel
+  (:mod:`medkg.encoders.onnx_runtime`). The export is saved in ``onnx/`` beside
+  the tagger's weights (or, when that folder cannot be written, in the data
+  folder's cache under the weights' hash) with the weights' SHA-256, so a
+  retrained model is re-exported on its next load.
+- ``auto``: the fastest of these that can run here (``onnx-int8``, else
+  ``int8``, else ``torch``); on a GPU always ``torch``.
 
-Why it is not the default: measured in one run (``bench/ner_eval.py``,
-docs/results.md) it tags 1.55x the sentences per second of the full-precision
-path on 2 cores but loses 0.3 F1 on BC5CDR devel and 0.7 on NCBI-disease test;
-the default must not trade accuracy silently. ``MEDKG_NER_RUNTIME=int8`` (or
-``auto``: int8 on CPU) is for bulk extraction where speed matters more.
-Decision: docs/decisions/0014.
+A runtime that cannot run (ONNX Runtime not installed, no quantised engine, a
+GPU) falls back to the next one with a warning, never to an error: extraction
+must not stop because an accelerator is missing. The extractor's version names
+the runtime used, so every fact says which path produced it.
+
+Why full precision stays the default: the quantised paths are faster but score
+lower on at least one evaluation set by more than the tolerance the project
+set (0.3 F1); the figures are in docs/results.md and docs/decisions/0014.
 """
 
 from __future__ import annotations
 
+import logging
 import warnings
+from pathlib import Path
 from typing import Any, Literal
 
 from medkg.nlp.ner.ensemble import TaggerEnsemble
 from medkg.nlp.ner.tagger import TokenTagger
 from medkg.settings import NerRuntime
+
+log = logging.getLogger(__name__)
+
+Resolved = Literal["torch", "int8", "onnx", "onnx-int8"]
+#: The folder, inside a tagger's folder, that holds its ONNX export.
+EXPORT_DIR = "onnx"
 
 
 def int8_available() -> bool:
@@ -35,13 +51,76 @@ def int8_available() -> bool:
     return bool(engines)
 
 
-def resolve_runtime(runtime: NerRuntime, device: Any) -> Literal["torch", "int8"]:
-    """``auto``: int8 on a CPU whose PyTorch has a quantised engine, else torch;
-    ``int8`` asked for where it cannot run (a GPU, no engine) falls back to torch."""
-    on_cpu = str(device).startswith("cpu")
-    if runtime == "torch" or not on_cpu or not int8_available():
+def resolve_runtime(runtime: NerRuntime, device: Any) -> Resolved:
+    """The runtime that will run: what was asked when it can run here, otherwise
+    the next in ``onnx-int8 > int8 > torch`` (``onnx`` falls back to ``torch``:
+    its point is full precision)."""
+    from medkg.encoders.onnx_runtime import onnx_available
+
+    if runtime == "torch" or not str(device).startswith("cpu"):
         return "torch"
-    return "int8"
+    if runtime in ("onnx", "onnx-int8", "auto"):
+        if onnx_available():
+            return "onnx-int8" if runtime in ("onnx-int8", "auto") else "onnx"
+        if runtime != "auto":
+            warnings.warn(
+                f"NER runtime {runtime!r}: ONNX Runtime is not installed "
+                "(pip install 'medkg[fast]'); falling back", stacklevel=2,
+            )  # fmt: skip
+        if runtime == "onnx":
+            return "torch"
+    return "int8" if int8_available() else "torch"
+
+
+def apply_runtime(
+    tagger: TokenTagger | TaggerEnsemble, runtime: Resolved, cache_dir: Path
+) -> Resolved:
+    """Put every member of ``tagger`` on ``runtime``; the runtime that ran.
+
+    ``cache_dir``: where an export goes when the tagger's own folder cannot be
+    written (a read-only install). An export that fails (a model the exporter
+    cannot trace) leaves the PyTorch encoder in place with a warning.
+    """
+    if runtime == "torch":
+        return "torch"
+    if runtime == "int8":
+        quantize_tagger(tagger)
+        return "int8"
+    from medkg.encoders.onnx_runtime import OnnxEncoder
+
+    precision: Literal["fp32", "int8"] = "int8" if runtime == "onnx-int8" else "fp32"
+    members = [m for m in _members(tagger) if m.runtime == "torch"]
+    try:  # every member's session made before any is swapped: all or none move
+        sessions = [
+            OnnxEncoder(_export(m, precision, cache_dir), m.encoder.config, precision)
+            for m in members
+        ]
+    except Exception as exc:  # any export failure falls back, loudly
+        warnings.warn(f"NER runtime {runtime!r} unavailable ({exc}); using torch", stacklevel=2)
+        return "torch"
+    for member, session in zip(members, sessions, strict=True):
+        member.encoder = session  # the PyTorch weights are freed with the old module
+        member.runtime = runtime
+        log.info("NER encoder on ONNX Runtime (%s): %s", precision, session.path)
+    return runtime
+
+
+def _members(tagger: TokenTagger | TaggerEnsemble) -> list[TokenTagger]:
+    return tagger.members if isinstance(tagger, TaggerEnsemble) else [tagger]
+
+
+def _export(member: TokenTagger, precision: Literal["fp32", "int8"], cache_dir: Path) -> Path:
+    """The member's ONNX file, exported beside its weights or, where that folder
+    cannot be written, into ``cache_dir`` under the weights' hash."""
+    from medkg.encoders.onnx_runtime import exported_encoder, source_hash
+
+    if member.folder is None:
+        raise ValueError("the tagger was not loaded from a folder, so it has nothing to export")
+    weights = member.folder / "encoder"
+    try:
+        return exported_encoder(weights, member.folder / EXPORT_DIR, precision)
+    except PermissionError:
+        return exported_encoder(weights, cache_dir / source_hash(weights)[:16], precision)
 
 
 def quantize_tagger(tagger: TokenTagger | TaggerEnsemble) -> TokenTagger | TaggerEnsemble:
@@ -49,9 +128,8 @@ def quantize_tagger(tagger: TokenTagger | TaggerEnsemble) -> TokenTagger | Tagge
     docstring says. In place: the fp32 layers are replaced, so their memory is freed."""
     import torch
 
-    members = tagger.members if isinstance(tagger, TaggerEnsemble) else [tagger]
-    for member in members:
-        if getattr(member, "runtime", "torch") == "int8":
+    for member in _members(tagger):
+        if member.runtime != "torch":
             continue
         layers = {
             name: torch.ao.quantization.per_channel_dynamic_qconfig
@@ -63,7 +141,7 @@ def quantize_tagger(tagger: TokenTagger | TaggerEnsemble) -> TokenTagger | Tagge
             member.encoder = torch.ao.quantization.quantize_dynamic(
                 member.encoder, layers, dtype=torch.qint8
             )
-        member.runtime = "int8"  # type: ignore[attr-defined]
+        member.runtime = "int8"
     return tagger
 
 

@@ -82,6 +82,11 @@ class TokenTagger:
         width = hidden + (self.embed.out_dim if self.embed is not None else 0)
         self.head = torch.nn.Linear(width, len(tags))
         self.max_pieces = max_pieces(self.encoder)
+        #: The folder it was loaded from (None when built in memory): where an
+        #: inference runtime keeps its export (:mod:`.runtime`).
+        self.folder: Path | None = None
+        #: How the encoder runs (:mod:`.runtime`): "torch" until a runtime replaces it.
+        self.runtime = "torch"
 
     def modules(self) -> list[Any]:
         extra = [self.embed] if self.embed is not None else []
@@ -203,4 +208,5 @@ class TokenTagger:
         if tagger.embed is not None:
             tagger.embed.load_state_dict(load_checkpoint(folder / "features.pt", tensors_only=True))
         tagger.train(False)
+        tagger.folder = folder
         return tagger
