@@ -6,6 +6,8 @@ measured in this run on the same real data; the named baseline is ``cpu:fp32``
 speed-up over it. Workloads:
 
 * text encoder (MiniLM): ms per note at batch 1; notes/s at batch 64 (Symptom2Disease);
+  on CPU also on ONNX Runtime fp32 and int8, with their vectors' lowest cosine to
+  PyTorch's;
 * image encoder (MONAI ResNet-18, half width): s per training epoch over
   PneumoniaMNIST train (4,708 images, batch 128); ms per image at batch 1;
 * graph encoder (hetero GraphSAGE, 2 layers, dim 64): s per full-graph
@@ -101,6 +103,28 @@ class Workloads:
             self.ner_train, self.ner_dev = sents[:1000], sents[1000:1064]
 
 
+def _onnx_text_rows(reference: Any, texts: list[str], row: Callable[..., None]) -> None:
+    """The text encoder on ONNX Runtime (fp32, int8), CPU: the same workloads, and
+    how close its vectors are to PyTorch's (cosine, lowest over 512 notes)."""
+    from medkg.encoders.onnx_runtime import onnx_available
+    from medkg.encoders.text import TextEncoder
+
+    if not onnx_available():
+        return
+    expected = reference.encode(texts[:512])
+    with tempfile.TemporaryDirectory() as cache:
+        for runtime in ("onnx", "onnx-int8"):
+            enc = TextEncoder(device="cpu", runtime=runtime, cache_dir=Path(cache))  # type: ignore[arg-type]
+            enc.encode(texts[:8])
+            name = f"text encoder [{runtime}]"
+            t = _timed(lambda e=enc: [e.encode([x]) for x in texts[:50]], "cpu")
+            row(name, "one note (batch 1)", 1000 * t / 50, "ms")
+            t = _timed(lambda e=enc: e.encode(texts[:512]), "cpu")
+            row(name, "notes/s (batch 64)", 512 / t, "notes/s", lower=False)
+            cosine = (enc.encode(texts[:512]) * expected).sum(-1).min().item()
+            row(name, "lowest cosine to torch (512 notes)", cosine, "cos", lower=False)
+
+
 def measure(w: Workloads, device: str, precision: str) -> list[dict[str, Any]]:
     """Rows ``{model, workload, value, unit, lower_is_better}`` for one configuration."""
     import torch
@@ -131,6 +155,8 @@ def measure(w: Workloads, device: str, precision: str) -> list[dict[str, Any]]:
         row("text encoder", "one note (batch 1)", 1000 * t / 50, "ms")
         t = _timed(lambda: encoder.encode(texts[:512]), device)
         row("text encoder", "notes/s (batch 64)", 512 / t, "notes/s", lower=False)
+        if device == "cpu":
+            _onnx_text_rows(encoder, texts, row)
 
     if "image" in w.only:
         from medkg.encoders.image import load_medmnist

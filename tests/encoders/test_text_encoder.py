@@ -34,3 +34,28 @@ def test_deterministic_and_empty(encoder: TextEncoder) -> None:
     b = encoder.encode(["Metformin for type 2 diabetes."])
     assert torch.equal(a, b)
     assert encoder.encode([]).shape == (0, 384)
+
+
+def test_onnx_runtime_gives_the_same_vectors_and_caches_its_export(
+    encoder: TextEncoder, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    from medkg.encoders.onnx_runtime import EXPORT_FILE, onnx_available
+
+    if not onnx_available():
+        pytest.skip("ONNX Runtime not installed (medkg[fast])")
+    texts = [
+        "Skin rash with dry, scaly patches on the elbows.",
+        "Chest pain radiating to the left arm, worse on exertion, with sweating.",
+        "Fever.",
+    ]
+    expected = encoder.encode(texts)
+    fp32 = TextEncoder(batch_size=2, device="cpu", runtime="onnx", cache_dir=tmp_path)
+    int8 = TextEncoder(batch_size=2, device="cpu", runtime="onnx-int8", cache_dir=tmp_path)
+    assert (fp32.runtime, int8.runtime) == ("onnx", "onnx-int8")
+    assert torch.allclose(fp32.encode(texts), expected, atol=1e-4)
+    cosine = (int8.encode(texts) * expected).sum(-1)
+    assert cosine.min() > 0.97, cosine
+    (export,) = [p.parent for p in tmp_path.rglob(EXPORT_FILE)]  # one export, by weights hash
+    stamp = (export / "encoder.int8.onnx").stat().st_mtime_ns
+    TextEncoder(device="cpu", runtime="onnx-int8", cache_dir=tmp_path)
+    assert (export / "encoder.int8.onnx").stat().st_mtime_ns == stamp  # reused, not redone

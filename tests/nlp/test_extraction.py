@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -146,3 +148,14 @@ def test_cli_ingest_notes(cli_env, tmp_path: Path) -> None:  # type: ignore[no-u
     result = runner.invoke(app, ["ingest", "notes", str(bad)])
     assert result.exit_code == 1 and "binary data" in result.stderr
     assert "Traceback" not in result.stderr
+    result = runner.invoke(app, ["ingest", "notes", str(notes), "--engine", "spark"])
+    assert result.exit_code == 2 and "'spark' is not one of local, ray" in result.stderr
+    assert "Traceback" not in result.stderr
+    if importlib.util.find_spec("ray") is not None:  # medkg[scale]: a local cluster for the call
+        notes.write_text(notes.read_text() + '{"id": "b", "text": "Denies chest pain."}\n')
+        ray_run = runner.invoke(
+            app, ["ingest", "notes", str(notes), "--engine", "ray", "--processes", "1", "--json"]
+        )
+        assert ray_run.exit_code == 0, ray_run.stderr
+        counts = json.loads(ray_run.stdout)
+        assert (counts["created"], counts["unchanged"], counts["failures"]) == (1, 1, [])

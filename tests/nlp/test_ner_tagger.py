@@ -299,9 +299,17 @@ def test_onnx_runtime_is_exported_beside_the_model_and_tags_like_pytorch(
     try:
         versions = {}
         for rt in ("torch", "onnx-int8"):
-            s = Settings(data_dir=tmp_path, ner_model=str(best), ner_runtime=rt)
-            versions[rt] = Extractor(store, s).version
-        assert versions["onnx-int8"] == versions["torch"] + "+onnx-int8"
+            s = Settings(data_dir=tmp_path, ner_model=str(best), ner_runtime=rt,
+                         create_unlinked=True)  # an empty graph: NER spans become mentions
+            ex = Extractor(store, s)
+            versions[rt] = ex.version
+        expected = versions["torch"].replace("+unlinked", "+onnx-int8+unlinked")
+        assert versions["onnx-int8"] == expected
+        # forked workers make their own sessions (the parent's is not fork-safe)
+        notes = [NoteInput(str(i), t) for i, t in enumerate(texts[:6])]
+        one = [[(m.start, m.end) for m in d.mentions] for d in ex.extract(notes)]
+        two = [[(m.start, m.end) for m in d.mentions] for d in ex.extract(notes, n_process=2)]
+        assert one == two and any(one)
     finally:
         store.close()
 

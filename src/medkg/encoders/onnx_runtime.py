@@ -24,6 +24,7 @@ there (1 in the extractor's workers, as for the PyTorch path).
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import os
 import shutil
@@ -203,7 +204,14 @@ class OnnxEncoder:
         self.session()  # fail now, not on the first note, if the file is unusable
 
     def session(self) -> Any:
-        if self._session is None or self._pid != os.getpid():
+        if self._session is not None and self._pid != os.getpid():
+            # A forked child: the parent's session is unusable here, and destroying
+            # it waits forever for the parent's thread-pool threads, which a fork
+            # does not copy. It is kept alive (one reference never released) and
+            # the child makes its own.
+            ctypes.pythonapi.Py_IncRef(ctypes.py_object(self._session))
+            self._session = None
+        if self._session is None:
             import onnxruntime as ort
             import torch
 

@@ -7,14 +7,22 @@ users who have a hub or their own clinical model. Pooling follows
 sentence-transformers: the mean of token vectors weighted by the attention mask
 (padding must not dilute short texts), then L2 normalisation so dot products
 are cosines. Texts are sorted by length before batching so padding stays small.
+
+``runtime``: ``torch`` (default), or on CPU ``onnx`` / ``onnx-int8``, the same
+network run by ONNX Runtime (:mod:`.onnx_runtime`), exported once into the
+data folder's cache under the weights' hash (the packaged weights sit in a
+folder that may not be writable). ONNX fp32 gives the same vectors (to 1e-5);
+int8 is faster and close but not equal, which is why it is not the default
+(docs/results.md, "Speed").
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import torch
 
@@ -50,13 +58,55 @@ def load_pretrained(name: str | None = None, fast_tokenizer: bool = False) -> tu
     return path, tokenizer, AutoModel.from_pretrained(path, local_files_only=local)
 
 
+TextRuntime = Literal["torch", "onnx", "onnx-int8"]
+
+
 class TextEncoder:
-    def __init__(self, model: str | None = None, device: str = "auto", batch_size: int = 64):
+    def __init__(
+        self,
+        model: str | None = None,
+        device: str = "auto",
+        batch_size: int = 64,
+        runtime: TextRuntime = "torch",
+        cache_dir: Path | None = None,
+    ):
         self.name, self.tokenizer, self.model = load_pretrained(model)
         self.device = resolve_device(device)
         self.model.to(self.device).eval()
         self.batch_size = batch_size
         self.dim = int(self.model.config.hidden_size)
+        self.runtime: TextRuntime = "torch"
+        if runtime != "torch":
+            self._use_onnx(runtime, cache_dir)
+
+    def _use_onnx(self, runtime: TextRuntime, cache_dir: Path | None) -> None:
+        """Swap the PyTorch module for an ONNX Runtime session; stay on torch, with
+        a warning, where that cannot work (a GPU, a hub name, no onnxruntime)."""
+        from medkg.encoders.onnx_runtime import (
+            OnnxEncoder,
+            exported_encoder,
+            onnx_available,
+            source_hash,
+        )
+
+        folder = Path(self.name)
+        why = (
+            "it runs on CPU only" if str(self.device) != "cpu"
+            else "the weights are not a local folder" if not folder.is_dir()
+            else "ONNX Runtime is not installed (pip install 'medkg[fast]')"
+            if not onnx_available() else None
+        )  # fmt: skip
+        if why:
+            warnings.warn(f"text encoder runtime {runtime!r}: {why}; using torch", stacklevel=3)
+            return
+        if cache_dir is None:
+            from medkg.settings import get_settings
+
+            cache_dir = get_settings().data_dir / "cache" / "onnx"
+        precision = "int8" if runtime == "onnx-int8" else "fp32"
+        path = exported_encoder(folder, cache_dir / source_hash(folder)[:16], precision)
+        self.model = OnnxEncoder(path, self.model.config, precision)
+        self.runtime = runtime
 
     @torch.inference_mode()
     def encode(self, texts: Sequence[str]) -> torch.Tensor:

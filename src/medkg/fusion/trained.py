@@ -97,5 +97,8 @@ class TrainedModels:
                 from medkg.encoders.text import TextEncoder
 
                 model = name or self.settings.text_model
-                self._encoders[name] = TextEncoder(model, device=self.settings.device)
+                self._encoders[name] = TextEncoder(
+                    model, device=self.settings.device, runtime=self.settings.text_runtime,
+                    cache_dir=self.settings.data_dir / "cache" / "onnx",
+                )  # fmt: skip
             return self._encoders[name]

@@ -127,7 +127,7 @@ def extract_on_ray(
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False  # the CLI shows its own
         context.execution_options.preserve_order = False
-        logging.getLogger("ray.data").setLevel(logging.WARNING)
+        logging.getLogger("ray.data").setLevel(logging.ERROR)  # its notices are not the user's
         rows = [{"doc_id": n.doc_id, "text": n.text} for n in notes]
         blocks = max(1, min(len(rows) // batch_size + 1, 4 * workers))
         dataset = ray.data.from_items(rows, override_num_blocks=blocks).map_batches(
@@ -135,7 +135,7 @@ def extract_on_ray(
             fn_constructor_args=(lexicon, settings, factory),
             batch_size=batch_size,
             batch_format="numpy",
-            concurrency=workers,
+            compute=ray.data.ActorPoolStrategy(size=workers),
             num_cpus=1,
         )
         for batch in dataset.iter_batches(batch_size=None, batch_format="numpy"):
