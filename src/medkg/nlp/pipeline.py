@@ -295,7 +295,7 @@ def _apply_ner_runtime(nlp: Language, settings: Settings) -> str | None:
     if not isinstance(ner, TransformerNer) or ner.tagger is None:
         return None
     runtime = resolve_runtime(settings.ner_runtime, ner.device)
-    return apply_runtime(ner.tagger, runtime, settings.data_dir / "cache" / "onnx")
+    return apply_runtime(ner.tagger, runtime, settings.cache_dir / "onnx")
 
 
 def _model_tag(model: str | Path, nlp: Language) -> str:

@@ -9,8 +9,8 @@ PyTorch int8, or ONNX Runtime (fp32 or int8), CPU only for the last three.
 - ``onnx`` / ``onnx-int8``: the encoder exported to ONNX and run by ONNX
   Runtime, fp32 or with every MatMul quantised per channel
   (:mod:`medkg.encoders.onnx_runtime`). The export is saved in ``onnx/`` beside
-  the tagger's weights (or, when that folder cannot be written, in the data
-  folder's cache under the weights' hash) with the weights' SHA-256, so a
+  the tagger's weights (or, when that folder cannot be written, in
+  ``MEDKG_CACHE_DIR`` under the weights' hash) with the weights' SHA-256, so a
   retrained model is re-exported on its next load.
 - ``auto``: the fastest of these that can run here (``onnx-int8``, else
   ``int8``, else ``torch``); on a GPU always ``torch``.
