@@ -9,7 +9,27 @@ Rows, on the same evaluation abstracts and gold entities, in this run:
   evaluation file;
 * ``medkg trigger rules`` - the CAUSES trigger patterns the extractor applies to
   notes, alone;
-* ``medkg extractor`` - what the extractor does: a rule match or the classifier.
+* ``medkg CID transformer`` - the fine-tuned MiniLM with entity markers
+  (``medkg train relations --arch transformer``): ``--transformer DIR`` loads one
+  (default: the trained model, when there is one), ``--train-transformer``
+  trains it here on the same training abstracts; its own threshold, chosen on
+  training abstracts held out from its training;
+* ``medkg extractor`` - what the extractor does: a rule match or the classifier
+  (the transformer when there is one).
+
+Also printed: the transformer's training time (from its record) and the pairs
+per second it scores at inference in this run.
+
+``--end-to-end``: what a user gets. A fresh store with Hetionet and the
+vocabularies; the extractor (its NER: ``MEDKG_NER_MODEL`` or the trained
+default, else the graph-name rules) reads each evaluation abstract's raw text,
+links its own mentions and calls CAUSES with each classifier above. A
+predicted (drug node, disease node) pair is right when the two nodes carry the
+gold chemical's and disease's MeSH ids (as id or xref). Every gold pair missed
+is charged to the first stage that lost it: *NER* (no extracted mention
+overlaps a gold mention of the chemical, or of the disease), *linking*
+(mentions found, none linked to a node carrying the gold id), or the
+*classifier* (both linked right, no relation called).
 
 Reference, not re-run: the best BioCreative V CDR official run, 57.03 F1
 (Xu et al. 2016; predicted entities, cross-sentence relations included).
@@ -41,6 +61,10 @@ def main() -> int:
     ap.add_argument("--eval", type=Path, default=bc5 / "CDR_DevelopmentSet.PubTator.txt")
     ap.add_argument("--threshold", type=float, default=0.5)
     ap.add_argument("--out", type=Path, default=ROOT / "bench/results/relation_eval.json")
+    ap.add_argument("--transformer", type=Path, default=None, help="a trained CID transformer")
+    ap.add_argument("--train-transformer", action="store_true", help="train one in this run")
+    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--end-to-end", action="store_true", help="the extractor on raw abstracts")
     args = ap.parse_args()
 
     from medkg.nlp.corpora.pubtator import split_training_set
@@ -55,18 +79,49 @@ def main() -> int:
         return float(any(r.rel_type == "CAUSES" for r in find_relations(k.sentence, refs)))
 
     systems = {
-        "sentence co-occurrence (baseline)": lambda k: 1.0,
-        "medkg trigger rules": rules,
-        "medkg CID classifier": lambda k: clf.probability(k.sentence, k.chem, k.dis),
-        "medkg extractor (rules or classifier)": lambda k: max(
-            rules(k), clf.probability(k.sentence, k.chem, k.dis)
+        "sentence co-occurrence (baseline)": (lambda k: 1.0, args.threshold),
+        "medkg trigger rules": (rules, args.threshold),
+        "medkg CID classifier": (
+            lambda k: clf.probability(k.sentence, k.chem, k.dis), args.threshold
+        ),
+        "medkg extractor (rules or classifier)": (
+            lambda k: max(rules(k), clf.probability(k.sentence, k.chem, k.dis)), args.threshold
         ),
     }
+    extra: dict = {}
+    trf = _transformer(args, train)
+    if trf is not None:
+        import time
+
+        from medkg.nlp.relations.training import candidates
+
+        cands = list(candidates(dev))
+        t0 = time.perf_counter()
+        probs = trf.probabilities([(k.sentence, k.chem, k.dis) for k in cands])
+        pairs_per_s = len(cands) / (time.perf_counter() - t0)
+        score = dict(zip([(k.pmid, k.sentence, k.chem, k.dis) for k in cands], probs, strict=True))
+
+        def trf_score(k) -> float:  # type: ignore[no-untyped-def]
+            return score[(k.pmid, k.sentence, k.chem, k.dis)]
+
+        # The rules' 1.0 passes any threshold: "rules or transformer", as extracted.
+        systems["medkg CID transformer"] = (trf_score, trf.threshold)
+        systems["medkg extractor (rules or transformer)"] = (
+            lambda k: max(rules(k), trf_score(k)), trf.threshold
+        )
+        extra = {
+            "transformer": {
+                "threshold": trf.threshold, "dev_f1": trf.record.get("dev_f1"),
+                "training_seconds": trf.record.get("seconds"),
+                "training_pairs": trf.record.get("pairs"),
+                "inference_pairs_per_s": round(pairs_per_s, 1),
+            }
+        }  # fmt: skip
     rows = []
     print(f"train: {len(train)} abstracts; eval: {args.eval.name}, {len(dev)} abstracts")
     print(f"{'system':<40} {'P':>6} {'R':>6} {'F1':>6}")
-    for name, score in systems.items():
-        s = evaluate_cid(dev, score, args.threshold)
+    for name, (scorer, threshold) in systems.items():
+        s = evaluate_cid(dev, scorer, threshold)
         rows.append(
             {
                 "system": name,
@@ -77,10 +132,115 @@ def main() -> int:
         )
         print(f"{name:<40} {rows[-1]['precision']:>6} {rows[-1]['recall']:>6} {rows[-1]['f1']:>6}")
     print(f"{'BioCreative V CDR best run (published)':<40} {'':>6} {'':>6} {PUBLISHED_F1:>6}")
+    if args.end_to_end:
+        classifiers = {"rules + logistic regression": (clf, args.threshold)}
+        if trf is not None:
+            classifiers["rules + transformer"] = (trf, trf.threshold)
+        extra["end_to_end"] = _end_to_end(dev, classifiers)
+    if extra.get("transformer"):
+        t = extra["transformer"]
+        print(
+            f"transformer: threshold {t['threshold']}, trained in {t['training_seconds']} s "
+            f"on {t['training_pairs']} pairs; {t['inference_pairs_per_s']} pairs/s scored"
+        )
     write_results(
-        args.out, {"eval": str(args.eval), "rows": rows, "published_best_f1": PUBLISHED_F1}
+        args.out,
+        {"eval": str(args.eval), "rows": rows, "published_best_f1": PUBLISHED_F1, **extra},
     )
     return 0
+
+
+def _end_to_end(docs, classifiers) -> list[dict]:  # type: ignore[no-untyped-def]
+    """Extract from raw abstracts; score pairs through MeSH ids; charge each miss."""
+    import time
+
+    from _store import fresh_hetionet_store
+
+    from medkg.kg.importers.vocabularies import import_vocabularies
+    from medkg.nlp.documents import NoteInput
+    from medkg.nlp.learned_names import mesh_ids
+    from medkg.nlp.pipeline import Extractor
+    from medkg.settings import Settings
+
+    user = Settings()
+    store = fresh_hetionet_store("relation-e2e", user.hetionet_dir, ner_model=user.ner_model)
+    import_vocabularies(store)
+    mesh: dict[str, set[str]] = {}
+    for label in ("Drug", "Disease", "Symptom", "SideEffect"):
+        rows = store.query(f"MATCH (n:{label}) RETURN n.id, n.xrefs", row_cap=10_000_000).rows
+        mesh.update({i: ids for i, x in rows if (ids := mesh_ids(i, x))})
+    extractor = Extractor(store, store.settings)
+    gold = {(d.pmid, c, s) for d in docs for c, s in d.cid}
+    notes = [NoteInput(d.pmid, d.text) for d in docs]
+    rows = []
+    for name, (classifier, threshold) in classifiers.items():
+        extractor.classifier, extractor.cid_threshold = classifier, threshold
+        t0 = time.perf_counter()
+        extracted = {x.doc_id: x for x in extractor.extract(notes)}
+        seconds = time.perf_counter() - t0
+        predicted, hits = set(), set()
+        for pmid, x in extracted.items():
+            for r in x.relations:
+                if r.rel_type != "CAUSES":
+                    continue
+                h, t = x.mentions[r.head].node_id, x.mentions[r.tail].node_id
+                predicted.add((pmid, h, t))
+                pairs = {(pmid, c, d) for c in mesh.get(h, ()) for d in mesh.get(t, ())}
+                hits |= pairs & gold
+        tp = sum(
+            any((pmid, c, d) in gold for c in mesh.get(h, ()) for d in mesh.get(t, ()))
+            for pmid, h, t in predicted
+        )
+        lost = _losses(docs, extracted, mesh, gold - hits)
+        p = tp / len(predicted) if predicted else 0.0
+        r = len(hits) / len(gold)
+        rows.append({
+            "system": f"extractor end to end: {name}", "precision": round(100 * p, 2),
+            "recall": round(100 * r, 2),
+            "f1": round(100 * (2 * p * r / (p + r) if p + r else 0), 2),
+            "gold_pairs": len(gold), "missed": len(gold - hits), "lost_to": lost,
+            "abstracts_per_s": round(len(docs) / seconds, 1),
+        })  # fmt: skip
+        print(f"{rows[-1]['system']:<48} {rows[-1]['precision']:>6} {rows[-1]['recall']:>6} "
+              f"{rows[-1]['f1']:>6}  missed {rows[-1]['missed']}: {lost}")  # fmt: skip
+    store.close()
+    return rows
+
+
+def _losses(docs, extracted, mesh, missed) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Charge each missed gold pair to NER, linking or the classifier."""
+    by_pmid = {d.pmid: d for d in docs}
+    out = {"ner": 0, "linking": 0, "classifier": 0}
+    for pmid, chem, dis in missed:
+        doc, x = by_pmid[pmid], extracted[pmid]
+        stage = "classifier"
+        for gold_id in (chem, dis):
+            spans = [(m.start, m.end) for m in doc.mentions if gold_id in m.ids]
+            found = [m for m in x.mentions
+                     if any(m.start < e and s < m.end for s, e in spans)]  # fmt: skip
+            if not found:
+                stage = "ner"
+                break
+            if not any(gold_id in mesh.get(m.node_id, ()) for m in found):
+                stage = "linking"
+        out[stage] += 1
+    return out
+
+
+def _transformer(args, train):  # type: ignore[no-untyped-def]
+    """The CID transformer to score: trained here, given, or the trained default."""
+    from medkg.artifacts import ModelFiles
+    from medkg.nlp.relations.transformer_cid import (
+        TransformerCid,
+        TransformerCidConfig,
+        train_transformer_cid,
+    )
+    from medkg.settings import Settings
+
+    if args.train_transformer:
+        return train_transformer_cid(train, TransformerCidConfig(epochs=args.epochs))
+    folder = args.transformer or ModelFiles.of(Settings()).cid_transformer
+    return TransformerCid.load(folder) if (folder / "cid.json").is_file() else None
 
 
 if __name__ == "__main__":

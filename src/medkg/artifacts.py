@@ -55,6 +55,11 @@ class ModelFiles:
         return self.root / "relations" / "cid.json"
 
     @property
+    def cid_transformer(self) -> Path:
+        """The fine-tuned transformer CID classifier (a folder); used before ``cid``."""
+        return self.root / "relations" / "cid-transformer"
+
+    @property
     def learned_names(self) -> Path:
         """Mention names learned from annotated corpora (``medkg train linker``)."""
         return self.root / "linking" / "names.json"

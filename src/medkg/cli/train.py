@@ -6,6 +6,7 @@ where the extractor, the rankers and the API look for it.
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -219,17 +220,64 @@ def train_relations_cmd(
             help="PubTator file whose abstracts are left out of training (an evaluation set)."
         ),
     ] = None,
+    arch: Annotated[
+        str,
+        typer.Option(
+            help="'logistic' (sparse features, seconds) or 'transformer' (fine-tuned MiniLM "
+            "with entity markers, about 15 min on 2 cores; the extractor prefers it)."
+        ),
+    ] = "logistic",
+    epochs: Annotated[int, typer.Option(min=1, help="Transformer epochs.")] = 2,
+    max_steps: Annotated[
+        int | None, typer.Option(min=1, help="Transformer: stop after this many steps.")
+    ] = None,
 ) -> None:
     """Train the chemical-induced-disease (CAUSES) classifier on BC5CDR's CID relations."""
-    from medkg.nlp.corpora.pubtator import BC5CDR_DEV, BC5CDR_TRAIN
+    from medkg.encoders.device import resolve_device
+    from medkg.nlp.corpora.pubtator import BC5CDR_DEV, BC5CDR_TRAIN, training_abstracts
     from medkg.nlp.relations.training import train_cid_model
 
+    if arch not in ("logistic", "transformer"):
+        error_line(f"--arch: {arch!r} is not one of logistic, transformer")
+        raise typer.Exit(2)
     settings = get_settings()
     train = train or settings.shared_data_dir / BC5CDR_TRAIN
     exclude = exclude or settings.shared_data_dir / BC5CDR_DEV
+    files = ModelFiles.of(settings)
+    if arch == "transformer":
+        from medkg.artifacts import replace_folder
+        from medkg.nlp.relations.transformer_cid import (
+            TransformerCidConfig,
+            train_transformer_cid,
+        )
+
+        with user_errors():
+            docs = training_abstracts(train, exclude)
+        cfg = TransformerCidConfig(epochs=epochs, max_steps=max_steps)
+        with progress() as bar, user_errors():
+            task = bar.add_task("fine-tuning the CID transformer", total=None)
+            model = train_transformer_cid(
+                docs, cfg, device=resolve_device(settings.device),
+                on_step=lambda step, total, loss: bar.update(task, completed=step, total=total),
+            )  # fmt: skip
+            target = files.cid_transformer
+            target.parent.mkdir(parents=True, exist_ok=True)
+            # written whole beside the old model, then moved in: never half a model
+            with tempfile.TemporaryDirectory(dir=target.parent, prefix=".cid-") as tmp:
+                model.save(Path(tmp) / "model")
+                replace_folder(Path(tmp) / "model", target)
+        record = model.record
+        err_console.print(
+            f"trained on {record['documents']} abstracts ({record['pairs']} sentence pairs, "
+            f"{record['positives']} positive) in {record['seconds']} s; threshold "
+            f"{model.threshold} (development F1 {record['dev_f1']:.3f} on "
+            f"{record['dev_documents']} held-out training abstracts)"
+        )
+        console.print(f"CID transformer written to {target}")
+        return
     with user_errors():
         clf = train_cid_model(train, exclude)
-        path = ModelFiles.of(settings).cid
+        path = files.cid
         clf.save(path)
     err_console.print(
         f"trained on {clf.meta['documents']} abstracts, "

@@ -49,7 +49,7 @@ from medkg.nlp.lexicon import Entry, Lexicon
 from medkg.nlp.linking import Link, Linker
 from medkg.nlp.matcher import FACTORY as MATCHER
 from medkg.nlp.privacy import mask_identifiers
-from medkg.nlp.relations.cid import CidClassifier
+from medkg.nlp.relations.cid import CidClassifier, PairScorer
 from medkg.nlp.relations.rules import SpanRef, find_relations
 from medkg.settings import Settings
 
@@ -131,15 +131,14 @@ class Extractor:
         self.ner_model = resolve_ner_model(self.settings)
         self.nlp = build_nlp(self.lexicon, self.ner_model)
         self.ner_runtime = _apply_ner_runtime(self.nlp, self.settings)
-        cid_path = files.cid
-        self.classifier = CidClassifier.load(cid_path) if cid_path.is_file() else None
+        self.classifier, self.cid_threshold, cid_tag = _cid_classifier(files, self.settings)
         parts = [EXTRACTOR_VERSION, "lex-" + self.lexicon.fingerprint()]
         if self.ner_model is not None:
             parts.append("ner-" + _model_tag(self.ner_model, self.nlp))
             if self.ner_runtime not in (None, "torch"):
                 parts.append(str(self.ner_runtime))
-        if self.classifier is not None:
-            parts.append("cid-" + _digest(cid_path.read_bytes()))
+        if cid_tag:
+            parts.append(cid_tag)
         if learned.is_file():
             parts.append("names-" + _digest(learned.read_bytes()))
         if self.settings.create_unlinked:
@@ -239,7 +238,7 @@ class Extractor:
             if len(refs) < 2:
                 continue
             for r in find_relations(
-                sents[si].text, refs, self.classifier, self.settings.cid_threshold
+                sents[si].text, refs, self.classifier, self.cid_threshold
             ):
                 if mentions[r.head].node_id != mentions[r.tail].node_id:
                     out.append(
@@ -296,6 +295,33 @@ def _apply_ner_runtime(nlp: Language, settings: Settings) -> str | None:
         return None
     runtime = resolve_runtime(settings.ner_runtime, ner.device)
     return apply_runtime(ner.tagger, runtime, settings.cache_dir / "onnx")
+
+
+def _cid_classifier(
+    files: ModelFiles, settings: Settings
+) -> tuple[PairScorer | None, float, str | None]:
+    """The CAUSES classifier, its threshold and its version tag: the fine-tuned
+    transformer when one is trained (its own threshold, chosen on development
+    abstracts), else the logistic regression (``MEDKG_CID_THRESHOLD``), else none."""
+    folder = files.cid_transformer
+    if (folder / "cid.json").is_file():
+        from medkg.nlp.relations.transformer_cid import TransformerCid
+
+        model = TransformerCid.load(folder)
+        return model, model.threshold, "cidtrf-" + _folder_digest(folder)
+    if files.cid.is_file():
+        return CidClassifier.load(files.cid), settings.cid_threshold, "cid-" + _digest(
+            files.cid.read_bytes()
+        )
+    return None, settings.cid_threshold, None
+
+
+def _folder_digest(folder: Path) -> str:
+    h = hashlib.sha256()
+    for f in sorted(p for p in folder.rglob("*") if p.is_file()):
+        h.update(f.relative_to(folder).as_posix().encode())
+        h.update(f.read_bytes())
+    return h.hexdigest()[:10]
 
 
 def _model_tag(model: str | Path, nlp: Language) -> str:

@@ -15,6 +15,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from medkg.artifacts import load_json, save_json
 
@@ -44,6 +45,15 @@ def pair_features(sentence: str, chem: tuple[int, int], dis: tuple[int, int]) ->
     if NEGATION.search(sentence):
         feats.append("NEG_IN_SENT")
     return feats
+
+
+class PairScorer(Protocol):
+    """What the extractor asks of a CID classifier: this logistic regression or the
+    fine-tuned transformer (:mod:`.transformer_cid`)."""
+
+    def probability(
+        self, sentence: str, chem: tuple[int, int], dis: tuple[int, int]
+    ) -> float: ...
 
 
 @dataclass

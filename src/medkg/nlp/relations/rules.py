@@ -9,9 +9,10 @@ No dependency parser can be installed here (scispaCy's parsers are on a host
 this machine cannot reach, and no treebank is shipped), so patterns read the
 token sequence; with a pretrained parser configured they still apply.
 
-Classifier: chemical-induced-disease (CAUSES) is also scored by the classifier
-of :mod:`.cid` when one is trained. A pair that a TREATS rule matches is never
-also called CAUSES.
+Classifier: chemical-induced-disease (CAUSES) is also scored by a trained
+classifier when there is one (the transformer of :mod:`.transformer_cid`, else
+the logistic regression of :mod:`.cid`); its name is the relation's method.
+A pair that a TREATS rule matches is never also called CAUSES.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from medkg.nlp.relations.cid import NEGATION, CidClassifier
+from medkg.nlp.relations.cid import NEGATION, PairScorer
 
 DRUG = frozenset({"Drug"})
 PROBLEM = frozenset({"Disease", "SideEffect", "Symptom"})
@@ -153,7 +154,7 @@ class Relation:
     head: int  # index into the document's mention list
     tail: int
     confidence: float
-    method: str  # rule name or "cid-classifier"
+    method: str  # rule name, "cid-classifier" or "cid-transformer"
 
 
 # -- sentence-level extraction ---------------------------------------------------------
@@ -171,7 +172,7 @@ class SpanRef:
 def find_relations(
     sentence: str,
     mentions: list[SpanRef],
-    classifier: CidClassifier | None = None,
+    classifier: PairScorer | None = None,
     cid_threshold: float = 0.5,
 ) -> list[Relation]:
     """All relations among one sentence's positive mentions (offsets sentence-relative)."""
@@ -221,5 +222,6 @@ def find_relations(
                 key = ("CAUSES", chem.index, dis.index)
                 conf = round(p * min(chem.confidence, dis.confidence), 3)
                 if p >= cid_threshold and (key not in found or found[key].confidence < conf):
-                    found[key] = Relation("CAUSES", chem.index, dis.index, conf, "cid-classifier")
+                    method = getattr(classifier, "method", "cid-classifier")
+                    found[key] = Relation("CAUSES", chem.index, dis.index, conf, method)
     return sorted(found.values(), key=lambda r: (r.head, r.tail, r.rel_type))

@@ -1,0 +1,268 @@
+"""The chemical-induced-disease (CAUSES) classifier as a fine-tuned transformer.
+
+What: the packaged MiniLM (the encoder the NER fine-tunes) reads a sentence in
+which the chemical is wrapped in ``@ ... @`` and the disease in ``# ... #``
+(typed-marker input, Zhou and Chen 2021); the states of the two opening markers,
+concatenated, go through a linear layer to one logit: the probability that this
+sentence says the chemical induces the disease. Document-level pairs are called
+when any of their sentence pairs scores at or above the threshold, as for the
+logistic regression (:mod:`.training`), so both are evaluated the same way.
+
+Why markers and their states: the encoder must know *which* chemical and which
+disease the question is about when a sentence names several, and the marker
+states are where it gathers that (the representation that published CID
+systems found best). Why the threshold is chosen on a development split carved
+from the training abstracts by document: the evaluation file must never tune
+the model (``bench/relation_eval.py`` scores it on BC5CDR devel).
+
+Saved layout (a folder): ``encoder/`` (Hugging Face weights and tokenizer),
+``head.pt`` and ``cid.json`` (threshold, training record, data hash).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from medkg.artifacts import load_checkpoint, load_json, save_checkpoint, save_json
+
+CONFIG_FILE = "cid.json"
+#: The name written into each relation's evidence.
+METHOD = "cid-transformer"
+#: Characters kept either side of the pair: long sentences are cut to a window.
+CONTEXT_CHARS = 250
+MAX_PIECES = 160
+
+Pair = tuple[str, tuple[int, int], tuple[int, int]]  # sentence, chemical span, disease span
+
+
+@dataclass
+class TransformerCidConfig:
+    epochs: int = 2
+    batch_size: int = 16
+    lr: float = 3e-5
+    head_lr: float = 1e-3
+    dropout: float = 0.1
+    seed: int = 13
+    dev_share: float = 0.1
+    #: Stop after this many training steps (tests; None: every epoch to the end).
+    max_steps: int | None = None
+
+
+@dataclass
+class TrainingRecord:
+    config: dict
+    documents: int
+    dev_documents: int
+    pairs: int
+    positives: int
+    dev_f1: float
+    losses: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    data_sha256: str = ""
+
+
+def mark(sentence: str, chem: tuple[int, int], dis: tuple[int, int]) -> tuple[str, int, int]:
+    """The sentence (cut to a window around the pair) with the markers in, and
+    the character offsets of the chemical's and the disease's opening marker."""
+    lo = max(0, min(chem[0], dis[0]) - CONTEXT_CHARS)
+    hi = min(len(sentence), max(chem[1], dis[1]) + CONTEXT_CHARS)
+    text = sentence[lo:hi]
+    spans = sorted([(chem[0] - lo, chem[1] - lo, "@"), (dis[0] - lo, dis[1] - lo, "#")])
+    out, at, starts = [], 0, {}
+    for start, end, sign in spans:
+        start, end = max(start, at), max(end, at)  # overlapping mentions: no crossing
+        out.append(text[at:start])
+        starts[sign] = sum(len(p) for p in out)
+        out.append(f"{sign} {text[start:end]} {sign}")
+        at = end
+    out.append(text[at:])
+    return "".join(out), starts["@"], starts["#"]
+
+
+class TransformerCid:
+    """Encoder + linear head over the two marker states; see the module docstring."""
+
+    method = METHOD
+
+    def __init__(self, encoder_name: str | None = None, dropout: float = 0.1) -> None:
+        import torch
+
+        from medkg.encoders.text import load_pretrained
+
+        self.torch = torch
+        _, self.tokenizer, self.encoder = load_pretrained(encoder_name, fast_tokenizer=True)
+        hidden = int(self.encoder.config.hidden_size)
+        self.dropout = torch.nn.Dropout(dropout)
+        self.head = torch.nn.Linear(2 * hidden, 1)
+        self.threshold = 0.5
+        self.record: dict[str, Any] = {}
+        self.device: Any = "cpu"
+
+    def to(self, device: Any) -> TransformerCid:
+        self.device = device
+        self.encoder.to(device)
+        self.head.to(device)
+        return self
+
+    def train(self, mode: bool = True) -> None:
+        for m in (self.encoder, self.head, self.dropout):
+            m.train(mode)
+
+    def logits(self, pairs: Sequence[Pair]) -> Any:
+        torch = self.torch
+        marked = [mark(*p) for p in pairs]
+        enc = self.tokenizer(
+            [m[0] for m in marked], padding=True, truncation=True, max_length=MAX_PIECES,
+            return_offsets_mapping=True, return_tensors="pt",
+        )  # fmt: skip
+        offsets = enc.pop("offset_mapping")
+        index = torch.zeros((len(pairs), 2), dtype=torch.long)
+        for row, (_, at_chem, at_dis) in enumerate(marked):
+            starts = offsets[row, :, 0].tolist()
+            ends = offsets[row, :, 1].tolist()
+            for col, at in enumerate((at_chem, at_dis)):
+                hit = [j for j, (a, b) in enumerate(zip(starts, ends, strict=True))
+                       if a == at and b > a]  # fmt: skip
+                index[row, col] = hit[0] if hit else 0  # cut by truncation: [CLS]
+        hidden = self.encoder(**enc.to(self.device)).last_hidden_state
+        idx = index.to(self.device).unsqueeze(-1).expand(-1, -1, hidden.shape[-1])
+        states = hidden.gather(1, idx).flatten(1)
+        return self.head(self.dropout(states)).squeeze(-1)
+
+    def probabilities(self, pairs: Sequence[Pair], batch_size: int = 32) -> list[float]:
+        torch = self.torch
+        out: list[float] = []
+        self.train(False)
+        with torch.inference_mode():
+            for start in range(0, len(pairs), batch_size):
+                logits = self.logits(pairs[start : start + batch_size]).float()
+                out += torch.sigmoid(logits).cpu().tolist()
+        return out
+
+    def probability(self, sentence: str, chem: tuple[int, int], dis: tuple[int, int]) -> float:
+        """One pair: what :func:`.rules.find_relations` asks of any CID classifier."""
+        return self.probabilities([(sentence, chem, dis)])[0]
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.encoder.save_pretrained(folder / "encoder")
+        self.tokenizer.save_pretrained(folder / "encoder")
+        save_checkpoint(folder / "head.pt", self.head.state_dict())
+        save_json(folder / CONFIG_FILE, {**self.record, "threshold": self.threshold}, indent=1)
+
+    @classmethod
+    def load(cls, folder: Path) -> TransformerCid:
+        meta = load_json(folder / CONFIG_FILE)
+        model = cls(str(folder / "encoder"))
+        model.head.load_state_dict(load_checkpoint(folder / "head.pt", tensors_only=True))
+        model.threshold = float(meta["threshold"])
+        model.record = {k: v for k, v in meta.items() if k != "threshold"}
+        model.train(False)
+        return model
+
+
+def data_sha256(docs: Sequence[Any]) -> str:
+    """What the model was trained on: the abstracts' ids and texts, in order."""
+    h = hashlib.sha256()
+    for d in docs:
+        h.update(d.pmid.encode())
+        h.update(d.text.encode())
+    return h.hexdigest()
+
+
+def train_transformer_cid(
+    docs: Sequence[Any],
+    config: TransformerCidConfig | None = None,
+    device: Any = "cpu",
+    on_step: Callable[[int, int, float], None] | None = None,
+) -> TransformerCid:
+    """Fine-tune on the sentence pairs of ``docs`` (PubTator abstracts with gold
+    entities), leaving ``dev_share`` of the abstracts out to pick the epoch and
+    the threshold (document-level F1). ``on_step(step, total, loss)`` for progress."""
+    import torch
+
+    from medkg.nlp.relations.training import candidates, evaluate_cid
+
+    cfg = config or TransformerCidConfig()
+    t0 = time.perf_counter()
+    random.seed(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    order = sorted(docs, key=lambda d: d.pmid)
+    random.Random(cfg.seed).shuffle(order)
+    n_dev = max(1, round(cfg.dev_share * len(order)))
+    dev_docs, train_docs = order[:n_dev], order[n_dev:]
+    cands = list(candidates(list(train_docs)))
+    positives = sum(k.label for k in cands)
+    if not cands or not positives:
+        raise ValueError("no positive CID sentence pairs in the training abstracts")
+    dev_cands = list(candidates(list(dev_docs)))
+
+    model = TransformerCid(dropout=cfg.dropout).to(device)
+    optim = torch.optim.AdamW([
+        {"params": model.encoder.parameters(), "lr": cfg.lr},
+        {"params": model.head.parameters(), "lr": cfg.head_lr},
+    ], weight_decay=0.01)  # fmt: skip
+    pos_weight = torch.tensor((len(cands) - positives) / positives, device=device)
+    loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
+    steps_per_epoch = (len(cands) + cfg.batch_size - 1) // cfg.batch_size
+    total = steps_per_epoch * cfg.epochs
+    if cfg.max_steps is not None:
+        total = min(total, cfg.max_steps)
+    losses: list[float] = []
+    best: tuple[float, float, dict] | None = None
+    step = 0
+    for _epoch in range(cfg.epochs):
+        model.train(True)
+        random.shuffle(cands)
+        for start in range(0, len(cands), cfg.batch_size):
+            if step >= total:
+                break
+            batch = cands[start : start + cfg.batch_size]
+            logits = model.logits([(k.sentence, k.chem, k.dis) for k in batch])
+            target = torch.tensor([float(k.label) for k in batch], device=device)
+            loss = loss_fn(logits.float(), target)
+            optim.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.encoder.parameters(), 1.0)
+            optim.step()
+            losses.append(round(loss.item(), 4))
+            step += 1
+            if on_step:
+                on_step(step, total, losses[-1])
+        threshold, f1 = _choose_threshold(model, dev_docs, dev_cands, evaluate_cid)
+        if best is None or f1 > best[1]:
+            state = {k: v.detach().clone() for k, v in model.encoder.state_dict().items()}
+            head = {k: v.detach().clone() for k, v in model.head.state_dict().items()}
+            best = (threshold, f1, {"encoder": state, "head": head})
+        if step >= total:
+            break
+    assert best is not None
+    model.encoder.load_state_dict(best[2]["encoder"])
+    model.head.load_state_dict(best[2]["head"])
+    model.threshold = best[0]
+    model.record = asdict(TrainingRecord(
+        config=asdict(cfg), documents=len(train_docs), dev_documents=len(dev_docs),
+        pairs=len(cands), positives=positives, dev_f1=round(best[1], 4),
+        losses=losses, seconds=round(time.perf_counter() - t0, 1),
+        data_sha256=data_sha256(order),
+    ))  # fmt: skip
+    model.train(False)
+    return model
+
+
+def _choose_threshold(model: TransformerCid, dev_docs, dev_cands, evaluate) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """The threshold with the best document-level F1 on the development abstracts."""
+    probs = model.probabilities([(k.sentence, k.chem, k.dis) for k in dev_cands])
+    by_pair = {(k.sentence, k.chem, k.dis): p for k, p in zip(dev_cands, probs, strict=True)}
+    best = (0.5, -1.0)
+    for threshold in [t / 20 for t in range(1, 20)]:
+        f1 = evaluate(dev_docs, lambda k: by_pair[(k.sentence, k.chem, k.dis)], threshold).f1
+        if f1 > best[1]:
+            best = (threshold, f1)
+    return best
