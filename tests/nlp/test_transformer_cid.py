@@ -133,3 +133,27 @@ def test_cli_trains_either_architecture_and_refuses_others(cli_env: Settings) ->
     loaded = TransformerCid.load(files.cid_transformer)
     assert len(loaded.record["losses"]) == 2
     assert not list(files.cid_transformer.parent.glob(".cid-*"))  # no staging left behind
+
+
+def test_it_runs_on_onnx_runtime_with_the_ner_and_scores_alike(
+    trained, slice_store: EmbeddedStore, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """With ``MEDKG_NER_RUNTIME=onnx-int8`` the CID transformer is exported beside
+    its weights and scores pairs close to PyTorch; the version names the runtime."""
+    from medkg.encoders.onnx_runtime import onnx_available
+
+    if not onnx_available():
+        pytest.skip("ONNX Runtime not installed (medkg[fast])")
+    model, folder, pairs, _, _ = trained
+    settings = Settings(data_dir=tmp_path, shared_data_dir=SHARED, ner_runtime="onnx-int8")
+    target = ModelFiles.of(settings).cid_transformer
+    shutil.copytree(folder, target)
+    plain = Extractor(slice_store, settings.model_copy(update={"ner_runtime": "torch"}))
+    fast = Extractor(slice_store, settings)
+    assert fast.classifier.runtime == "onnx-int8" and (target / "onnx" / "export.json").is_file()
+    assert fast.version.split("+cidtrf-")[1] == plain.version.split("+cidtrf-")[1] + "-onnx-int8"
+    expected = model.probabilities(pairs)
+    got = fast.classifier.probabilities(pairs)
+    # int8 activations are scaled per batch, so scores move a little with the batch
+    assert max(abs(a - b) for a, b in zip(got, expected, strict=True)) < 0.1
+    assert fast.classifier.probabilities(pairs[:1]) == pytest.approx(expected[:1], abs=0.1)

@@ -308,7 +308,15 @@ def _cid_classifier(
         from medkg.nlp.relations.transformer_cid import TransformerCid
 
         model = TransformerCid.load(folder)
-        return model, model.threshold, "cidtrf-" + _folder_digest(folder)
+        tag = "cidtrf-" + _folder_digest(folder)
+        runtime = _onnx_runtime_for(settings)
+        if runtime is not None:
+            try:
+                model.use_onnx("int8" if runtime == "onnx-int8" else "fp32", settings.cache_dir)
+                tag += "-" + runtime
+            except Exception as exc:  # any export failure: stay on torch, loudly
+                warnings.warn(f"CID transformer on {runtime} unavailable ({exc})", stacklevel=2)
+        return model, model.threshold, tag
     if files.cid.is_file():
         return CidClassifier.load(files.cid), settings.cid_threshold, "cid-" + _digest(
             files.cid.read_bytes()
@@ -316,9 +324,24 @@ def _cid_classifier(
     return None, settings.cid_threshold, None
 
 
+def _onnx_runtime_for(settings: Settings) -> str | None:
+    """The ONNX runtime the CID transformer shares with the NER (``MEDKG_NER_RUNTIME``):
+    the one a CPU runs for ``onnx``/``onnx-int8``/``auto``, else None (torch)."""
+    from medkg.nlp.ner.runtime import resolve_runtime
+
+    if settings.ner_runtime not in ("onnx", "onnx-int8", "auto"):
+        return None
+    runtime = resolve_runtime(settings.ner_runtime, "cpu")
+    return runtime if runtime in ("onnx", "onnx-int8") else None
+
+
 def _folder_digest(folder: Path) -> str:
+    """The model's files, its ONNX export left out (the runtime is tagged apart)."""
+    from medkg.nlp.relations.transformer_cid import EXPORT_DIR
+
     h = hashlib.sha256()
-    for f in sorted(p for p in folder.rglob("*") if p.is_file()):
+    files = (p for p in folder.rglob("*") if p.is_file())
+    for f in sorted(f for f in files if EXPORT_DIR not in f.relative_to(folder).parts):
         h.update(f.relative_to(folder).as_posix().encode())
         h.update(f.read_bytes())
     return h.hexdigest()[:10]

@@ -55,6 +55,10 @@ class PairScorer(Protocol):
         self, sentence: str, chem: tuple[int, int], dis: tuple[int, int]
     ) -> float: ...
 
+    def probabilities(
+        self, pairs: list[tuple[str, tuple[int, int], tuple[int, int]]]
+    ) -> list[float]: ...
+
 
 @dataclass
 class CidClassifier:
@@ -69,6 +73,11 @@ class CidClassifier:
             self.weights.get(f, 0.0) for f in set(pair_features(sentence, chem, dis))
         )
         return 1.0 / (1.0 + math.exp(-z))
+
+    def probabilities(
+        self, pairs: list[tuple[str, tuple[int, int], tuple[int, int]]]
+    ) -> list[float]:
+        return [self.probability(*p) for p in pairs]
 
     def save(self, path: Path) -> None:
         save_json(path, {"weights": self.weights, "bias": self.bias, "meta": self.meta})

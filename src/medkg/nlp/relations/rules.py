@@ -214,14 +214,20 @@ def find_relations(
     for key in [k for k in found if k[0] == "CAUSES" and (k[1], k[2]) in treats]:
         del found[key]
     if classifier is not None:
-        for chem in (m for m in ordered if m.label in DRUG):
-            for dis in (m for m in ordered if m.label in PROBLEM):
-                if (chem.index, dis.index) in treats:
-                    continue
-                p = classifier.probability(sentence, (chem.start, chem.end), (dis.start, dis.end))
-                key = ("CAUSES", chem.index, dis.index)
-                conf = round(p * min(chem.confidence, dis.confidence), 3)
-                if p >= cid_threshold and (key not in found or found[key].confidence < conf):
-                    method = getattr(classifier, "method", "cid-classifier")
-                    found[key] = Relation("CAUSES", chem.index, dis.index, conf, method)
+        pairs = [
+            (chem, dis)
+            for chem in (m for m in ordered if m.label in DRUG)
+            for dis in (m for m in ordered if m.label in PROBLEM)
+            if (chem.index, dis.index) not in treats
+        ]
+        # one call per sentence: a transformer scores all its pairs in one batch
+        probs = classifier.probabilities(
+            [(sentence, (c.start, c.end), (d.start, d.end)) for c, d in pairs]
+        ) if pairs else []  # fmt: skip
+        for (chem, dis), p in zip(pairs, probs, strict=True):
+            key = ("CAUSES", chem.index, dis.index)
+            conf = round(p * min(chem.confidence, dis.confidence), 3)
+            if p >= cid_threshold and (key not in found or found[key].confidence < conf):
+                method = getattr(classifier, "method", "cid-classifier")
+                found[key] = Relation("CAUSES", chem.index, dis.index, conf, method)
     return sorted(found.values(), key=lambda r: (r.head, r.tail, r.rel_type))

@@ -27,11 +27,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from medkg.artifacts import load_checkpoint, load_json, save_checkpoint, save_json
 
 CONFIG_FILE = "cid.json"
+#: The folder, inside the model's, that holds its ONNX export.
+EXPORT_DIR = "onnx"
 #: The name written into each relation's evidence.
 METHOD = "cid-transformer"
 #: Characters kept either side of the pair: long sentences are cut to a window.
@@ -103,6 +105,9 @@ class TransformerCid:
         self.threshold = 0.5
         self.record: dict[str, Any] = {}
         self.device: Any = "cpu"
+        #: Where it was loaded from (None: built in memory); how its encoder runs.
+        self.folder: Path | None = None
+        self.runtime = "torch"
 
     def to(self, device: Any) -> TransformerCid:
         self.device = device
@@ -163,8 +168,25 @@ class TransformerCid:
         model.head.load_state_dict(load_checkpoint(folder / "head.pt", tensors_only=True))
         model.threshold = float(meta["threshold"])
         model.record = {k: v for k, v in meta.items() if k != "threshold"}
+        model.folder = folder
         model.train(False)
         return model
+
+    def use_onnx(self, precision: Literal["fp32", "int8"], cache_dir: Path) -> None:
+        """Run the encoder on ONNX Runtime (CPU inference), exported beside the
+        weights with their hash (or into ``cache_dir`` when that folder cannot be
+        written), as the NER's runtime does (:mod:`medkg.nlp.ner.runtime`)."""
+        from medkg.encoders.onnx_runtime import OnnxEncoder, exported_encoder, source_hash
+
+        if self.folder is None:
+            raise ValueError("the model was not loaded from a folder, so it has nothing to export")
+        weights = self.folder / "encoder"
+        try:
+            path = exported_encoder(weights, self.folder / EXPORT_DIR, precision)
+        except PermissionError:
+            path = exported_encoder(weights, cache_dir / source_hash(weights)[:16], precision)
+        self.encoder = OnnxEncoder(path, self.encoder.config, precision)
+        self.runtime = "onnx-int8" if precision == "int8" else "onnx"
 
 
 def data_sha256(docs: Sequence[Any]) -> str:
