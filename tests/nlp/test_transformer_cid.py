@@ -157,3 +157,24 @@ def test_it_runs_on_onnx_runtime_with_the_ner_and_scores_alike(
     # int8 activations are scaled per batch, so scores move a little with the batch
     assert max(abs(a - b) for a, b in zip(got, expected, strict=True)) < 0.1
     assert fast.classifier.probabilities(pairs[:1]) == pytest.approx(expected[:1], abs=0.1)
+
+
+def test_a_window_adds_pairs_across_neighbouring_sentences_once() -> None:
+    """``window=1``: pairs whose mentions sit in two neighbouring sentences, with
+    offsets into the two sentences' text; the same-sentence pairs are unchanged."""
+    docs = split_training_set(
+        BC5CDR / "CDR_TrainingSet.PubTator.txt", BC5CDR / "CDR_DevelopmentSet.PubTator.txt"
+    )[0][:30]
+    same = list(candidates(docs))
+    both = list(candidates(docs, window=1))
+    key = [(k.pmid, k.sentence, k.chem, k.dis) for k in both]
+    assert len(key) == len(set(key))  # no pair twice
+    assert {(k.pmid, k.sentence, k.chem, k.dis) for k in same} <= set(key)
+    across = [k for k in both if (k.pmid, k.sentence, k.chem, k.dis) not in
+              {(s.pmid, s.sentence, s.chem, s.dis) for s in same}]  # fmt: skip
+    assert across and any(k.label for k in across)
+    by_pmid = {d.pmid: d for d in docs}
+    for k in across[:50]:
+        texts = {m.text for m in by_pmid[k.pmid].mentions}
+        assert k.sentence[k.chem[0] : k.chem[1]] in texts
+        assert k.sentence[k.dis[0] : k.dis[1]] in texts

@@ -54,6 +54,8 @@ class TransformerCidConfig:
     dev_share: float = 0.1
     #: Stop after this many training steps (tests; None: every epoch to the end).
     max_steps: int | None = None
+    #: 1: also train on pairs across two neighbouring sentences (see ``candidates``).
+    window: int = 0
 
 
 @dataclass
@@ -219,11 +221,11 @@ def train_transformer_cid(
     random.Random(cfg.seed).shuffle(order)
     n_dev = max(1, round(cfg.dev_share * len(order)))
     dev_docs, train_docs = order[:n_dev], order[n_dev:]
-    cands = list(candidates(list(train_docs)))
+    cands = list(candidates(list(train_docs), cfg.window))
     positives = sum(k.label for k in cands)
     if not cands or not positives:
         raise ValueError("no positive CID sentence pairs in the training abstracts")
-    dev_cands = list(candidates(list(dev_docs)))
+    dev_cands = list(candidates(list(dev_docs), cfg.window))
 
     model = TransformerCid(dropout=cfg.dropout).to(device)
     optim = torch.optim.AdamW([
@@ -257,7 +259,7 @@ def train_transformer_cid(
             step += 1
             if on_step:
                 on_step(step, total, losses[-1])
-        threshold, f1 = _choose_threshold(model, dev_docs, dev_cands, evaluate_cid)
+        threshold, f1 = _choose_threshold(model, dev_docs, dev_cands, evaluate_cid, cfg.window)
         if best is None or f1 > best[1]:
             state = {k: v.detach().clone() for k, v in model.encoder.state_dict().items()}
             head = {k: v.detach().clone() for k, v in model.head.state_dict().items()}
@@ -278,13 +280,16 @@ def train_transformer_cid(
     return model
 
 
-def _choose_threshold(model: TransformerCid, dev_docs, dev_cands, evaluate) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+def _choose_threshold(  # type: ignore[no-untyped-def]
+    model: TransformerCid, dev_docs, dev_cands, evaluate, window: int
+) -> tuple[float, float]:
     """The threshold with the best document-level F1 on the development abstracts."""
     probs = model.probabilities([(k.sentence, k.chem, k.dis) for k in dev_cands])
     by_pair = {(k.sentence, k.chem, k.dis): p for k, p in zip(dev_cands, probs, strict=True)}
     best = (0.5, -1.0)
     for threshold in [t / 20 for t in range(1, 20)]:
-        f1 = evaluate(dev_docs, lambda k: by_pair[(k.sentence, k.chem, k.dis)], threshold).f1
+        scorer = lambda k: by_pair[(k.sentence, k.chem, k.dis)]  # noqa: E731
+        f1 = evaluate(dev_docs, scorer, threshold, window).f1
         if f1 > best[1]:
             best = (threshold, f1)
     return best
