@@ -72,6 +72,7 @@ def test_ingest_job_is_idempotent_and_feeds_diagnosis(
     done = client.post("/v1/ingest/notes", json={"notes": [note], "wait": True}, headers=W)
     assert done.status_code == 200 and done.json()["status"] == "done"
     assert done.json()["counts"]["unchanged"] == 1  # the same document again: nothing new
+    assert done.json()["processed"] == 1 and done.json()["counts"]["failed"] == 0
     status = client.get(f"/v1/jobs/{job_id}", headers=W).json()
     assert status["status"] == "done" and status["counts"]["created"] == 1
     assert client.get("/v1/jobs/nope", headers=W).status_code == 404

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from medkg.kg.store.base import GraphStore
 from medkg.nlp.documents import NoteInput
-from medkg.nlp.ingest import ingest_documents
+from medkg.nlp.ingest import IngestResult, ingest_documents, pending_notes
 
 if TYPE_CHECKING:
     from medkg.nlp.pipeline import Extractor
@@ -69,7 +69,13 @@ class JobRunner:
             def advance(_: object) -> None:
                 job.processed += 1
 
-            result = ingest_documents(self._store, extractor.extract(notes), on_document=advance)
+            # notes stored with the same text and extractor are not extracted again
+            todo, skipped = pending_notes(self._store, notes, extractor.version)
+            job.processed += skipped
+            result = ingest_documents(
+                self._store, extractor.extract(todo), on_document=advance,
+                result=IngestResult(unchanged=skipped),
+            )  # fmt: skip
             job.counts = result.as_dict()
             job.status = "done"
         except Exception as exc:  # a job must end in a state, whatever broke
