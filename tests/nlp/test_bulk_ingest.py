@@ -156,3 +156,4 @@ def test_an_unknown_engine_is_refused_before_anything_runs(store: EmbeddedStore)
         with pytest.raises(ValueError, match="unknown engine 'spark'"):
             ingest_notes(store, _notes(1), store.settings, engine="spark")  # type: ignore[arg-type]
         assert store.query("MATCH (d:Document) RETURN count(d)").rows == [[0]]
+

@@ -54,6 +54,7 @@ def ingest_notes_cmd(
     """
     from medkg.nlp.bulk_ingest import ENGINES, ingest_notes
     from medkg.nlp.inputs import read_notes
+    from medkg.nlp.ray_engine import RayJobError
 
     settings = get_settings()
     if create_unlinked:
@@ -73,10 +74,14 @@ def ingest_notes_cmd(
             bar.reset(task, total=len(notes), completed=skipped,
                       description=f"extracting ({engine}, {skipped} already stored)")  # fmt: skip
 
-        result = ingest_notes(
-            store, notes, settings, engine=engine, processes=processes,  # type: ignore[arg-type]
-            batch_size=batch_size, on_start=started, on_document=lambda _: bar.advance(task),
-        )  # fmt: skip
+        try:
+            result = ingest_notes(
+                store, notes, settings, engine=engine, processes=processes,  # type: ignore[arg-type]
+                batch_size=batch_size, on_start=started, on_document=lambda _: bar.advance(task),
+            )  # fmt: skip
+        except RayJobError as exc:  # the Ray job failed as a whole
+            error_line(str(exc))
+            raise typer.Exit(1) from None
     if as_json:
         print_json(
             {

@@ -42,6 +42,11 @@ ExtractorFactory = Callable[[Lexicon, Settings], Any]
 LOCAL_OBJECT_STORE_BYTES = 512 * 1024 * 1024
 
 
+class RayJobError(RuntimeError):
+    """The Ray job itself failed (a worker process died, the cluster went away);
+    what was written before stays, and a re-run resumes after it."""
+
+
 def ray_available() -> bool:
     """Is Ray Data installed (``pip install 'medkg[scale]'``)?"""
     try:
@@ -127,7 +132,9 @@ def extract_on_ray(
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False  # the CLI shows its own
         context.execution_options.preserve_order = False
-        logging.getLogger("ray.data").setLevel(logging.ERROR)  # its notices are not the user's
+        # Ray Data's own notices and error reports are not the user's: a failure
+        # comes back as one RayJobError line
+        logging.getLogger("ray.data").setLevel(logging.CRITICAL)
         rows = [{"doc_id": n.doc_id, "text": n.text} for n in notes]
         blocks = max(1, min(len(rows) // batch_size + 1, 4 * workers))
         dataset = ray.data.from_items(rows, override_num_blocks=blocks).map_batches(
@@ -138,17 +145,25 @@ def extract_on_ray(
             compute=ray.data.ActorPoolStrategy(size=workers),
             num_cpus=1,
         )
-        for batch in dataset.iter_batches(batch_size=None, batch_format="numpy"):
-            for doc_id, payload, error in zip(
-                batch["doc_id"], batch["payload"], batch["error"], strict=True
-            ):
-                if error:
-                    yield FailedNote(str(doc_id), str(error))
-                else:
-                    yield pickle.loads(payload)
+        try:
+            for batch in dataset.iter_batches(batch_size=None, batch_format="numpy"):
+                for doc_id, payload, error in zip(
+                    batch["doc_id"], batch["payload"], batch["error"], strict=True
+                ):
+                    if error:
+                        yield FailedNote(str(doc_id), str(error))
+                    else:
+                        yield pickle.loads(payload)
+        except ray.exceptions.RayError as exc:
+            cause = getattr(exc, "cause", None) or exc
+            raise RayJobError(
+                f"the Ray job failed ({type(cause).__name__}: a worker process died or the "
+                "cluster went away); documents written before it are kept, and a re-run "
+                "extracts only the notes not yet stored"
+            ) from exc
     finally:
         if started_here:
             ray.shutdown()
 
 
-__all__ = ["extract_on_ray", "ray_available"]
+__all__ = ["RayJobError", "extract_on_ray", "ray_available"]
