@@ -94,7 +94,7 @@ def main() -> int:
             if runtime != "torch":
                 if not transformer or resolve_runtime(runtime, "cpu") != runtime:
                     continue
-                cache = settings.cache_dir / "onnx"
+                cache = settings.cache_dir
                 if apply_runtime(ner.tagger, runtime, cache) != runtime:
                     continue
             name = f"medkg NER: {_arch(nlp)}" + (f" [{runtime}]" if transformer else "")

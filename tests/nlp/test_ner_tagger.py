@@ -252,8 +252,8 @@ def test_onnx_runtime_is_exported_beside_the_model_and_tags_like_pytorch(
     the extractor's version names the runtime."""
     import shutil
 
-    from medkg.encoders.onnx_runtime import EXPORT_FILE, onnx_available
-    from medkg.nlp.ner.runtime import EXPORT_DIR, apply_runtime, resolve_runtime
+    from medkg.encoders.onnx_runtime import EXPORT_DIR, EXPORT_FILE, onnx_available
+    from medkg.nlp.ner.runtime import apply_runtime, resolve_runtime
 
     if not onnx_available():
         pytest.skip("ONNX Runtime not installed (medkg[fast])")

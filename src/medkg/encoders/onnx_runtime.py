@@ -27,7 +27,6 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import os
-import shutil
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -39,6 +38,8 @@ from medkg.artifacts import load_json, save_json
 
 #: The record of an export: source hash, versions, and the files written.
 EXPORT_FILE = "export.json"
+#: The folder, beside a model's ``encoder/`` weights, that holds their export.
+EXPORT_DIR = "onnx"
 #: ONNX operator set of the export (ONNX Runtime 1.31 runs up to 23).
 OPSET = 17
 #: Bumped when the export or quantisation recipe changes, so old exports are redone.
@@ -124,6 +125,22 @@ def exported_encoder(model_dir: Path, export_dir: Path, precision: Precision) ->
             os.replace(onnx_file(work, precision_), onnx_file(export_dir, precision_))
         save_json(export_dir / EXPORT_FILE, _record(want))
     return target
+
+
+def cached_export_dir(cache_dir: Path, model_dir: Path) -> Path:
+    """Where an export of ``model_dir`` goes in the cache (``MEDKG_CACHE_DIR``):
+    ``onnx/`` under the weights' hash."""
+    return cache_dir / EXPORT_DIR / source_hash(model_dir)[:16]
+
+
+def exported_beside(model_dir: Path, precision: Precision, cache_dir: Path) -> Path:
+    """The export of a trained model's ``encoder/`` folder, kept in ``onnx/``
+    beside it, or in ``cache_dir`` under the weights' hash where that folder
+    cannot be written (a read-only install)."""
+    try:
+        return exported_encoder(model_dir, model_dir.parent / EXPORT_DIR, precision)
+    except PermissionError:
+        return exported_encoder(model_dir, cached_export_dir(cache_dir, model_dir), precision)
 
 
 def _record(want: ExportRecord) -> dict[str, Any]:
@@ -254,7 +271,3 @@ class OnnxEncoder:
     def eval(self) -> OnnxEncoder:
         return self
 
-
-def remove_export(export_dir: Path) -> None:
-    """Delete an export folder (a model saved over an old one must not keep it)."""
-    shutil.rmtree(export_dir, ignore_errors=True)

@@ -86,16 +86,12 @@ class TextEncoder:
         a warning, where that cannot work (a GPU, a hub name, no onnxruntime)."""
         from medkg.encoders.onnx_runtime import (
             OnnxEncoder,
+            cached_export_dir,
             exported_encoder,
             onnx_available,
-            source_hash,
         )
 
         folder = Path(self.name)
-        if runtime == "auto":
-            if str(self.device) != "cpu" or not folder.is_dir() or not onnx_available():
-                return  # quietly: torch is what auto means where ONNX cannot run
-            runtime = "onnx"
         why = (
             "it runs on CPU only" if str(self.device) != "cpu"
             else "the weights are not a local folder" if not folder.is_dir()
@@ -103,14 +99,16 @@ class TextEncoder:
             if not onnx_available() else None
         )  # fmt: skip
         if why:
-            warnings.warn(f"text encoder runtime {runtime!r}: {why}; using torch", stacklevel=3)
+            if runtime != "auto":  # quietly for auto: torch is what it means here
+                warnings.warn(f"text encoder runtime {runtime!r}: {why}; using torch", stacklevel=3)
             return
+        runtime = "onnx" if runtime == "auto" else runtime
         if cache_dir is None:
             from medkg.settings import get_settings
 
-            cache_dir = get_settings().cache_dir / "onnx"
+            cache_dir = get_settings().cache_dir
         precision = "int8" if runtime == "onnx-int8" else "fp32"
-        path = exported_encoder(folder, cache_dir / source_hash(folder)[:16], precision)
+        path = exported_encoder(folder, cached_export_dir(cache_dir, folder), precision)
         self.model = OnnxEncoder(path, self.model.config, precision)
         self.runtime = runtime
 

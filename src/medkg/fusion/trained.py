@@ -99,6 +99,6 @@ class TrainedModels:
                 model = name or self.settings.text_model
                 self._encoders[name] = TextEncoder(
                     model, device=self.settings.device, runtime=self.settings.text_runtime,
-                    cache_dir=self.settings.cache_dir / "onnx",
+                    cache_dir=self.settings.cache_dir,
                 )  # fmt: skip
             return self._encoders[name]

@@ -294,7 +294,7 @@ def _apply_ner_runtime(nlp: Language, settings: Settings) -> str | None:
     if not isinstance(ner, TransformerNer) or ner.tagger is None:
         return None
     runtime = resolve_runtime(settings.ner_runtime, ner.device)
-    return apply_runtime(ner.tagger, runtime, settings.cache_dir / "onnx")
+    return apply_runtime(ner.tagger, runtime, settings.cache_dir)
 
 
 def _cid_classifier(
@@ -308,7 +308,7 @@ def _cid_classifier(
         from medkg.nlp.relations.transformer_cid import TransformerCid
 
         model = TransformerCid.load(folder)
-        tag = "cidtrf-" + _folder_digest(folder)
+        tag = "cidtrf-" + _files_digest(folder)
         runtime = _onnx_runtime_for(settings)
         if runtime is not None:
             try:
@@ -329,37 +329,29 @@ def _onnx_runtime_for(settings: Settings) -> str | None:
     the one a CPU runs for ``onnx``/``onnx-int8``/``auto``, else None (torch)."""
     from medkg.nlp.ner.runtime import resolve_runtime
 
-    if settings.ner_runtime not in ("onnx", "onnx-int8", "auto"):
-        return None
     runtime = resolve_runtime(settings.ner_runtime, "cpu")
     return runtime if runtime in ("onnx", "onnx-int8") else None
 
 
-def _folder_digest(folder: Path) -> str:
-    """The model's files, its ONNX export left out (the runtime is tagged apart)."""
-    from medkg.nlp.relations.transformer_cid import EXPORT_DIR
+def _files_digest(folder: Path) -> str:
+    """A trained model folder by the content of what training wrote: an inference
+    runtime's export beside it is left out (the runtime is named in the version
+    on its own)."""
+    from medkg.encoders.onnx_runtime import EXPORT_DIR
 
     h = hashlib.sha256()
     files = (p for p in folder.rglob("*") if p.is_file())
     for f in sorted(f for f in files if EXPORT_DIR not in f.relative_to(folder).parts):
-        h.update(f.relative_to(folder).as_posix().encode())
         h.update(f.read_bytes())
     return h.hexdigest()[:10]
 
 
 def _model_tag(model: str | Path, nlp: Language) -> str:
     """Installed packages by name and version; trained folders by content hash
-    (of what training wrote: an inference runtime's export beside it is left out,
-    the runtime is named in the version on its own)."""
-    from medkg.nlp.ner.runtime import EXPORT_DIR
-
+    (:func:`_files_digest`)."""
     path = Path(model)
     if path.is_dir():
-        h = hashlib.sha256()
-        files = (p for p in path.rglob("*") if p.is_file())
-        for f in sorted(f for f in files if EXPORT_DIR not in f.relative_to(path).parts):
-            h.update(f.read_bytes())
-        return h.hexdigest()[:10]
+        return _files_digest(path)
     return f"{nlp.meta.get('name', model)}-{nlp.meta.get('version', '')}"
 
 

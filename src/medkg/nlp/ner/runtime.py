@@ -39,8 +39,6 @@ from medkg.settings import NerRuntime
 log = logging.getLogger(__name__)
 
 Resolved = Literal["torch", "int8", "onnx", "onnx-int8"]
-#: The folder, inside a tagger's folder, that holds its ONNX export.
-EXPORT_DIR = "onnx"
 
 
 def int8_available() -> bool:
@@ -110,17 +108,12 @@ def _members(tagger: TokenTagger | TaggerEnsemble) -> list[TokenTagger]:
 
 
 def _export(member: TokenTagger, precision: Literal["fp32", "int8"], cache_dir: Path) -> Path:
-    """The member's ONNX file, exported beside its weights or, where that folder
-    cannot be written, into ``cache_dir`` under the weights' hash."""
-    from medkg.encoders.onnx_runtime import exported_encoder, source_hash
+    """The member's ONNX file (:func:`~medkg.encoders.onnx_runtime.exported_beside`)."""
+    from medkg.encoders.onnx_runtime import exported_beside
 
     if member.folder is None:
         raise ValueError("the tagger was not loaded from a folder, so it has nothing to export")
-    weights = member.folder / "encoder"
-    try:
-        return exported_encoder(weights, member.folder / EXPORT_DIR, precision)
-    except PermissionError:
-        return exported_encoder(weights, cache_dir / source_hash(weights)[:16], precision)
+    return exported_beside(member.folder / "encoder", precision, cache_dir)
 
 
 def quantize_tagger(tagger: TokenTagger | TaggerEnsemble) -> TokenTagger | TaggerEnsemble:

@@ -30,10 +30,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from medkg.artifacts import load_checkpoint, load_json, save_checkpoint, save_json
+from medkg.nlp.corpora.pubtator import PtDocument
+from medkg.nlp.relations.training import Candidate, candidates, evaluate_cid
 
 CONFIG_FILE = "cid.json"
-#: The folder, inside the model's, that holds its ONNX export.
-EXPORT_DIR = "onnx"
 #: The name written into each relation's evidence.
 METHOD = "cid-transformer"
 #: Characters kept either side of the pair: long sentences are cut to a window.
@@ -178,15 +178,11 @@ class TransformerCid:
         """Run the encoder on ONNX Runtime (CPU inference), exported beside the
         weights with their hash (or into ``cache_dir`` when that folder cannot be
         written), as the NER's runtime does (:mod:`medkg.nlp.ner.runtime`)."""
-        from medkg.encoders.onnx_runtime import OnnxEncoder, exported_encoder, source_hash
+        from medkg.encoders.onnx_runtime import OnnxEncoder, exported_beside
 
         if self.folder is None:
             raise ValueError("the model was not loaded from a folder, so it has nothing to export")
-        weights = self.folder / "encoder"
-        try:
-            path = exported_encoder(weights, self.folder / EXPORT_DIR, precision)
-        except PermissionError:
-            path = exported_encoder(weights, cache_dir / source_hash(weights)[:16], precision)
+        path = exported_beside(self.folder / "encoder", precision, cache_dir)
         self.encoder = OnnxEncoder(path, self.encoder.config, precision)
         self.runtime = "onnx-int8" if precision == "int8" else "onnx"
 
@@ -210,8 +206,6 @@ def train_transformer_cid(
     entities), leaving ``dev_share`` of the abstracts out to pick the epoch and
     the threshold (document-level F1). ``on_step(step, total, loss)`` for progress."""
     import torch
-
-    from medkg.nlp.relations.training import candidates, evaluate_cid
 
     cfg = config or TransformerCidConfig()
     t0 = time.perf_counter()
@@ -259,7 +253,7 @@ def train_transformer_cid(
             step += 1
             if on_step:
                 on_step(step, total, losses[-1])
-        threshold, f1 = _choose_threshold(model, dev_docs, dev_cands, evaluate_cid, cfg.window)
+        threshold, f1 = _choose_threshold(model, dev_docs, dev_cands)
         if best is None or f1 > best[1]:
             state = {k: v.detach().clone() for k, v in model.encoder.state_dict().items()}
             head = {k: v.detach().clone() for k, v in model.head.state_dict().items()}
@@ -280,16 +274,19 @@ def train_transformer_cid(
     return model
 
 
-def _choose_threshold(  # type: ignore[no-untyped-def]
-    model: TransformerCid, dev_docs, dev_cands, evaluate, window: int
+def _choose_threshold(
+    model: TransformerCid, dev_docs: list[PtDocument], dev_cands: list[Candidate]
 ) -> tuple[float, float]:
     """The threshold with the best document-level F1 on the development abstracts."""
     probs = model.probabilities([(k.sentence, k.chem, k.dis) for k in dev_cands])
     by_pair = {(k.sentence, k.chem, k.dis): p for k, p in zip(dev_cands, probs, strict=True)}
+
+    def scorer(k: Candidate) -> float:
+        return by_pair[(k.sentence, k.chem, k.dis)]
+
     best = (0.5, -1.0)
     for threshold in [t / 20 for t in range(1, 20)]:
-        scorer = lambda k: by_pair[(k.sentence, k.chem, k.dis)]  # noqa: E731
-        f1 = evaluate(dev_docs, scorer, threshold, window).f1
+        f1 = evaluate_cid(dev_docs, scorer, threshold, cands=dev_cands).f1
         if f1 > best[1]:
             best = (threshold, f1)
     return best
