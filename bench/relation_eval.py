@@ -69,10 +69,11 @@ def main() -> int:
 
     from medkg.nlp.corpora.pubtator import split_training_set
     from medkg.nlp.relations.rules import SpanRef, find_relations
-    from medkg.nlp.relations.training import evaluate_cid, train_cid
+    from medkg.nlp.relations.training import candidates, evaluate_cid, train_cid
 
     train, dev = split_training_set(args.train, args.eval)
     clf = train_cid(train)
+    cands = list(candidates(dev))  # every system scores the same candidates
 
     def rules(k) -> float:  # type: ignore[no-untyped-def]
         refs = [SpanRef(0, "Drug", *k.chem, 1.0), SpanRef(1, "Disease", *k.dis, 1.0)]
@@ -93,9 +94,6 @@ def main() -> int:
     if trf is not None:
         import time
 
-        from medkg.nlp.relations.training import candidates
-
-        cands = list(candidates(dev))
         t0 = time.perf_counter()
         probs = trf.probabilities([(k.sentence, k.chem, k.dis) for k in cands])
         pairs_per_s = len(cands) / (time.perf_counter() - t0)
@@ -121,7 +119,7 @@ def main() -> int:
     print(f"train: {len(train)} abstracts; eval: {args.eval.name}, {len(dev)} abstracts")
     print(f"{'system':<40} {'P':>6} {'R':>6} {'F1':>6}")
     for name, (scorer, threshold) in systems.items():
-        s = evaluate_cid(dev, scorer, threshold)
+        s = evaluate_cid(dev, scorer, threshold, cands=cands)
         rows.append(
             {
                 "system": name,
@@ -155,20 +153,17 @@ def _end_to_end(docs, classifiers) -> list[dict]:  # type: ignore[no-untyped-def
     import time
 
     from _store import fresh_hetionet_store
+    from link_eval import mesh_ids_by_node
 
     from medkg.kg.importers.vocabularies import import_vocabularies
     from medkg.nlp.documents import NoteInput
-    from medkg.nlp.learned_names import mesh_ids
     from medkg.nlp.pipeline import Extractor
     from medkg.settings import Settings
 
     user = Settings()
     store = fresh_hetionet_store("relation-e2e", user.hetionet_dir, ner_model=user.ner_model)
     import_vocabularies(store)
-    mesh: dict[str, set[str]] = {}
-    for label in ("Drug", "Disease", "Symptom", "SideEffect"):
-        rows = store.query(f"MATCH (n:{label}) RETURN n.id, n.xrefs", row_cap=10_000_000).rows
-        mesh.update({i: ids for i, x in rows if (ids := mesh_ids(i, x))})
+    mesh = mesh_ids_by_node(store, ("Drug", "Disease", "Symptom", "SideEffect"))
     extractor = Extractor(store, store.settings)
     gold = {(d.pmid, c, s) for d in docs for c, s in d.cid}
     notes = [NoteInput(d.pmid, d.text) for d in docs]

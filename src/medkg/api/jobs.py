@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 from medkg.kg.store.base import GraphStore
 from medkg.nlp.documents import NoteInput
-from medkg.nlp.ingest import IngestResult, ingest_documents, pending_notes
 
 if TYPE_CHECKING:
     from medkg.nlp.pipeline import Extractor
@@ -62,6 +61,8 @@ class JobRunner:
         return self._jobs.get(job_id)
 
     def _run(self, job: Job, notes: list[NoteInput]) -> None:
+        from medkg.nlp.bulk_ingest import ingest_notes  # the pipeline's imports: on first job
+
         job.status = "running"
         try:
             extractor = self._extractor()
@@ -69,12 +70,12 @@ class JobRunner:
             def advance(_: object) -> None:
                 job.processed += 1
 
-            # notes stored with the same text and extractor are not extracted again
-            todo, skipped = pending_notes(self._store, notes, extractor.version)
-            job.processed += skipped
-            result = ingest_documents(
-                self._store, extractor.extract(todo), on_document=advance,
-                result=IngestResult(unchanged=skipped),
+            def skipped(_pending: int, stored: int) -> None:
+                job.processed += stored  # already stored with this text and extractor
+
+            result = ingest_notes(
+                self._store, notes, extractor.settings, extractor=extractor,
+                on_start=skipped, on_document=advance,
             )  # fmt: skip
             job.counts = result.as_dict()
             job.status = "done"

@@ -224,7 +224,7 @@ def train_relations_cmd(
         str,
         typer.Option(
             help="'logistic' (sparse features, seconds) or 'transformer' (fine-tuned MiniLM "
-            "with entity markers, about 15 min on 2 cores; the extractor prefers it)."
+            "with entity markers, about 9 min on 2 cores; the extractor prefers it)."
         ),
     ] = "logistic",
     epochs: Annotated[int, typer.Option(min=1, help="Transformer epochs.")] = 2,

@@ -36,11 +36,13 @@ def ingest_notes(
     on_start: Callable[[int, int], None] | None = None,
     on_document: Callable[[ExtractedDocument | FailedNote], None] | None = None,
     factory: Callable | None = None,
+    extractor: Extractor | None = None,
 ) -> IngestResult:
     """Extract and write ``notes``; ``on_start(pending, skipped)`` once the
     pipeline is loaded and the stored notes are known, ``on_document`` per
     written (or failed) note. ``factory``: the Ray workers' extractor builder
-    (tests inject faults through it)."""
+    (tests inject faults through it). ``extractor``: one already loaded (the
+    API keeps one), else one is built from ``settings``."""
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r} (one of: {', '.join(ENGINES)})")
     if engine == "ray":
@@ -48,7 +50,7 @@ def ingest_notes(
 
         if not ray_available():
             raise ValueError("the ray engine needs Ray Data: pip install 'medkg[scale]'")
-    extractor = Extractor(store, settings)
+    extractor = extractor or Extractor(store, settings)
     todo, skipped = pending_notes(store, notes, extractor.version)
     if on_start:
         on_start(len(todo), skipped)

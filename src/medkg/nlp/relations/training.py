@@ -12,7 +12,7 @@ sentences (cap 90 %); the extractor does not score those yet.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,10 +102,13 @@ def evaluate_cid(
     score: Callable[[Candidate], float],
     threshold: float = 0.5,
     window: int = 0,
+    cands: Sequence[Candidate] | None = None,
 ) -> PRF:
-    """Document-level micro P/R/F1 of (chemical id, disease id) pairs."""
+    """Document-level micro P/R/F1 of (chemical id, disease id) pairs; ``cands``:
+    the candidates of ``docs`` at ``window`` when the caller has them already
+    (a threshold search scores the same candidates many times)."""
     predicted: set[tuple[str, str, str]] = set()
-    for k in candidates(docs, window):
+    for k in candidates(docs, window) if cands is None else cands:
         if score(k) >= threshold:
             predicted |= {(k.pmid, ci, di) for ci in k.chem_ids for di in k.dis_ids}
     gold = {(d.pmid, c, s) for d in docs for c, s in d.cid}
