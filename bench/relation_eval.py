@@ -14,8 +14,13 @@ Rows, on the same evaluation abstracts and gold entities, in this run:
   (default: the trained model, when there is one), ``--train-transformer``
   trains it here on the same training abstracts; its own threshold, chosen on
   training abstracts held out from its training;
+* ``medkg CID document model`` - the fine-tuned MiniLM over whole abstracts
+  (``medkg train relations --arch document``): every chemical-disease entity
+  pair of an abstract, across sentences too; ``--document DIR`` loads one
+  (default: the trained model, when there is one), ``--train-document`` trains
+  it here;
 * ``medkg extractor`` - what the extractor does: a rule match or the classifier
-  (the transformer when there is one).
+  (the transformer, or the document model, when there is one).
 
 Also printed: the transformer's training time (from its record) and the pairs
 per second it scores at inference in this run.
@@ -63,7 +68,10 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "bench/results/relation_eval.json")
     ap.add_argument("--transformer", type=Path, default=None, help="a trained CID transformer")
     ap.add_argument("--train-transformer", action="store_true", help="train one in this run")
-    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--epochs", type=int, default=2, help="transformer epochs")
+    ap.add_argument("--document", type=Path, default=None, help="a trained CID document model")
+    ap.add_argument("--train-document", action="store_true", help="train one in this run")
+    ap.add_argument("--document-epochs", type=int, default=8)
     ap.add_argument("--end-to-end", action="store_true", help="the extractor on raw abstracts")
     args = ap.parse_args()
 
@@ -118,28 +126,38 @@ def main() -> int:
     rows = []
     print(f"train: {len(train)} abstracts; eval: {args.eval.name}, {len(dev)} abstracts")
     print(f"{'system':<40} {'P':>6} {'R':>6} {'F1':>6}")
-    for name, (scorer, threshold) in systems.items():
-        s = evaluate_cid(dev, scorer, threshold, cands=cands)
-        rows.append(
-            {
-                "system": name,
-                "precision": round(100 * s.precision, 2),
-                "recall": round(100 * s.recall, 2),
-                "f1": round(100 * s.f1, 2),
-            }
-        )
+
+    def row(name: str, s) -> None:  # type: ignore[no-untyped-def]
+        rows.append({"system": name, "precision": round(100 * s.precision, 2),
+                     "recall": round(100 * s.recall, 2), "f1": round(100 * s.f1, 2)})  # fmt: skip
         print(f"{name:<40} {rows[-1]['precision']:>6} {rows[-1]['recall']:>6} {rows[-1]['f1']:>6}")
+
+    for name, (scorer, threshold) in systems.items():
+        row(name, evaluate_cid(dev, scorer, threshold, cands=cands))
+    doc_model = _document_model(args, train)
+    if doc_model is not None:
+        doc_rows, extra["document"] = _document_rows(doc_model, dev, cands, rules)
+        for name, s in doc_rows.items():
+            row(name, s)
     print(f"{'BioCreative V CDR best run (published)':<40} {'':>6} {'':>6} {PUBLISHED_F1:>6}")
     if args.end_to_end:
         classifiers = {"rules + logistic regression": (clf, args.threshold)}
         if trf is not None:
             classifiers["rules + transformer"] = (trf, trf.threshold)
+        if doc_model is not None:
+            classifiers["rules + document model"] = (doc_model, doc_model.threshold)
         extra["end_to_end"] = _end_to_end(dev, classifiers)
     if extra.get("transformer"):
         t = extra["transformer"]
         print(
             f"transformer: threshold {t['threshold']}, trained in {t['training_seconds']} s "
             f"on {t['training_pairs']} pairs; {t['inference_pairs_per_s']} pairs/s scored"
+        )
+    if extra.get("document"):
+        t = extra["document"]
+        print(
+            f"document model: threshold {t['threshold']}, {t['steps']} steps, trained in "
+            f"{t['training_seconds']} s; {t['inference_abstracts_per_s']} abstracts/s scored"
         )
     write_results(
         args.out,
@@ -236,6 +254,56 @@ def _transformer(args, train):  # type: ignore[no-untyped-def]
         return train_transformer_cid(train, TransformerCidConfig(epochs=args.epochs))
     folder = args.transformer or ModelFiles.of(Settings()).cid_transformer
     return TransformerCid.load(folder) if (folder / "cid.json").is_file() else None
+
+
+def _document_model(args, train):  # type: ignore[no-untyped-def]
+    """The CID document model to score: trained here, given, or the trained default."""
+    from medkg.artifacts import ModelFiles
+    from medkg.nlp.relations.document_cid import (
+        DocumentCid,
+        DocumentCidConfig,
+        train_document_cid,
+    )
+    from medkg.settings import Settings
+
+    if args.train_document:
+        return train_document_cid(train, DocumentCidConfig(epochs=args.document_epochs))
+    folder = args.document or ModelFiles.of(Settings()).cid_document
+    return DocumentCid.load(folder) if (folder / "cid.json").is_file() else None
+
+
+def _document_rows(model, dev, cands, rules):  # type: ignore[no-untyped-def]
+    """The document model alone, and with the trigger rules as the extractor runs it."""
+    import time
+
+    from medkg.nlp.metrics import PRF
+    from medkg.nlp.relations.document_cid import document_prf, prepare, score_documents
+
+    prepared = prepare(model, dev)
+    t0 = time.perf_counter()
+    scores = score_documents(model, prepared)
+    per_s = len(prepared) / (time.perf_counter() - t0)
+    alone = document_prf(prepared, scores, model.threshold)
+    predicted = {
+        (p.doc.pmid, c, d) for p, s in zip(prepared, scores, strict=True)
+        for (c, d), x in s.items() if x >= model.threshold
+    }  # fmt: skip
+    predicted |= {(k.pmid, c, d) for k in cands if rules(k) for c in k.chem_ids for d in k.dis_ids}
+    gold = {(d.pmid, c, s) for d in dev for c, s in d.cid}
+    tp = len(predicted & gold)
+    rows = {
+        "medkg CID document model": alone,
+        "medkg extractor (rules or document model)": PRF(
+            tp, len(predicted) - tp, len(gold) - tp
+        ),
+    }
+    info = {
+        "threshold": model.threshold, "dev_f1": model.record.get("dev_f1"),
+        "steps": model.record.get("steps"), "training_seconds": model.record.get("seconds"),
+        "training_pairs": model.record.get("pairs"),
+        "inference_abstracts_per_s": round(per_s, 1),
+    }  # fmt: skip
+    return rows, info
 
 
 if __name__ == "__main__":

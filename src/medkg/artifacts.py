@@ -60,6 +60,11 @@ class ModelFiles:
         return self.root / "relations" / "cid-transformer"
 
     @property
+    def cid_document(self) -> Path:
+        """The document-level CID model (a folder); used before the other two."""
+        return self.root / "relations" / "cid-document"
+
+    @property
     def learned_names(self) -> Path:
         """Mention names learned from annotated corpora (``medkg train linker``)."""
         return self.root / "linking" / "names.json"

@@ -165,7 +165,10 @@ def _relation_rows(doc: ExtractedDocument) -> dict[tuple[str, str, str], list[di
                  tail.node_id)].append((rel, head, tail))  # fmt: skip
     out: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
     for (rel_type, hl, tl, hid, tid), items in grouped.items():
-        sentence_ids = sorted({r.sentence_index for r, _, _ in items})
+        # a relation across sentences (the document CID model) cites both
+        sentence_ids = sorted(
+            {i for r, h, t in items for i in (r.sentence_index, h.sentence_index, t.sentence_index)}
+        )
         out[(rel_type, hl, tl)].append({
             "head": hid, "tail": tid,
             "conf": max(r.confidence for r, _, _ in items),
@@ -173,8 +176,10 @@ def _relation_rows(doc: ExtractedDocument) -> dict[tuple[str, str, str], list[di
             "evidence": [
                 json.dumps({
                     "sentence": r.sentence_index, "method": r.method, "confidence": r.confidence,
-                    "head": {"text": h.text, "start": h.start, "end": h.end},
-                    "tail": {"text": t.text, "start": t.start, "end": t.end},
+                    "head": {"text": h.text, "start": h.start, "end": h.end,
+                             "sentence": h.sentence_index},
+                    "tail": {"text": t.text, "start": t.start, "end": t.end,
+                             "sentence": t.sentence_index},
                 }, sort_keys=True)
                 for r, h, t in items
             ],

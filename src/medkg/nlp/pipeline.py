@@ -50,7 +50,8 @@ from medkg.nlp.linking import Link, Linker
 from medkg.nlp.matcher import FACTORY as MATCHER
 from medkg.nlp.privacy import mask_identifiers
 from medkg.nlp.relations.cid import CidClassifier, PairScorer
-from medkg.nlp.relations.rules import SpanRef, find_relations
+from medkg.nlp.relations.document_cid import CHEMICAL, DISEASE, DocumentCid, EntityMention
+from medkg.nlp.relations.rules import DRUG, PROBLEM, SpanRef, find_relations
 from medkg.settings import Settings
 
 #: Code version; an :class:`Extractor` appends the hashes of the models it loaded.
@@ -226,6 +227,10 @@ class Extractor:
         )
 
     def _relations(self, sents: list, mentions: list[Mention]) -> list[ExtractedRelation]:  # type: ignore[type-arg]
+        """Trigger rules (and a sentence-pair CID classifier) per sentence; a
+        document CID model, when that is the classifier, over the whole note."""
+        document_model = self.classifier if isinstance(self.classifier, DocumentCid) else None
+        pair_model = None if document_model is not None else self.classifier
         by_sentence: dict[int, list[SpanRef]] = {}
         for i, m in enumerate(mentions):
             if m.is_positive_fact:
@@ -237,13 +242,58 @@ class Extractor:
         for si, refs in by_sentence.items():
             if len(refs) < 2:
                 continue
-            for r in find_relations(
-                sents[si].text, refs, self.classifier, self.cid_threshold
-            ):
+            for r in find_relations(sents[si].text, refs, pair_model, self.cid_threshold):
                 if mentions[r.head].node_id != mentions[r.tail].node_id:
                     out.append(
                         ExtractedRelation(r.rel_type, r.head, r.tail, si, r.confidence, r.method)
                     )
+        if document_model is not None and sents:
+            out += self._document_causes(document_model, sents, mentions, out)
+        return out
+
+    def _document_causes(
+        self,
+        model: DocumentCid,
+        sents: list,  # type: ignore[type-arg]
+        mentions: list[Mention],
+        found: list[ExtractedRelation],
+    ) -> list[ExtractedRelation]:
+        """CAUSES between the note's affirmed drug and problem entities, scored
+        over the whole note (pairs across sentences too); the evidence is the
+        closest mention pair (fewest sentences apart, then fewest characters)."""
+        role = dict.fromkeys(DRUG, CHEMICAL) | dict.fromkeys(PROBLEM, DISEASE)
+        picked = [
+            (i, role[m.node_label]) for i, m in enumerate(mentions)
+            if m.is_positive_fact and m.node_label in role
+        ]  # fmt: skip
+        treats = {
+            (mentions[r.head].node_id, mentions[r.tail].node_id)
+            for r in found
+            if r.rel_type == "TREATS"
+        }
+        scores = model.score(
+            sents[0].doc.text,
+            [(s.start_char, s.end_char) for s in sents],
+            [EntityMention((mentions[i].node_id,), r, mentions[i].start, mentions[i].end)
+             for i, r in picked],
+        )  # fmt: skip
+        out = []
+        for (chem, dis), p in scores.items():
+            if p < self.cid_threshold or chem == dis or (chem, dis) in treats:
+                continue
+            heads = [i for i, r in picked if r == CHEMICAL and mentions[i].node_id == chem]
+            tails = [i for i, r in picked if r == DISEASE and mentions[i].node_id == dis]
+            h, t = min(
+                ((h, t) for h in heads for t in tails),
+                key=lambda ht: (
+                    abs(mentions[ht[0]].sentence_index - mentions[ht[1]].sentence_index),
+                    abs(mentions[ht[0]].start - mentions[ht[1]].start),
+                ),
+            )
+            conf = round(p * min(mentions[h].confidence, mentions[t].confidence), 3)
+            out.append(
+                ExtractedRelation("CAUSES", h, t, mentions[h].sentence_index, conf, model.method)
+            )
         return out
 
 
@@ -299,23 +349,29 @@ def _apply_ner_runtime(nlp: Language, settings: Settings) -> str | None:
 
 def _cid_classifier(
     files: ModelFiles, settings: Settings
-) -> tuple[PairScorer | None, float, str | None]:
-    """The CAUSES classifier, its threshold and its version tag: the fine-tuned
-    transformer when one is trained (its own threshold, chosen on development
-    abstracts), else the logistic regression (``MEDKG_CID_THRESHOLD``), else none."""
-    folder = files.cid_transformer
-    if (folder / "cid.json").is_file():
-        from medkg.nlp.relations.transformer_cid import TransformerCid
+) -> tuple[PairScorer | DocumentCid | None, float, str | None]:
+    """The CAUSES classifier, its threshold and its version tag: the document
+    model when one is trained, else the sentence-pair transformer (each with its
+    own threshold, chosen on development abstracts), else the logistic
+    regression (``MEDKG_CID_THRESHOLD``), else none."""
+    from medkg.nlp.relations.transformer_cid import TransformerCid
 
-        model = TransformerCid.load(folder)
-        tag = "cidtrf-" + _files_digest(folder)
+    finetuned: list[tuple[Path, type[DocumentCid] | type[TransformerCid], str]] = [
+        (files.cid_document, DocumentCid, "ciddoc-"),
+        (files.cid_transformer, TransformerCid, "cidtrf-"),
+    ]
+    for folder, kind, prefix in finetuned:
+        if not (folder / "cid.json").is_file():
+            continue
+        model = kind.load(folder)
+        tag = prefix + _files_digest(folder)
         runtime = _onnx_runtime_for(settings)
         if runtime is not None:
             try:
                 model.use_onnx("int8" if runtime == "onnx-int8" else "fp32", settings.cache_dir)
                 tag += "-" + runtime
             except Exception as exc:  # any export failure: stay on torch, loudly
-                warnings.warn(f"CID transformer on {runtime} unavailable ({exc})", stacklevel=2)
+                warnings.warn(f"CID model on {runtime} unavailable ({exc})", stacklevel=2)
         return model, model.threshold, tag
     if files.cid.is_file():
         return CidClassifier.load(files.cid), settings.cid_threshold, "cid-" + _digest(

@@ -15,25 +15,27 @@ systems found best). Why the threshold is chosen on a development split carved
 from the training abstracts by document: the evaluation file must never tune
 the model (``bench/relation_eval.py`` scores it on BC5CDR devel).
 
-Saved layout (a folder): ``encoder/`` (Hugging Face weights and tokenizer),
-``head.pt`` and ``cid.json`` (threshold, training record, data hash).
+Saved layout: :mod:`.finetuned` (shared with the document model).
 """
 
 from __future__ import annotations
 
-import hashlib
 import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from medkg.artifacts import load_checkpoint, load_json, save_checkpoint, save_json
 from medkg.nlp.corpora.pubtator import PtDocument
+from medkg.nlp.relations.finetuned import (
+    CONFIG_FILE,
+    FineTunedEncoder,
+    data_sha256,
+    split_development,
+)
 from medkg.nlp.relations.training import Candidate, candidates, evaluate_cid
 
-CONFIG_FILE = "cid.json"
+__all__ = ["CONFIG_FILE", "TransformerCid", "TransformerCidConfig", "train_transformer_cid"]
 #: The name written into each relation's evidence.
 METHOD = "cid-transformer"
 #: Characters kept either side of the pair: long sentences are cut to a window.
@@ -89,37 +91,13 @@ def mark(sentence: str, chem: tuple[int, int], dis: tuple[int, int]) -> tuple[st
     return "".join(out), starts["@"], starts["#"]
 
 
-class TransformerCid:
+class TransformerCid(FineTunedEncoder):
     """Encoder + linear head over the two marker states; see the module docstring."""
 
     method = METHOD
 
-    def __init__(self, encoder_name: str | None = None, dropout: float = 0.1) -> None:
-        import torch
-
-        from medkg.encoders.text import load_pretrained
-
-        self.torch = torch
-        _, self.tokenizer, self.encoder = load_pretrained(encoder_name, fast_tokenizer=True)
-        hidden = int(self.encoder.config.hidden_size)
-        self.dropout = torch.nn.Dropout(dropout)
-        self.head = torch.nn.Linear(2 * hidden, 1)
-        self.threshold = 0.5
-        self.record: dict[str, Any] = {}
-        self.device: Any = "cpu"
-        #: Where it was loaded from (None: built in memory); how its encoder runs.
-        self.folder: Path | None = None
-        self.runtime = "torch"
-
-    def to(self, device: Any) -> TransformerCid:
-        self.device = device
-        self.encoder.to(device)
-        self.head.to(device)
-        return self
-
-    def train(self, mode: bool = True) -> None:
-        for m in (self.encoder, self.head, self.dropout):
-            m.train(mode)
+    def make_head(self, hidden: int) -> Any:
+        return self.torch.nn.Linear(2 * hidden, 1)
 
     def logits(self, pairs: Sequence[Pair]) -> Any:
         torch = self.torch
@@ -156,45 +134,6 @@ class TransformerCid:
         """One pair: what :func:`.rules.find_relations` asks of any CID classifier."""
         return self.probabilities([(sentence, chem, dis)])[0]
 
-    def save(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        self.encoder.save_pretrained(folder / "encoder")
-        self.tokenizer.save_pretrained(folder / "encoder")
-        save_checkpoint(folder / "head.pt", self.head.state_dict())
-        save_json(folder / CONFIG_FILE, {**self.record, "threshold": self.threshold}, indent=1)
-
-    @classmethod
-    def load(cls, folder: Path) -> TransformerCid:
-        meta = load_json(folder / CONFIG_FILE)
-        model = cls(str(folder / "encoder"))
-        model.head.load_state_dict(load_checkpoint(folder / "head.pt", tensors_only=True))
-        model.threshold = float(meta["threshold"])
-        model.record = {k: v for k, v in meta.items() if k != "threshold"}
-        model.folder = folder
-        model.train(False)
-        return model
-
-    def use_onnx(self, precision: Literal["fp32", "int8"], cache_dir: Path) -> None:
-        """Run the encoder on ONNX Runtime (CPU inference), exported beside the
-        weights with their hash (or into ``cache_dir`` when that folder cannot be
-        written), as the NER's runtime does (:mod:`medkg.nlp.ner.runtime`)."""
-        from medkg.encoders.onnx_runtime import OnnxEncoder, exported_beside
-
-        if self.folder is None:
-            raise ValueError("the model was not loaded from a folder, so it has nothing to export")
-        path = exported_beside(self.folder / "encoder", precision, cache_dir)
-        self.encoder = OnnxEncoder(path, self.encoder.config, precision)
-        self.runtime = "onnx-int8" if precision == "int8" else "onnx"
-
-
-def data_sha256(docs: Sequence[Any]) -> str:
-    """What the model was trained on: the abstracts' ids and texts, in order."""
-    h = hashlib.sha256()
-    for d in docs:
-        h.update(d.pmid.encode())
-        h.update(d.text.encode())
-    return h.hexdigest()
-
 
 def train_transformer_cid(
     docs: Sequence[Any],
@@ -211,10 +150,7 @@ def train_transformer_cid(
     t0 = time.perf_counter()
     random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
-    order = sorted(docs, key=lambda d: d.pmid)
-    random.Random(cfg.seed).shuffle(order)
-    n_dev = max(1, round(cfg.dev_share * len(order)))
-    dev_docs, train_docs = order[:n_dev], order[n_dev:]
+    order, dev_docs, train_docs = split_development(docs, cfg.dev_share, cfg.seed)
     cands = list(candidates(list(train_docs), cfg.window))
     positives = sum(k.label for k in cands)
     if not cands or not positives:
@@ -222,10 +158,7 @@ def train_transformer_cid(
     dev_cands = list(candidates(list(dev_docs), cfg.window))
 
     model = TransformerCid(dropout=cfg.dropout).to(device)
-    optim = torch.optim.AdamW([
-        {"params": model.encoder.parameters(), "lr": cfg.lr},
-        {"params": model.head.parameters(), "lr": cfg.head_lr},
-    ], weight_decay=0.01)  # fmt: skip
+    optim = torch.optim.AdamW(model.parameter_groups(cfg.lr, cfg.head_lr), weight_decay=0.01)
     pos_weight = torch.tensor((len(cands) - positives) / positives, device=device)
     loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
     steps_per_epoch = (len(cands) + cfg.batch_size - 1) // cfg.batch_size
@@ -255,14 +188,11 @@ def train_transformer_cid(
                 on_step(step, total, losses[-1])
         threshold, f1 = _choose_threshold(model, dev_docs, dev_cands)
         if best is None or f1 > best[1]:
-            state = {k: v.detach().clone() for k, v in model.encoder.state_dict().items()}
-            head = {k: v.detach().clone() for k, v in model.head.state_dict().items()}
-            best = (threshold, f1, {"encoder": state, "head": head})
+            best = (threshold, f1, model.snapshot())
         if step >= total:
             break
     assert best is not None
-    model.encoder.load_state_dict(best[2]["encoder"])
-    model.head.load_state_dict(best[2]["head"])
+    model.restore(best[2])
     model.threshold = best[0]
     model.record = asdict(TrainingRecord(
         config=asdict(cfg), documents=len(train_docs), dev_documents=len(dev_docs),

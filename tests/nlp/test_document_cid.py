@@ -1,0 +1,169 @@
+"""The document-level CID model on real BC5CDR abstracts: markers and chunks point
+at the right pieces, training lowers the loss, a saved model scores the same
+after loading, and the extractor calls CAUSES across sentences with it, cites
+both sentences, and still makes no relation from a negated mention."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from medkg.artifacts import ModelFiles, update_json
+from medkg.kg.store.embedded import EmbeddedStore
+from medkg.nlp import Extractor, NoteInput
+from medkg.nlp.corpora.pubtator import split_training_set
+from medkg.nlp.ingest import ingest_documents
+from medkg.nlp.relations.document_cid import (
+    CHEMICAL,
+    DISEASE,
+    METHOD,
+    DocumentCid,
+    DocumentCidConfig,
+    EntityMention,
+    entity_pairs,
+    marked_chunks,
+    prepare,
+    train_document_cid,
+)
+from medkg.settings import Settings
+from tests.conftest import SHARED
+
+BC5CDR = SHARED / "bc5cdr"
+pytestmark = pytest.mark.skipif(
+    not (BC5CDR / "CDR_TrainingSet.PubTator.txt").exists(), reason="no BC5CDR PubTator files"
+)
+
+
+def _loss(model: DocumentCid, prepared) -> float:  # type: ignore[no-untyped-def]
+    import torch
+
+    model.train(False)
+    total, n = 0.0, 0
+    with torch.inference_mode():
+        for p in prepared:
+            _, logits = model.pair_logits(p.chunks)
+            target = torch.tensor(p.labels)
+            total += float(
+                torch.nn.functional.binary_cross_entropy_with_logits(
+                    logits.float(), target, reduction="sum"
+                )
+            )
+            n += len(p.labels)
+    return total / n
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    import torch
+
+    train, _ = split_training_set(
+        BC5CDR / "CDR_TrainingSet.PubTator.txt", BC5CDR / "CDR_DevelopmentSet.PubTator.txt"
+    )
+    docs = train[:24]
+    torch.manual_seed(DocumentCidConfig().seed)
+    fresh = DocumentCid()
+    fixed = [p for p in prepare(fresh, docs[:8]) if p.pairs]
+    before = _loss(fresh, fixed)
+    model = train_document_cid(docs, DocumentCidConfig(epochs=2, max_steps=8))
+    folder = tmp_path_factory.mktemp("cid") / "cid-document"
+    model.save(folder)
+    return model, folder, fixed, before
+
+
+def test_chunks_hold_whole_sentences_and_marks_point_at_the_markers(trained) -> None:  # type: ignore[no-untyped-def]
+    tok = trained[0].tokenizer
+    text = "Cisplatin was given. Renal failure followed. Cisplatin was stopped."
+    sents = [(0, 20), (21, 44), (45, 67)]
+    mentions = [
+        EntityMention(("C1",), CHEMICAL, 0, 9),
+        EntityMention(("D1",), DISEASE, 21, 34),
+        EntityMention(("C1",), CHEMICAL, 45, 54),
+    ]
+    (one,) = marked_chunks(tok, text, sents, mentions)
+    pieces = tok.convert_ids_to_tokens(one.piece_ids)
+    assert pieces[0] == tok.cls_token and pieces[-1] == tok.sep_token
+    assert [pieces[j] for _, _, j in one.marks] == ["@", "#", "@"]
+    assert [(keys, role) for keys, role, _ in one.marks] == [
+        (("C1",), CHEMICAL), (("D1",), DISEASE), (("C1",), CHEMICAL),
+    ]  # fmt: skip
+    assert entity_pairs([one]) == [("C1", "D1")]
+    # a small chunk size: one sentence per chunk, each mark still on its marker
+    small = marked_chunks(tok, text, sents, mentions, max_pieces=12)
+    assert len(small) == 3
+    for chunk in small:
+        (mark,) = chunk.marks
+        assert tok.convert_ids_to_tokens(chunk.piece_ids)[mark[2]] in ("@", "#")
+    assert entity_pairs(small) == [("C1", "D1")]  # the pair spans chunks
+
+
+def test_training_on_real_abstracts_lowers_the_loss(trained) -> None:  # type: ignore[no-untyped-def]
+    model, _, fixed, before = trained
+    assert _loss(model, fixed) < before
+    record = model.record
+    assert record["arch"] == "document" and len(record["losses"]) == 8
+    assert record["positives"] > 0 and record["pairs"] > record["positives"]
+    assert 0 < model.threshold < 1 and len(record["data_sha256"]) == 64
+
+
+def test_a_saved_model_scores_the_same_after_loading(trained) -> None:  # type: ignore[no-untyped-def]
+    model, folder, fixed, _ = trained
+    loaded = DocumentCid.load(folder)
+    assert loaded.threshold == model.threshold and loaded.record == model.record
+    for p in fixed[:3]:
+        got, expected = loaded.score_chunks(p.chunks), model.score_chunks(p.chunks)
+        assert got.keys() == expected.keys() == set(p.pairs)
+        assert list(got.values()) == pytest.approx(list(expected.values()), abs=1e-5)
+
+
+def test_the_extractor_calls_causes_across_sentences_and_cites_both(
+    trained, slice_store: EmbeddedStore, store: EmbeddedStore, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    _, folder, _, _ = trained
+    settings = Settings(data_dir=tmp_path, shared_data_dir=SHARED)
+    target = ModelFiles.of(settings).cid_document
+    shutil.copytree(folder, target)
+    # Threshold 0: every affirmed drug-problem entity pair is kept, so what is
+    # tested is the path (pairs across sentences, method, evidence), not how well
+    # 8 training steps learned.
+    update_json(target / "cid.json", {"threshold": 0.0})
+    extractor = Extractor(slice_store, settings)
+    assert isinstance(extractor.classifier, DocumentCid)
+    assert "+ciddoc-" in extractor.version
+    note = "Amiodarone was started in March. Two months later she developed hypothyroidism."
+    (doc,) = extractor.extract([NoteInput("n", note)])
+    (cause,) = [r for r in doc.relations if r.rel_type == "CAUSES"]
+    head, tail = doc.mentions[cause.head], doc.mentions[cause.tail]
+    assert (head.text.lower(), tail.text.lower()) == ("amiodarone", "hypothyroidism")
+    assert cause.method == METHOD and (head.sentence_index, tail.sentence_index) == (0, 1)
+    # written to a store of its own (the slice is shared, read-only)
+    store.import_nodes(head.node_label, [{"id": head.node_id, "name": head.text}])
+    store.import_nodes(tail.node_label, [{"id": tail.node_id, "name": tail.text}])
+    ingest_documents(store, [doc])
+    (row,) = store.query(
+        "MATCH (:Drug {id: $h})-[r:CAUSES]->(d {id: $t}) RETURN r.sentences",
+        {"h": head.node_id, "t": tail.node_id},
+    ).rows
+    assert len(row[0]) == 2 and "hypothyroidism" in row[0][1]
+    # a negated mention is never a fact, so it is never half of a relation
+    (neg,) = extractor.extract(
+        [NoteInput("m", "Amiodarone was started in March. She denies hypothyroidism.")]
+    )
+    assert not [r for r in neg.relations if r.rel_type == "CAUSES"]
+
+
+def test_cli_trains_the_document_model(cli_env: Settings) -> None:
+    from typer.testing import CliRunner
+
+    from medkg.cli import app
+
+    files = ModelFiles.of(cli_env)
+    result = CliRunner().invoke(
+        app, ["train", "relations", "--arch", "document", "--max-steps", "1"]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "CID document model written" in result.stdout
+    loaded = DocumentCid.load(files.cid_document)
+    assert loaded.record["arch"] == "document" and len(loaded.record["losses"]) == 1
+    assert not list(files.cid_document.parent.glob(".cid-*"))  # no staging left behind
