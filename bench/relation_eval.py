@@ -223,11 +223,11 @@ def _end_to_end(docs, classifiers) -> list[dict]:  # type: ignore[no-untyped-def
 def _losses(docs, extracted, mesh, missed) -> dict[str, int]:  # type: ignore[no-untyped-def]
     """Charge each missed gold pair to NER, linking or the classifier."""
     by_pmid = {d.pmid: d for d in docs}
-    out = {"ner": 0, "linking": 0, "classifier": 0}
+    out = {"ner": 0, "linking": 0, "classifier": 0, "linking_chemical": 0, "linking_disease": 0}
     for pmid, chem, dis in missed:
         doc, x = by_pmid[pmid], extracted[pmid]
-        stage = "classifier"
-        for gold_id in (chem, dis):
+        stage, wrong = "classifier", []
+        for role, gold_id in (("chemical", chem), ("disease", dis)):
             spans = [(m.start, m.end) for m in doc.mentions if gold_id in m.ids]
             found = [m for m in x.mentions
                      if any(m.start < e and s < m.end for s, e in spans)]  # fmt: skip
@@ -236,7 +236,11 @@ def _losses(docs, extracted, mesh, missed) -> dict[str, int]:  # type: ignore[no
                 break
             if not any(gold_id in mesh.get(m.node_id, ()) for m in found):
                 stage = "linking"
+                wrong.append(role)
         out[stage] += 1
+        if stage == "linking":  # which side was linked wrong (both: counted twice)
+            for role in wrong:
+                out[f"linking_{role}"] += 1
     return out
 
 

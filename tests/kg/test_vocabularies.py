@@ -118,6 +118,22 @@ def test_genes_and_drugs_get_aliases_and_brand_names(vocab_store: EmbeddedStore)
     assert "MESH:D000082" in xrefs and "CHEBI:46195" in xrefs
 
 
+def test_mesh_chemicals_without_a_drugbank_drug_become_drugs(vocab_store: EmbeddedStore) -> None:
+    """Puromycin aminonucleoside is a MeSH heading DrugBank holds no drug for: a
+    Drug node under its MeSH id, named by MeSH. Lithium's heading is the name of
+    Hetionet's drug DB01356, which takes the MeSH id instead of a second node."""
+    name, source = _one(
+        vocab_store, "MATCH (d:Drug {id: 'D011692'}) RETURN d.name, d.source"
+    )
+    assert (name, source) == ("Puromycin Aminonucleoside", "mesh")
+    assert vocab_store.search("puromycin aminonucleoside", "Drug", 5)[0].id == "D011692"
+    assert "MESH:D008094" in _one(vocab_store, "MATCH (d:Drug {id: 'DB01356'}) RETURN d.xrefs")[0]
+    for mesh_id in ("D008094", "D000082"):  # lithium, acetaminophen: no second node
+        assert not vocab_store.query(f"MATCH (d:Drug {{id: '{mesh_id}'}}) RETURN d.id").rows
+    # a MeSH entry term that is a DrugBank drug's name stays with the drug
+    assert vocab_store.search("gentamicin", "Drug", 5)[0].id == "DB00798"
+
+
 def test_duplicates_are_tied_to_the_node_to_prefer(vocab_store: EmbeddedStore) -> None:
     rows = vocab_store.query(
         "MATCH (a:SideEffect)-[:SAME_AS]->(b:Disease) RETURN a.id, b.xrefs", row_cap=10_000

@@ -121,3 +121,17 @@ def test_british_spellings_link_like_american_ones(extractor: Extractor) -> None
     m = _mentions(extractor, "Diarrhoea and oedema since Monday. Diarrhea again today.")
     assert m["Diarrhoea"][0] == m["Diarrhea"][0]
     assert "oedema" in m
+
+
+def test_mesh_chemicals_link_through_ner_spans_only(extractor: Extractor) -> None:
+    """MeSH chemical headings name everyday words ("lead", "protein"): the
+    dictionary matcher leaves them alone, a span the NER proposes links to them,
+    and a curated element symbol ("Na") links where the note writes it."""
+    m = _mentions(extractor, "Poor intake may lead to weakness. Serum Na was 128.")
+    assert "lead" not in m
+    assert m["Na"][1] == "curated abbreviation"
+    doc = extractor.nlp.make_doc("Blood lead levels were high.")
+    link = extractor.linker.link(doc.char_span(6, 10, label="CHEMICAL"), {})
+    assert link is not None and link.entry.node_id == "D007854"  # MeSH Lead
+    assert link.rule.startswith("NER span")
+    assert "D007854" in extractor.lexicon.ner_only

@@ -53,6 +53,8 @@ LABELS_OF_NER = {
 LABEL_PRIORITY = ["Disease", "Symptom", "Drug", "Gene", "SideEffect"]
 #: The rule of a match through ``abbreviations.tsv`` ("MI" without its long form).
 CURATED = "curated abbreviation"
+#: Drug nodes from this source are linked through NER spans only (``ner_only``).
+NER_ONLY_SOURCE = "mesh"
 #: Longest name (in words) the matcher looks for.
 MAX_NAME_WORDS = 12
 
@@ -113,6 +115,10 @@ class Lexicon:
     #: Relationship count of nodes that share a name with another node.
     degree: dict[str, int] = field(default_factory=dict)
     max_words: int = 1
+    #: Nodes linked only when the statistical NER proposes the span, never by the
+    #: dictionary matcher: MeSH chemical headings (``source = 'mesh'``), whose
+    #: names include everyday words ("lead", "protein", "salt").
+    ner_only: frozenset[str] = frozenset()
 
     @classmethod
     def from_store(cls, store: GraphStore) -> Lexicon:
@@ -124,12 +130,16 @@ class Lexicon:
             if held is None or (entry.exact and not held.exact):
                 table[key][entry.node_id] = entry
 
+        ner_only: set[str] = set()
         for label in LABEL_PRIORITY:
-            for node_id, name, synonyms in store.query(
-                f"MATCH (n:{label}) RETURN n.id, n.name, n.synonyms", row_cap=10_000_000
+            for node_id, name, synonyms, source in store.query(
+                f"MATCH (n:{label}) RETURN n.id, n.name, n.synonyms, n.source",
+                row_cap=10_000_000,
             ).rows:
                 if not name:
                     continue
+                if label == "Drug" and source == NER_ONLY_SOURCE:
+                    ner_only.add(node_id)
                 for text, exact in [(name, True), *((s, False) for s in synonyms or [])]:
                     entry = Entry(label, node_id, name, exact)
                     text = text.strip()
@@ -148,6 +158,7 @@ class Lexicon:
         lex = cls(
             names={k: list(v.values()) for k, v in names.items()},
             symbols={k: list(v.values()) for k, v in symbols.items()},
+            ner_only=frozenset(ner_only),
         )
         lex.max_words = min(MAX_NAME_WORDS, max((k.count(" ") + 1 for k in lex.names), default=1))
         ambiguous = {
@@ -182,7 +193,13 @@ class Lexicon:
         for table in (self.names, self.symbols):
             h.update(f"{len(table)}:{sum(len(c) for c in table.values())};".encode())
         h.update(f"{len(self.same_as)}".encode())
+        if self.ner_only:
+            h.update(f"ner-only {len(self.ner_only)}".encode())
         return h.hexdigest()[:8]
+
+    def matchable(self, candidates: Sequence[Entry]) -> list[Entry]:
+        """The candidates the dictionary matcher may link a name to (not ``ner_only``)."""
+        return [e for e in candidates if e.node_id not in self.ner_only]
 
     def candidates(self, text: str) -> list[Entry]:
         """Every node the text can name: by exact symbol, else by normalised name."""

@@ -98,6 +98,9 @@ class Linker:
         found = lex.resolve(lex.candidates(ent.text), ent.label_)
         if found is not None:
             return Link(found.entry, CONF_MODEL, None, f"NER span; {found.rule}")
+        curated = lex.abbreviations.get(ent.text)
+        if curated is not None:  # an NER span the matcher did not claim: "ASA", "Na"
+            return Link(curated, CONF_CURATED_ABBREVIATION, ent.text, f"NER span; {CURATED}")
         fuzzy = self.fuzzy.link(ent.text, ent.label_)
         if fuzzy is not None:
             found, score = fuzzy

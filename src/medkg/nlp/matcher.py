@@ -75,12 +75,12 @@ class LexiconMatcher:
                     if len(words) > lex.max_words:
                         break
                     key = " ".join(words)
-                    if key in lex.names:
+                    if key in lex.names and lex.matchable(lex.names[key]):
                         best = (j + 1, key)
             if best is None:
                 i += 1
                 continue
-            res = lex.resolve(lex.names[best[1]])
+            res = lex.resolve(lex.matchable(lex.names[best[1]]))
             assert res is not None
             found.append(self._span(doc, i, best[0], res))
             taken.update(range(i, best[0]))
@@ -103,7 +103,7 @@ class LexiconMatcher:
                 if text in lex.abbreviations:
                     hit = (j, Resolution(lex.abbreviations[text], CURATED))
                     break
-                res = lex.resolve(lex.symbols.get(text, []))
+                res = lex.resolve(lex.matchable(lex.symbols.get(text, [])))
                 if res is not None:
                     hit = (j, Resolution(res.entry, f"symbol; {res.rule}"))
                     break

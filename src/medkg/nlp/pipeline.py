@@ -181,16 +181,23 @@ class Extractor:
             notes = [NoteInput("-", t) for t in texts[start : start + 256]]
             out += [
                 [(m.node_label, m.node_id) for m in doc.mentions]
-                for doc in self.extract_batch(notes)
+                for doc in self.extract_batch(notes, relations=False)
             ]
         return out
 
-    def extract_batch(self, notes: list[NoteInput]) -> list[ExtractedDocument]:
-        """One ``nlp.pipe`` pass over ``notes`` (the NER batches their sentences together)."""
+    def extract_batch(
+        self, notes: list[NoteInput], *, relations: bool = True
+    ) -> list[ExtractedDocument]:
+        """One ``nlp.pipe`` pass over ``notes`` (the NER batches their sentences
+        together); ``relations=False`` when only the mentions are wanted (their
+        classifiers are the costly part after the NER)."""
         docs = self.nlp.pipe([n.text for n in notes], batch_size=len(notes))
-        return [self._to_document(note, doc) for note, doc in zip(notes, docs, strict=True)]
+        return [
+            self._to_document(note, doc, relations)
+            for note, doc in zip(notes, docs, strict=True)
+        ]
 
-    def _to_document(self, note: NoteInput, doc: Doc) -> ExtractedDocument:
+    def _to_document(self, note: NoteInput, doc: Doc, relations: bool = True) -> ExtractedDocument:
         sents = list(doc.sents)
         sent_index = {s.start: i for i, s in enumerate(sents)}
         abbr_long = {(a.start, a.end): a._.long_form for a in doc._.abbreviations}
@@ -221,7 +228,7 @@ class Extractor:
             sha256=note.sha256,
             sentences=[mask_identifiers(s.text) for s in sents],
             mentions=mentions,
-            relations=self._relations(sents, mentions),
+            relations=self._relations(sents, mentions) if relations else [],
             text=note.text if self.settings.store_note_text else None,
             extractor_version=self.version,
         )

@@ -21,7 +21,8 @@ Identity rules, in order (docs/decisions/0012):
   phenotype's UMLS xref), and HPO phenotypes that are diseases by UMLS, are
   tied by a ``SAME_AS`` edge to the node to prefer.
 - Genes (Entrez id, HGNC symbols) and drugs (DrugBank id) keep Hetionet's ids;
-  the vocabularies add names, aliases, brand names and xrefs.
+  the vocabularies add names, aliases, brand names and xrefs. MeSH chemical
+  headings that no DrugBank drug carries are Drug nodes under their MeSH id.
 
 A node already in the store keeps its name and source; the vocabularies add
 synonyms and xrefs only, so re-running either import leaves the other's
@@ -395,6 +396,44 @@ def add_drugs(
     b.report.add("drugs with a MeSH id", sum(len(v) for v in owners.values()))
 
 
+#: MeSH's tree of chemicals and drugs.
+MESH_CHEMICALS = "D"
+
+
+def add_mesh_chemicals(b: Builder, mesh: dict[str, MeshRecord]) -> None:
+    """MeSH chemical and drug headings (tree D) that no DrugBank drug carries
+    become Drug nodes under their MeSH id, as Hetionet's symptoms are (``D011692``
+    puromycin aminonucleoside): BC5CDR annotates chemicals against MeSH, and a
+    fifth of its chemical mentions name a substance DrugBank does not hold as a
+    drug (sodium, steroids, NMDA, puromycin aminonucleoside). A heading whose
+    name is one drug's own name is that drug's concept: the drug takes the MeSH
+    id (Hetionet's "Lithium" takes D008094); named by several drugs, or by a
+    drug's synonym, it is left out. An entry term that names a drug stays with
+    the drug."""
+    drugs = [(k, d) for k, d in b.drafts.items() if k[0] == "Drug"]
+    carried = {x[5:] for _, d in drugs for x in d.xrefs if x.startswith("MESH:")}
+    own: dict[str, list[Key]] = defaultdict(list)
+    for k, _ in drugs:
+        own[name_key(b.display_name(k) or "")].append(k)
+    taken = {name_key(n) for _, d in drugs for n in d.synonyms} | set(own)
+    added = 0
+    for mid, rec in sorted(mesh.items()):
+        if mid in carried or not any(t.startswith(MESH_CHEMICALS) for t in rec.trees):
+            continue
+        key = name_key(rec.name)
+        if len(own.get(key, ())) == 1:
+            b.drafts[own[key][0]].xrefs.add(f"MESH:{mid}")
+            b.report.add("drugs given a MeSH id by their own name")
+            continue
+        if key in taken:
+            b.report.add("MeSH chemicals left out (a drug's synonym or several drugs' name)")
+            continue
+        d = b.node("Drug", mid, rec.name, "mesh")
+        d.synonyms += [t for t in rec.entry_terms if name_key(t) not in taken]
+        added += 1
+    b.report.add("chemicals from MeSH (no DrugBank drug)", added)
+
+
 def build_batch(
     inputs: Inputs,
     existing: dict[str, dict[str, str | None]],
@@ -413,6 +452,7 @@ def build_batch(
         ("genes (HGNC)", lambda: add_genes(b, inputs.genes)),
         ("drugs (DrugBank, MeSH)", lambda: add_drugs(b, inputs.drugs, inputs.mesh,
                                                      inputs.mesh_supp, inputs.mesh_mappings)),
+        ("chemicals (MeSH)", lambda: add_mesh_chemicals(b, inputs.mesh)),
     ]  # fmt: skip
     for name, step in steps:
         if progress:
