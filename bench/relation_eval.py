@@ -98,7 +98,7 @@ def main() -> int:
         ),
     }
     extra: dict = {}
-    trf = _transformer(args, train)
+    trf = _finetuned("transformer", train, args.transformer, args.train_transformer, args.epochs)
     if trf is not None:
         import time
 
@@ -134,7 +134,9 @@ def main() -> int:
 
     for name, (scorer, threshold) in systems.items():
         row(name, evaluate_cid(dev, scorer, threshold, cands=cands))
-    doc_model = _document_model(args, train)
+    doc_model = _finetuned(
+        "document", train, args.document, args.train_document, args.document_epochs
+    )
     if doc_model is not None:
         doc_rows, extra["document"] = _document_rows(doc_model, dev, cands, rules)
         for name, s in doc_rows.items():
@@ -176,6 +178,7 @@ def _end_to_end(docs, classifiers) -> list[dict]:  # type: ignore[no-untyped-def
     from medkg.kg.importers.vocabularies import import_vocabularies
     from medkg.nlp.documents import NoteInput
     from medkg.nlp.pipeline import Extractor
+    from medkg.nlp.relations.training import gold_pairs
     from medkg.settings import Settings
 
     user = Settings()
@@ -183,7 +186,7 @@ def _end_to_end(docs, classifiers) -> list[dict]:  # type: ignore[no-untyped-def
     import_vocabularies(store)
     mesh = mesh_ids_by_node(store, ("Drug", "Disease", "Symptom", "SideEffect"))
     extractor = Extractor(store, store.settings)
-    gold = {(d.pmid, c, s) for d in docs for c, s in d.cid}
+    gold = gold_pairs(docs)
     notes = [NoteInput(d.pmid, d.text) for d in docs]
     rows = []
     for name, (classifier, threshold) in classifiers.items():
@@ -244,62 +247,36 @@ def _losses(docs, extracted, mesh, missed) -> dict[str, int]:  # type: ignore[no
     return out
 
 
-def _transformer(args, train):  # type: ignore[no-untyped-def]
-    """The CID transformer to score: trained here, given, or the trained default."""
+def _finetuned(arch: str, train, given, train_here: bool, epochs: int):  # type: ignore[no-untyped-def]
+    """A fine-tuned CID model to score: trained here, given, or the trained default."""
     from medkg.artifacts import ModelFiles
-    from medkg.nlp.relations.transformer_cid import (
-        TransformerCid,
-        TransformerCidConfig,
-        train_transformer_cid,
-    )
+    from medkg.nlp.relations.cid_models import FINETUNED
     from medkg.settings import Settings
 
-    if args.train_transformer:
-        return train_transformer_cid(train, TransformerCidConfig(epochs=args.epochs))
-    folder = args.transformer or ModelFiles.of(Settings()).cid_transformer
-    return TransformerCid.load(folder) if (folder / "cid.json").is_file() else None
-
-
-def _document_model(args, train):  # type: ignore[no-untyped-def]
-    """The CID document model to score: trained here, given, or the trained default."""
-    from medkg.artifacts import ModelFiles
-    from medkg.nlp.relations.document_cid import (
-        DocumentCid,
-        DocumentCidConfig,
-        train_document_cid,
-    )
-    from medkg.settings import Settings
-
-    if args.train_document:
-        return train_document_cid(train, DocumentCidConfig(epochs=args.document_epochs))
-    folder = args.document or ModelFiles.of(Settings()).cid_document
-    return DocumentCid.load(folder) if (folder / "cid.json").is_file() else None
+    kind = FINETUNED[arch]
+    if train_here:
+        return kind.train(train, kind.config(epochs=epochs))
+    folder = given or kind.folder(ModelFiles.of(Settings()))
+    return kind.model.load(folder) if (folder / "cid.json").is_file() else None
 
 
 def _document_rows(model, dev, cands, rules):  # type: ignore[no-untyped-def]
     """The document model alone, and with the trigger rules as the extractor runs it."""
     import time
 
-    from medkg.nlp.metrics import PRF
-    from medkg.nlp.relations.document_cid import document_prf, prepare, score_documents
+    from medkg.nlp.relations.document_cid import predicted_pairs, prepare, score_documents
+    from medkg.nlp.relations.training import gold_pairs, pair_prf
 
     prepared = prepare(model, dev)
     t0 = time.perf_counter()
     scores = score_documents(model, prepared)
     per_s = len(prepared) / (time.perf_counter() - t0)
-    alone = document_prf(prepared, scores, model.threshold)
-    predicted = {
-        (p.doc.pmid, c, d) for p, s in zip(prepared, scores, strict=True)
-        for (c, d), x in s.items() if x >= model.threshold
-    }  # fmt: skip
-    predicted |= {(k.pmid, c, d) for k in cands if rules(k) for c in k.chem_ids for d in k.dis_ids}
-    gold = {(d.pmid, c, s) for d in dev for c, s in d.cid}
-    tp = len(predicted & gold)
+    predicted = predicted_pairs(prepared, scores, model.threshold)
+    by_rules = {(k.pmid, c, d) for k in cands if rules(k) for c in k.chem_ids for d in k.dis_ids}
+    gold = gold_pairs(dev)
     rows = {
-        "medkg CID document model": alone,
-        "medkg extractor (rules or document model)": PRF(
-            tp, len(predicted) - tp, len(gold) - tp
-        ),
+        "medkg CID document model": pair_prf(predicted, gold),
+        "medkg extractor (rules or document model)": pair_prf(predicted | by_rules, gold),
     }
     info = {
         "threshold": model.threshold, "dev_f1": model.record.get("dev_f1"),

@@ -25,6 +25,7 @@ from medkg.settings import get_settings
 
 if TYPE_CHECKING:
     from medkg.nlp.corpora.bio import BioSentence
+    from medkg.nlp.relations.cid_models import FineTunedCid
     from medkg.settings import Settings
 
 DeviceOption = Annotated[
@@ -242,6 +243,7 @@ def train_relations_cmd(
 ) -> None:
     """Train the chemical-induced-disease (CAUSES) classifier on BC5CDR's CID relations."""
     from medkg.nlp.corpora.pubtator import BC5CDR_DEV, BC5CDR_TRAIN, training_abstracts
+    from medkg.nlp.relations.cid_models import FINETUNED
     from medkg.nlp.relations.training import train_cid_model
 
     if arch not in ARCHS:
@@ -252,10 +254,10 @@ def train_relations_cmd(
     train = train or settings.shared_data_dir / BC5CDR_TRAIN
     exclude = exclude or settings.shared_data_dir / BC5CDR_DEV
     files = ModelFiles.of(settings)
-    if arch in ("transformer", "document"):
+    if arch in FINETUNED:
         with user_errors():
             docs = training_abstracts(train, exclude)
-        _train_finetuned_cid(arch, docs, epochs, max_steps, dev, files)
+        _train_finetuned_cid(FINETUNED[arch], docs, epochs, max_steps, dev, files)
         return
     with user_errors():
         clf = train_cid_model(train, exclude)
@@ -269,31 +271,20 @@ def train_relations_cmd(
 
 
 def _train_finetuned_cid(
-    arch: str, docs: list, epochs: int | None, max_steps: int | None, device: str,
+    arch: FineTunedCid, docs: list, epochs: int | None, max_steps: int | None, device: str,
     files: ModelFiles,
 ) -> None:  # fmt: skip
     """Fine-tune the sentence-pair or the document CID model and move it in whole."""
     from medkg.artifacts import replace_folder
-    from medkg.nlp.relations.document_cid import DocumentCidConfig, train_document_cid
-    from medkg.nlp.relations.transformer_cid import (
-        TransformerCidConfig,
-        train_transformer_cid,
-    )
 
-    if arch == "document":
-        cfg: DocumentCidConfig | TransformerCidConfig = DocumentCidConfig(max_steps=max_steps)
-        trainer, target, what = train_document_cid, files.cid_document, "CID document model"
-        unit = "entity pairs"
-    else:
-        cfg = TransformerCidConfig(max_steps=max_steps)
-        trainer, target, what = train_transformer_cid, files.cid_transformer, "CID transformer"
-        unit = "sentence pairs"
+    cfg = arch.config(max_steps=max_steps)
     if epochs is not None:
         cfg.epochs = epochs
+    target = arch.folder(files)
     with progress() as bar, user_errors():
-        task = bar.add_task(f"fine-tuning the {what}", total=None)
-        model = trainer(
-            docs, cfg, device=device,  # type: ignore[arg-type]
+        task = bar.add_task(f"fine-tuning the {arch.title}", total=None)
+        model = arch.train(
+            docs, cfg, device=device,
             on_step=lambda step, total, loss: bar.update(task, completed=step, total=total),
         )  # fmt: skip
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -303,12 +294,12 @@ def _train_finetuned_cid(
             replace_folder(Path(tmp) / "model", target)
     record = model.record
     err_console.print(
-        f"trained on {record['documents']} abstracts ({record['pairs']} {unit}, "
+        f"trained on {record['documents']} abstracts ({record['pairs']} {arch.unit}, "
         f"{record['positives']} positive) in {record['seconds']} s; threshold "
         f"{model.threshold} (development F1 {record['dev_f1']:.3f} on "
         f"{record['dev_documents']} held-out training abstracts)"
     )
-    console.print(f"{what} written to {target}")
+    console.print(f"{arch.title} written to {target}")
 
 
 @app.command("linker")

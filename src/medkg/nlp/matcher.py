@@ -17,7 +17,7 @@ from __future__ import annotations
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from medkg.nlp.lexicon import CURATED, NER_LABEL, Lexicon, Resolution, normalise
+from medkg.nlp.lexicon import CURATED, NER_LABEL, Entry, Lexicon, Resolution, normalise
 
 FACTORY = "medkg_lexicon_matcher"
 #: Longest symbol in tokens ("HLA-B27" is several tokens).
@@ -67,7 +67,7 @@ class LexiconMatcher:
             if not keys[i]:
                 i += 1
                 continue
-            best: tuple[int, str] | None = None
+            best: tuple[int, list[Entry]] | None = None
             words: list[str] = []
             for j in range(i, end):
                 if keys[j]:
@@ -75,12 +75,12 @@ class LexiconMatcher:
                     if len(words) > lex.max_words:
                         break
                     key = " ".join(words)
-                    if key in lex.names and lex.matchable(lex.names[key]):
-                        best = (j + 1, key)
+                    if key in lex.names and (matchable := lex.matchable(lex.names[key])):
+                        best = (j + 1, matchable)
             if best is None:
                 i += 1
                 continue
-            res = lex.resolve(lex.matchable(lex.names[best[1]]))
+            res = lex.resolve(best[1])
             assert res is not None
             found.append(self._span(doc, i, best[0], res))
             taken.update(range(i, best[0]))

@@ -50,7 +50,9 @@ from medkg.nlp.linking import Link, Linker
 from medkg.nlp.matcher import FACTORY as MATCHER
 from medkg.nlp.privacy import mask_identifiers
 from medkg.nlp.relations.cid import CidClassifier, PairScorer
+from medkg.nlp.relations.cid_models import FINETUNED
 from medkg.nlp.relations.document_cid import CHEMICAL, DISEASE, DocumentCid, EntityMention
+from medkg.nlp.relations.finetuned import CONFIG_FILE, FineTunedEncoder
 from medkg.nlp.relations.rules import DRUG, PROBLEM, SpanRef, find_relations
 from medkg.settings import Settings
 
@@ -269,10 +271,11 @@ class Extractor:
         over the whole note (pairs across sentences too); the evidence is the
         closest mention pair (fewest sentences apart, then fewest characters)."""
         role = dict.fromkeys(DRUG, CHEMICAL) | dict.fromkeys(PROBLEM, DISEASE)
-        picked = [
-            (i, role[m.node_label]) for i, m in enumerate(mentions)
-            if m.is_positive_fact and m.node_label in role
-        ]  # fmt: skip
+        # (role, node id) -> the indices of its affirmed mentions
+        entities: dict[tuple[str, str], list[int]] = {}
+        for i, m in enumerate(mentions):
+            if m.is_positive_fact and m.node_label in role:
+                entities.setdefault((role[m.node_label], m.node_id), []).append(i)
         treats = {
             (mentions[r.head].node_id, mentions[r.tail].node_id)
             for r in found
@@ -281,17 +284,15 @@ class Extractor:
         scores = model.score(
             sents[0].doc.text,
             [(s.start_char, s.end_char) for s in sents],
-            [EntityMention((mentions[i].node_id,), r, mentions[i].start, mentions[i].end)
-             for i, r in picked],
+            [EntityMention((node_id,), r, mentions[i].start, mentions[i].end)
+             for (r, node_id), indices in entities.items() for i in indices],
         )  # fmt: skip
         out = []
         for (chem, dis), p in scores.items():
             if p < self.cid_threshold or chem == dis or (chem, dis) in treats:
                 continue
-            heads = [i for i, r in picked if r == CHEMICAL and mentions[i].node_id == chem]
-            tails = [i for i, r in picked if r == DISEASE and mentions[i].node_id == dis]
             h, t = min(
-                ((h, t) for h in heads for t in tails),
+                ((h, t) for h in entities[(CHEMICAL, chem)] for t in entities[(DISEASE, dis)]),
                 key=lambda ht: (
                     abs(mentions[ht[0]].sentence_index - mentions[ht[1]].sentence_index),
                     abs(mentions[ht[0]].start - mentions[ht[1]].start),
@@ -356,22 +357,17 @@ def _apply_ner_runtime(nlp: Language, settings: Settings) -> str | None:
 
 def _cid_classifier(
     files: ModelFiles, settings: Settings
-) -> tuple[PairScorer | DocumentCid | None, float, str | None]:
+) -> tuple[PairScorer | FineTunedEncoder | None, float, str | None]:
     """The CAUSES classifier, its threshold and its version tag: the document
     model when one is trained, else the sentence-pair transformer (each with its
     own threshold, chosen on development abstracts), else the logistic
     regression (``MEDKG_CID_THRESHOLD``), else none."""
-    from medkg.nlp.relations.transformer_cid import TransformerCid
-
-    finetuned: list[tuple[Path, type[DocumentCid] | type[TransformerCid], str]] = [
-        (files.cid_document, DocumentCid, "ciddoc-"),
-        (files.cid_transformer, TransformerCid, "cidtrf-"),
-    ]
-    for folder, kind, prefix in finetuned:
-        if not (folder / "cid.json").is_file():
+    for arch in FINETUNED.values():
+        folder = arch.folder(files)
+        if not (folder / CONFIG_FILE).is_file():
             continue
-        model = kind.load(folder)
-        tag = prefix + _files_digest(folder)
+        model = arch.model.load(folder)
+        tag = arch.tag + _files_digest(folder)
         runtime = _onnx_runtime_for(settings)
         if runtime is not None:
             try:

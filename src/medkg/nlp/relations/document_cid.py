@@ -33,7 +33,14 @@ from typing import Any
 
 from medkg.nlp.corpora.pubtator import PtDocument
 from medkg.nlp.metrics import PRF
-from medkg.nlp.relations.finetuned import FineTunedEncoder, data_sha256, split_development
+from medkg.nlp.relations.finetuned import (
+    FineTuneConfig,
+    FineTunedEncoder,
+    TrainingRecord,
+    data_sha256,
+    split_development,
+)
+from medkg.nlp.relations.training import DocPair, best_threshold, gold_pairs, pair_prf
 
 #: The name written into each relation's evidence.
 METHOD = "cid-document"
@@ -67,34 +74,19 @@ class Chunk:
 
 
 @dataclass
-class DocumentCidConfig:
+class DocumentCidConfig(FineTuneConfig):
     epochs: int = 8
+    lr: float = 5e-5
     #: Documents per optimiser step.
     batch_docs: int = 4
-    lr: float = 5e-5
-    head_lr: float = 1e-3
-    dropout: float = 0.1
     #: Share of the steps spent warming the learning rate up (then linear decay).
     warmup: float = 0.06
-    seed: int = 13
-    dev_share: float = 0.1
-    #: Stop after this many optimiser steps (tests; None: every epoch to the end).
-    max_steps: int | None = None
 
 
 @dataclass
-class TrainingRecord:
-    arch: str
-    config: dict
-    documents: int
-    dev_documents: int
-    pairs: int
-    positives: int
-    dev_f1: float
-    steps: int
-    losses: list[float] = field(default_factory=list)
-    seconds: float = 0.0
-    data_sha256: str = ""
+class DocumentTrainingRecord(TrainingRecord):
+    arch: str = "document"
+    steps: int = 0
 
 
 def marked_chunks(
@@ -257,27 +249,23 @@ def score_documents(model: DocumentCid, prepared: Sequence[Prepared]) -> list[di
     return [model.score_chunks(p.chunks) for p in prepared]
 
 
-def document_prf(prepared: Sequence[Prepared], scores: Sequence[dict], threshold: float) -> PRF:
-    """BC5CDR's document-level micro P/R/F1 of (chemical id, disease id) pairs."""
-    gold = {(p.doc.pmid, c, d) for p in prepared for c, d in p.doc.cid}
-    predicted = {
+def predicted_pairs(
+    prepared: Sequence[Prepared], scores: Sequence[dict], threshold: float
+) -> set[DocPair]:
+    """The (PubMed id, chemical id, disease id) pairs scored at or above ``threshold``."""
+    return {
         (p.doc.pmid, c, d)
         for p, s in zip(prepared, scores, strict=True)
         for (c, d), x in s.items()
         if x >= threshold
     }
-    tp = len(predicted & gold)
-    return PRF(tp, len(predicted) - tp, len(gold) - tp)
 
 
-def best_threshold(prepared: Sequence[Prepared], scores: Sequence[dict]) -> tuple[float, float]:
-    """(threshold, F1): the best of 0.05, 0.10, ... 0.95."""
-    best = (0.5, -1.0)
-    for threshold in [t / 20 for t in range(1, 20)]:
-        f1 = document_prf(prepared, scores, threshold).f1
-        if f1 > best[1]:
-            best = (threshold, f1)
-    return best
+def document_prf(prepared: Sequence[Prepared], scores: Sequence[dict], threshold: float) -> PRF:
+    """BC5CDR's document-level micro P/R/F1 of (chemical id, disease id) pairs."""
+    return pair_prf(
+        predicted_pairs(prepared, scores, threshold), gold_pairs(p.doc for p in prepared)
+    )
 
 
 def train_document_cid(
@@ -339,9 +327,10 @@ def train_document_cid(
     # The last epoch is kept (the schedule decays to it); the held-out abstracts
     # choose the threshold only: ~50 abstracts are too few to choose epochs by
     # (their F1 moved by 3 points between neighbouring epochs, decision 0017).
-    model.threshold, dev_f1 = best_threshold(dev_set, score_documents(model, dev_set))
-    model.record = asdict(TrainingRecord(
-        arch="document", config=asdict(cfg), documents=len(train_docs),
+    dev_scores = score_documents(model, dev_set)
+    model.threshold, dev_f1 = best_threshold(lambda t: document_prf(dev_set, dev_scores, t).f1)
+    model.record = asdict(DocumentTrainingRecord(
+        config=asdict(cfg), documents=len(train_docs),
         dev_documents=len(dev_docs), pairs=sum(len(p.pairs) for p in train_set),
         positives=positives, dev_f1=round(dev_f1, 4), steps=step, losses=losses,
         seconds=round(time.perf_counter() - t0, 1), data_sha256=data_sha256(order),

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import random
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -26,6 +27,36 @@ from medkg.artifacts import load_checkpoint, load_json, save_checkpoint, save_js
 CONFIG_FILE = "cid.json"
 
 T = TypeVar("T", bound="FineTunedEncoder")
+
+
+@dataclass
+class FineTuneConfig:
+    """What every fine-tuned CID model's training takes; each model's config adds
+    its own fields and defaults."""
+
+    epochs: int = 2
+    lr: float = 3e-5
+    head_lr: float = 1e-3
+    dropout: float = 0.1
+    seed: int = 13
+    dev_share: float = 0.1
+    #: Stop after this many optimiser steps (tests; None: every epoch to the end).
+    max_steps: int | None = None
+
+
+@dataclass
+class TrainingRecord:
+    """What training wrote into ``cid.json`` besides the threshold."""
+
+    config: dict
+    documents: int
+    dev_documents: int
+    pairs: int
+    positives: int
+    dev_f1: float
+    losses: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    data_sha256: str = ""
 
 
 class FineTunedEncoder:

@@ -23,17 +23,19 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from medkg.nlp.corpora.pubtator import PtDocument
 from medkg.nlp.relations.finetuned import (
     CONFIG_FILE,
+    FineTuneConfig,
     FineTunedEncoder,
+    TrainingRecord,
     data_sha256,
     split_development,
 )
-from medkg.nlp.relations.training import Candidate, candidates, evaluate_cid
+from medkg.nlp.relations.training import Candidate, best_threshold, candidates, evaluate_cid
 
 __all__ = ["CONFIG_FILE", "TransformerCid", "TransformerCidConfig", "train_transformer_cid"]
 #: The name written into each relation's evidence.
@@ -46,31 +48,10 @@ Pair = tuple[str, tuple[int, int], tuple[int, int]]  # sentence, chemical span, 
 
 
 @dataclass
-class TransformerCidConfig:
-    epochs: int = 2
+class TransformerCidConfig(FineTuneConfig):
     batch_size: int = 16
-    lr: float = 3e-5
-    head_lr: float = 1e-3
-    dropout: float = 0.1
-    seed: int = 13
-    dev_share: float = 0.1
-    #: Stop after this many training steps (tests; None: every epoch to the end).
-    max_steps: int | None = None
     #: 1: also train on pairs across two neighbouring sentences (see ``candidates``).
     window: int = 0
-
-
-@dataclass
-class TrainingRecord:
-    config: dict
-    documents: int
-    dev_documents: int
-    pairs: int
-    positives: int
-    dev_f1: float
-    losses: list[float] = field(default_factory=list)
-    seconds: float = 0.0
-    data_sha256: str = ""
 
 
 def mark(sentence: str, chem: tuple[int, int], dis: tuple[int, int]) -> tuple[str, int, int]:
@@ -214,9 +195,4 @@ def _choose_threshold(
     def scorer(k: Candidate) -> float:
         return by_pair[(k.sentence, k.chem, k.dis)]
 
-    best = (0.5, -1.0)
-    for threshold in [t / 20 for t in range(1, 20)]:
-        f1 = evaluate_cid(dev_docs, scorer, threshold, cands=dev_cands).f1
-        if f1 > best[1]:
-            best = (threshold, f1)
-    return best
+    return best_threshold(lambda t: evaluate_cid(dev_docs, scorer, t, cands=dev_cands).f1)

@@ -49,6 +49,8 @@ from medkg.kg.importers.vocabularies.terms import Term, unique_names
 SOURCE = "vocabularies"
 #: MeSH tree of signs and symptoms: Hetionet's Symptom nodes are these descriptors.
 MESH_SYMPTOMS = "C23.888"
+#: MeSH's tree of chemicals and drugs.
+MESH_CHEMICALS = "D"
 #: Most references kept on one PRESENTS edge (the HPO cites up to dozens).
 MAX_REFERENCES = 10
 
@@ -364,7 +366,8 @@ def add_drugs(
     """DrugBank drugs with every name variant, brand names and ChEBI/ChEMBL ids;
     a MeSH id through ChEBI, else through an exact name that one MeSH chemical
     carries; MeSH's entry terms on a drug when no other drug shares its MeSH id."""
-    chemicals = {**{m: r for m, r in mesh.items() if any(t.startswith("D") for t in r.trees)},
+    chemicals = {**{m: r for m, r in mesh.items()
+                    if any(t.startswith(MESH_CHEMICALS) for t in r.trees)},
                  **mesh_supp}  # fmt: skip
     by_name: dict[str, set[str]] = defaultdict(set)
     for mid, r in chemicals.items():
@@ -394,10 +397,6 @@ def add_drugs(
             b.drafts[("Drug", next(iter(dbs)))].synonyms += [rec.name, *rec.entry_terms]
     b.report.add("drugs from DrugBank", sum(1 for i in drugs.values() if i.name))
     b.report.add("drugs with a MeSH id", sum(len(v) for v in owners.values()))
-
-
-#: MeSH's tree of chemicals and drugs.
-MESH_CHEMICALS = "D"
 
 
 def add_mesh_chemicals(b: Builder, mesh: dict[str, MeshRecord]) -> None:
