@@ -1,6 +1,7 @@
 """Bulk ingest: the Ray Data engine gives the same graph as the local engine, a
 re-run writes nothing, an interrupted run resumes without extracting again, and
-a note a worker fails on is reported by id while everything else is written.
+a note a worker fails on (an exception, or the worker process dying) is reported
+by id while everything else is written.
 
 Real parts throughout: the shipped Hetionet in an embedded store, real
 MTSamples reports, the real extraction pipeline, a real local Ray cluster.
@@ -99,38 +100,48 @@ def test_ray_ingest_gives_the_local_graph_and_a_rerun_writes_nothing(
     assert store_fingerprint(ray_store) == before
 
 
-def test_a_failing_note_is_reported_and_the_rest_written_then_resumed(
+def test_failing_notes_are_reported_and_the_rest_written_then_resumed(
     ray_session: None, two_stores: tuple[EmbeddedStore, EmbeddedStore]
 ) -> None:
+    """One note raises in Python, another kills its worker process outright (as
+    a segfault or the OOM killer would): both are reported by id, the job ends,
+    and the other notes are written."""
     reference, store = two_stores
     notes = _notes(5)
-    bad = notes[2].doc_id
+    raises, kills = notes[1].doc_id, notes[3].doc_id
 
     def failing_factory(lexicon, settings):  # type: ignore[no-untyped-def]
         # Defined here so that Ray ships it by value to its workers.
-        class FailsOnOneNote(Extractor):
-            def extract_batch(self, batch):  # type: ignore[no-untyped-def]
-                if any(n.doc_id == bad for n in batch):
-                    raise RuntimeError("worker fault on purpose")
-                return super().extract_batch(batch)
+        import os
 
-        return FailsOnOneNote(None, settings, lexicon=lexicon)
+        class FailsOnTwoNotes(Extractor):
+            def extract_batch(self, batch, **kwargs):  # type: ignore[no-untyped-def]
+                ids = {n.doc_id for n in batch}
+                if kills in ids:
+                    os._exit(1)
+                if raises in ids:
+                    raise RuntimeError("worker fault on purpose")
+                return super().extract_batch(batch, **kwargs)
+
+        return FailsOnTwoNotes(None, settings, lexicon=lexicon)
 
     first = ingest_notes(
-        store, notes, store.settings, engine="ray", processes=2, batch_size=5,
+        store, notes, store.settings, engine="ray", processes=1, batch_size=5,
         factory=failing_factory,
     )  # fmt: skip
-    assert [f.doc_id for f in first.failures] == [bad]
-    assert "worker fault on purpose" in first.failures[0].error
-    assert first.created == 4
+    errors = {f.doc_id: f.error for f in first.failures}
+    assert set(errors) == {raises, kills}, errors
+    assert "worker fault on purpose" in errors[raises]
+    assert "worker process died" in errors[kills]
+    assert first.created == 3
     stored = {r[0] for r in store.query("MATCH (d:Document) RETURN d.id").rows}
-    assert stored == {n.doc_id for n in notes} - {bad}
-    # The re-run extracts only the note that failed, and the graph is then the
+    assert stored == {n.doc_id for n in notes} - {raises, kills}
+    # The re-run extracts only the notes that failed, and the graph is then the
     # graph of one clean run.
     todo, skipped = pending_notes(store, notes, Extractor(store, store.settings).version)
-    assert [n.doc_id for n in todo] == [bad] and skipped == 4
+    assert {n.doc_id for n in todo} == {raises, kills} and skipped == 3
     second = ingest_notes(store, notes, store.settings, engine="ray", processes=1)
-    assert (second.created, second.unchanged, second.failures) == (1, 4, [])
+    assert (second.created, second.unchanged, second.failures) == (2, 3, [])
     ingest_notes(reference, notes, reference.settings, engine="local")
     assert store_fingerprint(store) == store_fingerprint(reference)
 
@@ -156,4 +167,3 @@ def test_an_unknown_engine_is_refused_before_anything_runs(store: EmbeddedStore)
         with pytest.raises(ValueError, match="unknown engine 'spark'"):
             ingest_notes(store, _notes(1), store.settings, engine="spark")  # type: ignore[arg-type]
         assert store.query("MATCH (d:Document) RETURN count(d)").rows == [[0]]
-

@@ -20,6 +20,19 @@ one pathological note must not throw away the hours of work around it. A batch
 that raises is re-run note by note in the worker, and each note that still
 raises comes back as a :class:`~.ingest.FailedNote` (id and error); the others
 are written, and a re-run after a fix extracts only what is missing.
+
+Why a note that kills its worker is retried alone, once: a segfault in native
+code or the kernel's OOM killer ends the actor's process, so no Python handler
+can name the note. Ray Data's defaults (restart the actor forever, retry its
+task forever) then re-run the same batch on each new actor, and the job never
+ends. Here a crashed task is not retried (``max_task_retries=0``); the actor is
+restarted for the next batch, and Ray Data is told to skip the lost block
+(``max_errored_blocks=-1``); the blocks queued on the dead actor are lost
+with it. The notes that never came back are then run once more, one note per
+block and one block per actor at a time: those whose worker dies again are
+reported by id as failed, the rest are extracted as usual. Only a cluster-level failure (every
+actor dying in start-up, the cluster going away) ends the job, as
+:class:`RayJobError`.
 """
 
 from __future__ import annotations
@@ -28,6 +41,7 @@ import logging
 import os
 import pickle
 import traceback
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -113,7 +127,6 @@ def extract_on_ray(
     if not notes:
         return
     import ray
-    import ray.data
 
     address = address or os.environ.get("RAY_ADDRESS") or None
     started_here = not ray.is_initialized()
@@ -129,41 +142,89 @@ def extract_on_ray(
             configure_logging=True,
         )  # fmt: skip
     try:
-        context = ray.data.DataContext.get_current()
-        context.enable_progress_bars = False  # the CLI shows its own
-        context.execution_options.preserve_order = False
-        # Ray Data's own notices and error reports are not the user's: a failure
-        # comes back as one RayJobError line
-        logging.getLogger("ray.data").setLevel(logging.CRITICAL)
-        rows = [{"doc_id": n.doc_id, "text": n.text} for n in notes]
-        blocks = max(1, min(len(rows) // batch_size + 1, 4 * workers))
-        dataset = ray.data.from_items(rows, override_num_blocks=blocks).map_batches(
+        returned: set[str] = set()
+        for result in _run_pass(notes, lexicon, settings, workers, batch_size, factory):
+            returned.add(result.doc_id)
+            yield result
+        lost = [n for n in notes if n.doc_id not in returned]
+        if not lost:
+            return
+        # A worker process died on these notes' block: one note per block now,
+        # so a second death names its note and spares the others.
+        for result in _run_pass(lost, lexicon, settings, workers, 1, factory):
+            returned.add(result.doc_id)
+            yield result
+        for note in lost:
+            if note.doc_id not in returned:
+                yield FailedNote(note.doc_id, WORKER_DIED)
+    finally:
+        if started_here:
+            ray.shutdown()
+
+
+#: The error of a note whose worker process died twice while extracting it.
+WORKER_DIED = (
+    "the worker process died while extracting this note, twice (a crash in native "
+    "code or the out-of-memory killer); the note is not stored"
+)
+
+
+def _run_pass(
+    notes: Sequence[NoteInput],
+    lexicon: Lexicon,
+    settings: Settings,
+    workers: int,
+    batch_size: int,
+    factory: ExtractorFactory,
+) -> Iterator[ExtractedDocument | FailedNote]:
+    """One Ray Data pass over ``notes``; the blocks of a dead worker are
+    skipped (their notes simply do not come back)."""
+    import ray
+    import ray.data
+
+    context = ray.data.DataContext.get_current()
+    context.enable_progress_bars = False  # the CLI shows its own
+    context.execution_options.preserve_order = False
+    context.max_errored_blocks = -1  # a dead worker's block is skipped, see above
+    # Ray Data's own notices and error reports are not the user's: a failure
+    # comes back as a FailedNote or one RayJobError line
+    logging.getLogger("ray.data").setLevel(logging.CRITICAL)
+    rows = [{"doc_id": n.doc_id, "text": n.text} for n in notes]
+    blocks = len(rows) if batch_size == 1 else min(len(rows) // batch_size + 1, 4 * workers)
+    with warnings.catch_warnings():
+        # Ray 2.60 (pinned) warns that free-form remote args go away in 2.64, but
+        # has no named parameter for the two retry limits yet
+        warnings.simplefilter("ignore", DeprecationWarning)
+        dataset = ray.data.from_items(rows, override_num_blocks=max(1, blocks)).map_batches(
             _ExtractBatches,
             fn_constructor_args=(lexicon, settings, factory),
             batch_size=batch_size,
             batch_format="numpy",
-            compute=ray.data.ActorPoolStrategy(size=workers),
+            # alone means alone: a block queued behind the one that kills its
+            # actor would die with it
+            compute=ray.data.ActorPoolStrategy(
+                size=workers, max_tasks_in_flight_per_actor=1 if batch_size == 1 else None
+            ),
             num_cpus=1,
+            max_restarts=-1,  # a new actor for the next block ...
+            max_task_retries=0,  # ... but the block it died on is not run again
         )
-        try:
-            for batch in dataset.iter_batches(batch_size=None, batch_format="numpy"):
-                for doc_id, payload, error in zip(
-                    batch["doc_id"], batch["payload"], batch["error"], strict=True
-                ):
-                    if error:
-                        yield FailedNote(str(doc_id), str(error))
-                    else:
-                        yield pickle.loads(payload)
-        except ray.exceptions.RayError as exc:
-            cause = getattr(exc, "cause", None) or exc
-            raise RayJobError(
-                f"the Ray job failed ({type(cause).__name__}: a worker process died or the "
-                "cluster went away); documents written before it are kept, and a re-run "
-                "extracts only the notes not yet stored"
-            ) from exc
-    finally:
-        if started_here:
-            ray.shutdown()
+    try:
+        for batch in dataset.iter_batches(batch_size=None, batch_format="numpy"):
+            for doc_id, payload, error in zip(
+                batch["doc_id"], batch["payload"], batch["error"], strict=True
+            ):
+                if error:
+                    yield FailedNote(str(doc_id), str(error))
+                else:
+                    yield pickle.loads(payload)
+    except ray.exceptions.RayError as exc:
+        cause = getattr(exc, "cause", None) or exc
+        raise RayJobError(
+            f"the Ray job failed ({type(cause).__name__}: the workers could not start or "
+            "the cluster went away); documents written before it are kept, and a re-run "
+            "extracts only the notes not yet stored"
+        ) from exc
 
 
 __all__ = ["RayJobError", "extract_on_ray", "ray_available"]
