@@ -12,6 +12,7 @@ import pytest
 from medkg.kg.importers.batch import ImportFormatError
 from medkg.kg.importers.hetionet import HetionetSource, import_hetionet
 from medkg.kg.importers.vocabularies import import_vocabularies
+from medkg.kg.importers.vocabularies.build import name_key
 from medkg.kg.importers.vocabularies.ontologies import read_obo
 from medkg.kg.importers.vocabularies.sources import FILES
 from medkg.kg.importers.vocabularies.tables import parse_frequency, read_hpoa
@@ -122,9 +123,7 @@ def test_mesh_chemicals_without_a_drugbank_drug_become_drugs(vocab_store: Embedd
     """Puromycin aminonucleoside is a MeSH heading DrugBank holds no drug for: a
     Drug node under its MeSH id, named by MeSH. Lithium's heading is the name of
     Hetionet's drug DB01356, which takes the MeSH id instead of a second node."""
-    name, source = _one(
-        vocab_store, "MATCH (d:Drug {id: 'D011692'}) RETURN d.name, d.source"
-    )
+    name, source = _one(vocab_store, "MATCH (d:Drug {id: 'D011692'}) RETURN d.name, d.source")
     assert (name, source) == ("Puromycin Aminonucleoside", "mesh")
     assert vocab_store.search("puromycin aminonucleoside", "Drug", 5)[0].id == "D011692"
     assert "MESH:D008094" in _one(vocab_store, "MATCH (d:Drug {id: 'DB01356'}) RETURN d.xrefs")[0]
@@ -136,9 +135,15 @@ def test_mesh_chemicals_without_a_drugbank_drug_become_drugs(vocab_store: Embedd
 
 def test_duplicates_are_tied_to_the_node_to_prefer(vocab_store: EmbeddedStore) -> None:
     rows = vocab_store.query(
-        "MATCH (a:SideEffect)-[:SAME_AS]->(b:Disease) RETURN a.id, b.xrefs", row_cap=10_000
+        "MATCH (a:SideEffect)-[:SAME_AS]->(b:Disease) RETURN a.id, a.name, b.name, b.synonyms,"
+        " b.xrefs",
+        row_cap=10_000,
     ).rows
-    assert rows and all(f"UMLS:{se}" in xrefs for se, xrefs in rows)
+    # tied by the UMLS id the disease carries, else by the disease's name or synonym
+    assert rows and all(
+        f"UMLS:{se}" in xrefs or name_key(name) in {name_key(n) for n in [dname, *(syns or [])]}
+        for se, name, dname, syns, xrefs in rows
+    )
     assert vocab_store.query(
         "MATCH (:SideEffect {id: 'C0011860'})-[:SAME_AS]->(d:Disease) RETURN d.id"
     ).rows == [["DOID:9352"]]
@@ -146,6 +151,11 @@ def test_duplicates_are_tied_to_the_node_to_prefer(vocab_store: EmbeddedStore) -
     assert vocab_store.query(
         "MATCH (s:Symptom {id: 'HP:0005978'})-[:SAME_AS]->(d:Disease {id: 'DOID:9352'}) RETURN d.id"
     ).rows
+    # no id ties HPO's "Coronary artery spasm" to a disease; its name, a synonym of
+    # exactly one DOID disease, does
+    assert vocab_store.query(
+        "MATCH (s:Symptom {id: 'HP:0025497'})-[:SAME_AS]->(d:Disease) RETURN d.id"
+    ).rows == [["DOID:11840"]]
 
 
 def test_search_finds_nodes_by_synonym(vocab_store: EmbeddedStore) -> None:

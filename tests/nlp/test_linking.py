@@ -12,6 +12,7 @@ import pytest
 from medkg.kg.store.embedded import EmbeddedStore
 from medkg.nlp import Extractor, NoteInput, ingest_documents
 from medkg.nlp.lexicon import Entry, Lexicon
+from medkg.nlp.name_variants import heads, spellings
 
 
 @pytest.fixture(scope="module")
@@ -135,3 +136,44 @@ def test_mesh_chemicals_link_through_ner_spans_only(extractor: Extractor) -> Non
     assert link is not None and link.entry.node_id == "D007854"  # MeSH Lead
     assert link.rule.startswith("NER span")
     assert "D007854" in extractor.lexicon.ner_only
+
+
+def test_other_spellings_of_a_span_are_tried_before_the_nearest_string() -> None:
+    """Word forms, plurals and hyphenation the vocabularies do not list."""
+    assert ("dyskinesia", "word form") in list(spellings("dyskinetic"))
+    assert ("obesity", "word form") in list(spellings("obese"))
+    assert ("diabetes", "word form") in list(spellings("diabetics"))
+    assert next(spellings("gliomas")) == ("glioma", "word form")
+    assert ("thromboembolism", "hyphen closed") in list(spellings("thrombo-embolism"))
+    assert ("constipation", "without '-predominant'") in list(spellings("constipation-predominant"))
+    # a head keeps the concept; a word that names no condition alone is never a head
+    assert [v for v, _ in heads("postoperative delirium")] == ["delirium"]
+    assert ("syncope", "head 'syncope'") in list(heads("syncopal attacks"))
+    assert list(heads("renal injury")) == []
+    assert next(heads("urticaria/angioedema")) == ("urticaria", "part 'urticaria'")
+    assert "function" not in [v for v, _ in heads("decreased renal function")]
+
+
+def test_spans_no_name_matches_link_through_their_variants(extractor: Extractor) -> None:
+    """ "dyskinetic" links where "dyskinesia" does, saying how; a modified span
+    links to its head's node with a lower confidence, and the fuzzy fallback no
+    longer sends a split compound to a neighbouring string."""
+    doc = extractor.nlp.make_doc(
+        "dyskinesia dyskinetic obesity obese delirium postoperative delirium "
+        "constipation constipation-predominant"
+    )
+
+    def span(start: int, end: int):  # type: ignore[no-untyped-def]
+        s = doc[start:end]
+        return extractor.linker.link(doc.char_span(s.start_char, s.end_char, label="DISEASE"), {})
+
+    for plain, variant in (((0, 1), (1, 2)), ((2, 3), (3, 4)), ((7, 8), (8, 9))):
+        direct, other = span(*plain), span(*variant)
+        assert direct is not None and other is not None
+        assert other.entry.node_id == direct.entry.node_id
+        assert "word form" in other.rule or "without" in other.rule
+    delirium, postoperative = span(4, 5), span(5, 7)
+    assert postoperative is not None and delirium is not None
+    assert postoperative.entry.node_id == delirium.entry.node_id
+    assert "head 'delirium'" in postoperative.rule
+    assert postoperative.confidence < delirium.confidence

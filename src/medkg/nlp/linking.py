@@ -16,11 +16,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from medkg.nlp.lexicon import CURATED, Entry, Lexicon, Resolution, normalise
+from medkg.nlp.name_variants import heads, spellings
 
 CONF_EXACT = 0.95
 CONF_DEFINED_ABBREVIATION = 0.9
 CONF_CURATED_ABBREVIATION = 0.8
 CONF_MODEL = 0.85
+#: Another spelling of the span ("dyskinetic" -> "dyskinesia"): nearly as sure.
+CONF_VARIANT = 0.8
+#: The span's head ("postoperative delirium" -> "delirium"): a broader concept.
+CONF_HEAD = 0.6
 
 
 @dataclass(frozen=True)
@@ -101,9 +106,42 @@ class Linker:
         curated = lex.abbreviations.get(ent.text)
         if curated is not None:  # an NER span the matcher did not claim: "ASA", "Na"
             return Link(curated, CONF_CURATED_ABBREVIATION, ent.text, f"NER span; {CURATED}")
-        fuzzy = self.fuzzy.link(ent.text, ent.label_)
-        if fuzzy is not None:
-            found, score = fuzzy
-            rule = f"NER span; fuzzy {score:.2f}; {found.rule}"
-            return Link(found.entry, round(CONF_MODEL * score, 3), None, rule)
+        if long_form is not None:  # "levodopa-induced dyskinesia (LID)": the long form's variants
+            via_long = self.link_text(long_form.text, ent.label_)
+            if via_long is not None:
+                rule = f"abbreviation defined in text; {via_long.rule}"
+                return Link(via_long.entry, via_long.confidence, long_form.text, rule)
+        return self.link_text(ent.text, ent.label_)
+
+    def link_text(self, text: str, ner_label: str | None) -> Link | None:
+        """A span no name matches as written: its other spellings, then its head
+        without modifiers and the nearest name by character 3-grams
+        (:mod:`.name_variants`); the rule says which step linked it.
+
+        The head comes before the nearest string for conditions ("mechanical
+        hyperalgesia" is hyperalgesia, whatever name is spelled nearest) and
+        after it for chemicals, whose head is often a salt or a class ("lithium
+        carbonate" is not carbonate): measured both ways in docs/results.md."""
+        for variant, how in spellings(text):
+            found = self.lexicon.resolve(self.lexicon.candidates(variant), ner_label)
+            if found is not None:
+                rule = f"NER span; {how} '{variant}'; {found.rule}"
+                return Link(found.entry, CONF_VARIANT, None, rule)
+        if ner_label == "CHEMICAL":
+            return self._nearest(text, ner_label) or self._by_head(text, ner_label)
+        return self._by_head(text, ner_label) or self._nearest(text, ner_label)
+
+    def _nearest(self, text: str, ner_label: str | None) -> Link | None:
+        fuzzy = self.fuzzy.link(text, ner_label)
+        if fuzzy is None:
+            return None
+        found, score = fuzzy
+        rule = f"NER span; fuzzy {score:.2f}; {found.rule}"
+        return Link(found.entry, round(CONF_MODEL * score, 3), None, rule)
+
+    def _by_head(self, text: str, ner_label: str | None) -> Link | None:
+        for variant, how in heads(text):
+            found = self.lexicon.resolve(self.lexicon.candidates(variant), ner_label)
+            if found is not None:
+                return Link(found.entry, CONF_HEAD, None, f"NER span; {how}; {found.rule}")
         return None

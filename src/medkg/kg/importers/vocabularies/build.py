@@ -286,7 +286,9 @@ def add_ties(b: Builder) -> None:
     (a UMLS id) is the disease, else the phenotype, that carries that id. When
     several nodes carry the id, the one whose names include the tied node's name
     is chosen, then a DOID (or MeSH) node, then the first id: a choice that
-    decides nothing but which node search and linking prefer.
+    decides nothing but which node search and linking prefer. Without a shared
+    id, a phenotype or side effect named exactly like one disease (its name or a
+    synonym) is tied to it (:func:`_diseases_by_name`).
     """
     diseases = b.xref_index("Disease", ("UMLS", "HP"))
     phenotypes = b.xref_index("Symptom", ("UMLS",))
@@ -301,12 +303,20 @@ def add_ties(b: Builder) -> None:
 
         return min(keys, key=rank)
 
+    named = _diseases_by_name(b)
+
+    def by_name(name: str | None) -> set[Key]:
+        keys = named.get(name_key(name or ""), set())
+        return keys if len(keys) == 1 else set()  # a name two diseases share decides nothing
+
     for se, se_name in b.existing.get("SideEffect", {}).items():
         cui = f"UMLS:{se}"
-        keys = diseases.get(cui) or phenotypes.get(cui)
-        if keys:
+        if keys := diseases.get(cui) or phenotypes.get(cui):
             b.edge("SAME_AS", ("SideEffect", se), pick(se_name, keys), SOURCE)
             b.report.add("side effects tied to a disease or phenotype")
+        elif keys := by_name(se_name):
+            b.edge("SAME_AS", ("SideEffect", se), next(iter(keys)), SOURCE)
+            b.report.add("side effects tied to the one disease of that name")
     for key, d in list(b.drafts.items()):
         if key[0] != "Symptom" or not key[1].startswith("HP:"):
             continue
@@ -316,6 +326,25 @@ def add_ties(b: Builder) -> None:
         if keys:
             b.edge("SAME_AS", key, pick(b.display_name(key), keys), SOURCE)
             b.report.add("phenotypes tied to the disease they name")
+        elif keys := by_name(b.display_name(key)):
+            b.edge("SAME_AS", key, next(iter(keys)), SOURCE)
+            b.report.add("phenotypes tied to the one disease of that name")
+
+
+def _diseases_by_name(b: Builder) -> dict[str, set[Key]]:
+    """Name or synonym (compared on letters and digits) -> the Disease nodes
+    carrying it. A phenotype or side effect no id ties to a disease is still
+    that disease when its own name is the name or synonym of exactly one:
+    "Coronary artery spasm" (HPO) is DOID's "coronary artery vasospasm",
+    "Adenomyosis" (HPO) DOID's "endometriosis of uterus"; two nodes for one
+    concept would split its mentions and facts."""
+    out: dict[str, set[Key]] = defaultdict(set)
+    for key, d in b.drafts.items():
+        if key[0] == "Disease":
+            for name in (b.display_name(key), *d.synonyms):
+                if name:
+                    out[name_key(name)].add(key)
+    return out
 
 
 def add_presents(b: Builder, annotations: list[Annotation]) -> None:

@@ -1,0 +1,172 @@
+"""Other spellings of a mention that no name in the graph matches as written.
+
+Why: clinical and biomedical text names a concept in forms no vocabulary lists:
+the adjective ("dyskinetic", "cataleptic", "obese"), the plural ("gliomas",
+"neuropathies"), a hyphenated prefix split ("thrombo-embolism"), a word stuck
+onto the concept ("constipation-predominant", "NMS-like"), or the concept with a
+modifier in front ("postoperative delirium", "mechanical hyperalgesia") or a
+generic noun behind ("syncopal attacks", "psychotic symptoms"). Character
+3-gram similarity sends such spans to the nearest *string*, which is often
+another concept ("venous thrombo-embolism" -> "embolism venous",
+"malformations" -> "abnormal dental morphology"); turning them into the form a
+vocabulary does list links them to the concept itself. Two concepts written as
+one token ("urticaria/angioedema") link through the first. Measured on
+BC5CDR devel in docs/results.md (issue 17).
+
+Two steps, both only tried when the text as written names nothing:
+
+* :func:`spellings` - the same concept written otherwise (word form, number,
+  hyphenation): tried before the fuzzy fallback;
+* :func:`heads` - the concept without its modifiers, a broader concept: tried
+  before the fuzzy fallback for conditions and after it for chemicals
+  (:meth:`~.linking.Linker.link_text`), never down to a word that names no
+  condition by itself ("injury", "function", "toxicity").
+
+Rejected: a stemmer (Porter) on every name. It merges names the graph keeps
+apart ("hepatic" and "hepatitis" share the stem "hepat"), and a lexicon keyed by
+stems would change every exact match the extractor makes today.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+#: Adjective (or agent noun) ending -> noun ending, longest first; each tried in turn.
+_ADJECTIVE_TO_NOUN: tuple[tuple[str, str], ...] = (
+    ("otic", "osis"),  # psychotic, necrotic, fibrotic, thrombotic
+    ("ptic", "psy"),  # cataleptic, epileptic, narcoleptic
+    ("etic", "etes"),  # diabetic
+    ("etic", "esia"),  # dyskinetic, anaesthetic
+    ("etic", "esis"),  # emetic
+    ("ese", "esity"),  # obese
+    ("oid", "osis"),  # choreoathetoid
+    ("ive", "ion"),  # hypertensive, convulsive, depressive
+    ("ic", "ia"),  # dystonic, ischemic, hypoxic, anemic
+    ("ic", "y"),  # neuropathic, myopathic
+    ("al", "e"),  # syncopal
+)
+#: Plural ending -> singular ending, longest first.
+_PLURAL_TO_SINGULAR: tuple[tuple[str, str], ...] = (
+    ("oses", "osis"),  # psychoses, neuroses
+    ("ies", "y"),  # neuropathies, tubulopathies
+    ("ices", "ex"),  # cortices
+    ("ae", "a"),  # vertebrae, sequelae
+    ("ses", "sis"),  # metastases -> metastasis
+    ("s", ""),  # gliomas, tumors, seizures, diabetics
+)
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+#: Words a mention may end with that name no condition (dropped from the end).
+_GENERIC_TAIL = _words(
+    "symptom symptoms sign signs attack attacks episode episodes complication "
+    "complications effect effects event events reaction reactions change changes "
+    "state states activity phenomena phenomenon"
+)
+#: Words a head may not be reduced to: alone they name no particular condition.
+_TOO_GENERIC = _words(
+    "injury injuries damage toxicity toxicities lesion lesions function dysfunction "
+    "disorder disorders disease diseases syndrome syndromes failure complication "
+    "complications symptom symptoms effect effects abnormality abnormalities change "
+    "changes deficit deficits impairment activity rotation excretion involvement "
+    "illness problem problems condition conditions infection infections reaction "
+    "reactions response responses level levels rate increase decrease loss "
+    "anomalies anomaly malformation malformations defect defects side"
+)
+#: Words stuck after a hyphen that only qualify the concept before it.
+_HYPHEN_QUALIFIERS = _words(
+    "like predominant responsive related associated induced type prone dependent "
+    "positive negative sensitive resistant free specific"
+)
+_WORD = re.compile(r"[A-Za-z0-9]+(?:[-'][A-Za-z0-9]+)*")
+_MIN_STEM = 4
+#: "ob"-ese -> obesity: adjective stems may be short, only whole words are looked up.
+_MIN_ADJECTIVE_STEM = 2
+
+
+def _word_forms(word: str) -> Iterator[str]:
+    """Other forms of one word: singular, then noun of an adjective (and of the
+    singular: "diabetics" -> "diabetic" -> "diabetes")."""
+    lower = word.lower()
+    singulars = [
+        lower[: -len(end)] + new
+        for end, new in _PLURAL_TO_SINGULAR
+        if lower.endswith(end)
+        and len(lower) - len(end) >= _MIN_STEM
+        and not lower.endswith(("ss", "us", "is"))
+    ]
+    seen: set[str] = set()
+    for form in [*singulars[:1], lower]:
+        if form != lower and form not in seen:
+            seen.add(form)
+            yield form
+        for end, new in _ADJECTIVE_TO_NOUN:
+            if form.endswith(end) and len(form) - len(end) >= _MIN_ADJECTIVE_STEM:
+                noun = form[: -len(end)] + new
+                if noun not in seen and noun != lower:
+                    seen.add(noun)
+                    yield noun
+
+
+def spellings(text: str) -> Iterator[tuple[str, str]]:
+    """``(variant, how)`` for the same concept written otherwise, most literal
+    first: hyphens closed up, the part before a qualifying hyphen word, the last
+    word in another form."""
+    seen = {text}
+
+    def new(variant: str) -> bool:
+        if variant in seen or not variant.strip():
+            return False
+        seen.add(variant)
+        return True
+
+    if "-" in text:
+        closed = re.sub(r"(?<=[A-Za-z])-(?=[a-z])", "", text)
+        if new(closed):
+            yield closed, "hyphen closed"
+        parts = text.rsplit("-", 1)
+        if parts[1].lower() in _HYPHEN_QUALIFIERS and new(parts[0]):
+            yield parts[0], f"without '-{parts[1]}'"
+    words = text.split()
+    if not words:
+        return
+    for form in _word_forms(words[-1]):
+        variant = " ".join([*words[:-1], form])
+        if new(variant):
+            yield variant, "word form"
+
+
+def heads(text: str) -> Iterator[tuple[str, str]]:
+    """``(variant, how)`` for broader concepts: a generic last word dropped, then
+    leading modifiers dropped one at a time (each also in its other spellings),
+    never down to a word too generic to name a condition alone."""
+    if "/" in text:  # "urticaria/angioedema": the first concept named
+        for part in text.split("/"):
+            if len(part.strip()) >= _MIN_STEM:
+                yield part.strip(), f"part '{part.strip()}'"
+    words = _WORD.findall(text)
+    if len(words) < 2:
+        return
+    while len(words) > 1 and words[-1].lower() in _GENERIC_TAIL:
+        words = words[:-1]
+    tried: set[str] = set()
+    for start in range(len(words)):
+        rest = words[start:]
+        if start == 0 and len(rest) == len(_WORD.findall(text)):
+            continue  # the text itself: not a head
+        if len(rest) == 1 and rest[0].lower() in _TOO_GENERIC:
+            break
+        if len(rest) == 1 and len(rest[0]) < _MIN_STEM:
+            break
+        head = " ".join(rest)
+        for variant in (head, *(v for v, _ in spellings(head))):
+            if variant not in tried:
+                tried.add(variant)
+                yield variant, f"head '{variant}'"
+
+
+__all__ = ["heads", "spellings"]
