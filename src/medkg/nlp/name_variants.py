@@ -17,7 +17,8 @@ Two steps, both only tried when the text as written names nothing:
 
 * :func:`spellings` - the same concept written otherwise (word form, number,
   hyphenation): tried before the fuzzy fallback;
-* :func:`heads` - the concept without its modifiers, a broader concept: tried
+* :func:`heads` - the concept without its modifiers, a broader concept (or
+  "<organ> disease" for an organ with a generic noun: "renal lesions"): tried
   before the fuzzy fallback for conditions and after it for chemicals
   (:meth:`~.linking.Linker.link_text`), never down to a word that names no
   condition by itself ("injury", "function", "toxicity").
@@ -82,6 +83,23 @@ _HYPHEN_QUALIFIERS = _words(
     "like predominant responsive related associated induced type prone dependent "
     "positive negative sensitive resistant free specific"
 )
+#: Nouns that make "<organ> <noun>" mean a disease of that organ ("renal lesions").
+_ORGAN_CONDITION = _words(
+    "lesion lesions involvement toxicity illness damage injury deficit deficits "
+    "dysfunction impairment abnormality abnormalities disturbance disturbances"
+)
+#: Organ adjective -> the organ's name in disease names ("renal" -> "kidney disease").
+_ORGAN_OF = {
+    "renal": "kidney", "tubular": "kidney", "glomerular": "kidney", "nephrotic": "kidney",
+    "hepatic": "liver", "liver": "liver", "cardiac": "heart", "myocardial": "heart",
+    "pulmonary": "lung", "lung": "lung", "cerebral": "brain", "brain": "brain",
+    "gastric": "stomach", "ocular": "eye", "visual": "vision", "auditory": "hearing",
+    "cutaneous": "skin", "skin": "skin", "urothelial": "bladder", "bladder": "bladder",
+    "thyroid": "thyroid gland", "neurological": "nervous system",
+    "neurologic": "nervous system", "muscular": "muscle", "intestinal": "intestinal",
+    "gastrointestinal": "gastrointestinal system", "vascular": "vascular",
+}  # fmt: skip
+_JOINERS = _words("and or of the with in to a an by")
 _WORD = re.compile(r"[A-Za-z0-9]+(?:[-'][A-Za-z0-9]+)*")
 _MIN_STEM = 4
 #: "ob"-ese -> obesity: adjective stems may be short, only whole words are looked up.
@@ -153,11 +171,21 @@ def heads(text: str) -> Iterator[tuple[str, str]]:
         return
     while len(words) > 1 and words[-1].lower() in _GENERIC_TAIL:
         words = words[:-1]
+    if len(words) > 1 and words[-1].lower() in _ORGAN_CONDITION:
+        # "renal lesions", "thyroid illness": a disease of the organ named
+        adjective = words[-2].lower()
+        organ = _ORGAN_OF.get(adjective, adjective)
+        for variant in dict.fromkeys(
+            (f"{organ} disease", f"{organ} disorder", f"{adjective} disorder")
+        ):
+            yield variant, f"organ '{variant}'"
     tried: set[str] = set()
     for start in range(len(words)):
         rest = words[start:]
         if start == 0 and len(rest) == len(_WORD.findall(text)):
             continue  # the text itself: not a head
+        if rest[0].lower() in _JOINERS:
+            continue  # "glomerular and tubular lesions": not "and tubular lesions"
         if len(rest) == 1 and rest[0].lower() in _TOO_GENERIC:
             break
         if len(rest) == 1 and len(rest[0]) < _MIN_STEM:
