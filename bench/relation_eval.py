@@ -71,7 +71,7 @@ def main() -> int:
     ap.add_argument("--epochs", type=int, default=2, help="transformer epochs")
     ap.add_argument("--document", type=Path, default=None, help="a trained CID document model")
     ap.add_argument("--train-document", action="store_true", help="train one in this run")
-    ap.add_argument("--document-epochs", type=int, default=8)
+    ap.add_argument("--document-epochs", type=int, default=12)
     ap.add_argument("--end-to-end", action="store_true", help="the extractor on raw abstracts")
     args = ap.parse_args()
 

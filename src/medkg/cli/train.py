@@ -229,12 +229,12 @@ def train_relations_cmd(
         typer.Option(
             help="'logistic' (sparse features, seconds), 'transformer' (fine-tuned MiniLM over "
             "sentence pairs with entity markers, about 9 min on 2 cores) or 'document' "
-            "(fine-tuned MiniLM over whole abstracts, pairs across sentences too, about 30 min "
+            "(fine-tuned MiniLM over whole abstracts, pairs across sentences too, about 40 min "
             "on 2 cores). The extractor uses document, else transformer, else logistic."
         ),
     ] = "logistic",
     epochs: Annotated[
-        int | None, typer.Option(min=1, help="Epochs (transformer: 2, document: 8).")
+        int | None, typer.Option(min=1, help="Epochs (transformer: 2, document: 12).")
     ] = None,
     max_steps: Annotated[
         int | None, typer.Option(min=1, help="Transformer or document: stop after this many steps.")
