@@ -151,7 +151,7 @@ def extract_on_ray(
             return
         # A worker process died on these notes' block: one note per block now,
         # so a second death names its note and spares the others.
-        for result in _run_pass(lost, lexicon, settings, workers, 1, factory):
+        for result in _run_pass(lost, lexicon, settings, workers, 1, factory, alone=True):
             returned.add(result.doc_id)
             yield result
         for note in lost:
@@ -176,9 +176,12 @@ def _run_pass(
     workers: int,
     batch_size: int,
     factory: ExtractorFactory,
+    *,
+    alone: bool = False,
 ) -> Iterator[ExtractedDocument | FailedNote]:
     """One Ray Data pass over ``notes``; the blocks of a dead worker are
-    skipped (their notes simply do not come back)."""
+    skipped (their notes simply do not come back). ``alone``: one note per
+    block and one block per actor at a time (the retry of lost notes)."""
     import ray
     import ray.data
 
@@ -190,7 +193,7 @@ def _run_pass(
     # comes back as a FailedNote or one RayJobError line
     logging.getLogger("ray.data").setLevel(logging.CRITICAL)
     rows = [{"doc_id": n.doc_id, "text": n.text} for n in notes]
-    blocks = len(rows) if batch_size == 1 else min(len(rows) // batch_size + 1, 4 * workers)
+    blocks = len(rows) if alone else min(len(rows) // batch_size + 1, 4 * workers)
     with warnings.catch_warnings():
         # Ray 2.60 (pinned) warns that free-form remote args go away in 2.64, but
         # has no named parameter for the two retry limits yet
@@ -203,7 +206,7 @@ def _run_pass(
             # alone means alone: a block queued behind the one that kills its
             # actor would die with it
             compute=ray.data.ActorPoolStrategy(
-                size=workers, max_tasks_in_flight_per_actor=1 if batch_size == 1 else None
+                size=workers, max_tasks_in_flight_per_actor=1 if alone else None
             ),
             num_cpus=1,
             max_restarts=-1,  # a new actor for the next block ...
