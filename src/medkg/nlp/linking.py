@@ -4,9 +4,11 @@ The order, most certain first: an abbreviation defined in the same text links
 through its long form; a dictionary match carries the node and rule the
 matcher chose (:mod:`.matcher`); a span the statistical NER found is looked up
 among all names and synonyms, its NER label deciding between nodes that share
-the name (:meth:`~.lexicon.Lexicon.resolve`); last a character 3-gram TF-IDF
-cosine over every name and synonym (:class:`FuzzyLinker`), its confidence scaled
-down by the similarity. The rule that linked each mention is written with the
+the name (:meth:`~.lexicon.Lexicon.resolve`); then the span's other spellings
+and its head without modifiers (:mod:`.name_variants`, decision 0019); last a
+character 3-gram TF-IDF cosine over every name and synonym
+(:class:`FuzzyLinker`), its confidence scaled down by the similarity (before
+the head for chemicals). The rule that linked each mention is written with the
 fact, so a user can see and filter on how a link was made.
 """
 
