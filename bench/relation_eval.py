@@ -76,16 +76,14 @@ def main() -> int:
     args = ap.parse_args()
 
     from medkg.nlp.corpora.pubtator import split_training_set
-    from medkg.nlp.relations.rules import SpanRef, find_relations
-    from medkg.nlp.relations.training import candidates, evaluate_cid, train_cid
+    from medkg.nlp.relations.training import candidates, evaluate_cid, rules_find, train_cid
 
     train, dev = split_training_set(args.train, args.eval)
     clf = train_cid(train)
     cands = list(candidates(dev))  # every system scores the same candidates
 
     def rules(k) -> float:  # type: ignore[no-untyped-def]
-        refs = [SpanRef(0, "Drug", *k.chem, 1.0), SpanRef(1, "Disease", *k.dis, 1.0)]
-        return float(any(r.rel_type == "CAUSES" for r in find_relations(k.sentence, refs)))
+        return float(rules_find(k, "CAUSES"))
 
     systems = {
         "sentence co-occurrence (baseline)": (lambda k: 1.0, args.threshold),

@@ -66,16 +66,19 @@ def main() -> int:
             print(f"error: {path}: no such file", file=sys.stderr)
             return 2
 
+    import numpy as np
     from _store import fresh_hetionet_store
-    from sklearn.feature_extraction import DictVectorizer
-    from sklearn.linear_model import LogisticRegression
 
     from medkg.kg.importers.vocabularies import import_vocabularies
     from medkg.nlp.corpora.pubtator import split_training_set
-    from medkg.nlp.relations.cid import pair_features
     from medkg.nlp.relations.finetuned import split_development
-    from medkg.nlp.relations.rules import SpanRef, find_relations
-    from medkg.nlp.relations.training import best_threshold, candidates, pair_prf
+    from medkg.nlp.relations.training import (
+        best_threshold,
+        candidates,
+        fit_pair_classifier,
+        pair_prf,
+        rules_find,
+    )
 
     store = fresh_hetionet_store("treats", args.hetionet)
     import_vocabularies(store)
@@ -105,22 +108,14 @@ def main() -> int:
         return [(k, p) for k in candidates(docs) if (p := pairs_of(k))]
 
     fit_c, held_c, dev_c = covered(fit), covered(held), covered(dev)
-    vec = DictVectorizer()
-    x = vec.fit_transform([dict.fromkeys(pair_features(k.sentence, k.chem, k.dis), 1)
-                           for k, _ in fit_c])  # fmt: skip
     y = [any(p.values()) for _, p in fit_c]
     if not any(y):
         print("error: no distant TREATS label among the training candidates", file=sys.stderr)
         return 1
-    model = LogisticRegression(C=0.5, class_weight="balanced", max_iter=5000).fit(x, y)
+    model = fit_pair_classifier([k for k, _ in fit_c], y)
 
     def prob(cands):  # type: ignore[no-untyped-def]
-        feats = [dict.fromkeys(pair_features(k.sentence, k.chem, k.dis), 1) for k, _ in cands]
-        return model.predict_proba(vec.transform(feats))[:, 1]
-
-    def pattern(k) -> bool:  # type: ignore[no-untyped-def]
-        refs = [SpanRef(0, "Drug", *k.chem, 1.0), SpanRef(1, "Disease", *k.dis, 1.0)]
-        return any(r.rel_type == "TREATS" for r in find_relations(k.sentence, refs))
+        return np.array(model.probabilities([(k.sentence, k.chem, k.dis) for k, _ in cands]))
 
     def gold(cands):  # type: ignore[no-untyped-def]
         return {(k.pmid, *pair) for k, p in cands for pair, lab in p.items() if lab}
@@ -134,7 +129,7 @@ def main() -> int:
         lambda t: pair_prf(predicted(held_c, held_p >= t), gold(held_c)).f1
     )
     dev_p = prob(dev_c)
-    by_pattern = [pattern(k) for k, _ in dev_c]
+    by_pattern = [rules_find(k, "TREATS") for k, _ in dev_c]
     by_model = list(dev_p >= threshold)
     systems = {
         "sentence co-occurrence (baseline)": [True] * len(dev_c),

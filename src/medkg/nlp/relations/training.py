@@ -21,6 +21,7 @@ import spacy
 from medkg.nlp.corpora.pubtator import PtDocument, training_abstracts
 from medkg.nlp.metrics import PRF
 from medkg.nlp.relations.cid import CidClassifier, pair_features
+from medkg.nlp.relations.rules import SpanRef, find_relations
 
 
 @dataclass(frozen=True)
@@ -67,18 +68,26 @@ def train_cid_model(train_path: Path, exclude_path: Path | None = None) -> CidCl
 
 
 def train_cid(docs: list[PtDocument], c: float = 0.5) -> CidClassifier:
-    from sklearn.feature_extraction import DictVectorizer
-    from sklearn.linear_model import LogisticRegression
-
     cands = list(candidates(docs))
     if not cands or not any(x.label for x in cands):
         raise ValueError("no positive CID candidates in the training documents")
+    return fit_pair_classifier(cands, [k.label for k in cands], c, {"documents": len(docs)})
+
+
+def fit_pair_classifier(
+    cands: Sequence[Candidate], labels: Sequence[bool], c: float = 0.5, meta: dict | None = None
+) -> CidClassifier:
+    """Logistic regression over :func:`pair_features` of ``cands`` with ``labels``:
+    the CID classifier, and any other relation's labels (distant TREATS in
+    ``bench/treats_distant.py``) on the same features and settings."""
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.linear_model import LogisticRegression
+
     vec = DictVectorizer()
     x = vec.fit_transform(
         [dict.fromkeys(pair_features(k.sentence, k.chem, k.dis), 1) for k in cands]
     )
-    y = [k.label for k in cands]
-    model = LogisticRegression(C=c, class_weight="balanced", max_iter=5000).fit(x, y)
+    model = LogisticRegression(C=c, class_weight="balanced", max_iter=5000).fit(x, labels)
     weights = {
         f: float(w)
         for f, w in zip(vec.get_feature_names_out(), model.coef_[0], strict=True)
@@ -89,12 +98,19 @@ def train_cid(docs: list[PtDocument], c: float = 0.5) -> CidClassifier:
         float(model.intercept_[0]),
         {
             "pmids": len({k.pmid for k in cands}),
-            "documents": len(docs),
+            **(meta or {}),
             "candidates": len(cands),
-            "positives": sum(y),
+            "positives": sum(labels),
             "C": c,
         },
     )
+
+
+def rules_find(k: Candidate, rel_type: str) -> bool:
+    """Do the trigger rules find ``rel_type`` between the candidate's chemical
+    (as a drug) and disease in its sentence?"""
+    refs = [SpanRef(0, "Drug", *k.chem, 1.0), SpanRef(1, "Disease", *k.dis, 1.0)]
+    return any(r.rel_type == rel_type for r in find_relations(k.sentence, refs))
 
 
 def evaluate_cid(
