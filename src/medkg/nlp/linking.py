@@ -14,6 +14,7 @@ fact, so a user can see and filter on how a link was made.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,11 +125,12 @@ class Linker:
         hyperalgesia" is hyperalgesia, whatever name is spelled nearest) and
         after it for chemicals, whose head is often a salt or a class ("lithium
         carbonate" is not carbonate): measured both ways in docs/results.md."""
-        for variant, how in spellings(text):
-            found = self.lexicon.resolve(self.lexicon.candidates(variant), ner_label)
-            if found is not None:
-                rule = f"NER span; {how} '{variant}'; {found.rule}"
-                return Link(found.entry, CONF_VARIANT, None, rule)
+        hit = self._first_named(spellings(text), ner_label)
+        if hit is not None:
+            found, variant, how = hit
+            return Link(
+                found.entry, CONF_VARIANT, None, f"NER span; {how} '{variant}'; {found.rule}"
+            )
         if ner_label == "CHEMICAL":
             return self._nearest(text, ner_label) or self._by_head(text, ner_label)
         return self._by_head(text, ner_label) or self._nearest(text, ner_label)
@@ -142,8 +144,18 @@ class Linker:
         return Link(found.entry, round(CONF_MODEL * score, 3), None, rule)
 
     def _by_head(self, text: str, ner_label: str | None) -> Link | None:
-        for variant, how in heads(text):
+        hit = self._first_named(heads(text), ner_label)
+        if hit is None:
+            return None
+        found, _, how = hit
+        return Link(found.entry, CONF_HEAD, None, f"NER span; {how}; {found.rule}")
+
+    def _first_named(
+        self, variants: Iterable[tuple[str, str]], ner_label: str | None
+    ) -> tuple[Resolution, str, str] | None:
+        """The first ``(variant, how)`` some node is named by: its resolution."""
+        for variant, how in variants:
             found = self.lexicon.resolve(self.lexicon.candidates(variant), ner_label)
             if found is not None:
-                return Link(found.entry, CONF_HEAD, None, f"NER span; {how}; {found.rule}")
+                return found, variant, how
         return None

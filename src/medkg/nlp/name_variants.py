@@ -110,15 +110,18 @@ def _word_forms(word: str) -> Iterator[str]:
     """Other forms of one word: singular, then noun of an adjective (and of the
     singular: "diabetics" -> "diabetic" -> "diabetes")."""
     lower = word.lower()
-    singulars = [
-        lower[: -len(end)] + new
-        for end, new in _PLURAL_TO_SINGULAR
-        if lower.endswith(end)
-        and len(lower) - len(end) >= _MIN_STEM
-        and not lower.endswith(("ss", "us", "is"))
-    ]
+    singular = next(
+        (
+            lower[: -len(end)] + new
+            for end, new in _PLURAL_TO_SINGULAR
+            if lower.endswith(end)
+            and len(lower) - len(end) >= _MIN_STEM
+            and not lower.endswith(("ss", "us", "is"))
+        ),
+        None,
+    )
     seen: set[str] = set()
-    for form in [*singulars[:1], lower]:
+    for form in [singular, lower] if singular else [lower]:
         if form != lower and form not in seen:
             seen.add(form)
             yield form
@@ -169,6 +172,7 @@ def heads(text: str) -> Iterator[tuple[str, str]]:
     words = _WORD.findall(text)
     if len(words) < 2:
         return
+    n_words = len(words)
     while len(words) > 1 and words[-1].lower() in _GENERIC_TAIL:
         words = words[:-1]
     if len(words) > 1 and words[-1].lower() in _ORGAN_CONDITION:
@@ -182,7 +186,7 @@ def heads(text: str) -> Iterator[tuple[str, str]]:
     tried: set[str] = set()
     for start in range(len(words)):
         rest = words[start:]
-        if start == 0 and len(rest) == len(_WORD.findall(text)):
+        if start == 0 and len(rest) == n_words:
             continue  # the text itself: not a head
         if rest[0].lower() in _JOINERS:
             continue  # "glomerular and tubular lesions": not "and tubular lesions"

@@ -30,9 +30,9 @@ restarted for the next batch, and Ray Data is told to skip the lost block
 (``max_errored_blocks=-1``); the blocks queued on the dead actor are lost
 with it. The notes that never came back are then run once more, one note per
 block and one block per actor at a time: those whose worker dies again are
-reported by id as failed, the rest are extracted as usual. Only a cluster-level failure (every
-actor dying in start-up, the cluster going away) ends the job, as
-:class:`RayJobError`.
+reported by id as failed, the rest are extracted as usual. Only a
+cluster-level failure (every actor dying in start-up, the cluster going away)
+ends the job, as :class:`RayJobError`.
 """
 
 from __future__ import annotations
@@ -151,7 +151,7 @@ def extract_on_ray(
             return
         # A worker process died on these notes' block: one note per block now,
         # so a second death names its note and spares the others.
-        for result in _run_pass(lost, lexicon, settings, workers, 1, factory, alone=True):
+        for result in _run_pass(lost, lexicon, settings, workers, batch_size, factory, alone=True):
             returned.add(result.doc_id)
             yield result
         for note in lost:
@@ -181,7 +181,7 @@ def _run_pass(
 ) -> Iterator[ExtractedDocument | FailedNote]:
     """One Ray Data pass over ``notes``; the blocks of a dead worker are
     skipped (their notes simply do not come back). ``alone``: one note per
-    block and one block per actor at a time (the retry of lost notes)."""
+    block and batch, one block per actor at a time (the retry of lost notes)."""
     import ray
     import ray.data
 
@@ -193,6 +193,8 @@ def _run_pass(
     # comes back as a FailedNote or one RayJobError line
     logging.getLogger("ray.data").setLevel(logging.CRITICAL)
     rows = [{"doc_id": n.doc_id, "text": n.text} for n in notes]
+    if alone:
+        batch_size = 1
     blocks = len(rows) if alone else min(len(rows) // batch_size + 1, 4 * workers)
     with warnings.catch_warnings():
         # Ray 2.60 (pinned) warns that free-form remote args go away in 2.64, but
