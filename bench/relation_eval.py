@@ -18,7 +18,9 @@ Rows, on the same evaluation abstracts and gold entities, in this run:
   (``medkg train relations --arch document``): every chemical-disease entity
   pair of an abstract, across sentences too; ``--document DIR`` loads one
   (default: the trained model, when there is one), ``--train-document`` trains
-  it here;
+  it here; ``, hypernym filter``: less each chemical's diseases that are MeSH
+  ancestors of another disease predicted for it (nlp/relations/hypernyms.py),
+  as the extractor predicts with the graph's IS_A edges;
 * ``medkg extractor`` - what the extractor does: a rule match or the classifier
   (the transformer, or the document model, when there is one).
 
@@ -259,10 +261,12 @@ def _finetuned(arch: str, train, given, train_here: bool, epochs: int):  # type:
 
 
 def _document_rows(model, dev, cands, rules):  # type: ignore[no-untyped-def]
-    """The document model alone, and with the trigger rules as the extractor runs it."""
+    """The document model alone, with the hypernym filter (MeSH trees), and with
+    the trigger rules as the extractor runs it."""
     import time
 
     from medkg.nlp.relations.document_cid import predicted_pairs, prepare, score_documents
+    from medkg.nlp.relations.hypernyms import mesh_hierarchy
     from medkg.nlp.relations.training import gold_pairs, pair_prf
 
     prepared = prepare(model, dev)
@@ -272,14 +276,18 @@ def _document_rows(model, dev, cands, rules):  # type: ignore[no-untyped-def]
     predicted = predicted_pairs(prepared, scores, model.threshold)
     by_rules = {(k.pmid, c, d) for k in cands if rules(k) for c in k.chem_ids for d in k.dis_ids}
     gold = gold_pairs(dev)
-    rows = {
-        "medkg CID document model": pair_prf(predicted, gold),
-        "medkg extractor (rules or document model)": pair_prf(predicted | by_rules, gold),
-    }
+    rows = {"medkg CID document model": pair_prf(predicted, gold)}
+    is_ancestor = mesh_hierarchy() if model.filters_hypernyms else None
+    if is_ancestor is not None:
+        predicted = predicted_pairs(prepared, scores, model.threshold, is_ancestor)
+        rows["medkg CID document model, hypernym filter"] = pair_prf(predicted, gold)
+    rows["medkg extractor (rules or document model)"] = pair_prf(predicted | by_rules, gold)
     info = {
         "threshold": model.threshold, "dev_f1": model.record.get("dev_f1"),
         "steps": model.record.get("steps"), "training_seconds": model.record.get("seconds"),
         "training_pairs": model.record.get("pairs"),
+        "ancestor_negatives": model.record.get("ancestor_negatives"),
+        "hypernym_filter": is_ancestor is not None,
         "inference_abstracts_per_s": round(per_s, 1),
     }  # fmt: skip
     return rows, info

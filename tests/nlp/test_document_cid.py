@@ -167,3 +167,36 @@ def test_cli_trains_the_document_model(cli_env: Settings) -> None:
     loaded = DocumentCid.load(files.cid_document)
     assert loaded.record["arch"] == "document" and len(loaded.record["losses"]) == 1
     assert not list(files.cid_document.parent.glob(".cid-*"))  # no staging left behind
+
+
+def test_the_extractor_keeps_a_chemicals_most_specific_disease(
+    trained, vocab_store: EmbeddedStore, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Hypernym filtering over the graph's IS_A edges: with every pair scored
+    above the threshold, "coronary artery disease" (the parent of myocardial
+    infarction in the Disease Ontology) is dropped for the drug that the note says caused
+    the infarction; a model trained without the filter keeps both."""
+    _, folder, _, _ = trained
+    settings = Settings(data_dir=tmp_path, shared_data_dir=SHARED)
+    target = ModelFiles.of(settings).cid_document
+    shutil.copytree(folder, target)
+    update_json(target / "cid.json", {"threshold": 0.0})
+    note = (
+        "Amiodarone was started in March. Two months later she had a myocardial "
+        "infarction, and coronary artery disease was found."
+    )
+
+    def causes(extractor: Extractor) -> set[str]:
+        (doc,) = extractor.extract([NoteInput("h", note)])
+        return {
+            doc.mentions[r.tail].text.lower() for r in doc.relations if r.rel_type == "CAUSES"
+        }
+
+    extractor = Extractor(vocab_store, settings)
+    assert extractor._is_ancestor("DOID:3393", "DOID:5844")  # coronary artery disease > MI
+    assert causes(extractor) == {"myocardial infarction"}
+    record = DocumentCid.load(target).record
+    update_json(target / "cid.json", {"config": {**record["config"], "hypernyms": False}})
+    assert causes(Extractor(vocab_store, settings)) == {
+        "myocardial infarction", "coronary artery disease",
+    }  # fmt: skip

@@ -119,6 +119,11 @@ class Lexicon:
     #: dictionary matcher: MeSH chemical headings (``source = 'mesh'``), whose
     #: names include everyday words ("lead", "protein", "salt").
     ner_only: frozenset[str] = frozenset()
+    #: Disease and symptom node -> its IS_A parents: the CAUSES extractor keeps a
+    #: chemical's most specific disease (relations/hypernyms.py). Held here
+    #: because the lexicon is what the extractor takes from the graph, and what a
+    #: bulk engine ships to workers that have no store.
+    parents: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def from_store(cls, store: GraphStore) -> Lexicon:
@@ -166,6 +171,7 @@ class Lexicon:
             if len(c) > 1 for e in c
         }  # fmt: skip
         lex.same_as = _same_as(store)
+        lex.parents = _parents(store)
         lex.degree = _degrees(store, ambiguous)
         # after the ties and degrees: a long form several nodes share is resolved by
         # the same rules as every other name
@@ -193,6 +199,8 @@ class Lexicon:
         for table in (self.names, self.symbols):
             h.update(f"{len(table)}:{sum(len(c) for c in table.values())};".encode())
         h.update(f"{len(self.same_as)}".encode())
+        if self.parents:
+            h.update(f"is-a {sum(len(p) for p in self.parents.values())}".encode())
         if self.ner_only:
             h.update(f"ner-only {len(self.ner_only)}".encode())
         return h.hexdigest()[:8]
@@ -277,6 +285,17 @@ def _same_as(store: GraphStore) -> dict[str, Entry]:
         ).rows:
             out[a] = Entry(label, b, name or b)
     return out
+
+
+def _parents(store: GraphStore) -> dict[str, tuple[str, ...]]:
+    """Node id -> the ids of its IS_A parents (diseases and symptoms)."""
+    out: dict[str, list[str]] = {}
+    for label in ("Disease", "Symptom"):
+        for a, b in store.query(
+            f"MATCH (a:{label})-[:IS_A]->(b:{label}) RETURN a.id, b.id", row_cap=10_000_000
+        ).rows:
+            out.setdefault(a, []).append(b)
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def _degrees(store: GraphStore, ids: set[str]) -> dict[str, int]:

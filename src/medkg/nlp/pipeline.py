@@ -53,6 +53,7 @@ from medkg.nlp.relations.cid import CidClassifier, PairScorer
 from medkg.nlp.relations.cid_models import FINETUNED
 from medkg.nlp.relations.document_cid import CHEMICAL, DISEASE, DocumentCid, EntityMention
 from medkg.nlp.relations.finetuned import CONFIG_FILE, FineTunedEncoder
+from medkg.nlp.relations.hypernyms import drop_ancestors, parent_hierarchy
 from medkg.nlp.relations.rules import DRUG, PROBLEM, SpanRef, find_relations
 from medkg.settings import Settings
 
@@ -135,6 +136,7 @@ class Extractor:
         self.nlp = build_nlp(self.lexicon, self.ner_model)
         self.ner_runtime = _apply_ner_runtime(self.nlp, self.settings)
         self.classifier, self.cid_threshold, cid_tag = _cid_classifier(files, self.settings)
+        self._is_ancestor = parent_hierarchy(self.lexicon.parents)
         parts = [EXTRACTOR_VERSION, "lex-" + self.lexicon.fingerprint()]
         if self.ner_model is not None:
             parts.append("ner-" + _model_tag(self.ner_model, self.nlp))
@@ -287,9 +289,12 @@ class Extractor:
             [EntityMention((node_id,), r, mentions[i].start, mentions[i].end)
              for (r, node_id), indices in entities.items() for i in indices],
         )  # fmt: skip
+        kept = {pair for pair, p in scores.items() if p >= self.cid_threshold}
+        if model.filters_hypernyms:
+            kept = drop_ancestors(kept, self._is_ancestor)
         out = []
         for (chem, dis), p in scores.items():
-            if p < self.cid_threshold or chem == dis or (chem, dis) in treats:
+            if (chem, dis) not in kept or chem == dis or (chem, dis) in treats:
                 continue
             h, t = min(
                 ((h, t) for h in entities[(CHEMICAL, chem)] for t in entities[(DISEASE, dis)]),

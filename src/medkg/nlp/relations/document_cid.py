@@ -40,6 +40,12 @@ from medkg.nlp.relations.finetuned import (
     data_sha256,
     split_development,
 )
+from medkg.nlp.relations.hypernyms import (
+    IsAncestor,
+    ancestor_negatives,
+    drop_ancestors,
+    mesh_hierarchy,
+)
 from medkg.nlp.relations.training import DocPair, best_threshold, gold_pairs, pair_prf
 
 #: The name written into each relation's evidence.
@@ -81,12 +87,17 @@ class DocumentCidConfig(FineTuneConfig):
     batch_docs: int = 4
     #: Share of the steps spent warming the learning rate up (then linear decay).
     warmup: float = 0.06
+    #: Hypernym filtering (relations/hypernyms.py): leave ancestor negatives out
+    #: of the loss, and drop ancestor diseases from the predictions.
+    hypernyms: bool = True
 
 
 @dataclass
 class DocumentTrainingRecord(TrainingRecord):
     arch: str = "document"
     steps: int = 0
+    #: Negatives left out of the loss as ancestors of a positive (hypernyms.py).
+    ancestor_negatives: int = 0
 
 
 def marked_chunks(
@@ -190,6 +201,12 @@ class DocumentCid(FineTunedEncoder):
         joint = torch.cat([zc, zd, zc * zd, (zc - zd).abs()], -1)
         return pairs, self.head["out"](self.dropout(joint)).squeeze(-1)
 
+    @property
+    def filters_hypernyms(self) -> bool:
+        """Drop a chemical's ancestor diseases from the predictions? (As trained;
+        models saved before the option filter too: it only needs a hierarchy.)"""
+        return bool(self.record.get("config", {}).get("hypernyms", True))
+
     def score_chunks(self, chunks: Sequence[Chunk]) -> dict[EntityPair, float]:
         torch = self.torch
         self.train(False)
@@ -216,6 +233,9 @@ class Prepared:
     chunks: list[Chunk]
     pairs: list[EntityPair]
     labels: list[float]
+    #: Per pair: 0 for a negative whose disease is an ancestor of a positive
+    #: disease of the same chemical (left out of the loss), else 1.
+    weights: list[float]
 
 
 def gold_mentions(doc: PtDocument) -> list[EntityMention]:
@@ -228,9 +248,12 @@ def gold_mentions(doc: PtDocument) -> list[EntityMention]:
     ]
 
 
-def prepare(model: DocumentCid, docs: Sequence[PtDocument]) -> list[Prepared]:
+def prepare(
+    model: DocumentCid, docs: Sequence[PtDocument], is_ancestor: IsAncestor | None = None
+) -> list[Prepared]:
     """Tokenise each abstract once (sentences: spaCy's rule sentencizer, as
-    :func:`.training.candidates` splits them)."""
+    :func:`.training.candidates` splits them); with ``is_ancestor``, ancestor
+    negatives get weight 0."""
     import spacy
 
     nlp = spacy.blank("en")
@@ -240,7 +263,10 @@ def prepare(model: DocumentCid, docs: Sequence[PtDocument]) -> list[Prepared]:
         sents = [(s.start_char, s.end_char) for s in sp.sents]
         chunks = model.chunks(d.text, sents, gold_mentions(d))
         pairs = entity_pairs(chunks)
-        out.append(Prepared(d, chunks, pairs, [float(p in d.cid) for p in pairs]))
+        labels = [float(p in d.cid) for p in pairs]
+        skip = ancestor_negatives(pairs, labels, is_ancestor) if is_ancestor else []
+        weights = [0.0 if x else 1.0 for x in skip] or [1.0] * len(pairs)
+        out.append(Prepared(d, chunks, pairs, labels, weights))
     return out
 
 
@@ -250,21 +276,32 @@ def score_documents(model: DocumentCid, prepared: Sequence[Prepared]) -> list[di
 
 
 def predicted_pairs(
-    prepared: Sequence[Prepared], scores: Sequence[dict], threshold: float
+    prepared: Sequence[Prepared],
+    scores: Sequence[dict],
+    threshold: float,
+    is_ancestor: IsAncestor | None = None,
 ) -> set[DocPair]:
-    """The (PubMed id, chemical id, disease id) pairs scored at or above ``threshold``."""
-    return {
-        (p.doc.pmid, c, d)
-        for p, s in zip(prepared, scores, strict=True)
-        for (c, d), x in s.items()
-        if x >= threshold
-    }
+    """The (PubMed id, chemical id, disease id) pairs scored at or above
+    ``threshold``; with ``is_ancestor``, less the ancestor diseases of each chemical."""
+    out: set[DocPair] = set()
+    for p, s in zip(prepared, scores, strict=True):
+        kept = {pair for pair, x in s.items() if x >= threshold}
+        if is_ancestor is not None:
+            kept = drop_ancestors(kept, is_ancestor)
+        out |= {(p.doc.pmid, c, d) for c, d in kept}
+    return out
 
 
-def document_prf(prepared: Sequence[Prepared], scores: Sequence[dict], threshold: float) -> PRF:
+def document_prf(
+    prepared: Sequence[Prepared],
+    scores: Sequence[dict],
+    threshold: float,
+    is_ancestor: IsAncestor | None = None,
+) -> PRF:
     """BC5CDR's document-level micro P/R/F1 of (chemical id, disease id) pairs."""
     return pair_prf(
-        predicted_pairs(prepared, scores, threshold), gold_pairs(p.doc for p in prepared)
+        predicted_pairs(prepared, scores, threshold, is_ancestor),
+        gold_pairs(p.doc for p in prepared),
     )
 
 
@@ -285,7 +322,8 @@ def train_document_cid(
     torch.manual_seed(cfg.seed)
     order, dev_docs, train_docs = split_development(docs, cfg.dev_share, cfg.seed)
     model = DocumentCid(dropout=cfg.dropout).to(device)
-    train_set = [p for p in prepare(model, train_docs) if p.pairs]
+    is_ancestor = mesh_hierarchy() if cfg.hypernyms else None
+    train_set = [p for p in prepare(model, train_docs, is_ancestor) if p.pairs]
     dev_set = prepare(model, dev_docs)
     positives = int(sum(sum(p.labels) for p in train_set))
     if not positives:
@@ -299,7 +337,7 @@ def train_document_cid(
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optim, lambda s: min(1.0, (s + 1) / warm) * max(0.0, (total - s) / total)
     )
-    loss_fn = torch.nn.BCEWithLogitsLoss(reduction="sum")
+    loss_fn = torch.nn.BCEWithLogitsLoss(reduction="none")
     params = [*model.encoder.parameters(), *model.head.parameters()]
     losses: list[float] = []
     step = 0
@@ -313,8 +351,9 @@ def train_document_cid(
             loss = torch.zeros((), device=device)
             for p in batch:
                 _, logits = model.pair_logits(p.chunks)
-                loss = loss + loss_fn(logits.float(), torch.tensor(p.labels, device=device))
-            loss = loss / sum(len(p.pairs) for p in batch)
+                each = loss_fn(logits.float(), torch.tensor(p.labels, device=device))
+                loss = loss + (each * torch.tensor(p.weights, device=device)).sum()
+            loss = loss / max(1.0, sum(sum(p.weights) for p in batch))
             optim.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -328,11 +367,15 @@ def train_document_cid(
     # choose the threshold only: ~50 abstracts are too few to choose epochs by
     # (their F1 moved by 3 points between neighbouring epochs, decision 0017).
     dev_scores = score_documents(model, dev_set)
-    model.threshold, dev_f1 = best_threshold(lambda t: document_prf(dev_set, dev_scores, t).f1)
+    model.threshold, dev_f1 = best_threshold(
+        lambda t: document_prf(dev_set, dev_scores, t, is_ancestor).f1
+    )
     model.record = asdict(DocumentTrainingRecord(
         config=asdict(cfg), documents=len(train_docs),
         dev_documents=len(dev_docs), pairs=sum(len(p.pairs) for p in train_set),
-        positives=positives, dev_f1=round(dev_f1, 4), steps=step, losses=losses,
+        positives=positives,
+        ancestor_negatives=sum(w == 0 for p in train_set for w in p.weights),
+        dev_f1=round(dev_f1, 4), steps=step, losses=losses,
         seconds=round(time.perf_counter() - t0, 1), data_sha256=data_sha256(order),
     ))  # fmt: skip
     model.train(False)
