@@ -79,3 +79,41 @@ def test_feature_ids_are_stable_and_index_the_embedding() -> None:
     embed = FeatureEmbed(cfg, len(names))
     out = embed(torch.tensor([ids]))
     assert out.shape == (1, len(words), embed.out_dim)
+
+
+def test_the_vocabulary_gazetteer_knows_brands_synonyms_and_mesh_types(vocab_inputs) -> None:  # type: ignore[no-untyped-def]
+    """Real vocabulary files: names Hetionet lacks, typed by their source."""
+    from medkg.nlp.ner.vocabulary_gazetteer import MAX_KEY, vocabulary_gazetteer
+
+    g = vocabulary_gazetteer(SHARED / "hetionet/hetionet-v1.0-nodes.tsv", vocab_inputs)
+    het = Gazetteer.from_hetionet(SHARED / "hetionet/hetionet-v1.0-nodes.tsv")
+    assert len(g.names) > 50 * len(het.names)
+    assert g.types == ["CHEMICAL", "DISEASE"]
+    # DrugBank brand, DOID synonym, HPO lay term, MeSH entry term (tree D and tree C)
+    assert g.names["tylenol"] == "CHEMICAL" and "tylenol" not in het.names
+    assert g.names["heartattack"] == "DISEASE" and "heartattack" not in het.names
+    assert g.names["shortstature"] == "DISEASE"  # HPO
+    assert g.names["acetaminophen"] == "CHEMICAL"  # MeSH D tree (and DrugBank)
+    assert g.names["hypokinesia"] == "DISEASE"  # MeSH C tree
+    # a supplementary concept is typed by the descriptor it maps to
+    supp_disease = next(
+        r for r in vocab_inputs.mesh_supp.values()
+        if r.trees and all(vocab_inputs.mesh.get(t.lstrip("*")) for t in r.trees)
+        and all(x.startswith("C") for t in r.trees for x in vocab_inputs.mesh[t.lstrip("*")].trees)
+        and 3 <= len("".join(c for c in r.name.lower() if c.isalnum())) <= MAX_KEY
+    )  # fmt: skip
+    assert g.names["".join(c for c in supp_disease.name.lower() if c.isalnum())] == "DISEASE"
+    assert all(3 <= len(k) <= MAX_KEY for k in g.names)
+    words = ["She", "took", "Tylenol", "after", "a", "heart", "attack", "."]
+    assert g.tags(words) == ["O", "O", "B-CHEMICAL", "O", "O", "B-DISEASE", "I-DISEASE", "O"]
+
+
+def test_an_unknown_gazetteer_is_a_clear_cli_error(cli_env) -> None:  # type: ignore[no-untyped-def]
+    from typer.testing import CliRunner
+
+    from medkg.cli import app
+
+    result = CliRunner().invoke(app, ["train", "ner", "--word-features", "--gazetteer", "umls"])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert "unknown gazetteer 'umls'" in result.output + (result.stderr or "")
+    assert not list(cli_env.data_dir.glob("models/ner*"))  # nothing written

@@ -74,6 +74,13 @@ def train_ner_cmd(
             "('transformer' only; better on BC5CDR, worse on NCBI-disease)."
         ),
     ] = False,
+    gazetteer: Annotated[
+        str,
+        typer.Option(
+            help="Names behind --word-features' gazetteer tag: 'hetionet' (node names) or "
+            "'vocabularies' (MeSH, DOID, MONDO, HPO, DrugBank: ~780,000 names)."
+        ),
+    ] = "hetionet",
     partial_labels: Annotated[
         bool,
         typer.Option(
@@ -108,7 +115,8 @@ def train_ner_cmd(
         best = train_ner(
             NerCorpora.shared(settings.shared_data_dir), out, max_steps, eval_every,
             arch=arch, epochs=epochs, device=device, word_features=word_features,
-            partial_labels=partial_labels, members=members, seed=seed, calibrate=calibrate,
+            gazetteer=gazetteer, partial_labels=partial_labels, members=members, seed=seed,
+            calibrate=calibrate,
             precision=precision,
         )  # fmt: skip
     console.print(

@@ -29,6 +29,8 @@ from medkg.nlp.ner.tagger import TokenTagger
 #: ``medkg train ner --arch``: the fine-tuned ``transformer`` (:mod:`.training`)
 #: and the spaCy-config architectures (:mod:`.spacy_trainer`).
 NER_ARCHS = ("transformer", *SPACY_CONFIGS)
+#: Name sources of the word features' gazetteer tag.
+GAZETTEERS = ("hetionet", "vocabularies")
 
 
 @dataclass
@@ -100,6 +102,7 @@ def train_ner(
     device: str = "auto",
     word_features: bool = False,
     partial_labels: bool = True,
+    gazetteer: str = "hetionet",
     members: int = 1,
     calibrate: bool = True,
     precision: str = "auto",
@@ -114,6 +117,9 @@ def train_ner(
         arch: one of ``NER_ARCHS``.
         epochs, device, precision: the fine-tuning loop (``transformer``).
         word_features, partial_labels: see :class:`.training.TrfNerConfig`.
+        gazetteer: the names behind the word features' gazetteer tag, one of
+            ``GAZETTEERS``: Hetionet's node names, or every vocabulary the
+            knowledge layer imports (:mod:`.vocabulary_gazetteer`).
         members: ``> 1`` (``transformer`` only) trains that many taggers and saves
             them as one ensemble that averages their tag probabilities.
         calibrate: choose the decoder's outside bias on the development set
@@ -121,6 +127,8 @@ def train_ner(
     """
     if arch not in NER_ARCHS:
         raise ValueError(f"unknown NER architecture {arch!r}; choose from {', '.join(NER_ARCHS)}")
+    if gazetteer not in GAZETTEERS:
+        raise ValueError(f"unknown gazetteer {gazetteer!r}; choose from {', '.join(GAZETTEERS)}")
     missing = corpora.missing()
     if missing:
         raise FileNotFoundError("missing training corpora: " + ", ".join(map(str, missing)))
@@ -134,6 +142,7 @@ def train_ner(
                 member = train_ner(
                     corpora, Path(tmp) / f"seed-{seed + k}", seed=seed + k, arch=arch,
                     epochs=epochs, device=device, word_features=word_features,
+                    gazetteer=gazetteer,
                     partial_labels=partial_labels, calibrate=False, precision=precision,
                 )  # fmt: skip
                 paths.append(member)
@@ -149,10 +158,14 @@ def train_ner(
         epochs=epochs, seed=seed, device=device, word_features=word_features,
         partial_labels=partial_labels, calibrate=calibrate, precision=precision,
     )  # fmt: skip
-    gazetteer = None
-    if word_features and corpora.gazetteer is not None and corpora.gazetteer.is_file():
-        gazetteer = Gazetteer.from_hetionet(corpora.gazetteer)
-    return train_transformer_ner(train, dev, output, config, gazetteer=gazetteer)[0]
+    names = None
+    if word_features and gazetteer == "vocabularies":
+        from medkg.nlp.ner.vocabulary_gazetteer import vocabulary_gazetteer
+
+        names = vocabulary_gazetteer(corpora.gazetteer)
+    elif word_features and corpora.gazetteer is not None and corpora.gazetteer.is_file():
+        names = Gazetteer.from_hetionet(corpora.gazetteer)
+    return train_transformer_ner(train, dev, output, config, gazetteer=names)[0]
 
 
 def _taggers_of(model: Path) -> tuple[list[TokenTagger], dict]:
