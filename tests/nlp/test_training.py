@@ -82,6 +82,9 @@ def test_train_ner_on_a_real_slice_and_the_extractor_uses_it(tmp_path: Path, arc
     )
     nlp = spacy.load(best)
     assert set(nlp.get_pipe("ner").labels) == {"CHEMICAL", "DISEASE"}
+    if arch == "transformer":  # the default: word features, the vocabulary gazetteer
+        gazetteer = nlp.get_pipe("ner").tagger.gazetteer
+        assert gazetteer is not None and gazetteer.names["tylenol"] == "CHEMICAL"
     assert resolve_ner_model(settings) == best
     assert not list(out.parent.glob(".ner-train-*"))  # the work folder is cleaned up
 

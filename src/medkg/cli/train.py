@@ -70,17 +70,18 @@ def train_ner_cmd(
     word_features: Annotated[
         bool,
         typer.Option(
-            help="Case/shape/affix and Hetionet-name features beside MiniLM's "
-            "('transformer' only; better on BC5CDR, worse on NCBI-disease)."
+            help="Case/shape/affix and gazetteer-name features beside MiniLM's "
+            "('transformer' only; the default since the vocabulary gazetteer: "
+            "docs/results.md)."
         ),
-    ] = False,
+    ] = True,
     gazetteer: Annotated[
         str,
         typer.Option(
-            help="Names behind --word-features' gazetteer tag: 'hetionet' (node names) or "
-            "'vocabularies' (MeSH, DOID, MONDO, HPO, DrugBank: ~780,000 names)."
+            help="Names behind --word-features' gazetteer tag: 'vocabularies' (MeSH, DOID, "
+            "MONDO, HPO, DrugBank and Hetionet: ~780,000 names) or 'hetionet' (7,650)."
         ),
-    ] = "hetionet",
+    ] = "vocabularies",
     partial_labels: Annotated[
         bool,
         typer.Option(

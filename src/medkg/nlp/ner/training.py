@@ -87,7 +87,8 @@ class TrfNerConfig:
     weight_decay: float = 0.01
     freeze_layers: int = 0
     #: Case/shape/affix (and gazetteer, when one is given) features beside the
-    #: transformer's; off by default (docs/decisions/0007, docs/results.md).
+    #: transformer's. Off here; ``medkg train ner`` (:func:`.recipes.train_ner`)
+    #: turns them on with the vocabulary gazetteer (docs/decisions/0020).
     word_features: bool = False
     #: Words a corpus left ``O`` may be a label it does not annotate
     #: (``allowed_tags``); ``False``: every ``O`` is a negative, as before.

@@ -22,6 +22,7 @@ inverted headings) are left out: the tagger's matcher spans at most
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -52,10 +53,21 @@ def vocabulary_gazetteer(
     """Names -> NER type from every installed vocabulary (``inputs``: read
     already) and Hetionet's node table when given. Raises
     :class:`~medkg.kg.importers.batch.ImportFormatError` when a vocabulary
-    package is missing."""
+    package is missing. Without ``inputs`` the result is kept for the process:
+    an ensemble's members (and a test session) build it once, not per model."""
+    if inputs is None:
+        return _installed(hetionet_nodes)
+    return _build(hetionet_nodes, inputs)
+
+
+@cache
+def _installed(hetionet_nodes: Path | None) -> Gazetteer:
     from medkg.kg.importers.vocabularies import read_inputs
 
-    inputs = inputs or read_inputs()
+    return _build(hetionet_nodes, read_inputs())
+
+
+def _build(hetionet_nodes: Path | None, inputs: Inputs) -> Gazetteer:
     names: dict[str, str] = {}
 
     def add(texts: Iterable[str], kind: str | None) -> None:
