@@ -117,8 +117,7 @@ def train_ner_cmd(
             NerCorpora.shared(settings.shared_data_dir), out, max_steps, eval_every,
             arch=arch, epochs=epochs, device=device, word_features=word_features,
             gazetteer=gazetteer, partial_labels=partial_labels, members=members, seed=seed,
-            calibrate=calibrate,
-            precision=precision,
+            calibrate=calibrate, precision=precision,
         )  # fmt: skip
     console.print(
         f"NER model written to {best}; the extractor loads it from there "

@@ -1,12 +1,12 @@
 """The NER's gazetteer from the knowledge layer's vocabularies, not only Hetionet.
 
 Why: BC5CDR is annotated against MeSH, and a note's drugs and diseases are
-named by brand names, entry terms and synonyms that Hetionet's ~3,000 drug and
+named by brand names, entry terms and synonyms that Hetionet's 7,650 drug and
 disease names lack. The vocabularies the graph imports (MeSH descriptors and
 supplementary chemicals with entry terms, the Disease Ontology, MONDO, HPO,
-DrugBank's names and brands) give ~1.5M names; the tagger's gazetteer tag
-says whether a word starts or continues one, and the tagger learns how far to
-trust it (:mod:`.features`).
+DrugBank's names and brands) give ~780,000 distinct names; the tagger's
+gazetteer tag says whether a word starts or continues one, and the tagger
+learns how far to trust it (:mod:`.features`).
 
 Types: MeSH tree C (diseases) and F03 (mental disorders) -> DISEASE, tree D
 (chemicals and drugs) -> CHEMICAL; a supplementary concept takes the type of the

@@ -264,9 +264,10 @@ def prepare(
         chunks = model.chunks(d.text, sents, gold_mentions(d))
         pairs = entity_pairs(chunks)
         labels = [float(p in d.cid) for p in pairs]
-        skip = ancestor_negatives(pairs, labels, is_ancestor) if is_ancestor else []
-        weights = [0.0 if x else 1.0 for x in skip] or [1.0] * len(pairs)
-        out.append(Prepared(d, chunks, pairs, labels, weights))
+        skip = (
+            ancestor_negatives(pairs, labels, is_ancestor) if is_ancestor else [False] * len(pairs)
+        )
+        out.append(Prepared(d, chunks, pairs, labels, [0.0 if x else 1.0 for x in skip]))
     return out
 
 
