@@ -24,13 +24,16 @@ Rows, in one run:
   (no exact lookup, no rules), at the same threshold;
 * ``+ names learned from training abstracts`` - what ``medkg train linker``
   adds: mention texts annotated in ``--train`` (the evaluated file's abstracts
-  left out) resolved to their annotated node first. Targets are read off the
-  last row.
+  left out) resolved to their annotated node first;
+* ``+ nearest meaning`` - what ``medkg train linker --dense`` adds: a condition
+  no name, spelling or head matches links to the nearest condition name by the
+  text encoder's cosine (``--dense-index DIR`` keeps the encoded names between
+  runs; ``--no-dense`` leaves the row out). Targets are read off the last row.
 
 Targets (issue 17, BC5CDR devel): disease coverage >= 85 %, disease accuracy@1
 among covered >= 90 %, chemical accuracy@1 among covered >= 90 %.
 
-    python bench/link_eval.py [--pubtator FILE] [--out FILE]
+    python bench/link_eval.py [--pubtator FILE] [--out FILE] [--dense-index DIR | --no-dense]
 
 Results go to ``bench/results/link_eval.json``.
 """
@@ -67,14 +70,14 @@ def mesh_ids_by_node(store, labels) -> dict[str, set[str]]:  # type: ignore[no-u
     return out
 
 
-def evaluate(store, docs, nlp, fuzzy_only=False, learned=None) -> dict[str, dict[str, float]]:  # type: ignore[no-untyped-def]
-    from medkg.nlp.lexicon import Lexicon
+def evaluate(  # type: ignore[no-untyped-def]
+    store, docs, nlp, fuzzy_only=False, learned=None, dense=None
+) -> dict[str, dict[str, float]]:
     from medkg.nlp.linking import FuzzyLinker, Linker
 
-    lexicon = Lexicon.from_store(store)
-    if learned is not None:
-        lexicon.learn(learned.names, learned.symbols)
-    linker = Linker(lexicon, store.settings.link_threshold)
+    lexicon = _lexicon(store, learned)
+    s = store.settings
+    linker = Linker(lexicon, s.link_threshold, dense, s.dense_link_threshold)
     fuzzy = FuzzyLinker(lexicon, store.settings.link_threshold) if fuzzy_only else None
     counts: dict[str, dict[str, int]] = {t: defaultdict(int) for t in TYPES}
     carried: dict[str, set[str]] = {}
@@ -119,6 +122,37 @@ def evaluate(store, docs, nlp, fuzzy_only=False, learned=None) -> dict[str, dict
     return out
 
 
+def _lexicon(store, learned):  # type: ignore[no-untyped-def]
+    from medkg.nlp.lexicon import Lexicon
+
+    lexicon = Lexicon.from_store(store)
+    if learned is not None:
+        lexicon.learn(learned.names, learned.symbols)
+    return lexicon
+
+
+def dense_index(store, learned, folder: Path | None):  # type: ignore[no-untyped-def]
+    """The condition names encoded as ``medkg train linker --dense`` does, loaded
+    from ``folder`` when it holds them for this lexicon, else built (and saved there)."""
+    from medkg.encoders.text import TextEncoder
+    from medkg.nlp.dense_names import META_FILE, DenseNames
+
+    lexicon = _lexicon(store, learned)
+    s = store.settings
+    if folder is not None and (folder / META_FILE).is_file():
+        index = DenseNames.load(folder, s.text_runtime, s.cache_dir)
+        if index.lexicon_fingerprint == lexicon.fingerprint():
+            return index
+    t0 = time.perf_counter()
+    encoder = TextEncoder(s.text_model, device="cpu", runtime=s.text_runtime, cache_dir=s.cache_dir)
+    index = DenseNames.build(lexicon, encoder)
+    print(f"encoded {len(index.keys):,} condition names in {time.perf_counter() - t0:.0f} s",
+          file=sys.stderr)  # fmt: skip
+    if folder is not None:
+        index.save(folder)
+    return index
+
+
 def main() -> int:
     from medkg.settings import Settings
 
@@ -137,6 +171,9 @@ def main() -> int:
     )
     ap.add_argument("--hetionet", type=Path, default=settings.hetionet_dir)
     ap.add_argument("--out", type=Path, default=ROOT / "bench/results/link_eval.json")
+    ap.add_argument("--dense-index", type=Path, default=None,
+                    help="folder to keep the encoded condition names in between runs")
+    ap.add_argument("--no-dense", action="store_true", help="leave the nearest-meaning row out")
     args = ap.parse_args()
     if not args.pubtator.is_file():
         print(f"error: {args.pubtator}: no such file", file=sys.stderr)
@@ -171,6 +208,11 @@ def main() -> int:
         rows.append(("+ names learned from training abstracts", evaluate(
             store, docs, nlp, learned=learned
         )))  # fmt: skip
+        if not args.no_dense:
+            dense = dense_index(store, learned, args.dense_index)
+            rows.append(("+ nearest meaning (--dense)", evaluate(
+                store, docs, nlp, learned=learned, dense=dense
+            )))  # fmt: skip
     store.close()
 
     print(f"{args.pubtator.name}: gold MeSH ids; % of mentions")

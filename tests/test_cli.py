@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from medkg.cli import app, parse_params
-from tests.conftest import needs_hetionet
+from tests.conftest import SHARED, needs_hetionet
 
 runner = CliRunner()
 
@@ -178,3 +178,27 @@ def test_train_graph_writes_a_checkpoint_with_its_data_version(cli_env) -> None:
     code, out, err = run("recommend", "--disease", "DOID:9352", "--limit", "3", "--json")
     assert code == 0, err
     assert json.loads(out)["method"].startswith("treatment ranker")
+
+
+def test_train_linker_dense_encodes_the_graphs_condition_names(cli_env) -> None:  # type: ignore[no-untyped-def]
+    from medkg.kg.store.embedded import EmbeddedStore
+    from medkg.nlp.dense_names import DenseNames
+
+    store = EmbeddedStore(cli_env.graph_dir / "medkg.lbug", cli_env)
+    store.import_nodes("Disease", [
+        {"id": "DOID:1574", "name": "hearing loss", "synonyms": ["deafness"]},
+        {"id": "DOID:5844", "name": "myocardial infarction", "synonyms": ["heart attack"]},
+    ])  # fmt: skip
+    store.import_nodes("Symptom", [{"id": "HP:0001657", "name": "Prolonged QT interval"}])
+    store.import_nodes("Drug", [{"id": "DB00945", "name": "aspirin"}])
+    store.close()
+    train = SHARED / "bc5cdr" / "CDR_TrainingSet.PubTator.txt"
+    if not train.is_file():
+        pytest.skip("no BC5CDR PubTator files")
+    code, out, err = run("train", "linker", "--dense")
+    assert code == 0, err
+    assert "encoded 5 condition names" in out  # two names, two synonyms, one symptom
+    index = DenseNames.load(cli_env.models_dir / "linking" / "dense")
+    assert "aspirin" not in index.keys and "heart attack" in index.keys
+    match = index.nearest(["auditory loss"])[0]
+    assert match is not None and match.key in ("hearing loss", "deafness")

@@ -70,6 +70,11 @@ class ModelFiles:
         return self.root / "linking" / "names.json"
 
     @property
+    def dense_names(self) -> Path:
+        """Condition names as text-encoder vectors (``medkg train linker --dense``)."""
+        return self.root / "linking" / "dense"
+
+    @property
     def image_encoder(self) -> Path:
         return self.root / "image" / "encoder.pt"
 

@@ -109,6 +109,11 @@ class Settings(BaseSettings):
         "fastest that runs on this CPU, else torch).",
     )
     link_threshold: float = Field(0.8, ge=0, le=1, description="Fuzzy-link cosine threshold.")
+    dense_link_threshold: float = Field(
+        0.7, ge=0, le=1,
+        description="Cosine at which a condition no name matches links to the nearest name "
+        "by meaning (the index `medkg train linker --dense` builds; docs/decisions/0022).",
+    )  # fmt: skip
     store_note_text: bool = Field(False, description="Keep the raw note text on Document nodes.")
     max_note_chars: int = Field(1_000_000, ge=1, description="Longest note accepted for ingest.")
     create_unlinked: bool = Field(

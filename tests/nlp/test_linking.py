@@ -118,6 +118,17 @@ def test_names_learned_from_annotated_abstracts(vocab_store: EmbeddedStore) -> N
     assert again.names["nephrotoxicity"] == learned.names["nephrotoxicity"]
 
 
+def test_only_mesh_ids_count_as_mesh_ids() -> None:
+    from medkg.nlp.learned_names import mesh_ids
+
+    assert mesh_ids("D005207", None) == {"D005207"}  # a Hetionet symptom: a descriptor
+    assert mesh_ids("C535509", None) == {"C535509"}  # a supplementary concept
+    assert mesh_ids("D000071017", ["MESH:C000589078"]) == {"D000071017", "C000589078"}
+    # a Hetionet side effect is a UMLS CUI, C and 7 digits: not a MeSH id
+    assert mesh_ids("C0015644", ["UMLS:C0015644"]) == set()
+    assert mesh_ids("DOID:5844", ["MESH:D009203", "UMLS:C0027051"]) == {"D009203"}
+
+
 def test_british_spellings_link_like_american_ones(extractor: Extractor) -> None:
     m = _mentions(extractor, "Diarrhoea and oedema since Monday. Diarrhea again today.")
     assert m["Diarrhoea"][0] == m["Diarrhea"][0]

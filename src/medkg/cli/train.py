@@ -24,6 +24,7 @@ from medkg.cli.common import (
 from medkg.settings import get_settings
 
 if TYPE_CHECKING:
+    from medkg.kg.store.base import GraphStore
     from medkg.nlp.corpora.bio import BioSentence
     from medkg.nlp.relations.cid_models import FineTunedCid
     from medkg.settings import Settings
@@ -317,6 +318,15 @@ def train_linker_cmd(
         Path | None,
         typer.Option(help="PubTator file whose abstracts are left out (an evaluation set)."),
     ] = None,
+    dense: Annotated[
+        bool,
+        typer.Option(
+            "--dense/--no-dense",
+            help="Also encode every condition name with the text encoder, so that a "
+            "disease no name matches links to the nearest name by meaning (minutes on "
+            "CPU with the vocabularies; docs/decisions/0022).",
+        ),
+    ] = False,
 ) -> None:
     """Learn how annotators name diseases and chemicals (BC5CDR train: mention text ->
     the graph node carrying its MeSH id); the extractor's linker uses it first.
@@ -331,12 +341,41 @@ def train_linker_cmd(
         learned = learn_names(training_abstracts(train, exclude), store)
         path = ModelFiles.of(settings).learned_names
         learned.save(path)
-    meta = learned.meta
-    console.print(
-        f"learned {meta['names']:,} mention names and {meta['symbols']:,} abbreviations "
-        f"from {meta['abstracts']} abstracts "
-        f"({meta['texts_seen']:,} annotated texts with one graph node); written to {path}"
-    )
+        meta = learned.meta
+        console.print(
+            f"learned {meta['names']:,} mention names and {meta['symbols']:,} abbreviations "
+            f"from {meta['abstracts']} abstracts "
+            f"({meta['texts_seen']:,} annotated texts with one graph node); written to {path}"
+        )
+        if dense:
+            _build_dense_names(store, settings)
+
+
+def _build_dense_names(store: GraphStore, settings: Settings) -> None:
+    """Encode the lexicon's condition names (learned ones included) into
+    ``models/linking/dense``, replacing the folder only once the new one is whole."""
+    from medkg.artifacts import replace_folder
+    from medkg.encoders.text import TextEncoder
+    from medkg.nlp.dense_names import DenseNames, condition_keys
+    from medkg.nlp.pipeline import graph_lexicon
+
+    lexicon = graph_lexicon(store, settings)
+    keys = condition_keys(lexicon)
+    encoder = TextEncoder(
+        settings.text_model, device=settings.device, runtime=settings.text_runtime,
+        cache_dir=settings.cache_dir,
+    )  # fmt: skip
+    with progress() as bar:
+        task = bar.add_task("encoding condition names", total=len(keys))
+        index = DenseNames.build(
+            lexicon, encoder, keys, on_chunk=lambda done, _: bar.update(task, completed=done)
+        )
+    target = ModelFiles.of(settings).dense_names
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".dense-") as tmp:
+        index.save(Path(tmp) / "index")
+        replace_folder(Path(tmp) / "index", target)
+    console.print(f"encoded {len(keys):,} condition names; written to {target}")
 
 
 @app.command("image")

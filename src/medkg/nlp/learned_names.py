@@ -74,11 +74,19 @@ class LearnedNames:
         )
 
 
+#: A MeSH descriptor or supplementary concept id: D or C and 6 digits, or 9 digits
+#: since 2017 ("D000071017"). A UMLS CUI is C and 7 digits, so it never matches.
+MESH_ID = re.compile(r"^[CD](?:\d{6}|\d{9})$")
+
+
 def mesh_ids(node_id: str, xrefs: list[str] | None) -> set[str]:
     """The MeSH ids a node carries: its ``MESH:`` xrefs, and its own id when it is
-    one (Hetionet's symptoms are MeSH descriptors)."""
+    one (Hetionet's symptoms are MeSH descriptors, the MeSH chemicals' Drug nodes
+    supplementary concepts). Hetionet's side effects are UMLS CUIs ("C0015644"),
+    which look like MeSH supplementary ids but are not: :data:`MESH_ID` tells them
+    apart by length."""
     ids = {x[5:] for x in xrefs or [] if x.startswith("MESH:")}
-    if node_id[:1] in "CD" and node_id[1:].isdigit():
+    if MESH_ID.match(node_id):
         ids.add(node_id)
     return ids
 

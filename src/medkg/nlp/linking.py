@@ -5,11 +5,13 @@ through its long form; a dictionary match carries the node and rule the
 matcher chose (:mod:`.matcher`); a span the statistical NER found is looked up
 among all names and synonyms, its NER label deciding between nodes that share
 the name (:meth:`~.lexicon.Lexicon.resolve`); then the span's other spellings
-and its head without modifiers (:mod:`.name_variants`, decision 0019); last a
+and its head without modifiers (:mod:`.name_variants`, decision 0019); then a
 character 3-gram TF-IDF cosine over every name and synonym
 (:class:`FuzzyLinker`), its confidence scaled down by the similarity (before
-the head for chemicals). The rule that linked each mention is written with the
-fact, so a user can see and filter on how a link was made.
+the head for chemicals); last, for conditions, the nearest name by meaning
+when ``medkg train linker --dense`` built an index (:mod:`.dense_names`,
+decision 0022). The rule that linked each mention is written with the fact,
+so a user can see and filter on how a link was made.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from medkg.nlp.dense_names import DenseNames
 from medkg.nlp.lexicon import CURATED, Entry, Lexicon, Resolution, normalise
 from medkg.nlp.name_variants import heads, spellings
 
@@ -29,6 +32,9 @@ CONF_MODEL = 0.85
 CONF_VARIANT = 0.8
 #: The span's head ("postoperative delirium" -> "delirium"): a broader concept.
 CONF_HEAD = 0.6
+#: The nearest name by meaning, times its cosine: a paraphrase, the least sure
+#: step, never above a head's link.
+CONF_MEANING = 0.6
 
 
 @dataclass(frozen=True)
@@ -72,9 +78,19 @@ class FuzzyLinker:
 class Linker:
     """Links spaCy entity spans to lexicon entries (:meth:`link`)."""
 
-    def __init__(self, lexicon: Lexicon, threshold: float = 0.8) -> None:
+    def __init__(
+        self,
+        lexicon: Lexicon,
+        threshold: float = 0.8,
+        dense: DenseNames | None = None,
+        dense_threshold: float = 0.7,
+    ) -> None:
+        """``dense``: condition names by meaning (:mod:`.dense_names`), tried last
+        for a DISEASE or SYMPTOM span, above ``dense_threshold`` cosine."""
         self.lexicon = lexicon
         self.threshold = threshold
+        self.dense = dense
+        self.dense_threshold = dense_threshold
         self._fuzzy: FuzzyLinker | None = None
 
     @property
@@ -124,7 +140,8 @@ class Linker:
         The head comes before the nearest string for conditions ("mechanical
         hyperalgesia" is hyperalgesia, whatever name is spelled nearest) and
         after it for chemicals, whose head is often a salt or a class ("lithium
-        carbonate" is not carbonate): measured both ways in docs/results.md."""
+        carbonate" is not carbonate): measured both ways in docs/results.md.
+        A condition nothing else links is tried by meaning last (decision 0022)."""
         hit = self._first_named(spellings(text), ner_label)
         if hit is not None:
             found, variant, how = hit
@@ -133,7 +150,23 @@ class Linker:
             )
         if ner_label == "CHEMICAL":
             return self._nearest(text, ner_label) or self._by_head(text, ner_label)
-        return self._by_head(text, ner_label) or self._nearest(text, ner_label)
+        return (
+            self._by_head(text, ner_label)
+            or self._nearest(text, ner_label)
+            or self._by_meaning(text, ner_label)
+        )
+
+    def _by_meaning(self, text: str, ner_label: str | None) -> Link | None:
+        if self.dense is None or ner_label not in ("DISEASE", "SYMPTOM"):
+            return None
+        match = self.dense.nearest([text])[0]
+        if match is None or match.score < self.dense_threshold:
+            return None
+        found = self.lexicon.resolve(self.lexicon.names.get(match.key, []), ner_label)
+        if found is None:
+            return None
+        rule = f"NER span; nearest meaning {match.score:.2f} '{match.key}'; {found.rule}"
+        return Link(found.entry, round(CONF_MEANING * match.score, 3), None, rule)
 
     def _nearest(self, text: str, ner_label: str | None) -> Link | None:
         fuzzy = self.fuzzy.link(text, ner_label)

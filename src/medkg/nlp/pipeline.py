@@ -37,6 +37,8 @@ from medkg import __version__
 from medkg.artifacts import ModelFiles, resolve_ner_model
 from medkg.kg.store.base import GraphStore
 from medkg.nlp import context, sentences  # noqa: F401  (register medkg_context, medkg_sentence_cap)
+from medkg.nlp.dense_names import META_FILE as DENSE_META
+from medkg.nlp.dense_names import DenseNames
 from medkg.nlp.documents import (
     EXTRACTOR_NAME,
     ExtractedDocument,
@@ -131,7 +133,11 @@ class Extractor:
         self.lexicon = lexicon
         files = ModelFiles.of(self.settings)
         learned = files.learned_names
-        self.linker = Linker(self.lexicon, self.settings.link_threshold)
+        self.dense = _dense_names(files, self.settings)
+        self.linker = Linker(
+            self.lexicon, self.settings.link_threshold,
+            self.dense, self.settings.dense_link_threshold,
+        )  # fmt: skip
         self.ner_model = resolve_ner_model(self.settings)
         self.nlp = build_nlp(self.lexicon, self.ner_model)
         self.ner_runtime = _apply_ner_runtime(self.nlp, self.settings)
@@ -146,6 +152,8 @@ class Extractor:
             parts.append(cid_tag)
         if learned.is_file():
             parts.append("names-" + _digest(learned.read_bytes()))
+        if self.dense is not None:
+            parts.append("dense-" + self.dense.digest())
         if self.settings.create_unlinked:
             parts.append("unlinked")
         self.version = "+".join(parts)
@@ -358,6 +366,20 @@ def _apply_ner_runtime(nlp: Language, settings: Settings) -> str | None:
         return None
     runtime = resolve_runtime(settings.ner_runtime, ner.device)
     return apply_runtime(ner.tagger, runtime, settings.cache_dir)
+
+
+def _dense_names(files: ModelFiles, settings: Settings) -> DenseNames | None:
+    """The index of condition names by meaning, when ``medkg train linker --dense``
+    built one; an unreadable one is left out with a warning (linking goes on
+    without its last step rather than stopping)."""
+    folder = files.dense_names
+    if not (folder / DENSE_META).is_file():
+        return None
+    try:
+        return DenseNames.load(folder, settings.text_runtime, settings.cache_dir)
+    except (OSError, ValueError, KeyError) as exc:
+        warnings.warn(f"dense name index {folder} unreadable ({exc}); not used", stacklevel=3)
+        return None
 
 
 def _cid_classifier(

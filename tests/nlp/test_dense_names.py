@@ -1,0 +1,127 @@
+"""Linking a condition by meaning: the nearest name by the packaged MiniLM's cosine
+(nlp/dense_names.py), the linker's last step for a span no string step links.
+
+The index here holds a few hundred of the vocabulary graph's condition names
+(the real encoder, the real lexicon), not all 160,000: encoding those takes
+minutes, and what is tested is the step, not the size.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pytest
+import spacy
+
+from medkg.artifacts import ModelFiles
+from medkg.kg.store.embedded import EmbeddedStore
+from medkg.nlp import Extractor
+from medkg.nlp.dense_names import DenseNames
+from medkg.nlp.lexicon import Lexicon
+from medkg.nlp.linking import CONF_HEAD, Linker
+from medkg.nlp.pipeline import graph_lexicon, set_tokenizer
+from medkg.settings import Settings
+
+pytest.importorskip("torch")
+
+WANTED = ["hearing loss", "prolonged qt interval", "myocardial infarction", "alopecia"]
+
+
+@pytest.fixture(scope="module")
+def settings(vocab_store: EmbeddedStore, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The vocabulary store's settings with a models folder of this module's own,
+    so that the index built here changes no other test's extractor."""
+    root = tmp_path_factory.mktemp("dense")
+    return vocab_store.settings.model_copy(update={"data_dir": root})
+
+
+@pytest.fixture(scope="module")
+def lexicon(vocab_store: EmbeddedStore, settings: Settings) -> Lexicon:
+    return graph_lexicon(vocab_store, settings)
+
+
+@pytest.fixture(scope="module")
+def index(lexicon: Lexicon, settings: Settings) -> DenseNames:
+    from medkg.encoders.text import TextEncoder
+    from medkg.nlp.dense_names import condition_keys
+
+    keys = condition_keys(lexicon)
+    assert all(k in keys for k in WANTED)
+    chosen = sorted(set(WANTED) | set(keys[:: max(1, len(keys) // 300)]))
+    built = DenseNames.build(lexicon, TextEncoder(device="cpu"), chosen)
+    built.save(ModelFiles.of(settings).dense_names)
+    return built
+
+
+def _span(text: str, label: str = "DISEASE"):  # type: ignore[no-untyped-def]
+    doc = set_tokenizer(spacy.blank("en"))(text)
+    return doc.char_span(0, len(text), label=label)
+
+
+def test_only_condition_names_are_indexed(lexicon: Lexicon, index: DenseNames) -> None:
+    from medkg.nlp.dense_names import CONDITION_LABELS, condition_keys
+
+    keys = condition_keys(lexicon)
+    assert "hearing loss" in keys and "aspirin" not in keys  # a drug's name is no condition
+    assert all(any(e.label in CONDITION_LABELS for e in lexicon.names[k]) for k in index.keys)
+    assert index.vectors.shape == (len(index.keys), 384)
+
+
+def test_a_paraphrase_no_string_step_links_is_linked_by_meaning(
+    lexicon: Lexicon, index: DenseNames
+) -> None:
+    plain = Linker(lexicon)
+    dense = Linker(lexicon, dense=index, dense_threshold=0.7)
+    hearing = lexicon.resolve(lexicon.names["hearing loss"], "DISEASE")
+    qt = lexicon.resolve(lexicon.names["prolonged qt interval"], "DISEASE")
+    assert hearing is not None and qt is not None
+    for text, want in (("auditory loss", hearing), ("prolongation of the QT interval", qt)):
+        assert plain.link(_span(text), {}) is None  # no name, spelling, head or near string
+        link = dense.link(_span(text), {})
+        assert link is not None and link.entry.node_id == want.entry.node_id
+        assert "nearest meaning" in link.rule and "'" in link.rule  # says which name
+        assert link.confidence <= CONF_HEAD  # the least sure step
+    # a name that matches as written never reaches the step
+    exact = dense.link(_span("myocardial infarction"), {})
+    assert exact is not None and "nearest meaning" not in exact.rule
+    # above the threshold only, and never for chemicals
+    strict = Linker(lexicon, dense=index, dense_threshold=0.99)
+    assert strict.link(_span("auditory loss"), {}) is None
+    assert dense.link(_span("auditory loss", "CHEMICAL"), {}) is None
+
+
+def test_the_index_saved_and_memory_mapped_matches_the_same(
+    index: DenseNames, settings: Settings
+) -> None:
+    again = DenseNames.load(ModelFiles.of(settings).dense_names)
+    assert again.keys == index.keys and again.digest() == index.digest()
+    texts = ["auditory loss", "baldness", "heart attack"]
+    for a, b in zip(index.nearest(texts), again.nearest(texts), strict=True):
+        assert a is not None and b is not None
+        assert a.key == b.key and abs(a.score - b.score) < 1e-5
+    assert index.nearest(["baldness"])[0].key == "alopecia"
+
+
+def test_the_extractor_uses_a_built_index_and_names_it_in_its_version(
+    vocab_store: EmbeddedStore, settings: Settings, index: DenseNames
+) -> None:
+    ex = Extractor(vocab_store, settings)
+    assert ex.dense is not None and f"dense-{index.digest()}" in ex.version
+    link = ex.linker.link(_span("auditory loss"), {})
+    assert link is not None and "nearest meaning" in link.rule
+
+
+def test_an_unreadable_index_is_left_out_with_a_warning(
+    vocab_store: EmbeddedStore, tmp_path: Path
+) -> None:
+    settings = vocab_store.settings.model_copy(update={"data_dir": tmp_path})
+    folder = ModelFiles.of(settings).dense_names
+    folder.mkdir(parents=True)
+    (folder / "names.json").write_text("{not json")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ex = Extractor(vocab_store, settings)
+    assert ex.dense is None and "dense-" not in ex.version
+    assert ex.linker.link(_span("auditory loss"), {}) is None
+    assert any("dense name index" in str(w.message) for w in caught)
