@@ -75,10 +75,13 @@ def main() -> int:
 
     import spacy
 
-    from medkg.artifacts import resolve_ner_model
+    from medkg.artifacts import ner_pipeline_folder, resolve_ner_model
     from medkg.nlp.ner.evaluation import evaluate_ner
 
-    models = args.model or [resolve_ner_model(settings)]
+    # a training output folder (holding model-best) or the pipeline folder itself
+    models = [ner_pipeline_folder(m) for m in args.model] if args.model else [
+        resolve_ner_model(settings)
+    ]
     if models[0] is None:
         print("error: no trained NER model: run `medkg train ner` or pass --model", file=sys.stderr)
         return 2

@@ -141,8 +141,8 @@ def train_ner_ensemble_cmd(
 ) -> None:
     """Join trained NER models into one that averages their tag probabilities.
 
-    The best measured NER is the default model joined with one trained with
-    --word-features (docs/results.md).
+    Each member adds its tagging time. Measured (docs/results.md): two seeds of
+    today's default score between the two seeds, not above the better one.
     """
     from medkg.nlp.ner.recipes import join_ner_models
 
