@@ -28,8 +28,13 @@ Also printed: the transformer's training time (from its record) and the pairs
 per second it scores at inference in this run.
 
 ``--end-to-end``: what a user gets. A fresh store with Hetionet and the
-vocabularies; the extractor (its NER: ``MEDKG_NER_MODEL`` or the trained
-default, else the graph-name rules) reads each evaluation abstract's raw text,
+vocabularies, and the names ``medkg train linker`` learns from ``--train``
+(the evaluated abstracts left out; ``--no-learned-names`` to go without, as
+before session 16), with ``--dense-index DIR`` the condition names by meaning
+(an index ``bench/link_eval.py --dense-index`` or ``medkg train linker
+--dense`` built for the same graph); the extractor (its NER:
+``MEDKG_NER_MODEL`` or the trained default, else the graph-name rules) reads
+each evaluation abstract's raw text,
 links its own mentions and calls CAUSES with each classifier above. A
 predicted (drug node, disease node) pair is right when the two nodes carry the
 gold chemical's and disease's MeSH ids (as id or xref). Every gold pair missed
@@ -75,6 +80,10 @@ def main() -> int:
     ap.add_argument("--train-document", action="store_true", help="train one in this run")
     ap.add_argument("--document-epochs", type=int, default=12)
     ap.add_argument("--end-to-end", action="store_true", help="the extractor on raw abstracts")
+    ap.add_argument("--no-learned-names", action="store_true",
+                    help="end to end without the names `medkg train linker` learns")
+    ap.add_argument("--dense-index", type=Path, default=None,
+                    help="end to end with this condition-name index (linking by meaning)")
     args = ap.parse_args()
 
     from medkg.nlp.corpora.pubtator import split_training_set
@@ -148,7 +157,8 @@ def main() -> int:
             classifiers["rules + transformer"] = (trf, trf.threshold)
         if doc_model is not None:
             classifiers["rules + document model"] = (doc_model, doc_model.threshold)
-        extra["end_to_end"] = _end_to_end(dev, classifiers)
+        learn_from = None if args.no_learned_names else (args.train, args.eval)
+        extra["end_to_end"] = _end_to_end(dev, classifiers, learn_from, args.dense_index)
     if extra.get("transformer"):
         t = extra["transformer"]
         print(
@@ -168,15 +178,19 @@ def main() -> int:
     return 0
 
 
-def _end_to_end(docs, classifiers) -> list[dict]:  # type: ignore[no-untyped-def]
+def _end_to_end(docs, classifiers, learn_from, dense_index) -> list[dict]:  # type: ignore[no-untyped-def]
     """Extract from raw abstracts; score pairs through MeSH ids; charge each miss."""
+    import shutil
     import time
 
     from _store import fresh_hetionet_store
     from link_eval import mesh_ids_by_node
 
+    from medkg.artifacts import ModelFiles
     from medkg.kg.importers.vocabularies import import_vocabularies
+    from medkg.nlp.corpora.pubtator import training_abstracts
     from medkg.nlp.documents import NoteInput
+    from medkg.nlp.learned_names import learn_names
     from medkg.nlp.pipeline import Extractor
     from medkg.nlp.relations.training import gold_pairs
     from medkg.settings import Settings
@@ -184,8 +198,17 @@ def _end_to_end(docs, classifiers) -> list[dict]:  # type: ignore[no-untyped-def
     user = Settings()
     store = fresh_hetionet_store("relation-e2e", user.hetionet_dir, ner_model=user.ner_model)
     import_vocabularies(store)
+    files = ModelFiles.of(store.settings)
+    if learn_from is not None:  # what `medkg train linker` writes
+        learn_names(training_abstracts(*learn_from), store).save(files.learned_names)
+    if dense_index is not None:  # what `medkg train linker --dense` writes
+        shutil.copytree(dense_index, files.dense_names)
     mesh = mesh_ids_by_node(store, ("Drug", "Disease", "Symptom", "SideEffect"))
     extractor = Extractor(store, store.settings)
+    linking = ("learned names" if learn_from else "no learned names") + (
+        ", nearest meaning" if extractor.dense is not None else ""
+    )
+    print(f"end to end: {extractor.version} ({linking})", file=sys.stderr)
     gold = gold_pairs(docs)
     notes = [NoteInput(d.pmid, d.text) for d in docs]
     rows = []
@@ -211,7 +234,8 @@ def _end_to_end(docs, classifiers) -> list[dict]:  # type: ignore[no-untyped-def
         p = tp / len(predicted) if predicted else 0.0
         r = len(hits) / len(gold)
         rows.append({
-            "system": f"extractor end to end: {name}", "precision": round(100 * p, 2),
+            "system": f"extractor end to end: {name}", "linking": linking,
+            "precision": round(100 * p, 2),
             "recall": round(100 * r, 2),
             "f1": round(100 * (2 * p * r / (p + r) if p + r else 0), 2),
             "gold_pairs": len(gold), "missed": len(gold - hits), "lost_to": lost,

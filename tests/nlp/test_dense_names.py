@@ -18,6 +18,7 @@ from medkg.artifacts import ModelFiles
 from medkg.kg.store.embedded import EmbeddedStore
 from medkg.nlp import Extractor
 from medkg.nlp.dense_names import DenseNames
+from medkg.nlp.documents import Mention
 from medkg.nlp.lexicon import Lexicon
 from medkg.nlp.linking import CONF_HEAD, Linker
 from medkg.nlp.pipeline import graph_lexicon, set_tokenizer
@@ -103,13 +104,39 @@ def test_the_index_saved_and_memory_mapped_matches_the_same(
     assert index.nearest(["baldness"])[0].key == "alopecia"
 
 
+@pytest.fixture(scope="module")
+def extractor(vocab_store: EmbeddedStore, settings: Settings, index: DenseNames) -> Extractor:
+    return Extractor(vocab_store, settings)
+
+
 def test_the_extractor_uses_a_built_index_and_names_it_in_its_version(
-    vocab_store: EmbeddedStore, settings: Settings, index: DenseNames
+    extractor: Extractor, index: DenseNames
 ) -> None:
-    ex = Extractor(vocab_store, settings)
-    assert ex.dense is not None and f"dense-{index.digest()}" in ex.version
-    link = ex.linker.link(_span("auditory loss"), {})
+    assert extractor.dense is not None and f"dense-{index.digest()}" in extractor.version
+    link = extractor.linker.link(_span("auditory loss"), {})
     assert link is not None and "nearest meaning" in link.rule
+
+
+def test_a_mention_linked_by_meaning_takes_part_in_no_relation(extractor: Extractor) -> None:
+    """Stored as a mention, but no CAUSES is built on a guessed concept (decision 0022)."""
+    text = "Amiodarone caused auditory loss."
+    sents = list(extractor.nlp(text).sents)
+    drug = extractor.lexicon.lookup("amiodarone")
+    link = extractor.linker.link(_span("auditory loss"), {})
+    assert drug is not None and link is not None
+    at = text.index("auditory loss")
+
+    def mentions(rule: str) -> list[Mention]:
+        return [
+            Mention("Amiodarone", 0, 10, 0, "CHEMICAL", drug.label, drug.node_id, 0.95,
+                    link_rule="name"),
+            Mention("auditory loss", at, at + 13, 0, "DISEASE", link.entry.label,
+                    link.entry.node_id, link.confidence, link_rule=rule),
+        ]  # fmt: skip
+
+    (by_name,) = extractor._relations(sents, mentions("NER span; synonym"))
+    assert by_name.rel_type == "CAUSES" and (by_name.head, by_name.tail) == (0, 1)
+    assert extractor._relations(sents, mentions(link.rule)) == []
 
 
 def test_an_unreadable_index_is_left_out_with_a_warning(

@@ -48,7 +48,7 @@ from medkg.nlp.documents import (
 )
 from medkg.nlp.learned_names import LearnedNames
 from medkg.nlp.lexicon import Entry, Lexicon
-from medkg.nlp.linking import Link, Linker
+from medkg.nlp.linking import RULE_MEANING, Link, Linker
 from medkg.nlp.matcher import FACTORY as MATCHER
 from medkg.nlp.privacy import mask_identifiers
 from medkg.nlp.relations.cid import CidClassifier, PairScorer
@@ -247,12 +247,13 @@ class Extractor:
 
     def _relations(self, sents: list, mentions: list[Mention]) -> list[ExtractedRelation]:  # type: ignore[type-arg]
         """Trigger rules (and a sentence-pair CID classifier) per sentence; a
-        document CID model, when that is the classifier, over the whole note."""
+        document CID model, when that is the classifier, over the whole note.
+        Only affirmed mentions linked by name take part (:func:`_relation_ready`)."""
         document_model = self.classifier if isinstance(self.classifier, DocumentCid) else None
         pair_model = None if document_model is not None else self.classifier
         by_sentence: dict[int, list[SpanRef]] = {}
         for i, m in enumerate(mentions):
-            if m.is_positive_fact:
+            if _relation_ready(m):
                 s0 = sents[m.sentence_index].start_char
                 by_sentence.setdefault(m.sentence_index, []).append(
                     SpanRef(i, m.node_label, m.start - s0, m.end - s0, m.confidence)
@@ -284,7 +285,7 @@ class Extractor:
         # (role, node id) -> the indices of its affirmed mentions
         entities: dict[tuple[str, str], list[int]] = {}
         for i, m in enumerate(mentions):
-            if m.is_positive_fact and m.node_label in role:
+            if _relation_ready(m) and m.node_label in role:
                 entities.setdefault((role[m.node_label], m.node_id), []).append(i)
         treats = {
             (mentions[r.head].node_id, mentions[r.tail].node_id)
@@ -316,6 +317,13 @@ class Extractor:
                 ExtractedRelation("CAUSES", h, t, mentions[h].sentence_index, conf, model.method)
             )
         return out
+
+
+def _relation_ready(m: Mention) -> bool:
+    """May the mention take part in a relation? Affirmed (not negated,
+    hypothetical or a relative's), and not linked by meaning only: such a link is
+    a guess, stored as a mention but not built on (decision 0022)."""
+    return m.is_positive_fact and RULE_MEANING not in m.link_rule
 
 
 _FORKED: Extractor | None = None  # the extractor forked workers inherit
