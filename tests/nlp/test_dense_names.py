@@ -8,7 +8,6 @@ minutes, and what is tested is the step, not the size.
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import pytest
@@ -142,13 +141,17 @@ def test_a_mention_linked_by_meaning_takes_part_in_no_relation(extractor: Extrac
 def test_an_unreadable_index_is_left_out_with_a_warning(
     vocab_store: EmbeddedStore, tmp_path: Path
 ) -> None:
+    """What the extractor loads at start (``_dense_names``): a broken index is
+    left out with a warning, never an error that stops extraction."""
+    from medkg.nlp.pipeline import _dense_names
+
     settings = vocab_store.settings.model_copy(update={"data_dir": tmp_path})
-    folder = ModelFiles.of(settings).dense_names
-    folder.mkdir(parents=True)
-    (folder / "names.json").write_text("{not json")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        ex = Extractor(vocab_store, settings)
-    assert ex.dense is None and "dense-" not in ex.version
-    assert ex.linker.link(_span("auditory loss"), {}) is None
-    assert any("dense name index" in str(w.message) for w in caught)
+    files = ModelFiles.of(settings)
+    assert _dense_names(files, settings) is None  # none built: nothing to load, no warning
+    files.dense_names.mkdir(parents=True)
+    (files.dense_names / "names.json").write_text("{not json")
+    with pytest.warns(UserWarning, match="dense name index .* unreadable"):
+        assert _dense_names(files, settings) is None
+    (files.dense_names / "names.json").write_text('{"keys": ["a"], "encoder": null}')
+    with pytest.warns(UserWarning, match="unreadable"):  # no vectors file beside it
+        assert _dense_names(files, settings) is None
