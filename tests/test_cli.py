@@ -184,6 +184,11 @@ def test_train_linker_dense_encodes_the_graphs_condition_names(cli_env) -> None:
     from medkg.kg.store.embedded import EmbeddedStore
     from medkg.nlp.dense_names import DenseNames
 
+    train = SHARED / "bc5cdr" / "CDR_TrainingSet.PubTator.txt"
+    if not train.is_file():
+        pytest.skip("no BC5CDR PubTator files")
+    code, _, err = run("train", "linker", "--dense")  # an empty graph: a clear error
+    assert code == 1 and "import Hetionet first" in err and "Traceback" not in err
     store = EmbeddedStore(cli_env.graph_dir / "medkg.lbug", cli_env)
     store.import_nodes("Disease", [
         {"id": "DOID:1574", "name": "hearing loss", "synonyms": ["deafness"]},
@@ -192,9 +197,6 @@ def test_train_linker_dense_encodes_the_graphs_condition_names(cli_env) -> None:
     store.import_nodes("Symptom", [{"id": "HP:0001657", "name": "Prolonged QT interval"}])
     store.import_nodes("Drug", [{"id": "DB00945", "name": "aspirin"}])
     store.close()
-    train = SHARED / "bc5cdr" / "CDR_TrainingSet.PubTator.txt"
-    if not train.is_file():
-        pytest.skip("no BC5CDR PubTator files")
     code, out, err = run("train", "linker", "--dense")
     assert code == 0, err
     assert "encoded 5 condition names" in out  # two names, two synonyms, one symptom

@@ -361,6 +361,9 @@ def _build_dense_names(store: GraphStore, settings: Settings) -> None:
 
     lexicon = graph_lexicon(store, settings)
     keys = condition_keys(lexicon)
+    if not keys:
+        error_line("the graph names no diseases or symptoms: import Hetionet first")
+        raise typer.Exit(1)
     encoder = TextEncoder(
         settings.text_model, device=settings.device, runtime=settings.text_runtime,
         cache_dir=settings.cache_dir,
