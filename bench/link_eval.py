@@ -71,11 +71,14 @@ def mesh_ids_by_node(store, labels) -> dict[str, set[str]]:  # type: ignore[no-u
 
 
 def evaluate(  # type: ignore[no-untyped-def]
-    store, docs, nlp, fuzzy_only=False, learned=None, dense=None
+    store, docs, nlp, fuzzy_only=False, lexicon=None, dense=None
 ) -> dict[str, dict[str, float]]:
+    """``lexicon``: the graph's names with learned ones (:func:`learned_lexicon`);
+    default the graph's own."""
+    from medkg.nlp.lexicon import Lexicon
     from medkg.nlp.linking import FuzzyLinker, Linker
 
-    lexicon = _lexicon(store, learned)
+    lexicon = Lexicon.from_store(store) if lexicon is None else lexicon
     s = store.settings
     linker = Linker(lexicon, s.link_threshold, dense, s.dense_link_threshold)
     fuzzy = FuzzyLinker(lexicon, store.settings.link_threshold) if fuzzy_only else None
@@ -122,23 +125,23 @@ def evaluate(  # type: ignore[no-untyped-def]
     return out
 
 
-def _lexicon(store, learned):  # type: ignore[no-untyped-def]
+def learned_lexicon(store, learned):  # type: ignore[no-untyped-def]
+    """The graph's names plus ``learned`` (what the extractor links with after
+    ``medkg train linker``)."""
     from medkg.nlp.lexicon import Lexicon
 
     lexicon = Lexicon.from_store(store)
-    if learned is not None:
-        lexicon.learn(learned.names, learned.symbols)
+    lexicon.learn(learned.names, learned.symbols)
     return lexicon
 
 
-def dense_index(store, learned, folder: Path | None):  # type: ignore[no-untyped-def]
-    """The condition names encoded as ``medkg train linker --dense`` does, loaded
-    from ``folder`` when it holds them for this lexicon, else built (and saved there)."""
+def dense_index(lexicon, s, folder: Path | None):  # type: ignore[no-untyped-def]
+    """The condition names encoded as ``medkg train linker --dense`` does (``s``:
+    the settings), loaded from ``folder`` when it holds them for this lexicon,
+    else built (and saved there)."""
     from medkg.encoders.text import TextEncoder
     from medkg.nlp.dense_names import META_FILE, DenseNames
 
-    lexicon = _lexicon(store, learned)
-    s = store.settings
     if folder is not None and (folder / META_FILE).is_file():
         index = DenseNames.load(folder, s.text_runtime, s.cache_dir)
         if index.lexicon_fingerprint == lexicon.fingerprint():
@@ -205,13 +208,14 @@ def main() -> int:
     if args.train.is_file():
         learned = learn_names(training_abstracts(args.train, args.pubtator), store)
         print(f"learned {learned.meta['names']} names from {args.train.name}", file=sys.stderr)
+        lexicon = learned_lexicon(store, learned)  # read once for both rows
         rows.append(("+ names learned from training abstracts", evaluate(
-            store, docs, nlp, learned=learned
+            store, docs, nlp, lexicon=lexicon
         )))  # fmt: skip
         if not args.no_dense:
-            dense = dense_index(store, learned, args.dense_index)
+            dense = dense_index(lexicon, store.settings, args.dense_index)
             rows.append(("+ nearest meaning (--dense)", evaluate(
-                store, docs, nlp, learned=learned, dense=dense
+                store, docs, nlp, lexicon=lexicon, dense=dense
             )))  # fmt: skip
     store.close()
 

@@ -24,8 +24,8 @@ from medkg.cli.common import (
 from medkg.settings import get_settings
 
 if TYPE_CHECKING:
-    from medkg.kg.store.base import GraphStore
     from medkg.nlp.corpora.bio import BioSentence
+    from medkg.nlp.lexicon import Lexicon
     from medkg.nlp.relations.cid_models import FineTunedCid
     from medkg.settings import Settings
 
@@ -333,12 +333,14 @@ def train_linker_cmd(
     Run after `medkg import vocabularies`, which gives the nodes their MeSH ids."""
     from medkg.nlp.corpora.pubtator import BC5CDR_DEV, BC5CDR_TRAIN, training_abstracts
     from medkg.nlp.learned_names import learn_names
+    from medkg.nlp.lexicon import Lexicon
 
     settings = get_settings()
     train = train or settings.shared_data_dir / BC5CDR_TRAIN
     exclude = exclude or settings.shared_data_dir / BC5CDR_DEV
     with store_from_settings() as store:
-        learned = learn_names(training_abstracts(train, exclude), store)
+        lexicon = Lexicon.from_store(store)  # read once: learning and encoding share it
+        learned = learn_names(training_abstracts(train, exclude), store, lexicon)
         path = ModelFiles.of(settings).learned_names
         learned.save(path)
         meta = learned.meta
@@ -347,19 +349,18 @@ def train_linker_cmd(
             f"from {meta['abstracts']} abstracts "
             f"({meta['texts_seen']:,} annotated texts with one graph node); written to {path}"
         )
-        if dense:
-            _build_dense_names(store, settings)
+    if dense:  # the extractor's lexicon: the graph's names plus the learned ones
+        lexicon.learn(learned.names, learned.symbols)
+        _build_dense_names(lexicon, settings)
 
 
-def _build_dense_names(store: GraphStore, settings: Settings) -> None:
+def _build_dense_names(lexicon: Lexicon, settings: Settings) -> None:
     """Encode the lexicon's condition names (learned ones included) into
     ``models/linking/dense``, replacing the folder only once the new one is whole."""
     from medkg.artifacts import replace_folder
     from medkg.encoders.text import TextEncoder
     from medkg.nlp.dense_names import DenseNames, condition_keys
-    from medkg.nlp.pipeline import graph_lexicon
 
-    lexicon = graph_lexicon(store, settings)
     keys = condition_keys(lexicon)
     if not keys:
         error_line("the graph names no diseases or symptoms: import Hetionet first")

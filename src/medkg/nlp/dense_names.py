@@ -26,7 +26,6 @@ the index up to date (its meta keeps the lexicon fingerprint it was built from).
 from __future__ import annotations
 
 import hashlib
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,8 +35,6 @@ import numpy as np
 
 from medkg.artifacts import load_json, save_json
 from medkg.nlp.lexicon import Lexicon
-
-log = logging.getLogger(__name__)
 
 #: The graph labels whose names the index holds (what a DISEASE span can name).
 CONDITION_LABELS = frozenset({"Disease", "Symptom", "SideEffect"})
@@ -72,7 +69,11 @@ class DenseNames:
         encoder_name: str | None = None,
         lexicon_fingerprint: str = "",
         encoder: Any = None,
+        runtime: str = "torch",
+        cache_dir: Path | None = None,
     ) -> None:
+        """``encoder``: a loaded text encoder, else one is loaded on the first
+        query, on ``runtime`` (the text encoder's: ``auto``, ``torch``, ``onnx``...)."""
         if len(keys) != len(vectors):
             raise ValueError(f"{len(keys)} names but {len(vectors)} vectors")
         self.keys = list(keys)
@@ -81,8 +82,8 @@ class DenseNames:
         self.encoder_name = encoder_name
         self.lexicon_fingerprint = lexicon_fingerprint
         self._encoder = encoder
-        self._runtime = "torch"
-        self._cache_dir: Path | None = None
+        self._runtime = runtime
+        self._cache_dir = cache_dir
 
     @classmethod
     def build(
@@ -112,7 +113,6 @@ class DenseNames:
         np.save(folder / VECTORS_FILE, np.ascontiguousarray(self.vectors, dtype=np.float32))
         save_json(folder / META_FILE, {
             "encoder": self.encoder_name, "lexicon": self.lexicon_fingerprint,
-            "dim": int(self.vectors.shape[1]) if self.vectors.ndim == 2 else 0,
             "keys": self.keys,
         })  # fmt: skip
 
@@ -120,14 +120,13 @@ class DenseNames:
     def load(
         cls, folder: Path, runtime: str = "torch", cache_dir: Path | None = None
     ) -> DenseNames:
-        """The index in ``folder``; its encoder loads on the first query, on
-        ``runtime`` (the text encoder's: ``auto``, ``torch``, ``onnx``...)."""
+        """The index in ``folder``; its encoder loads on the first query."""
         meta = load_json(folder / META_FILE)
         vectors = np.load(folder / VECTORS_FILE, mmap_mode="r")
-        out = cls(meta["keys"], vectors, meta.get("encoder"), meta.get("lexicon", ""))
-        out._runtime = runtime
-        out._cache_dir = cache_dir
-        return out
+        return cls(
+            meta["keys"], vectors, meta.get("encoder"), meta.get("lexicon", ""),
+            runtime=runtime, cache_dir=cache_dir,
+        )  # fmt: skip
 
     def digest(self) -> str:
         """Short digest of the names and encoder: part of the extractor's version."""
