@@ -13,4 +13,6 @@ fi
 .venv/bin/ruff check src tests bench
 # The architecture's layers and the independence of the API and the CLI (pyproject.toml).
 .venv/bin/lint-imports
-exec .venv/bin/python -m pytest "$@"
+# Two workers by default (CI has 2 cores; each file stays on one worker, so module
+# fixtures are built once); MEDKG_TEST_WORKERS=0 runs in one process.
+exec .venv/bin/python -m pytest -n "${MEDKG_TEST_WORKERS:-2}" --dist loadfile "$@"

@@ -26,6 +26,16 @@ needs_hetionet = pytest.mark.skipif(
 )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist (``-n N``), each worker gets its share of the cores, so
+    N workers of torch's default thread pool do not fight over the same ones."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0") or 0)
+    if workers > 1:
+        import torch
+
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
+
+
 def _cuda_available() -> bool:
     import torch
 
@@ -56,7 +66,14 @@ half_precision_cases = pytest.mark.parametrize(
 )
 
 
+#: Test files that take minutes, started first: with two workers (scripts/test.sh
+#: runs ``-n 2 --dist loadfile``), a long file collected last would run alone at
+#: the end while the other worker idles.
+LONG_FIRST = ("tests/test_demo.py", "tests/nlp/test_bulk_ingest.py")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: item.nodeid.split("::")[0] not in LONG_FIRST)  # stable
     if os.environ.get("MEDKG_RUN_SLOW") or "slow" in (config.getoption("-m") or ""):
         return
     skip = pytest.mark.skip(reason="slow test: run with -m slow or MEDKG_RUN_SLOW=1")

@@ -204,3 +204,26 @@ def test_train_linker_dense_encodes_the_graphs_condition_names(cli_env) -> None:
     assert "aspirin" not in index.keys and "heart attack" in index.keys
     match = index.nearest(["auditory loss"])[0]
     assert match is not None and match.key in ("hearing loss", "deafness")
+
+
+def test_train_encoder_on_a_users_notes_then_ner_can_start_from_it(cli_env, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = run("train", "ner", "--encoder", "adapted", "--epochs", "1")
+    assert code == 1 and "run `medkg train encoder`" in err and "Traceback" not in err
+    code, _, err = run("train", "encoder", "--no-shared-corpora")
+    assert code == 1 and "no text to adapt on" in err
+    code, _, err = run("train", "encoder", "--no-shared-corpora", "--text", str(tmp_path / "no"))
+    assert code == 1 and "no such file or folder" in err and "Traceback" not in err
+    notes = tmp_path / "notes.txt"
+    notes.write_text(
+        "Patient denies chest pain. History of type 2 diabetes mellitus on metformin.\n\n"
+        "Hypertension treated with lisinopril; creatinine stable. No signs of heart failure.\n"
+    )
+    code, out, err = run("train", "encoder", "--no-shared-corpora", "--text", str(notes),
+                         "--max-steps", "2", "--device", "cpu")  # fmt: skip
+    assert code == 0, err
+    folder = cli_env.models_dir / "encoders" / "text-adapted"
+    assert f"written to {folder}" in out.replace("\n", "")
+    record = json.loads((folder / "adaptation.json").read_text())
+    # two short notes pack into one sequence; --max-steps stops the third pass over it
+    assert record["texts"] == 2 and record["sequences"] == 1 and record["steps"] == 2
+    assert (folder / "config.json").is_file() and (folder / "tokenizer.json").is_file()

@@ -75,6 +75,11 @@ class ModelFiles:
         return self.root / "linking" / "dense"
 
     @property
+    def adapted_encoder(self) -> Path:
+        """The text encoder after in-domain masked-word training (``medkg train encoder``)."""
+        return self.root / "encoders" / "text-adapted"
+
+    @property
     def image_encoder(self) -> Path:
         return self.root / "image" / "encoder.pt"
 

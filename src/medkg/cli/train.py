@@ -99,6 +99,13 @@ def train_ner_cmd(
         ),
     ] = 1,
     seed: Annotated[int, typer.Option(help="Random seed (training order, initial weights).")] = 0,
+    encoder: Annotated[
+        str,
+        typer.Option(
+            help="Transformer to fine-tune: 'default' (the packaged MiniLM), 'adapted' (what "
+            "`medkg train encoder` wrote) or a folder ('transformer' only)."
+        ),
+    ] = "default",
     calibrate: Annotated[
         bool,
         typer.Option(
@@ -113,17 +120,97 @@ def train_ner_cmd(
     settings = get_settings()
     device, precision = _device_and_precision(device, precision, settings)
     out = output or ModelFiles.of(settings).ner
+    encoder = _encoder_choice(encoder, settings)
     with user_errors():
         best = train_ner(
             NerCorpora.shared(settings.shared_data_dir), out, max_steps, eval_every,
             arch=arch, epochs=epochs, device=device, word_features=word_features,
             gazetteer=gazetteer, partial_labels=partial_labels, members=members, seed=seed,
-            calibrate=calibrate, precision=precision,
+            calibrate=calibrate, precision=precision, encoder=encoder,
         )  # fmt: skip
     console.print(
         f"NER model written to {best}; the extractor loads it from there "
         "(evaluate with `python bench/ner_eval.py`)"
     )
+
+
+def _encoder_choice(choice: str, settings: Settings) -> str:
+    """``--encoder``: 'default', 'adapted' (checked to exist) or a folder/name."""
+    if choice != "adapted":
+        return choice
+    folder = ModelFiles.of(settings).adapted_encoder
+    if not (folder / "config.json").is_file():
+        error_line(f"--encoder adapted: no adapted encoder at {folder}; run `medkg train encoder`")
+        raise typer.Exit(1)
+    return str(folder)
+
+
+@app.command("encoder")
+def train_encoder_cmd(
+    output: Annotated[
+        Path | None, typer.Option(help="Encoder folder (default: models/encoders/text-adapted).")
+    ] = None,
+    text: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="Also adapt on your own text: a UTF-8 file or a folder of *.txt files, one "
+            "text per paragraph (repeatable; notes stay on this machine)."
+        ),
+    ] = None,
+    shared_corpora: Annotated[
+        bool,
+        typer.Option(
+            help="Include BC5CDR's training abstracts, NCBI-disease's training sentences "
+            "and the HPO definitions (no evaluation text)."
+        ),
+    ] = True,
+    epochs: Annotated[int, typer.Option(min=1, help="Passes over the text.")] = 3,
+    max_steps: Annotated[
+        int | None, typer.Option(min=1, help="Stop after this many steps.")
+    ] = None,
+    device: DeviceOption = None,
+) -> None:
+    """Adapt the text encoder to clinical and biomedical text (masked-word training),
+    for `medkg train ner --encoder` and `medkg train relations --encoder` to start from."""
+    from medkg.encoders.domain_adaptation import AdaptationConfig, adapt_encoder
+    from medkg.nlp.corpora.adaptation_text import AdaptationCorpus, adaptation_corpus, plain_texts
+
+    settings = get_settings()
+    dev, _ = _device_and_precision(device, None, settings)
+    with user_errors():
+        corpus = (
+            adaptation_corpus(settings.shared_data_dir) if shared_corpora else AdaptationCorpus()
+        )
+        for path in text or []:
+            corpus.sources[f"text:{path}"] = plain_texts(path)
+    texts = corpus.texts
+    if not texts:
+        error_line("no text to adapt on: the shared corpora are missing and no --text was given")
+        raise typer.Exit(1)
+    for name, size in corpus.summary().items():
+        err_console.print(f"{name}: {size['texts']:,} texts, {size['words']:,} words")
+    # every 50th text is held out, to show the masked-word loss falling on unseen text
+    held = texts[::50] if len(texts) >= 20 else []
+    train = [t for i, t in enumerate(texts) if i % 50] if held else texts
+    cfg = AdaptationConfig(encoder=settings.text_model or "default", epochs=epochs,
+                           max_steps=max_steps, device=dev)  # fmt: skip
+    target = output or ModelFiles.of(settings).adapted_encoder
+    with progress() as bar, user_errors():
+        task = bar.add_task("masked-word training", total=None)
+        record = adapt_encoder(
+            train, target, cfg, held_out=held,
+            on_step=lambda step, total, loss: bar.update(
+                task, completed=step, total=total, description=f"masked-word loss {loss:.3f}"
+            ),
+        )  # fmt: skip
+    summary = f"{record['sequences']:,} sequences, {record['steps']} steps in {record['train_s']} s"
+    if held:
+        summary += (
+            f"; masked-word loss on {len(held)} held-out texts "
+            f"{record['held_out_loss_before']:.3f} -> {record['held_out_loss_after']:.3f}"
+        )
+    err_console.print(summary)
+    console.print(f"adapted encoder written to {target}")
 
 
 @app.command("ner-ensemble")
@@ -248,6 +335,13 @@ def train_relations_cmd(
     max_steps: Annotated[
         int | None, typer.Option(min=1, help="Transformer or document: stop after this many steps.")
     ] = None,
+    encoder: Annotated[
+        str,
+        typer.Option(
+            help="Transformer or document: the encoder to fine-tune: 'default' (the packaged "
+            "MiniLM), 'adapted' (what `medkg train encoder` wrote) or a folder."
+        ),
+    ] = "default",
     device: DeviceOption = None,
 ) -> None:
     """Train the chemical-induced-disease (CAUSES) classifier on BC5CDR's CID relations."""
@@ -264,9 +358,10 @@ def train_relations_cmd(
     exclude = exclude or settings.shared_data_dir / BC5CDR_DEV
     files = ModelFiles.of(settings)
     if arch in FINETUNED:
+        encoder = _encoder_choice(encoder, settings)
         with user_errors():
             docs = training_abstracts(train, exclude)
-        _train_finetuned_cid(FINETUNED[arch], docs, epochs, max_steps, dev, files)
+        _train_finetuned_cid(FINETUNED[arch], docs, epochs, max_steps, dev, files, encoder)
         return
     with user_errors():
         clf = train_cid_model(train, exclude)
@@ -281,12 +376,12 @@ def train_relations_cmd(
 
 def _train_finetuned_cid(
     arch: FineTunedCid, docs: list, epochs: int | None, max_steps: int | None, device: str,
-    files: ModelFiles,
+    files: ModelFiles, encoder: str = "default",
 ) -> None:  # fmt: skip
     """Fine-tune the sentence-pair or the document CID model and move it in whole."""
     from medkg.artifacts import replace_folder
 
-    cfg = arch.config(max_steps=max_steps)
+    cfg = arch.config(max_steps=max_steps, encoder=encoder)
     if epochs is not None:
         cfg.epochs = epochs
     target = arch.folder(files)

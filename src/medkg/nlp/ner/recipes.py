@@ -106,6 +106,7 @@ def train_ner(
     members: int = 1,
     calibrate: bool = True,
     precision: str = "auto",
+    encoder: str = "default",
 ) -> Path:
     """Train and return the path of the best model (``output/model-best``).
 
@@ -124,6 +125,8 @@ def train_ner(
             them as one ensemble that averages their tag probabilities.
         calibrate: choose the decoder's outside bias on the development set
             afterwards (``transformer`` only); an ensemble is calibrated as a whole.
+        encoder: the transformer to fine-tune: the packaged MiniLM (``default``),
+            a folder (such as the one ``medkg train encoder`` adapts) or a name.
     """
     if arch not in NER_ARCHS:
         raise ValueError(f"unknown NER architecture {arch!r}; choose from {', '.join(NER_ARCHS)}")
@@ -144,6 +147,7 @@ def train_ner(
                     epochs=epochs, device=device, word_features=word_features,
                     gazetteer=gazetteer,
                     partial_labels=partial_labels, calibrate=False, precision=precision,
+                    encoder=encoder,
                 )  # fmt: skip
                 paths.append(member)
             dev = development_set(corpora) if calibrate else None
@@ -157,6 +161,7 @@ def train_ner(
     config = TrfNerConfig(
         epochs=epochs, seed=seed, device=device, word_features=word_features,
         partial_labels=partial_labels, calibrate=calibrate, precision=precision,
+        encoder=encoder,
     )  # fmt: skip
     names = None
     if word_features and gazetteer == "vocabularies":

@@ -322,7 +322,7 @@ def train_document_cid(
     random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
     order, dev_docs, train_docs = split_development(docs, cfg.dev_share, cfg.seed)
-    model = DocumentCid(dropout=cfg.dropout).to(device)
+    model = DocumentCid(cfg.encoder, dropout=cfg.dropout).to(device)
     is_ancestor = mesh_hierarchy() if cfg.hypernyms else None
     train_set = [p for p in prepare(model, train_docs, is_ancestor) if p.pairs]
     dev_set = prepare(model, dev_docs)

@@ -34,6 +34,9 @@ class FineTuneConfig:
     """What every fine-tuned CID model's training takes; each model's config adds
     its own fields and defaults."""
 
+    #: The transformer fine-tuned: the packaged MiniLM (``default``) or a folder,
+    #: such as the in-domain one ``medkg train encoder`` writes.
+    encoder: str = "default"
     epochs: int = 2
     lr: float = 3e-5
     head_lr: float = 1e-3

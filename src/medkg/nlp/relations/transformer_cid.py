@@ -138,7 +138,7 @@ def train_transformer_cid(
         raise ValueError("no positive CID sentence pairs in the training abstracts")
     dev_cands = list(candidates(list(dev_docs), cfg.window))
 
-    model = TransformerCid(dropout=cfg.dropout).to(device)
+    model = TransformerCid(cfg.encoder, dropout=cfg.dropout).to(device)
     optim = torch.optim.AdamW(model.parameter_groups(cfg.lr, cfg.head_lr), weight_decay=0.01)
     pos_weight = torch.tensor((len(cands) - positives) / positives, device=device)
     loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
