@@ -10,7 +10,7 @@ and domain-adaptive pretraining).
 
 The masked-word head is new (the sentence checkpoint has none; its decoder is
 tied to the word embeddings), and the loss is computed on the masked positions
-only, which on 2 CPU cores is most of the cost saved. Whole words are masked
+only (about half of a step's arithmetic saved). Whole words are masked
 together (a word's pieces all or none), so a term is predicted from context,
 not from its own other pieces. The result is a plain encoder folder
 (``save_pretrained``) that any ``encoder`` setting accepts.
@@ -150,7 +150,8 @@ def _batch(
 
 def masked_lm_loss(mlm: Any, ids: torch.Tensor, labels: torch.Tensor, attn: torch.Tensor) -> Any:
     """Cross-entropy over the masked positions only: the vocabulary projection
-    (30,522 x 384) of every position would cost more than the encoder itself."""
+    (30,522 x 384) of every position would cost about as much as the encoder's
+    six layers, for no gradient on the unmasked words."""
     hidden = mlm.base_model(input_ids=ids, attention_mask=attn).last_hidden_state
     sel = labels != -100
     logits = mlm.cls(hidden[sel])
