@@ -10,7 +10,7 @@ and domain-adaptive pretraining).
 
 The masked-word head is new (the sentence checkpoint has none; its decoder is
 tied to the word embeddings), and the loss is computed on the masked positions
-only (about half of a step's arithmetic saved). Whole words are masked
+only (by arithmetic, roughly 40 % of a step saved). Whole words are masked
 together (a word's pieces all or none), so a term is predicted from context,
 not from its own other pieces. The result is a plain encoder folder
 (``save_pretrained``) that any ``encoder`` setting accepts.
