@@ -33,6 +33,7 @@ import torch
 
 from medkg.artifacts import replace_folder
 from medkg.encoders.device import resolve_device
+from medkg.encoders.schedule import warmup_linear_decay
 from medkg.encoders.text import load_pretrained
 
 #: Written beside the weights: how the folder was made.
@@ -222,7 +223,6 @@ def adapt_encoder(
     total = steps_per_epoch * cfg.epochs
     if cfg.max_steps is not None:
         total = min(total, cfg.max_steps)
-    warm = max(1, int(cfg.warmup * total))
     decay, no_decay = [], []
     for name, p in mlm.named_parameters():
         (no_decay if p.ndim < 2 or "LayerNorm" in name else decay).append(p)
@@ -230,9 +230,7 @@ def adapt_encoder(
         [{"params": decay, "weight_decay": cfg.weight_decay},
          {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr,
     )  # fmt: skip
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        optim, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm)))
-    )
+    sched = warmup_linear_decay(optim, total, cfg.warmup)
     rng = random.Random(cfg.seed)
     order = list(range(len(blocks)))
     losses: list[float] = []

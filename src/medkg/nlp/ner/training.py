@@ -29,6 +29,7 @@ import torch
 
 from medkg.encoders.device import resolve_device
 from medkg.encoders.precision import MixedPrecision
+from medkg.encoders.schedule import warmup_linear_decay
 from medkg.nlp.corpora.bio import BioSentence
 from medkg.nlp.ner.calibration import calibrate_outside_bias
 from medkg.nlp.ner.component import write_ner_pipeline
@@ -150,11 +151,7 @@ def train_transformer_ner(
     # Batches of similar length (less padding), in shuffled order each epoch.
     by_len = sorted(range(len(train_chunks)), key=lambda i: len(train_chunks[i][0]))
     batches = [by_len[i : i + cfg.batch_size] for i in range(0, len(by_len), cfg.batch_size)]
-    total = cfg.epochs * len(batches)
-    warm = max(1, int(cfg.warmup * total))
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        optim, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(1, total - warm)))
-    )
+    sched = warmup_linear_decay(optim, cfg.epochs * len(batches), cfg.warmup)
     log: list[dict] = []
     trained = [m for m in (tagger.encoder, tagger.head, tagger.embed) if m is not None]
     best_f1, best_state = -1.0, None
