@@ -102,11 +102,12 @@ class Settings(BaseSettings):
         None, description="Installed spaCy/scispaCy NER package or model folder (optional)."
     )
     ner_runtime: NerRuntime = Field(
-        "torch",
-        description="How a trained transformer NER runs: 'torch' (full precision), "
-        "'onnx-int8' (CPU, ONNX Runtime: 1.6-2.1x faster, 0.15-0.4 F1 lower, measured), "
-        "'int8' (CPU, PyTorch: 1.55x, 0.3-0.7 lower), 'onnx' (CPU, same tags), 'auto' (the "
-        "fastest that runs on this CPU, else torch).",
+        "auto",
+        description="How a trained transformer NER runs: 'auto' (onnx-int8 on a CPU with "
+        "medkg[fast] installed, else torch), 'torch' (full precision; always on a GPU), "
+        "'onnx-int8' (CPU, ONNX Runtime: about 2x the sentences/s, within 0.3 F1, "
+        "measured), 'int8' (CPU, PyTorch: 1.55x, 0.3-0.7 lower), 'onnx' (CPU, same tags "
+        "as torch). A trained CID transformer follows an explicit onnx/onnx-int8 only.",
     )
     link_threshold: float = Field(0.8, ge=0, le=1, description="Fuzzy-link cosine threshold.")
     dense_link_threshold: float = Field(

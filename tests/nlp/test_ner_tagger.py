@@ -206,7 +206,7 @@ def test_int8_runtime_tags_real_sentences_like_full_precision(trained, tmp_path:
 
     if not int8_available():
         pytest.skip("this PyTorch build has no quantised CPU engine")
-    assert resolve_runtime("auto", "cpu") == ("onnx-int8" if onnx_available() else "int8")
+    assert resolve_runtime("auto", "cpu") == ("onnx-int8" if onnx_available() else "torch")
     assert resolve_runtime("auto", "cuda:0") == resolve_runtime("torch", "cpu") == "torch"
     best, _, dev_file = trained
     full, fast = spacy.load(best), spacy.load(best)
@@ -281,6 +281,16 @@ def test_onnx_runtime_is_exported_beside_the_model_and_tags_like_pytorch(
     record = json.loads((export / EXPORT_FILE).read_text())
     assert {p.name for p in export.glob("*.onnx")} == {"encoder.fp32.onnx", "encoder.int8.onnx"}
     assert not cache.exists()
+    # int8 is every MatMul with a weight; the embedding tables stay fp32 (a
+    # whole-table int8 scale cost most of int8's F1: docs/decisions/0024)
+    import onnx
+
+    graph = onnx.load(str(export / "encoder.int8.onnx")).graph
+    kinds = {n.op_type for n in graph.node}
+    assert "MatMulInteger" in kinds and "DynamicQuantizeLinear" in kinds
+    embeddings = [i for i in graph.initializer if "embeddings" in i.name]
+    assert embeddings and all(i.data_type == onnx.TensorProto.FLOAT for i in embeddings)
+    assert record["recipe"] >= 2
     stamp = (export / "encoder.int8.onnx").stat().st_mtime_ns
     apply_runtime(spacy.load(best).get_pipe("ner").tagger, "onnx-int8", cache)
     assert (export / "encoder.int8.onnx").stat().st_mtime_ns == stamp  # reused
@@ -298,13 +308,15 @@ def test_onnx_runtime_is_exported_beside_the_model_and_tags_like_pytorch(
     store = EmbeddedStore(tmp_path / "g.lbug", Settings(data_dir=tmp_path))
     try:
         versions = {}
-        for rt in ("torch", "onnx-int8"):
-            s = Settings(data_dir=tmp_path, ner_model=str(best), ner_runtime=rt,
-                         create_unlinked=True)  # an empty graph: NER spans become mentions
+        for rt in ("torch", "onnx-int8", None):
+            runtime = {"ner_runtime": rt} if rt else {}  # None: the default
+            s = Settings(data_dir=tmp_path, ner_model=str(best), create_unlinked=True,
+                         **runtime)  # an empty graph: NER spans become mentions  # fmt: skip
             ex = Extractor(store, s)
             versions[rt] = ex.version
         expected = versions["torch"].replace("+unlinked", "+onnx-int8+unlinked")
         assert versions["onnx-int8"] == expected
+        assert ex.ner_runtime == "onnx-int8" and versions[None] == expected  # the CPU default
         # forked workers make their own sessions (the parent's is not fork-safe)
         notes = [NoteInput(str(i), t) for i, t in enumerate(texts[:6])]
         one = [[(m.start, m.end) for m in d.mentions] for d in ex.extract(notes)]
@@ -319,6 +331,7 @@ def test_a_missing_onnx_runtime_falls_back_with_a_warning(
 ) -> None:  # type: ignore[no-untyped-def]
     """Without onnxruntime installed, asking for it still extracts: int8 or torch."""
     import sys
+    import warnings
 
     from medkg.nlp.ner.runtime import int8_available, resolve_runtime
 
@@ -328,6 +341,9 @@ def test_a_missing_onnx_runtime_falls_back_with_a_warning(
     with pytest.warns(UserWarning, match="ONNX Runtime is not installed"):
         fallback = resolve_runtime("onnx-int8", "cpu")
     assert fallback == ("int8" if int8_available() else "torch")
+    with warnings.catch_warnings():  # the default promises full accuracy: torch, quietly
+        warnings.simplefilter("error")
+        assert resolve_runtime("auto", "cpu") == "torch"
     store = EmbeddedStore(tmp_path / "g.lbug", Settings(data_dir=tmp_path))
     try:
         with pytest.warns(UserWarning):

@@ -21,7 +21,7 @@ import re
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -139,18 +139,22 @@ def feature_ids(
     "O" or no gazetteer; tags are numbered by ``gazetteer_tag_names``."""
     gaz = gazetteer.tags(words) if gazetteer else ["O"] * len(words)
     tag_ids = gazetteer.tag_ids if gazetteer else _NO_GAZETTEER
-    out = []
-    for w, g in zip(words, gaz, strict=True):
-        low = w.lower()
-        out.append(
-            (
-                stable_hash(word_shape(w), cfg.buckets),
-                stable_hash("p:" + low[: cfg.affix], cfg.buckets),
-                stable_hash("s:" + low[-cfg.affix :], cfg.buckets),
-                tag_ids[g],
-            )
-        )
-    return out
+    return [
+        (*_word_ids(w, cfg.buckets, cfg.affix), tag_ids[g])
+        for w, g in zip(words, gaz, strict=True)
+    ]
+
+
+@lru_cache(maxsize=200_000)
+def _word_ids(word: str, buckets: int, affix: int) -> tuple[int, int, int]:
+    """(shape, prefix, suffix) ids of one word; remembered, because the words of
+    clinical text repeat and tagging hashes each one three times."""
+    low = word.lower()
+    return (
+        stable_hash(word_shape(word), buckets),
+        stable_hash("p:" + low[:affix], buckets),
+        stable_hash("s:" + low[-affix:], buckets),
+    )
 
 
 #: Width of the gazetteer-tag embedding.
