@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,8 @@ def fresh_hetionet_store(
     user's trained NER and relation classifier rather than none.
     """
     data_dir = Path(tempfile.mkdtemp(prefix=f"medkg-{prefix}-"))
+    # removed when the benchmark ends (the models link is removed, not followed)
+    atexit.register(shutil.rmtree, data_dir, ignore_errors=True)
     if models_from is not None and models_from.exists():
         (data_dir / "models").symlink_to(models_from)
     store = open_store(Settings(data_dir=data_dir, backend="embedded", **settings))

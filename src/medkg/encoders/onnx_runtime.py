@@ -247,9 +247,6 @@ class OnnxEncoder:
             options.intra_op_num_threads = max(1, torch.get_num_threads())
             options.inter_op_num_threads = 1
             options.log_severity_level = 3  # errors only: no notices about unused initialisers
-            # Worker threads sleep between runs rather than spin: the caller's own
-            # work between batches (tokenising, decoding, linking) needs the cores.
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             self._session = ort.InferenceSession(
                 str(self.path), options, providers=["CPUExecutionProvider"]
             )
