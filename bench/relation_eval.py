@@ -18,7 +18,8 @@ Rows, on the same evaluation abstracts and gold entities, in this run:
   (``medkg train relations --arch document``): every chemical-disease entity
   pair of an abstract, across sentences too; ``--document DIR`` loads one
   (default: the trained model, when there is one), ``--train-document`` trains
-  it here; ``, hypernym filter``: less each chemical's diseases that are MeSH
+  it here; ``--runtime torch onnx-int8`` scores it on each inference path
+  (rows tagged ``[onnx-int8]``); ``, hypernym filter``: less each chemical's diseases that are MeSH
   ancestors of another disease predicted for it (nlp/relations/hypernyms.py),
   as the extractor predicts with the graph's IS_A edges;
 * ``medkg extractor`` - what the extractor does: a rule match or the classifier
@@ -80,6 +81,10 @@ def main() -> int:
     ap.add_argument("--train-document", action="store_true", help="train one in this run")
     ap.add_argument("--document-epochs", type=int, default=12)
     ap.add_argument("--end-to-end", action="store_true", help="the extractor on raw abstracts")
+    ap.add_argument(
+        "--runtime", nargs="+", default=["torch"], choices=["torch", "onnx", "onnx-int8"],
+        help="inference paths of the document model, each its rows (ONNX: CPU only)",
+    )  # fmt: skip
     ap.add_argument("--no-learned-names", action="store_true",
                     help="end to end without the names `medkg train linker` learns")
     ap.add_argument("--dense-index", type=Path, default=None,
@@ -147,9 +152,13 @@ def main() -> int:
         "document", train, args.document, args.train_document, args.document_epochs
     )
     if doc_model is not None:
-        doc_rows, extra["document"] = _document_rows(doc_model, dev, cands, rules)
-        for name, s in doc_rows.items():
-            row(name, s)
+        for runtime in args.runtime:
+            model = doc_model if runtime == "torch" else _on_onnx(doc_model, runtime)
+            doc_rows, info = _document_rows(model, dev, cands, rules)
+            tag = "" if runtime == "torch" else f" [{runtime}]"
+            extra["document" + tag] = info
+            for name, s in doc_rows.items():
+                row(name + tag, s)
     print(f"{'BioCreative V CDR best run (published)':<40} {'':>6} {'':>6} {PUBLISHED_F1:>6}")
     if args.end_to_end:
         classifiers = {"rules + logistic regression": (clf, args.threshold)}
@@ -165,12 +174,12 @@ def main() -> int:
             f"transformer: threshold {t['threshold']}, trained in {t['training_seconds']} s "
             f"on {t['training_pairs']} pairs; {t['inference_pairs_per_s']} pairs/s scored"
         )
-    if extra.get("document"):
-        t = extra["document"]
-        print(
-            f"document model: threshold {t['threshold']}, {t['steps']} steps, trained in "
-            f"{t['training_seconds']} s; {t['inference_abstracts_per_s']} abstracts/s scored"
-        )
+    for key, t in extra.items():
+        if key.startswith("document"):
+            print(
+                f"{key} model: threshold {t['threshold']}, {t['steps']} steps, trained in "
+                f"{t['training_seconds']} s; {t['inference_abstracts_per_s']} abstracts/s scored"
+            )
     write_results(
         args.out,
         {"eval": str(args.eval), "rows": rows, "published_best_f1": PUBLISHED_F1, **extra},
@@ -282,6 +291,18 @@ def _finetuned(arch: str, train, given, train_here: bool, epochs: int):  # type:
         return kind.train(train, kind.config(epochs=epochs))
     folder = given or kind.folder(ModelFiles.of(Settings()))
     return kind.model.load(folder) if (folder / "cid.json").is_file() else None
+
+
+def _on_onnx(model, runtime: str):  # type: ignore[no-untyped-def]
+    """A fresh copy of a saved model on ONNX Runtime (fp32 or int8), as the
+    extractor runs it with ``MEDKG_NER_RUNTIME=onnx|onnx-int8``."""
+    from medkg.settings import Settings
+
+    if model.folder is None:
+        raise SystemExit("error: --runtime onnx* needs a saved model (--document DIR)")
+    copy = type(model).load(model.folder)
+    copy.use_onnx("int8" if runtime == "onnx-int8" else "fp32", Settings().cache_dir)
+    return copy
 
 
 def _document_rows(model, dev, cands, rules):  # type: ignore[no-untyped-def]

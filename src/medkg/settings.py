@@ -107,7 +107,8 @@ class Settings(BaseSettings):
         "medkg[fast] installed, else torch), 'torch' (full precision; always on a GPU), "
         "'onnx-int8' (CPU, ONNX Runtime: about 2x the sentences/s, within 0.3 F1, "
         "measured), 'int8' (CPU, PyTorch: 1.55x, 0.3-0.7 lower), 'onnx' (CPU, same tags "
-        "as torch). A trained CID transformer follows an explicit onnx/onnx-int8 only.",
+        "as torch). A trained CID transformer follows an explicit onnx/onnx-int8 only "
+        "(int8 costs it about 0.5 F1).",
     )
     link_threshold: float = Field(0.8, ge=0, le=1, description="Fuzzy-link cosine threshold.")
     dense_link_threshold: float = Field(

@@ -422,9 +422,9 @@ def _onnx_runtime_for(settings: Settings) -> str | None:
     """The ONNX runtime the CID transformer shares with the NER when
     ``MEDKG_NER_RUNTIME`` names one (``onnx``/``onnx-int8``), else None (torch).
 
-    Not under ``auto``: int8 was measured at equal accuracy for the NER only;
-    the CID model's F1 under int8 is not measured, so its default stays the
-    precision its figures were taken at."""
+    Not under ``auto``: int8 keeps the NER's accuracy but costs the CID
+    document model about half a point of F1 (docs/decisions/0024), so its
+    default stays full precision."""
     from medkg.nlp.ner.runtime import resolve_runtime
 
     if settings.ner_runtime not in ("onnx", "onnx-int8"):
