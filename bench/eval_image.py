@@ -33,6 +33,7 @@ def main() -> int:
     ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--full-width", action="store_true", help="ResNet-18's own widths")
     ap.add_argument("--device", default="auto")
+    ap.add_argument("--precision", default="auto", help="auto, fp32, bf16 or fp16 (training)")
     ap.add_argument("--out", type=Path, default=ROOT / "bench/results/eval_image.json")
     args = ap.parse_args()
 
@@ -54,13 +55,15 @@ def main() -> int:
     ]
     res = train_image_encoder(
         args.npz, epochs=args.epochs, device=args.device, config=config,
+        precision=args.precision,
         on_epoch=lambda e, loss, auc: print(f"  epoch {e + 1}: loss {loss:.3f}, val AUC {auc:.3f}",
                                             file=sys.stderr),
     )  # fmt: skip
     width = "full" if args.full_width else "half"
     rows.append(
         {
-            "model": f"medkg MONAI ResNet-18 (28), {width} width, {args.epochs} epochs",
+            "model": f"medkg MONAI ResNet-18 (28), {width} width, {args.epochs} epochs, "
+            f"{res.precision}",
             "auc": round(res.test_auc, 3),
             "acc": round(res.test_acc, 3),
         }
