@@ -72,20 +72,20 @@ class FuzzyLinker:
         # The nearest name of each text already asked about. Notes repeat their
         # unmatched spans, and one vectoriser call costs about a millisecond of
         # input checking for a few microseconds of arithmetic.
-        self._nearest: dict[str, tuple[int, float]] = {}
+        self._memo: dict[str, tuple[int, float]] = {}
 
     def nearest(self, text: str) -> tuple[int, float]:
         """(index into the sorted names, cosine) of the name nearest ``text``."""
         key = normalise(text)
-        hit = self._nearest.get(key)
+        hit = self._memo.get(key)
         if hit is None:
             assert self._postings is not None
             sims = (self._vec.transform([key]) @ self._postings).toarray().ravel()
             best = int(sims.argmax())
             hit = (best, float(sims[best]))
-            if len(self._nearest) >= MEMO_SIZE:
-                self._nearest.clear()
-            self._nearest[key] = hit
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo.clear()
+            self._memo[key] = hit
         return hit
 
     def link(self, text: str, ner_label: str | None = None) -> tuple[Resolution, float] | None:
