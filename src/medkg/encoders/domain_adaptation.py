@@ -19,7 +19,6 @@ not from its own other pieces. The result is a plain encoder folder
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 import random
 import tempfile
@@ -31,7 +30,7 @@ from typing import Any
 
 import torch
 
-from medkg.artifacts import replace_folder
+from medkg.artifacts import replace_folder, save_json
 from medkg.encoders.device import resolve_device
 from medkg.encoders.schedule import warmup_linear_decay
 from medkg.encoders.text import load_pretrained
@@ -277,6 +276,6 @@ def adapt_encoder(
             raise RuntimeError(f"adapted weights do not fit the encoder: {missing + unexpected}")
         base.save_pretrained(staged)
         tokenizer.save_pretrained(staged)
-        (staged / ADAPTATION_FILE).write_text(json.dumps(record, indent=2), encoding="utf-8")
+        save_json(staged / ADAPTATION_FILE, record, indent=2)
         replace_folder(staged, output)
     return record

@@ -16,10 +16,10 @@ Why ONNX Runtime and per-channel int8 of every MatMul: measured against
 PyTorch's own dynamic int8 (docs/decisions/0014), it tags about 2x the
 sentences per second at a smaller F1 cost. Why not the embedding tables:
 the quantiser's default also turns each ``Gather`` table into int8 with one
-scale for the whole table, which cost most of int8's F1 (0.4 of 0.45 on
-NCBI-disease) and none of its speed. Why eager attention: PyTorch's fused
-attention traces to a graph with NaN guards and masks that ONNX Runtime runs
-about 10 % slower (docs/decisions/0024). Why export from a fresh copy of the
+scale for the whole table, which cost most of int8's F1 loss and none of its
+speed. Why eager attention: PyTorch's fused attention traces to a graph with
+NaN guards and masks that ONNX Runtime runs slower (both measured in
+docs/decisions/0024). Why export from a fresh copy of the
 weights: tracing leaves the traced PyTorch module slower and with different
 outputs in the same process, and the caller's module must stay as it was (it is
 the fallback). Why the session is made lazily per process: ONNX Runtime's

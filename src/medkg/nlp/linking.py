@@ -70,8 +70,8 @@ class FuzzyLinker:
         # query touches only the postings of its own ~10 trigrams, not every name.
         self._postings = self._vec.fit_transform(self._keys).T.tocsr() if self._keys else None
         # The nearest name of each text already asked about. Notes repeat their
-        # unmatched spans, and one vectoriser call costs about a millisecond of
-        # input checking for a few microseconds of arithmetic.
+        # unmatched spans, and a vectoriser call on one text is mostly input
+        # checking, not arithmetic (profiled in docs/decisions/0024).
         self._memo: dict[str, tuple[int, float]] = {}
 
     def nearest(self, text: str) -> tuple[int, float]:

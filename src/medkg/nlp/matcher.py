@@ -97,7 +97,8 @@ class LexiconMatcher:
 
         ``words``/``spaces``: each token's text and trailing whitespace, so a
         candidate's text (what ``doc[i:j].text`` gives) is joined from lists:
-        making a Span per candidate was a fifth of the extraction's Python time.
+        making a Span per candidate was the extraction's largest Python cost
+        once the encoder ran on int8 (docs/decisions/0024).
         """
         lex = self.lexicon
         assert lex is not None
