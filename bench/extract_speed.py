@@ -8,8 +8,10 @@ Rows, all on the same notes in this run:
   trained NER when one exists, abbreviations, ConText, linking, relations,
   masking), with 1 and 2 worker processes, for each NER inference path
   (``--runtime torch int8 onnx-int8``: full precision, PyTorch int8, ONNX
-  Runtime int8; ``medkg.nlp.ner.runtime``). Graph writes are not included: they
-  are the store's cost, measured by the import benchmark;
+  Runtime int8; ``medkg.nlp.ner.runtime``), and for ``onnx-int8`` one row per
+  ``--recheck-margin`` (0: int8 alone; the default: the served setting, with
+  the share of sentences tagged again at full precision). Graph writes are not
+  included: they are the store's cost, measured by the import benchmark;
 * ``ray [runtime]`` (``--engine local ray``) - the same extraction on Ray Data
   actors of a local cluster (started before timing), 1 and 2 workers, for the
   first runtime given: seconds including the workers' pipeline load, the time
@@ -48,6 +50,11 @@ def main() -> int:
         "--runtime", nargs="+", default=["torch", "int8", "onnx-int8"],
         choices=["torch", "int8", "onnx", "onnx-int8"],
     )  # fmt: skip
+    ap.add_argument(
+        "--recheck-margin", nargs="+", type=float, default=[user.ner_recheck_margin],
+        help="onnx-int8 rows: margins under which a sentence is tagged again at full "
+        "precision (0 = never; default: MEDKG_NER_RECHECK_MARGIN)",
+    )  # fmt: skip
     ap.add_argument("--engine", nargs="+", default=["local"], choices=["local", "ray"])
     ap.add_argument("--max-notes", type=int, default=None, help="the first N notes only")
     args = ap.parse_args()
@@ -74,9 +81,17 @@ def main() -> int:
         models_from=user.models_dir,
         ner_model=str(ner) if ner else None,
     )
-    extractors = {
-        rt: Extractor(store, store.settings.model_copy(update={"ner_runtime": rt}))
+    configs = [
+        (rt, margin)
         for rt in (args.runtime if ner else ["torch"])
+        for margin in (args.recheck_margin if rt == "onnx-int8" else [0.0])
+    ]
+    extractors = {
+        (rt, margin): Extractor(
+            store,
+            store.settings.model_copy(update={"ner_runtime": rt, "ner_recheck_margin": margin}),
+        )
+        for rt, margin in configs
     }
     floor = spacy.blank("en")
     floor.tokenizer = combined_rule_tokenizer(floor)
@@ -92,11 +107,16 @@ def main() -> int:
         return min(times)
 
     rows = [("tokenize+sentences (baseline)", 1, best_of(lambda: list(floor.pipe(texts))))]
-    for extractor in extractors.values():
-        name = f"medkg extractor [{extractor.ner_runtime or 'no NER'}]"
+    rechecked = {}
+    for (_, margin), extractor in extractors.items():
+        name = f"medkg extractor [{extractor.ner_runtime or 'no NER'}"
+        name += f", recheck {margin:g}]" if extractor.ner_runtime == "onnx-int8" else "]"
         for n in (1, 2):
             secs = best_of(lambda n=n, e=extractor: list(e.extract(notes, n_process=n)))
             rows.append((name, n, secs))
+        share = _recheck_share(extractor)
+        if share is not None:
+            rechecked[name] = share
     first = next(iter(extractors.values()))
     ray_rows = _ray_rows(notes, first, args.repeat) if "ray" in args.engine else []
     store.close()
@@ -105,7 +125,7 @@ def main() -> int:
         f"{len(notes)} notes, {n_tokens} tokens; NER model: {ner or 'none (rules only)'}; "
         f"{os.cpu_count()} CPUs"
     )
-    print(f"{'pipeline':<32} {'procs':>5} {'seconds':>8} {'docs/s':>8} {'tokens/s':>9}")
+    print(f"{'pipeline':<44} {'procs':>5} {'seconds':>8} {'docs/s':>8} {'tokens/s':>9}")
     results = []
     for name, procs, secs in rows:
         results.append(
@@ -117,9 +137,15 @@ def main() -> int:
                 "tokens_per_s": round(n_tokens / secs),
             }
         )
+        if name in rechecked:
+            results[-1]["sentences_rechecked"] = rechecked[name]
         r = results[-1]
         print(
-            f"{name:<32} {procs:>5} {r['seconds']:>8} {r['docs_per_s']:>8} {r['tokens_per_s']:>9}"
+            f"{name:<44} {procs:>5} {r['seconds']:>8} {r['docs_per_s']:>8} {r['tokens_per_s']:>9}"
+        )
+    for name, share in rechecked.items():
+        print(
+            f"{name}: {100 * share:.1f} % of sentences tagged again at full precision (1 process)"
         )
     if ray_rows:
         print(f"\n{'engine':<32} {'workers':>7} {'seconds':>8} {'docs/s':>8} "
@@ -140,6 +166,18 @@ def main() -> int:
         },
     )
     return 0
+
+
+def _recheck_share(extractor) -> float | None:  # type: ignore[no-untyped-def]
+    """Share of the NER's chunks tagged again at full precision in this process
+    (the one-process runs; forked workers count in their own memory)."""
+    ner = extractor.nlp.get_pipe("ner") if "ner" in extractor.nlp.pipe_names else None
+    members = getattr(getattr(ner, "tagger", None), "members", None) or [
+        getattr(ner, "tagger", None)
+    ]
+    checks = [m.recheck for m in members if getattr(m, "recheck", None) is not None]
+    total = sum(c.chunks for c in checks)
+    return round(sum(c.rechecked for c in checks) / total, 4) if total else None
 
 
 def _ray_rows(notes, extractor, repeat: int) -> list[dict]:  # type: ignore[no-untyped-def]

@@ -7,7 +7,11 @@ Rows, all computed in this run on the same files:
   the architecture that built it (transformer, minilm-features, hash); a
   transformer model gets a row per inference path (``--runtime torch int8
   onnx-int8``: full precision, PyTorch int8, ONNX Runtime int8; see
-  ``medkg.nlp.ner.runtime``), with sentences per second;
+  ``medkg.nlp.ner.runtime``), with sentences per second; an ``onnx-int8`` row
+  per ``--recheck-margin`` (0: int8 alone; the default: the served setting,
+  which tags uncertain sentences again at full precision); every row of a
+  transformer also gives its span agreement with the same model's ``torch``
+  row (F1 between the two paths' spans; 1.0 = the same entities);
 * ``graph-name rules`` - the named baseline: the entity ruler built from the
   graph's own names (what the extractor uses with no trained model), scored on
   the same tokens, SYMPTOM folded into DISEASE;
@@ -71,6 +75,11 @@ def main() -> int:
         help="inference paths of a transformer model, each a row (all but torch: CPU only; "
         "one that cannot run here is left out)",
     )  # fmt: skip
+    ap.add_argument(
+        "--recheck-margin", nargs="+", type=float, default=[settings.ner_recheck_margin],
+        help="onnx-int8 rows: margins under which a sentence is tagged again at full "
+        "precision (0 = never; default: MEDKG_NER_RECHECK_MARGIN)",
+    )  # fmt: skip
     args = ap.parse_args()
 
     import spacy
@@ -79,18 +88,28 @@ def main() -> int:
     from medkg.nlp.ner.evaluation import evaluate_ner
 
     # a training output folder (holding model-best) or the pipeline folder itself
-    models = [ner_pipeline_folder(m) for m in args.model] if args.model else [
-        resolve_ner_model(settings)
-    ]
+    models = (
+        [ner_pipeline_folder(m) for m in args.model]
+        if args.model
+        else [resolve_ner_model(settings)]
+    )
     if models[0] is None:
         print("error: no trained NER model: run `medkg train ner` or pass --model", file=sys.stderr)
         return 2
     from medkg.nlp.ner.component import TransformerNer
+    from medkg.nlp.ner.evaluation import span_agreement
     from medkg.nlp.ner.runtime import apply_runtime, resolve_runtime
 
     systems = {}
+    full_precision = {}  # row name -> the same model's torch row
+    paths = [
+        (rt, m)
+        for rt in args.runtime
+        for m in (args.recheck_margin if rt == "onnx-int8" else [0.0])
+    ]
     for model in models:
-        for runtime in args.runtime:
+        reference = None
+        for runtime, margin in paths:
             nlp = spacy.load(model)
             ner = nlp.get_pipe("ner") if "ner" in nlp.pipe_names else None
             transformer = isinstance(ner, TransformerNer)
@@ -98,12 +117,17 @@ def main() -> int:
                 if not transformer or resolve_runtime(runtime, "cpu") != runtime:
                     continue
                 cache = settings.cache_dir
-                if apply_runtime(ner.tagger, runtime, cache) != runtime:
+                if apply_runtime(ner.tagger, runtime, cache, margin) != runtime:
                     continue
-            name = f"medkg NER: {_arch(nlp)}" + (f" [{runtime}]" if transformer else "")
+            label = runtime + (f", recheck {margin:g}" if runtime == "onnx-int8" else "")
+            name = f"medkg NER: {_arch(nlp)}" + (f" [{label}]" if transformer else "")
             if name in systems:  # two models of one architecture: tell them apart
                 name += f" ({model})"
             systems[name] = nlp
+            if transformer and runtime == "torch":
+                reference = name
+            elif transformer and reference:
+                full_precision[name] = reference
             if not transformer:
                 break  # one row: the runtimes are the transformer's
     if not args.no_baseline:
@@ -111,9 +135,11 @@ def main() -> int:
 
     rows = []
     for path in args.bio:
+        spans: dict[str, list] = {}
         for name, nlp in systems.items():
             t0 = time.perf_counter()
-            s = evaluate_ner(nlp, path, label_map={"SYMPTOM": "DISEASE"})
+            spans[name] = []
+            s = evaluate_ner(nlp, path, label_map={"SYMPTOM": "DISEASE"}, predicted=spans[name])
             rows.append({
                 "file": str(path), "system": name, "sentences": s.sentences,
                 "precision": round(100 * s.micro.precision, 2),
@@ -122,17 +148,23 @@ def main() -> int:
                 "seconds": round(time.perf_counter() - t0, 1),
                 "sentences_per_s": round(s.sentences / (time.perf_counter() - t0), 1),
             })  # fmt: skip
+            if name in full_precision:
+                agreement = span_agreement(spans[full_precision[name]], spans[name])
+                rows[-1]["span_agreement_with_torch"] = round(agreement, 4)
         ref = _published(path)
         if ref:
             rows.append({"file": str(path), "system": ref[0], "f1": ref[1], "published": True})
 
-    print(f"{'file':<28} {'system':<44} {'P':>6} {'R':>6} {'F1':>6} {'sent/s':>7}  per label")
+    print(
+        f"{'file':<28} {'system':<56} {'P':>6} {'R':>6} {'F1':>6} {'sent/s':>7} "
+        f"{'agree':>6}  per label"
+    )
     for r in rows:
         per = " ".join(f"{k}={v}" for k, v in r.get("per_label_f1", {}).items())
         print(
-            f"{Path(r['file']).parent.name + '/' + Path(r['file']).name:<28} {r['system']:<44} "
+            f"{Path(r['file']).parent.name + '/' + Path(r['file']).name:<28} {r['system']:<56} "
             f"{r.get('precision', ''):>6} {r.get('recall', ''):>6} {r['f1']:>6} "
-            f"{r.get('sentences_per_s', ''):>7}  {per}"
+            f"{r.get('sentences_per_s', ''):>7} {r.get('span_agreement_with_torch', ''):>6}  {per}"
         )
     write_results(args.out, {"models": [str(m) for m in models], "rows": rows})
     return 0

@@ -110,6 +110,14 @@ class Settings(BaseSettings):
         "as torch). A trained CID transformer follows an explicit onnx/onnx-int8 only "
         "(int8 costs it about 0.5 F1).",
     )
+    ner_recheck_margin: float = Field(
+        0.0, ge=0,
+        description="With onnx-int8: a sentence whose closest tag decision (best minus "
+        "second-best log-probability of a word) is under this margin is tagged again at "
+        "full precision, so that int8 returns full precision's spans (0.3: span agreement "
+        "0.97 -> 0.99 for a fifth of the sentences run twice; docs/decisions/0025). "
+        "0 (default): int8 alone.",
+    )  # fmt: skip
     link_threshold: float = Field(0.8, ge=0, le=1, description="Fuzzy-link cosine threshold.")
     dense_link_threshold: float = Field(
         0.7, ge=0, le=1,

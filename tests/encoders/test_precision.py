@@ -7,10 +7,12 @@ that a step under each mode trains the same parameters.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 
-from medkg.encoders.precision import MixedPrecision
+from medkg.encoders.precision import MixedPrecision, cpu_has_native_bf16
 from tests.conftest import needs_cuda
 
 
@@ -24,6 +26,23 @@ def test_auto_is_fp32_on_cpu_and_bf16_runs_on_cpu() -> None:
         assert (a @ b).dtype == torch.float32
     with bf16.autocast():
         assert (a @ b).dtype == torch.bfloat16
+
+
+def test_bf16_on_a_cpu_without_native_bf16_warns_that_it_is_slow() -> None:
+    """An AVX2-only CPU emulates bf16 (several times slower than fp32): asking for
+    it there says so; where the CPU has AVX-512 BF16 or AMX it stays quiet."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        MixedPrecision.resolve("bf16", "cpu")
+        MixedPrecision.resolve("fp32", "cpu")
+    slow = [w for w in caught if "without native bf16" in str(w.message)]
+    assert len(slow) == (0 if cpu_has_native_bf16() else 1)
+    cpuinfo = Path("/proc/cpuinfo")
+    flags = cpuinfo.read_text().split() if cpuinfo.exists() else []
+    if flags:  # the detection agrees with the CPU's own flags
+        assert cpu_has_native_bf16() == ("avx512_bf16" in flags or "amx_bf16" in flags)
 
 
 @pytest.mark.parametrize(

@@ -276,6 +276,17 @@ def test_onnx_runtime_is_exported_beside_the_model_and_tags_like_pytorch(
     b = _spans(paths["onnx-int8"], texts)
     agreement = 2 * len(a & b) / (len(a) + len(b))
     assert agreement >= 0.95, agreement
+    # int8 with its uncertain sentences tagged again at full precision
+    # (MEDKG_NER_RECHECK_MARGIN): PyTorch's spans, while the confident sentences stay int8
+    checked = spacy.load(best)
+    tagger = checked.get_pipe("ner").tagger
+    assert apply_runtime(tagger, "onnx-int8", cache, 0.3) == "onnx-int8"
+    c = _spans(checked, texts)
+    rechecked = 2 * len(a & c) / (len(a) + len(c))
+    assert rechecked >= 0.99 and rechecked >= agreement, (rechecked, agreement)
+    assert 0 < tagger.recheck.rechecked < tagger.recheck.chunks
+    assert tagger.encoder.precision == "int8" and tagger.recheck.encoder.precision == "fp32"
+    assert paths["onnx-int8"].get_pipe("ner").tagger.recheck is None  # margin 0: int8 alone
     # saved beside the weights, with their hash; nothing went to the cache
     export = best / "ner" / EXPORT_DIR
     record = json.loads((export / EXPORT_FILE).read_text())
@@ -308,15 +319,18 @@ def test_onnx_runtime_is_exported_beside_the_model_and_tags_like_pytorch(
     store = EmbeddedStore(tmp_path / "g.lbug", Settings(data_dir=tmp_path))
     try:
         versions = {}
-        for rt in ("torch", "onnx-int8", None):
+        for rt in ("torch", "onnx-int8", None, "recheck"):
             runtime = {"ner_runtime": rt} if rt else {}  # None: the default
+            if rt == "recheck":
+                runtime = {"ner_runtime": "onnx-int8", "ner_recheck_margin": 0.3}
             s = Settings(data_dir=tmp_path, ner_model=str(best), create_unlinked=True,
                          **runtime)  # an empty graph: NER spans become mentions  # fmt: skip
             ex = Extractor(store, s)
             versions[rt] = ex.version
         expected = versions["torch"].replace("+unlinked", "+onnx-int8+unlinked")
         assert versions["onnx-int8"] == expected
-        assert ex.ner_runtime == "onnx-int8" and versions[None] == expected  # the CPU default
+        assert versions[None] == expected  # the CPU default
+        assert versions["recheck"] == expected.replace("+unlinked", "+recheck0.3+unlinked")
         # forked workers make their own sessions (the parent's is not fork-safe)
         notes = [NoteInput(str(i), t) for i, t in enumerate(texts[:6])]
         one = [[(m.start, m.end) for m in d.mentions] for d in ex.extract(notes)]
@@ -334,6 +348,7 @@ def test_a_missing_onnx_runtime_falls_back_with_a_warning(
     import warnings
 
     from medkg.nlp.ner.runtime import int8_available, resolve_runtime
+    from medkg.nlp.pipeline import _onnx_runtime_for
 
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import fails as if not installed
     with pytest.warns(UserWarning, match="ONNX Runtime is not installed"):
@@ -344,6 +359,8 @@ def test_a_missing_onnx_runtime_falls_back_with_a_warning(
     with warnings.catch_warnings():  # the default promises full accuracy: torch, quietly
         warnings.simplefilter("error")
         assert resolve_runtime("auto", "cpu") == "torch"
+        # a trained CID transformer stays on torch without a second warning
+        assert _onnx_runtime_for(Settings(data_dir=tmp_path, ner_runtime="onnx-int8")) is None
     store = EmbeddedStore(tmp_path / "g.lbug", Settings(data_dir=tmp_path))
     try:
         with pytest.warns(UserWarning):

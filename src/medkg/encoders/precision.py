@@ -18,6 +18,7 @@ scaler would be needed for little gain), and global ``torch.set_default_dtype``
 from __future__ import annotations
 
 import contextlib
+import warnings
 from dataclasses import dataclass, field
 from typing import get_args
 
@@ -31,6 +32,14 @@ PRECISIONS: tuple[str, ...] = get_args(Precision)
 def _cuda_has_bf16(device: torch.device) -> bool:
     index = device.index if device.index is not None else torch.cuda.current_device()
     return torch.cuda.get_device_capability(index) >= (8, 0)
+
+
+def cpu_has_native_bf16() -> bool:
+    """Does this CPU compute in bf16 natively (AVX-512 BF16 or AMX)? Without it,
+    CPU autocast emulates bf16 and trains several times slower than fp32
+    (4-24x on an AVX2-only machine, docs/decisions/0010)."""
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in checks)
 
 
 @dataclass
@@ -60,6 +69,12 @@ class MixedPrecision:
             raise ValueError("fp16 mixed precision needs a CUDA device; use bf16 or fp32 on CPU")
         if precision == "bf16" and not has_bf16:
             raise ValueError("this GPU has no bf16 support (compute capability < 8.0); use fp16")
+        if precision == "bf16" and not cuda and not cpu_has_native_bf16():
+            warnings.warn(
+                "bf16 on a CPU without native bf16 (AVX-512 BF16 or AMX) is emulated and "
+                "trains several times slower than fp32; use --precision fp32 here",
+                stacklevel=2,
+            )
         dtype = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
         # Loss scaling only for fp16: bf16 has fp32's exponent range, so its
         # gradients do not underflow. A disabled scaler passes calls through.

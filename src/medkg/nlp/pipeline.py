@@ -148,6 +148,8 @@ class Extractor:
             parts.append("ner-" + _model_tag(self.ner_model, self.nlp))
             if self.ner_runtime not in (None, "torch"):
                 parts.append(str(self.ner_runtime))
+            if self.ner_runtime == "onnx-int8" and self.settings.ner_recheck_margin > 0:
+                parts.append(f"recheck{self.settings.ner_recheck_margin:g}")
         if cid_tag:
             parts.append(cid_tag)
         if learned.is_file():
@@ -373,7 +375,7 @@ def _apply_ner_runtime(nlp: Language, settings: Settings) -> str | None:
     if not isinstance(ner, TransformerNer) or ner.tagger is None:
         return None
     runtime = resolve_runtime(settings.ner_runtime, ner.device)
-    return apply_runtime(ner.tagger, runtime, settings.cache_dir)
+    return apply_runtime(ner.tagger, runtime, settings.cache_dir, settings.ner_recheck_margin)
 
 
 def _dense_names(files: ModelFiles, settings: Settings) -> DenseNames | None:
@@ -424,13 +426,13 @@ def _onnx_runtime_for(settings: Settings) -> str | None:
 
     Not under ``auto``: int8 keeps the NER's accuracy but costs the CID
     document model about half a point of F1 (docs/decisions/0024), so its
-    default stays full precision."""
-    from medkg.nlp.ner.runtime import resolve_runtime
+    default stays full precision. Without ONNX Runtime it is None without a
+    second warning: the NER's own fallback has already said so."""
+    from medkg.encoders.onnx_runtime import onnx_available
 
-    if settings.ner_runtime not in ("onnx", "onnx-int8"):
+    if settings.ner_runtime not in ("onnx", "onnx-int8") or not onnx_available():
         return None
-    runtime = resolve_runtime(settings.ner_runtime, "cpu")
-    return runtime if runtime in ("onnx", "onnx-int8") else None
+    return settings.ner_runtime
 
 
 def _files_digest(folder: Path) -> str:

@@ -15,7 +15,7 @@ annotates as Disease).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -78,21 +78,33 @@ def tag_f1(
 
 
 def evaluate_ner(
-    nlp: Language, path: str | Path, label_map: dict[str, str] | None = None
+    nlp: Language,
+    path: str | Path,
+    label_map: dict[str, str] | None = None,
+    predicted: list[set[Span]] | None = None,
 ) -> NerScores:
-    """Score a spaCy pipeline's entities on a token<TAB>BIO-tag file."""
+    """Score a spaCy pipeline's entities on a token<TAB>BIO-tag file; with
+    ``predicted``, each sentence's predicted spans are appended to it (to
+    compare two inference paths span by span)."""
     label_map = label_map or {}
     sentences = read_bio(path)
     gold_labels = corpus_labels(sentences)
     # nlp.pipe batches the sentences: a transformer NER encodes a batch in one
     # forward pass instead of one call per sentence.
     docs = nlp.pipe(to_docs(sentences, nlp.vocab, per_doc=1, annotate=False), batch_size=256)
-    scored = (
-        (
-            entity_spans(sent.tags),
-            {(label_map.get(e.label_, e.label_), e.start, e.end) for e in doc.ents},
-            gold_labels,
-        )
-        for sent, doc in zip(sentences, docs, strict=True)
-    )
-    return score_spans(scored, labels=gold_labels)
+
+    def scored() -> Iterator[tuple[set[Span], set[Span], frozenset[str]]]:
+        for sent, doc in zip(sentences, docs, strict=True):
+            spans = {(label_map.get(e.label_, e.label_), e.start, e.end) for e in doc.ents}
+            if predicted is not None:
+                predicted.append(spans)
+            yield entity_spans(sent.tags), spans, gold_labels
+
+    return score_spans(scored(), labels=gold_labels)
+
+
+def span_agreement(a: Sequence[set[Span]], b: Sequence[set[Span]]) -> float:
+    """F1 between two paths' spans, sentence by sentence (1.0: the same spans)."""
+    same = sum(len(x & y) for x, y in zip(a, b, strict=True))
+    total = sum(len(x) for x in a) + sum(len(y) for y in b)
+    return 2 * same / total if total else 1.0

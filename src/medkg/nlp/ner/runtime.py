@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from medkg.nlp.ner.ensemble import TaggerEnsemble
-from medkg.nlp.ner.tagger import TokenTagger
+from medkg.nlp.ner.tagger import Recheck, TokenTagger
 from medkg.settings import NerRuntime
 
 log = logging.getLogger(__name__)
@@ -74,13 +74,19 @@ def resolve_runtime(runtime: NerRuntime, device: Any) -> Resolved:
 
 
 def apply_runtime(
-    tagger: TokenTagger | TaggerEnsemble, runtime: Resolved, cache_dir: Path
+    tagger: TokenTagger | TaggerEnsemble,
+    runtime: Resolved,
+    cache_dir: Path,
+    recheck_margin: float = 0.0,
 ) -> Resolved:
     """Put every member of ``tagger`` on ``runtime``; the runtime that ran.
 
     ``cache_dir``: where an export goes when the tagger's own folder cannot be
     written (a read-only install). An export that fails (a model the exporter
     cannot trace) leaves the PyTorch encoder in place with a warning.
+    ``recheck_margin`` > 0 with ``onnx-int8``: each member also keeps the fp32
+    export, and chunks whose closest decision is under that margin are tagged
+    again with it (:class:`~medkg.nlp.ner.tagger.Recheck`).
     """
     if runtime == "torch":
         return "torch"
@@ -96,12 +102,20 @@ def apply_runtime(
             OnnxEncoder(_export(m, precision, cache_dir), m.encoder.config, precision)
             for m in members
         ]
+        checks = [
+            OnnxEncoder(_export(m, "fp32", cache_dir), m.encoder.config, "fp32")
+            if precision == "int8" and recheck_margin > 0
+            else None
+            for m in members
+        ]
     except Exception as exc:  # any export failure falls back, loudly
         warnings.warn(f"NER runtime {runtime!r} unavailable ({exc}); using torch", stacklevel=2)
         return "torch"
-    for member, session in zip(members, sessions, strict=True):
+    for member, session, check in zip(members, sessions, checks, strict=True):
         member.encoder = session  # the PyTorch weights are freed with the old module
         member.runtime = runtime
+        if check is not None:
+            member.recheck = Recheck(check, recheck_margin)
         log.info("NER encoder on ONNX Runtime (%s): %s", precision, session.path)
     return runtime
 
