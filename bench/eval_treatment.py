@@ -13,8 +13,11 @@ folds:
 * ``hetero GraphSAGE`` - the graph encoder, trained by link prediction;
 * ``similar-disease transfer, untrained`` - the treatment ranker at its initial
   parameters (equal channel weights): what the learning adds;
-* ``medkg treatment ranker`` - the learned similar-disease transfer
-  (``medkg.fusion.treatment_model``), the model ``medkg recommend`` uses;
+* ``similar-disease transfer`` - the learned similar-disease transfer alone
+  (``medkg.fusion.treatment_model``, the served ranker before decision 0026);
+* ``medkg treatment ranker`` - the same plus the mechanism term (drug-gene-disease
+  path features, ``medkg.fusion.treatment_mechanisms``, its scale chosen on the
+  fold's training diseases), the model ``medkg recommend`` uses;
 * ``... + graph-encoder channel`` - the same with the GraphSAGE disease
   embeddings as one more similarity channel;
 * ``fusion tower, treatment only`` (``--fusion``) - the fusion model's towers
@@ -85,6 +88,7 @@ def main() -> int:
         score_treatments,
         train_link_prediction,
     )  # fmt: skip
+    from medkg.fusion.treatment_mechanisms import mechanism_features
     from medkg.fusion.treatment_model import (
         TreatmentRanker,
         similarity_channels,
@@ -107,6 +111,8 @@ def main() -> int:
     treated = sorted(set(full[1].tolist()))
     random.Random(0).shuffle(treated)
     channels, sims = similarity_channels(data)
+    mechanisms, features = mechanism_features(data)
+    scales: list[float] = []
 
     scores: dict[str, list[torch.Tensor]] = defaultdict(list)
     seconds: dict[str, float] = defaultdict(float)
@@ -127,9 +133,14 @@ def main() -> int:
                 TreatmentRanker(len(channels))(sims, q, known)
             )
         res = train_treatment_ranker(sims, train, n_drugs)
-        seconds["medkg treatment ranker"] += res.seconds
+        seconds["similar-disease transfer"] += res.seconds
         with torch.no_grad():
-            scores["medkg treatment ranker"].append(res.model(sims, q, known))
+            scores["similar-disease transfer"].append(res.model(sims, q, known))
+        res = train_treatment_ranker(sims, train, n_drugs, mechanisms=features)
+        seconds["medkg treatment ranker"] += res.seconds
+        scales.append(round(float(res.model.mechanism_scale), 3))
+        with torch.no_grad():
+            scores["medkg treatment ranker"].append(res.model(sims, q, known, features))
         if args.skip_gnn:
             continue
         edges = {et: data[et].edge_index for et in data.edge_types}
@@ -180,6 +191,7 @@ def main() -> int:
         "R-GCN",
         "HGT",
         "similar-disease transfer, untrained",
+        "similar-disease transfer",
         "medkg treatment ranker",
         "medkg treatment ranker + graph-encoder channel",
         "fusion tower, treatment only",
@@ -200,7 +212,8 @@ def main() -> int:
         f"{len(treated)} diseases with treatments in {args.folds} folds ({n_folds} evaluated: "
         f"{int(pos.sum())} held-out treatments), {n_drugs} candidate drugs; "
         f"link prediction: {args.steps} steps on {', '.join(sorted(devices)) or '-'}; "
-        f"channels: {', '.join(c.name for c in channels)}"
+        f"channels: {', '.join(c.name for c in channels)}; "
+        f"mechanisms: {', '.join(m.name for m in mechanisms)}, scale per fold {scales}"
     )
     print(f"{'model':<48} {'AUROC':>6} {'AUPRC':>6} {'MRR':>6} {'H@10':>6} {'train s':>8}")
     for r in rows:
@@ -220,6 +233,8 @@ def main() -> int:
             "data_version": data.data_version,
             "diseases": len(treated),
             "devices": sorted(devices),
+            "mechanisms": [m.name for m in mechanisms],
+            "mechanism_scale_per_fold": scales,
         },
     )
     return 0

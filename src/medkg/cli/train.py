@@ -586,13 +586,16 @@ def train_fusion_cmd(
     with store_from_settings() as store, user_errors():
         if task in ("treatments", "all"):
             with progress() as bar:
-                bar_task = bar.add_task("training the treatment ranker", total=steps)
+                # the transfer model's steps, then half as many for the mechanism weights
+                bar_task = bar.add_task("training the treatment ranker", total=steps + steps // 2)
                 path, meta = train_treatments(
                     store, settings, steps=steps, on_step=lambda *_: bar.advance(bar_task)
                 )
             console.print(
                 f"treatment ranker: {meta['treated_diseases']} diseases with known drugs, "
-                f"final loss {meta['final_loss']}; {meta['graph_encoder']}; written to {path}"
+                f"final loss {meta['final_loss']}; {meta['graph_encoder']}; mechanism term "
+                f"scale {meta['mechanism_scale']:g} (chosen on held-out training diseases); "
+                f"written to {path}"
             )
         if task in ("diagnosis", "all"):
             if not csv.is_file():

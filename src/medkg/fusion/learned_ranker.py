@@ -4,8 +4,12 @@ The treatment ranker's score for a drug is a sum of (similar disease,
 similarity channel) contributions, so its evidence is exact: for the largest
 contributions, the path ``(drug)-[TREATS]->(similar disease)`` joined to the
 query disease through what the channel compares - a shared gene, anatomy or
-palliating drug, or a direct RESEMBLES edge. Those hops are looked up in the
-store, so every path shown exists in the graph.
+palliating drug, or a direct RESEMBLES edge. Its mechanism term adds one
+contribution per drug-gene-disease metapath; where one of those is positive,
+such a path (``(drug)-[BINDS]->(gene)<-[ASSOCIATES]-(disease)``, with the
+number of such paths) competes with the transfer paths by contribution for the
+evidence slots left after the known treatments. Those hops are looked up in
+the store, so every path shown exists in the graph.
 """
 
 from __future__ import annotations
@@ -62,6 +66,40 @@ def _bridge(
     return [mid, _node(store, b, "Disease")], [rel, rel], [fwd, not fwd], len(rows)
 
 
+def _mechanism_paths(
+    store: GraphStore,
+    ckpt: TreatmentCheckpoint,
+    k: int,
+    drug_node: EvidenceNode,
+    queries: list[str],
+) -> list[EvidencePath]:
+    """Paths for the drug's positive mechanism contributions, largest first."""
+    paths = []
+    for q in queries:
+        for mech, part in ckpt.mechanism_contributions(k, q):
+            if part <= 0 or len(paths) >= EVIDENCE_PER_ITEM:
+                break
+            far = ", h.id, h.name" if mech.via_interaction else ""
+            rows = store.query(
+                f"MATCH {mech.cypher} RETURN DISTINCT g.id, g.name{far} LIMIT 1000",
+                {"c": drug_node.id, "d": q},
+            ).rows
+            if not rows:
+                continue
+            hops = [drug_node, EvidenceNode(id=rows[0][0], name=rows[0][1], label="Gene")]
+            if mech.via_interaction:
+                hops.append(EvidenceNode(id=rows[0][2], name=rows[0][3], label="Gene"))
+            hops.append(_node(store, q, "Disease"))
+            rels = mech.relationships
+            fwd = [True] * (len(rels) - 1) + [False]
+            many = f" ({len(rows)} such paths)" if len(rows) > 1 else ""
+            paths.append(EvidencePath(
+                nodes=hops, relationships=rels, weight=round(part, 4),
+                text=path_text(hops, rels, fwd) + many + f" [{mech.name}]",
+            ))  # fmt: skip
+    return paths
+
+
 def treatment_items(
     store: GraphStore,
     ckpt: TreatmentCheckpoint,
@@ -87,6 +125,7 @@ def treatment_items(
                     nodes=hops, relationships=["TREATS"], text=path_text(hops, ["TREATS"], [True]),
                     weight=KNOWN_BONUS, source=src, sentences=sents, document_ids=docs,
                 ))  # fmt: skip
+        n_known = len(paths)
         contrib = neighbours * ckpt.treats[k][None, :] * ckpt.model.scale.detach()
         flat = contrib.flatten()
         order = torch.argsort(flat, descending=True)[: 4 * EVIDENCE_PER_ITEM].tolist()
@@ -116,6 +155,10 @@ def treatment_items(
                     sentences=sents, document_ids=docs,
                 ))  # fmt: skip
                 break
+        # the largest contributions of either kind, after the known treatments
+        inferred = paths[n_known:] + _mechanism_paths(store, ckpt, k, drug_node, queries)
+        inferred.sort(key=lambda p: -p.weight)
+        paths = paths[:n_known] + inferred
         items.append(RankedItem(
             id=drug, name=drug_node.name, label="Drug", score=round(float(final[k]), 4),
             evidence=paths[:EVIDENCE_PER_ITEM],

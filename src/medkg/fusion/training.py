@@ -37,6 +37,7 @@ def train_treatments(
     on_step: Callable[[int, float], None] | None = None,
 ) -> tuple[Path, dict[str, Any]]:
     from medkg.encoders.graph_export import export_hetero
+    from medkg.fusion.treatment_mechanisms import mechanism_features
     from medkg.fusion.treatment_model import (
         TREATS,
         TreatmentCheckpoint,
@@ -60,19 +61,30 @@ def train_treatments(
         elif vectors:
             graph_note = "graph encoder trained on another graph version: channel left out"
     channels, sims = similarity_channels(data, emb)
+    mechanisms, features = mechanism_features(data)
     n_drugs, n_diseases = data["Drug"].num_nodes, data["Disease"].num_nodes
     treats = data[TREATS].edge_index
-    res = train_treatment_ranker(sims, treats, n_drugs, steps=steps, on_step=on_step)
+    res = train_treatment_ranker(
+        sims, treats, n_drugs, steps=steps, on_step=on_step,
+        mechanisms=features if mechanisms else None,
+    )  # fmt: skip
     meta = {
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "steps": steps,
         "final_loss": round(res.losses[-1], 4),
         "treated_diseases": len(set(treats[1].tolist())),
         "graph_encoder": graph_note,
+        "mechanisms": {
+            m.name: round(float(w), 4)
+            for m, w in zip(mechanisms, res.model.mechanism.tolist(), strict=True)
+        },
+        "mechanism_scale": float(res.model.mechanism_scale),
+        "mechanism_scales_validated": {str(k): v for k, v in res.mechanism_scales.items()},
     }
     ckpt = TreatmentCheckpoint(
         res.model, channels, sims, treats_matrix(treats, n_drugs, n_diseases),
         list(data["Drug"].node_ids), list(data["Disease"].node_ids), data.data_version, meta,
+        mechanisms, features if mechanisms else None,
     )  # fmt: skip
     path = ModelFiles.of(settings).treatments
     ckpt.save(path)

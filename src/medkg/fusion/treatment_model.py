@@ -38,6 +38,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from medkg.artifacts import load_checkpoint, save_checkpoint
+from medkg.fusion.treatment_mechanisms import Mechanism
 
 TREATS = ("Drug", "TREATS", "Disease")
 RESEMBLES = ("Disease", "RESEMBLES", "Disease")
@@ -156,12 +157,16 @@ def similarity_channels(
 
 
 class TreatmentRanker(nn.Module):
-    def __init__(self, n_channels: int) -> None:
+    def __init__(self, n_channels: int, n_mechanisms: int = 0) -> None:
         super().__init__()
         self.weight_logits = nn.Parameter(torch.zeros(n_channels))
         self.log_tau = nn.Parameter(torch.full((n_channels,), -2.0))
         self.scale = nn.Parameter(torch.tensor(5.0))
         self.alpha = nn.Parameter(torch.tensor(0.0))
+        #: Weights of the mechanism features (:mod:`.treatment_mechanisms`) and the
+        #: scale of their term, chosen on the training diseases (0: not used).
+        self.mechanism = nn.Parameter(torch.zeros(n_mechanisms))
+        self.register_buffer("mechanism_scale", torch.tensor(0.0))
 
     def neighbour_weights(
         self, sims: torch.Tensor, queries: torch.Tensor, treated: torch.Tensor
@@ -176,10 +181,26 @@ class TreatmentRanker(nn.Module):
         return F.softmax(self.weight_logits, 0)[:, None, None] * p
 
     def forward(
-        self, sims: torch.Tensor, queries: torch.Tensor, treats: torch.Tensor
+        self,
+        sims: torch.Tensor,
+        queries: torch.Tensor,
+        treats: torch.Tensor,
+        mechanisms: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """(queries, drugs) scores; ``treats`` is the (drugs, diseases) 0/1 matrix."""
-        return self.scores(self.neighbour_weights(sims, queries, treats.sum(0) > 0), treats)
+        """(queries, drugs) scores; ``treats`` is the (drugs, diseases) 0/1 matrix,
+        ``mechanisms`` the (features, drugs, diseases) mechanism features."""
+        out = self.scores(self.neighbour_weights(sims, queries, treats.sum(0) > 0), treats)
+        if mechanisms is not None and self.mechanism.numel():
+            out = out + self.mechanism_term(mechanisms[:, :, queries])
+        return out
+
+    def mechanism_term(self, features: torch.Tensor) -> torch.Tensor:
+        """(queries, drugs) from (features, drugs, queries) mechanism features."""
+        return self.mechanism_scale * self.mechanism_contributions(features).sum(0)
+
+    def mechanism_contributions(self, features: torch.Tensor) -> torch.Tensor:
+        """(features, queries, drugs): each mechanism's weighted feature, unscaled."""
+        return torch.einsum("f,fkq->fqk", self.mechanism, features)
 
     def scores(self, weights: torch.Tensor, treats: torch.Tensor) -> torch.Tensor:
         """(queries, drugs) scores from :meth:`neighbour_weights`' output."""
@@ -199,6 +220,22 @@ class TreatmentTrainResult:
     model: TreatmentRanker
     losses: list[float] = field(default_factory=list)
     seconds: float = 0.0
+    #: Inner-validation (MRR, AUROC) per candidate scale of the mechanism term.
+    mechanism_scales: dict[float, tuple[float, float]] = field(default_factory=dict)
+
+
+def _hidden_split(
+    train_treats: torch.Tensor, treated: list[int], n_hide: int, gen: torch.Generator, n: tuple
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One training draw: the hidden diseases, the visible treats matrix and the
+    hidden diseases' (queries, drugs) targets."""
+    n_drugs, n_diseases = n
+    perm = torch.randperm(len(treated), generator=gen)[:n_hide]
+    hidden = torch.tensor([treated[i] for i in perm.tolist()])
+    is_hidden = torch.isin(train_treats[1], hidden)
+    visible = treats_matrix(train_treats[:, ~is_hidden], n_drugs, n_diseases)
+    target = treats_matrix(train_treats[:, is_hidden], n_drugs, n_diseases)[:, hidden].T
+    return hidden, visible, target
 
 
 def train_treatment_ranker(
@@ -210,8 +247,16 @@ def train_treatment_ranker(
     hide_fraction: float = 0.2,
     seed: int = 0,
     on_step: Callable[[int, float], None] | None = None,
+    mechanisms: torch.Tensor | None = None,
+    validation_draws: int = 20,
 ) -> TreatmentTrainResult:
-    """Fit on ``train_treats`` ((2, n) drug, disease indices) by hiding diseases' treatments."""
+    """Fit on ``train_treats`` ((2, n) drug, disease indices) by hiding diseases' treatments.
+
+    With ``mechanisms`` ((features, drugs, diseases), :mod:`.treatment_mechanisms`):
+    after the transfer model, the features' weights are fitted the same way
+    with the transfer model fixed (``steps // 2``), then the scale of their
+    term is chosen on ``validation_draws`` fresh draws of hidden training
+    diseases (:func:`~.treatment_mechanisms.choose_scale`)."""
     import time
 
     torch.manual_seed(seed)
@@ -219,26 +264,48 @@ def train_treatment_ranker(
     treated = sorted(set(train_treats[1].tolist()))
     if len(treated) < 2:
         raise ValueError("need treatments for at least two diseases to train")
-    model = TreatmentRanker(sims.size(0))
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    n_mech = 0 if mechanisms is None else mechanisms.size(0)
+    model = TreatmentRanker(sims.size(0), n_mech)
+    base = [p for name, p in model.named_parameters() if name != "mechanism"]
+    opt = torch.optim.Adam(base, lr=lr)
     gen = torch.Generator().manual_seed(seed)
     result = TreatmentTrainResult(model)
     n_hide = max(1, int(len(treated) * hide_fraction))
+    shape = (n_drugs, n_diseases)
     t0 = time.perf_counter()
-    for step in range(steps):
-        perm = torch.randperm(len(treated), generator=gen)[:n_hide]
-        hidden = torch.tensor([treated[i] for i in perm.tolist()])
-        is_hidden = torch.isin(train_treats[1], hidden)
-        visible = treats_matrix(train_treats[:, ~is_hidden], n_drugs, n_diseases)
-        target = treats_matrix(train_treats[:, is_hidden], n_drugs, n_diseases)[:, hidden].T
-        scores = model(sims, hidden, visible)
-        loss = -(F.log_softmax(scores, -1) * target).sum() / target.sum()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        result.losses.append(float(loss.detach()))
-        if on_step:
-            on_step(step, result.losses[-1])
+
+    def fit(params: list[torch.Tensor], optimiser: torch.optim.Optimizer, n_steps: int) -> None:
+        for _ in range(n_steps):
+            hidden, visible, target = _hidden_split(train_treats, treated, n_hide, gen, shape)
+            scores = model(sims, hidden, visible, mechanisms)
+            loss = -(F.log_softmax(scores, -1) * target).sum() / target.sum()
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            result.losses.append(float(loss.detach()))
+            if on_step:
+                on_step(len(result.losses) - 1, result.losses[-1])
+
+    fit(base, opt, steps)
+    if mechanisms is not None and n_mech:
+        from medkg.fusion.treatment_mechanisms import choose_scale
+
+        for p in base:
+            p.requires_grad_(False)
+        model.mechanism_scale.fill_(1.0)
+        fit([model.mechanism], torch.optim.Adam([model.mechanism], lr=lr), max(1, steps // 2))
+        for p in base:
+            p.requires_grad_(True)
+        draws: tuple[list, list, list] = ([], [], [])
+        with torch.no_grad():
+            model.mechanism_scale.fill_(0.0)
+            for _ in range(validation_draws):
+                hidden, visible, target = _hidden_split(train_treats, treated, n_hide, gen, shape)
+                draws[0].append(model(sims, hidden, visible))
+                draws[1].append(model.mechanism_contributions(mechanisms[:, :, hidden]).sum(0))
+                draws[2].append(target.bool())
+        scale, result.mechanism_scales = choose_scale(*draws)
+        model.mechanism_scale.fill_(scale)
     result.seconds = time.perf_counter() - t0
     model.eval()
     return result
@@ -256,6 +323,10 @@ class TreatmentCheckpoint:
     disease_ids: list[str]
     data_version: str
     meta: dict = field(default_factory=dict)
+    #: The mechanism features' metapaths and their (features, drugs, diseases)
+    #: scores (:mod:`.treatment_mechanisms`); empty for checkpoints without them.
+    mechanisms: list[Mechanism] = field(default_factory=list)
+    features: torch.Tensor | None = None
 
     @cached_property
     def disease_index(self) -> dict[str, int]:
@@ -275,6 +346,10 @@ class TreatmentCheckpoint:
                 "disease_ids": self.disease_ids,
                 "data_version": self.data_version,
                 "meta": self.meta,
+                "mechanisms": [
+                    (m.drug_rel, m.disease_rel, m.via_interaction) for m in self.mechanisms
+                ],
+                "features": None if self.features is None else self.features.to_sparse(),
             },
         )
 
@@ -284,11 +359,15 @@ class TreatmentCheckpoint:
         if ckpt.get("kind") != "treatment-ranker":
             raise ValueError(f"{path} is not a treatment-ranker checkpoint")
         channels = [Channel(n, tuple(e) if e else None) for n, e in ckpt["channels"]]  # type: ignore[arg-type]
-        model = TreatmentRanker(len(channels))
-        model.load_state_dict(ckpt["state"])
+        mechanisms = [Mechanism(a, b, bool(v)) for a, b, v in ckpt.get("mechanisms", [])]
+        model = TreatmentRanker(len(channels), len(mechanisms))
+        # checkpoints from before the mechanism term lack its two entries
+        model.load_state_dict(ckpt["state"], strict=bool(mechanisms))
+        features = ckpt.get("features")
         return cls(
             model.eval(), channels, ckpt["sims"], ckpt["treats"].to_dense(),
             ckpt["drug_ids"], ckpt["disease_ids"], ckpt["data_version"], ckpt.get("meta", {}),
+            mechanisms, None if features is None else features.to_dense(),
         )  # fmt: skip
 
     @torch.no_grad()
@@ -303,5 +382,18 @@ class TreatmentCheckpoint:
         w = torch.tensor([x for _, x in known], dtype=torch.float32)
         w = w / w.sum()
         neighbours = self.model.neighbour_weights(self.sims, q, self.treats.sum(0) > 0)
-        probs = F.softmax(self.model.scores(neighbours, self.treats), -1)
+        scores = self.model.scores(neighbours, self.treats)
+        if self.features is not None and self.mechanisms:
+            scores = scores + self.model.mechanism_term(self.features[:, :, q])
+        probs = F.softmax(scores, -1)
         return (w[:, None] * probs).sum(0), (w[None, :, None] * neighbours).sum(1)
+
+    @torch.no_grad()
+    def mechanism_contributions(self, drug: int, disease: str) -> list[tuple[Mechanism, float]]:
+        """Each mechanism's share of ``drug``'s score for ``disease`` (scaled, in
+        score units), largest first; empty without mechanism features."""
+        if self.features is None or not self.mechanisms or disease not in self.disease_index:
+            return []
+        feats = self.features[:, drug, self.disease_index[disease]]
+        parts = self.model.mechanism_scale * self.model.mechanism * feats
+        return sorted(zip(self.mechanisms, parts.tolist(), strict=True), key=lambda x: -x[1])
