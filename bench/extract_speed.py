@@ -171,11 +171,13 @@ def main() -> int:
 def _recheck_share(extractor) -> float | None:  # type: ignore[no-untyped-def]
     """Share of the NER's chunks tagged again at full precision in this process
     (the one-process runs; forked workers count in their own memory)."""
+    from medkg.nlp.ner.component import TransformerNer
+    from medkg.nlp.ner.runtime import tagger_members
+
     ner = extractor.nlp.get_pipe("ner") if "ner" in extractor.nlp.pipe_names else None
-    members = getattr(getattr(ner, "tagger", None), "members", None) or [
-        getattr(ner, "tagger", None)
-    ]
-    checks = [m.recheck for m in members if getattr(m, "recheck", None) is not None]
+    if not isinstance(ner, TransformerNer) or ner.tagger is None:
+        return None
+    checks = [m.recheck for m in tagger_members(ner.tagger) if m.recheck is not None]
     total = sum(c.chunks for c in checks)
     return round(sum(c.rechecked for c in checks) / total, 4) if total else None
 

@@ -274,10 +274,10 @@ def train_treatment_ranker(
     shape = (n_drugs, n_diseases)
     t0 = time.perf_counter()
 
-    def fit(params: list[torch.Tensor], optimiser: torch.optim.Optimizer, n_steps: int) -> None:
+    def fit(optimiser: torch.optim.Optimizer, n_steps: int, features: torch.Tensor | None) -> None:
         for _ in range(n_steps):
             hidden, visible, target = _hidden_split(train_treats, treated, n_hide, gen, shape)
-            scores = model(sims, hidden, visible, mechanisms)
+            scores = model(sims, hidden, visible, features)
             loss = -(F.log_softmax(scores, -1) * target).sum() / target.sum()
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
@@ -286,22 +286,21 @@ def train_treatment_ranker(
             if on_step:
                 on_step(len(result.losses) - 1, result.losses[-1])
 
-    fit(base, opt, steps)
+    fit(opt, steps, None)  # the transfer model alone: the mechanism term is not on yet
     if mechanisms is not None and n_mech:
         from medkg.fusion.treatment_mechanisms import choose_scale
 
         for p in base:
             p.requires_grad_(False)
         model.mechanism_scale.fill_(1.0)
-        fit([model.mechanism], torch.optim.Adam([model.mechanism], lr=lr), max(1, steps // 2))
+        fit(torch.optim.Adam([model.mechanism], lr=lr), max(1, steps // 2), mechanisms)
         for p in base:
             p.requires_grad_(True)
         draws: tuple[list, list, list] = ([], [], [])
         with torch.no_grad():
-            model.mechanism_scale.fill_(0.0)
             for _ in range(validation_draws):
                 hidden, visible, target = _hidden_split(train_treats, treated, n_hide, gen, shape)
-                draws[0].append(model(sims, hidden, visible))
+                draws[0].append(model(sims, hidden, visible))  # without the term
                 draws[1].append(model.mechanism_contributions(mechanisms[:, :, hidden]).sum(0))
                 draws[2].append(target.bool())
         scale, result.mechanism_scales = choose_scale(*draws)

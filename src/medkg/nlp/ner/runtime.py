@@ -96,7 +96,7 @@ def apply_runtime(
     from medkg.encoders.onnx_runtime import OnnxEncoder
 
     precision: Literal["fp32", "int8"] = "int8" if runtime == "onnx-int8" else "fp32"
-    members = [m for m in _members(tagger) if m.runtime == "torch"]
+    members = [m for m in tagger_members(tagger) if m.runtime == "torch"]
     try:  # every member's session made before any is swapped: all or none move
         sessions = [
             OnnxEncoder(_export(m, precision, cache_dir), m.encoder.config, precision)
@@ -120,7 +120,8 @@ def apply_runtime(
     return runtime
 
 
-def _members(tagger: TokenTagger | TaggerEnsemble) -> list[TokenTagger]:
+def tagger_members(tagger: TokenTagger | TaggerEnsemble) -> list[TokenTagger]:
+    """The taggers that run: an ensemble's members, or the tagger itself."""
     return tagger.members if isinstance(tagger, TaggerEnsemble) else [tagger]
 
 
@@ -138,7 +139,7 @@ def quantize_tagger(tagger: TokenTagger | TaggerEnsemble) -> TokenTagger | Tagge
     docstring says. In place: the fp32 layers are replaced, so their memory is freed."""
     import torch
 
-    for member in _members(tagger):
+    for member in tagger_members(tagger):
         if member.runtime != "torch":
             continue
         layers = {
