@@ -23,7 +23,11 @@ Rows, on the same evaluation abstracts and gold entities, in this run:
   ancestors of another disease predicted for it (nlp/relations/hypernyms.py),
   as the extractor predicts with the graph's IS_A edges;
 * ``medkg extractor`` - what the extractor does: a rule match or the classifier
-  (the transformer, or the document model, when there is one).
+  (the transformer, or the document model, when there is one);
+  ``, known-treatment veto`` - less the pairs whose chemical the graph
+  (Hetionet and the vocabularies, built here) gives for the disease or its
+  parent by an imported TREATS/PALLIATES edge (nlp/relations/known_treatments.py),
+  as the extractor serves it; a gold MeSH id stands for every node carrying it.
 
 Also printed: the transformer's training time (from its record) and the pairs
 per second it scores at inference in this run.
@@ -92,7 +96,14 @@ def main() -> int:
     args = ap.parse_args()
 
     from medkg.nlp.corpora.pubtator import split_training_set
-    from medkg.nlp.relations.training import candidates, evaluate_cid, rules_find, train_cid
+    from medkg.nlp.relations.training import (
+        candidates,
+        gold_pairs,
+        pair_prf,
+        predicted_cid,
+        rules_find,
+        train_cid,
+    )  # fmt: skip
 
     train, dev = split_training_set(args.train, args.eval)
     clf = train_cid(train)
@@ -146,15 +157,22 @@ def main() -> int:
                      "recall": round(100 * s.recall, 2), "f1": round(100 * s.f1, 2)})  # fmt: skip
         print(f"{name:<40} {rows[-1]['precision']:>6} {rows[-1]['recall']:>6} {rows[-1]['f1']:>6}")
 
+    store = _graph_store()
+    indicated = _known_treatments(store)
+    gold = gold_pairs(dev)
     for name, (scorer, threshold) in systems.items():
-        row(name, evaluate_cid(dev, scorer, threshold, cands=cands))
+        predicted = predicted_cid(cands, scorer, threshold)
+        row(name, pair_prf(predicted, gold))
+        if name.startswith("medkg extractor"):
+            kept = {p for p in predicted if not indicated(p[1], p[2])}
+            row(name + ", known-treatment veto", pair_prf(kept, gold))
     doc_model = _finetuned(
         "document", train, args.document, args.train_document, args.document_epochs
     )
     if doc_model is not None:
         for runtime in args.runtime:
             model = doc_model if runtime == "torch" else _on_onnx(doc_model, runtime)
-            doc_rows, info = _document_rows(model, dev, cands, rules)
+            doc_rows, info = _document_rows(model, dev, cands, rules, indicated)
             tag = "" if runtime == "torch" else f" [{runtime}]"
             extra["document" + tag] = info
             for name, s in doc_rows.items():
@@ -167,7 +185,8 @@ def main() -> int:
         if doc_model is not None:
             classifiers["rules + document model"] = (doc_model, doc_model.threshold)
         learn_from = None if args.no_learned_names else (args.train, args.eval)
-        extra["end_to_end"] = _end_to_end(dev, classifiers, learn_from, args.dense_index)
+        extra["end_to_end"] = _end_to_end(store, dev, classifiers, learn_from, args.dense_index)
+    store.close()
     if extra.get("transformer"):
         t = extra["transformer"]
         print(
@@ -187,33 +206,75 @@ def main() -> int:
     return 0
 
 
-def _end_to_end(docs, classifiers, learn_from, dense_index) -> list[dict]:  # type: ignore[no-untyped-def]
-    """Extract from raw abstracts; score pairs through MeSH ids; charge each miss."""
+def _graph_store():  # type: ignore[no-untyped-def]
+    """A fresh store with Hetionet and the vocabularies (the README's graph), with
+    the user's NER model named for the end-to-end extractor."""
+    from _store import fresh_hetionet_store
+
+    from medkg.kg.importers.vocabularies import import_vocabularies
+    from medkg.settings import Settings
+
+    user = Settings()
+    print("building the graph (Hetionet and the vocabularies)...", file=sys.stderr)
+    store = fresh_hetionet_store("relation-eval", user.hetionet_dir, ner_model=user.ner_model)
+    import_vocabularies(store)
+    return store
+
+
+def _known_treatments(store):  # type: ignore[no-untyped-def]
+    """``indicated(chemical MeSH id, disease MeSH id)``: does the graph give a drug
+    carrying the first for a node carrying the second (or its parent), as the
+    extractor's known-treatment veto decides on the nodes it linked?"""
+    from link_eval import mesh_ids_by_node
+
+    from medkg.nlp.lexicon import Lexicon
+    from medkg.nlp.relations.known_treatments import treated_node
+
+    lexicon = Lexicon.from_store(store)
+    nodes: dict[str, set[str]] = {}
+    for node, ids in mesh_ids_by_node(store, ("Drug", "Disease", "Symptom", "SideEffect")).items():
+        tied = lexicon.same_as.get(node)  # linking goes to the node it is the same as
+        for mesh in ids:
+            nodes.setdefault(mesh, set()).update({node, tied.node_id} if tied else {node})
+
+    def indicated(chemical: str, disease: str) -> bool:
+        return any(
+            treated_node(lexicon.treatments, lexicon.parents, c, d) is not None
+            for c in nodes.get(chemical, ()) for d in nodes.get(disease, ())
+        )  # fmt: skip
+
+    return indicated
+
+
+def _end_to_end(store, docs, classifiers, learn_from, dense_index) -> list[dict]:  # type: ignore[no-untyped-def]
+    """Extract from raw abstracts; score pairs through MeSH ids; charge each miss.
+
+    The extractor runs once per classifier with the known-treatment rule off, and
+    each run gives two rows: its CAUSES pairs, and those less the pairs the rule
+    drops (the rule is a filter on the final (drug node, disease node) pairs, so
+    this is what the extractor serves with it on)."""
     import shutil
     import time
 
-    from _store import fresh_hetionet_store
     from link_eval import mesh_ids_by_node
 
     from medkg.artifacts import ModelFiles
-    from medkg.kg.importers.vocabularies import import_vocabularies
     from medkg.nlp.corpora.pubtator import training_abstracts
     from medkg.nlp.documents import NoteInput
     from medkg.nlp.learned_names import learn_names
     from medkg.nlp.pipeline import Extractor
+    from medkg.nlp.relations.known_treatments import treated_node
     from medkg.nlp.relations.training import gold_pairs
-    from medkg.settings import Settings
 
-    user = Settings()
-    store = fresh_hetionet_store("relation-e2e", user.hetionet_dir, ner_model=user.ner_model)
-    import_vocabularies(store)
     files = ModelFiles.of(store.settings)
     if learn_from is not None:  # what `medkg train linker` writes
         learn_names(training_abstracts(*learn_from), store).save(files.learned_names)
     if dense_index is not None:  # what `medkg train linker --dense` writes
         shutil.copytree(dense_index, files.dense_names)
     mesh = mesh_ids_by_node(store, ("Drug", "Disease", "Symptom", "SideEffect"))
-    extractor = Extractor(store, store.settings)
+    settings = store.settings.model_copy(update={"cid_known_treatments": False})
+    extractor = Extractor(store, settings)
+    lex = extractor.lexicon
     linking = ("learned names" if learn_from else "no learned names") + (
         ", nearest meaning" if extractor.dense is not None else ""
     )
@@ -226,34 +287,50 @@ def _end_to_end(docs, classifiers, learn_from, dense_index) -> list[dict]:  # ty
         t0 = time.perf_counter()
         extracted = {x.doc_id: x for x in extractor.extract(notes)}
         seconds = time.perf_counter() - t0
-        predicted, hits = set(), set()
-        for pmid, x in extracted.items():
-            for r in x.relations:
-                if r.rel_type != "CAUSES":
-                    continue
-                h, t = x.mentions[r.head].node_id, x.mentions[r.tail].node_id
-                predicted.add((pmid, h, t))
-                pairs = {(pmid, c, d) for c in mesh.get(h, ()) for d in mesh.get(t, ())}
-                hits |= pairs & gold
-        tp = sum(
-            any((pmid, c, d) in gold for c in mesh.get(h, ()) for d in mesh.get(t, ()))
-            for pmid, h, t in predicted
-        )
-        lost = _losses(docs, extracted, mesh, gold - hits)
-        p = tp / len(predicted) if predicted else 0.0
-        r = len(hits) / len(gold)
-        rows.append({
-            "system": f"extractor end to end: {name}", "linking": linking,
-            "precision": round(100 * p, 2),
-            "recall": round(100 * r, 2),
-            "f1": round(100 * (2 * p * r / (p + r) if p + r else 0), 2),
-            "gold_pairs": len(gold), "missed": len(gold - hits), "lost_to": lost,
-            "abstracts_per_s": round(len(docs) / seconds, 1),
-        })  # fmt: skip
-        print(f"{rows[-1]['system']:<48} {rows[-1]['precision']:>6} {rows[-1]['recall']:>6} "
-              f"{rows[-1]['f1']:>6}  missed {rows[-1]['missed']}: {lost}")  # fmt: skip
-    store.close()
+        predicted = {
+            (pmid, x.mentions[r.head].node_id, x.mentions[r.tail].node_id)
+            for pmid, x in extracted.items()
+            for r in x.relations
+            if r.rel_type == "CAUSES"
+        }
+        vetoed = {p for p in predicted if treated_node(lex.treatments, lex.parents, p[1], p[2])}
+        variants = ((name, predicted), (name + ", known-treatment veto", predicted - vetoed))
+        for label, pairs in variants:
+            rows.append({
+                "system": f"extractor end to end: {label}", "linking": linking,
+                **_end_to_end_scores(docs, extracted, mesh, gold, pairs),
+                "abstracts_per_s": round(len(docs) / seconds, 1),
+            })  # fmt: skip
+            got = rows[-1]
+            print(f"{got['system']:<48} {got['precision']:>6} {got['recall']:>6} "
+                  f"{got['f1']:>6}  missed {got['missed']}: {got['lost_to']}")  # fmt: skip
     return rows
+
+
+def _end_to_end_scores(docs, extracted, mesh, gold, predicted) -> dict:  # type: ignore[no-untyped-def]
+    """P/R/F1 of predicted (PubMed id, drug node, disease node) pairs against the
+    gold MeSH pairs, and each missed gold pair charged to a stage."""
+    hits = {
+        (pmid, c, d)
+        for pmid, h, t in predicted
+        for c in mesh.get(h, ())
+        for d in mesh.get(t, ())
+        if (pmid, c, d) in gold
+    }
+    tp = sum(
+        any((pmid, c, d) in gold for c in mesh.get(h, ()) for d in mesh.get(t, ()))
+        for pmid, h, t in predicted
+    )
+    p = tp / len(predicted) if predicted else 0.0
+    r = len(hits) / len(gold)
+    return {
+        "precision": round(100 * p, 2),
+        "recall": round(100 * r, 2),
+        "f1": round(100 * (2 * p * r / (p + r) if p + r else 0), 2),
+        "gold_pairs": len(gold),
+        "missed": len(gold - hits),
+        "lost_to": _losses(docs, extracted, mesh, gold - hits),
+    }
 
 
 def _losses(docs, extracted, mesh, missed) -> dict[str, int]:  # type: ignore[no-untyped-def]
@@ -305,9 +382,9 @@ def _on_onnx(model, runtime: str):  # type: ignore[no-untyped-def]
     return copy
 
 
-def _document_rows(model, dev, cands, rules):  # type: ignore[no-untyped-def]
-    """The document model alone, with the hypernym filter (MeSH trees), and with
-    the trigger rules as the extractor runs it."""
+def _document_rows(model, dev, cands, rules, indicated):  # type: ignore[no-untyped-def]
+    """The document model alone, with the hypernym filter (MeSH trees), with
+    the trigger rules as the extractor runs it, and with the known-treatment veto."""
     import time
 
     from medkg.nlp.relations.document_cid import predicted_pairs, prepare, score_documents
@@ -326,7 +403,10 @@ def _document_rows(model, dev, cands, rules):  # type: ignore[no-untyped-def]
     if is_ancestor is not None:
         predicted = predicted_pairs(prepared, scores, model.threshold, is_ancestor)
         rows["medkg CID document model, hypernym filter"] = pair_prf(predicted, gold)
-    rows["medkg extractor (rules or document model)"] = pair_prf(predicted | by_rules, gold)
+    served = predicted | by_rules
+    rows["medkg extractor (rules or document model)"] = pair_prf(served, gold)
+    kept = {p for p in served if not indicated(p[1], p[2])}
+    rows["medkg extractor (rules or document model), known-treatment veto"] = pair_prf(kept, gold)
     info = {
         "threshold": model.threshold, "dev_f1": model.record.get("dev_f1"),
         "steps": model.record.get("steps"), "training_seconds": model.record.get("seconds"),

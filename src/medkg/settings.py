@@ -133,6 +133,11 @@ class Settings(BaseSettings):
     cid_threshold: float = Field(
         0.5, ge=0, le=1, description="Probability at which the CID classifier calls CAUSES."
     )
+    cid_known_treatments: bool = Field(
+        True,
+        description="Drop a CAUSES whose drug the graph's imported TREATS/PALLIATES edges give "
+        "for that disease or its IS_A parent (nlp/relations/known_treatments.py).",
+    )
 
     text_model: str | None = Field(
         None,

@@ -148,3 +148,16 @@ def test_two_processes_give_the_same_documents(extractor: Extractor) -> None:
     two = list(extractor.extract(notes, n_process=2, batch_size=2))
     assert [d.doc_id for d in two] == [n.doc_id for n in notes]
     assert one == two
+
+
+def test_a_drug_the_graph_gives_for_the_disease_is_not_said_to_cause_it(
+    store: EmbeddedStore, extractor: Extractor
+) -> None:
+    # Hetionet: clonidine (DB00575) TREATS hypertension (DOID:10763); amiodarone
+    # has no such edge to hypothyroidism.
+    text = "Hypertension induced by clonidine. Hypothyroidism induced by amiodarone."
+    assert _relations(extractor, text) == {("CAUSES", "amiodarone", "Hypothyroidism")}
+    assert "clonidine" in extractor.lexicon.names and extractor.lexicon.treatments["DB00575"]
+    off = Extractor(store, store.settings.model_copy(update={"cid_known_treatments": False}))
+    assert ("CAUSES", "clonidine", "Hypertension") in _relations(off, text)
+    assert off.version != extractor.version  # facts say which rule made them

@@ -33,6 +33,7 @@ from importlib import resources
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from medkg.kg.store.base import GraphStore
+from medkg.nlp.relations.known_treatments import curated_treatments
 
 #: Graph label -> NER label (BC5CDR's Chemical/Disease plus Gene and Symptom).
 NER_LABEL = {
@@ -124,6 +125,9 @@ class Lexicon:
     #: because the lexicon is what the extractor takes from the graph, and what a
     #: bulk engine ships to workers that have no store.
     parents: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Drug node -> the nodes its imported TREATS/PALLIATES edges give it for: a
+    #: CAUSES between them is dropped (relations/known_treatments.py).
+    treatments: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def from_store(cls, store: GraphStore) -> Lexicon:
@@ -172,6 +176,7 @@ class Lexicon:
         }  # fmt: skip
         lex.same_as = _same_as(store)
         lex.parents = _parents(store)
+        lex.treatments = curated_treatments(store)
         lex.degree = _degrees(store, ambiguous)
         # after the ties and degrees: a long form several nodes share is resolved by
         # the same rules as every other name
@@ -203,6 +208,8 @@ class Lexicon:
             h.update(f"is-a {sum(len(p) for p in self.parents.values())}".encode())
         if self.ner_only:
             h.update(f"ner-only {len(self.ner_only)}".encode())
+        if self.treatments:
+            h.update(f"treats {sum(len(t) for t in self.treatments.values())}".encode())
         return h.hexdigest()[:8]
 
     def matchable(self, candidates: Sequence[Entry]) -> list[Entry]:

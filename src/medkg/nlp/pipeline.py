@@ -56,6 +56,7 @@ from medkg.nlp.relations.cid_models import FINETUNED
 from medkg.nlp.relations.document_cid import CHEMICAL, DISEASE, DocumentCid, EntityMention
 from medkg.nlp.relations.finetuned import CONFIG_FILE, FineTunedEncoder
 from medkg.nlp.relations.hypernyms import drop_ancestors, parent_hierarchy
+from medkg.nlp.relations.known_treatments import treated_node
 from medkg.nlp.relations.rules import DRUG, PROBLEM, SpanRef, find_relations
 from medkg.settings import Settings
 
@@ -158,6 +159,8 @@ class Extractor:
             parts.append("dense-" + self.dense.digest())
         if self.settings.create_unlinked:
             parts.append("unlinked")
+        if not self.settings.cid_known_treatments:
+            parts.append("no-treats-veto")
         self.version = "+".join(parts)
 
     def extract(
@@ -265,7 +268,8 @@ class Extractor:
             if len(refs) < 2:
                 continue
             for r in find_relations(sents[si].text, refs, pair_model, self.cid_threshold):
-                if mentions[r.head].node_id != mentions[r.tail].node_id:
+                head, tail = mentions[r.head].node_id, mentions[r.tail].node_id
+                if head != tail and not (r.rel_type == "CAUSES" and self._indicated(head, tail)):
                     out.append(
                         ExtractedRelation(r.rel_type, r.head, r.tail, si, r.confidence, r.method)
                     )
@@ -307,6 +311,8 @@ class Extractor:
         for (chem, dis), p in scores.items():
             if (chem, dis) not in kept or chem == dis or (chem, dis) in treats:
                 continue
+            if self._indicated(chem, dis):
+                continue
             h, t = min(
                 ((h, t) for h in entities[(CHEMICAL, chem)] for t in entities[(DISEASE, dis)]),
                 key=lambda ht: (
@@ -319,6 +325,14 @@ class Extractor:
                 ExtractedRelation("CAUSES", h, t, mentions[h].sentence_index, conf, model.method)
             )
         return out
+
+    def _indicated(self, drug: str, disease: str) -> bool:
+        """Does the graph give ``drug`` for ``disease`` (or its parent)? Then a
+        CAUSES between them is not kept (relations/known_treatments.py)."""
+        if not self.settings.cid_known_treatments:
+            return False
+        lex = self.lexicon
+        return treated_node(lex.treatments, lex.parents, drug, disease) is not None
 
 
 def _relation_ready(m: Mention) -> bool:

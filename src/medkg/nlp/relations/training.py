@@ -123,11 +123,20 @@ def evaluate_cid(
     """Document-level micro P/R/F1 of (chemical id, disease id) pairs; ``cands``:
     the candidates of ``docs`` at ``window`` when the caller has them already
     (a threshold search scores the same candidates many times)."""
+    cands = candidates(docs, window) if cands is None else cands
+    return pair_prf(predicted_cid(cands, score, threshold), gold_pairs(docs))
+
+
+def predicted_cid(
+    cands: Iterable[Candidate], score: Callable[[Candidate], float], threshold: float = 0.5
+) -> set[DocPair]:
+    """The document-level (PubMed id, chemical id, disease id) pairs of the
+    candidates that score at least ``threshold``."""
     predicted: set[DocPair] = set()
-    for k in candidates(docs, window) if cands is None else cands:
+    for k in cands:
         if score(k) >= threshold:
             predicted |= {(k.pmid, ci, di) for ci in k.chem_ids for di in k.dis_ids}
-    return pair_prf(predicted, gold_pairs(docs))
+    return predicted
 
 
 DocPair = tuple[str, str, str]  # (PubMed id, chemical id, disease id)
