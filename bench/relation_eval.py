@@ -95,6 +95,8 @@ def main() -> int:
                     help="end to end with this condition-name index (linking by meaning)")
     args = ap.parse_args()
 
+    from link_eval import mesh_ids_by_node
+
     from medkg.nlp.corpora.pubtator import split_training_set
     from medkg.nlp.relations.training import (
         candidates,
@@ -158,7 +160,8 @@ def main() -> int:
         print(f"{name:<40} {rows[-1]['precision']:>6} {rows[-1]['recall']:>6} {rows[-1]['f1']:>6}")
 
     store = _graph_store()
-    indicated = _known_treatments(store)
+    mesh = mesh_ids_by_node(store, ("Drug", "Disease", "Symptom", "SideEffect"))
+    indicated = _known_treatments(store, mesh)
     gold = gold_pairs(dev)
     for name, (scorer, threshold) in systems.items():
         predicted = predicted_cid(cands, scorer, threshold)
@@ -185,7 +188,9 @@ def main() -> int:
         if doc_model is not None:
             classifiers["rules + document model"] = (doc_model, doc_model.threshold)
         learn_from = None if args.no_learned_names else (args.train, args.eval)
-        extra["end_to_end"] = _end_to_end(store, dev, classifiers, learn_from, args.dense_index)
+        extra["end_to_end"] = _end_to_end(
+            store, mesh, dev, classifiers, learn_from, args.dense_index
+        )
     store.close()
     if extra.get("transformer"):
         t = extra["transformer"]
@@ -221,21 +226,20 @@ def _graph_store():  # type: ignore[no-untyped-def]
     return store
 
 
-def _known_treatments(store):  # type: ignore[no-untyped-def]
+def _known_treatments(store, mesh):  # type: ignore[no-untyped-def]
     """``indicated(chemical MeSH id, disease MeSH id)``: does the graph give a drug
     carrying the first for a node carrying the second (or its parent), as the
-    extractor's known-treatment veto decides on the nodes it linked?"""
-    from link_eval import mesh_ids_by_node
-
+    extractor's known-treatment veto decides on the nodes it linked? ``mesh``:
+    node id -> the MeSH ids it carries."""
     from medkg.nlp.lexicon import Lexicon
     from medkg.nlp.relations.known_treatments import treated_node
 
     lexicon = Lexicon.from_store(store)
     nodes: dict[str, set[str]] = {}
-    for node, ids in mesh_ids_by_node(store, ("Drug", "Disease", "Symptom", "SideEffect")).items():
+    for node, ids in mesh.items():
         tied = lexicon.same_as.get(node)  # linking goes to the node it is the same as
-        for mesh in ids:
-            nodes.setdefault(mesh, set()).update({node, tied.node_id} if tied else {node})
+        for mesh_id in ids:
+            nodes.setdefault(mesh_id, set()).update({node, tied.node_id} if tied else {node})
 
     def indicated(chemical: str, disease: str) -> bool:
         return any(
@@ -246,7 +250,7 @@ def _known_treatments(store):  # type: ignore[no-untyped-def]
     return indicated
 
 
-def _end_to_end(store, docs, classifiers, learn_from, dense_index) -> list[dict]:  # type: ignore[no-untyped-def]
+def _end_to_end(store, mesh, docs, classifiers, learn_from, dense_index) -> list[dict]:  # type: ignore[no-untyped-def]
     """Extract from raw abstracts; score pairs through MeSH ids; charge each miss.
 
     The extractor runs once per classifier with the known-treatment rule off, and
@@ -255,8 +259,6 @@ def _end_to_end(store, docs, classifiers, learn_from, dense_index) -> list[dict]
     this is what the extractor serves with it on)."""
     import shutil
     import time
-
-    from link_eval import mesh_ids_by_node
 
     from medkg.artifacts import ModelFiles
     from medkg.nlp.corpora.pubtator import training_abstracts
@@ -271,7 +273,6 @@ def _end_to_end(store, docs, classifiers, learn_from, dense_index) -> list[dict]
         learn_names(training_abstracts(*learn_from), store).save(files.learned_names)
     if dense_index is not None:  # what `medkg train linker --dense` writes
         shutil.copytree(dense_index, files.dense_names)
-    mesh = mesh_ids_by_node(store, ("Drug", "Disease", "Symptom", "SideEffect"))
     settings = store.settings.model_copy(update={"cid_known_treatments": False})
     extractor = Extractor(store, settings)
     lex = extractor.lexicon
