@@ -107,6 +107,43 @@ def test_presents_edges_carry_frequency_and_evidence(vocab_store: EmbeddedStore)
     assert all(";" not in ref for r in rows for ref in r[3] or [])
 
 
+def test_mesh_disease_headings_go_to_the_node_of_their_name(vocab_store: EmbeddedStore) -> None:
+    """Bradycardia is a MeSH heading outside the signs-and-symptoms tree that no
+    ontology cites; HPO's phenotype of that name carries it, so MeSH-annotated
+    text and a user's xref query meet the node."""
+    assert vocab_store.query(
+        "MATCH (n) WHERE 'MESH:D001919' IN n.xrefs RETURN n.id, n.name"
+    ).rows == [["HP:0001662", "Bradycardia"]]
+
+
+def test_a_mesh_heading_joins_only_the_one_node_of_its_name() -> None:
+    from medkg.kg.importers.vocabularies.build import Builder, add_mesh_disease_headings
+    from medkg.kg.importers.vocabularies.tables import MeshRecord
+
+    b = Builder({"Symptom": {"D000001": "Fever"}})  # Hetionet's MeSH-id symptom
+    b.node("Symptom", "HP:1", "Bradycardia", "hpo")
+    b.node("Disease", "DOID:1", "Gout", "doid")
+    b.node("Symptom", "HP:2", "gout", "hpo")  # two nodes of that name: neither
+    b.node("Disease", "DOID:2", "Rhabdomyolysis", "doid").xrefs.add("MESH:D012206")
+    b.node("Symptom", "D000001", None, "mesh")
+    b.node("Disease", "DOID:3", "Old symptom", "doid")
+    mesh = {
+        "D001919": MeshRecord("D001919", "Bradycardia", ["Bradyarrhythmia"], ["C14.280.067"]),
+        "D006073": MeshRecord("D006073", "Gout", [], ["C05.550.114"]),
+        "D012206": MeshRecord("D012206", "Rhabdomyolysis", [], ["C05.651.807"]),
+        "D000001": MeshRecord("D000001", "Old symptom", [], ["C23.888.1"]),  # a node's own id
+        "D009999": MeshRecord("D009999", "Bradycardia", [], ["D02.1"]),  # a chemical
+    }
+    add_mesh_disease_headings(b, mesh)
+    xrefs = {k: d.xrefs for k, d in b.drafts.items()}
+    assert xrefs[("Symptom", "HP:1")] == {"MESH:D001919"}
+    assert not xrefs[("Disease", "DOID:1")] and not xrefs[("Symptom", "HP:2")]
+    assert xrefs[("Disease", "DOID:2")] == {"MESH:D012206"}  # carried already
+    assert not xrefs[("Disease", "DOID:3")]
+    assert b.drafts[("Symptom", "HP:1")].synonyms == []  # entry terms are not names here
+    assert b.report.counts["nodes given the MeSH disease heading of their own name"] == 1
+
+
 def test_genes_and_drugs_get_aliases_and_brand_names(vocab_store: EmbeddedStore) -> None:
     name, synonyms, xrefs = _one(
         vocab_store, "MATCH (g:Gene {id: '7157'}) RETURN g.name, g.synonyms, g.xrefs"

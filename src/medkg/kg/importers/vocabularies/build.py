@@ -49,6 +49,8 @@ from medkg.kg.importers.vocabularies.terms import Term, unique_names
 SOURCE = "vocabularies"
 #: MeSH tree of signs and symptoms: Hetionet's Symptom nodes are these descriptors.
 MESH_SYMPTOMS = "C23.888"
+#: MeSH's tree of diseases (signs and symptoms included).
+MESH_DISEASES = "C"
 #: MeSH's tree of chemicals and drugs.
 MESH_CHEMICALS = "D"
 #: Most references kept on one PRESENTS edge (the HPO cites up to dozens).
@@ -278,6 +280,38 @@ def add_mesh_names(b: Builder, mesh: dict[str, MeshRecord]) -> None:
     b.report.add("diseases named by their MeSH heading", added)
 
 
+def add_mesh_disease_headings(b: Builder, mesh: dict[str, MeshRecord]) -> None:
+    """A MeSH disease heading (tree C) that no node carries goes to the one
+    Disease or Symptom node whose own name is the heading's name.
+
+    :func:`add_hpo` joins HPO to MeSH inside the signs-and-symptoms tree only,
+    and DOID and MONDO cite MeSH for some of their terms only, so headings such
+    as Bradycardia (D001919, tree C14) or Rhabdomyolysis (D012206) were carried
+    by no node although HPO holds the concept under that very name. The xref
+    makes the node findable by its MeSH id and lets MeSH-annotated text and
+    evaluation meet it. Only the preferred name decides, and only when one node
+    has it: a synonym two concepts share, or a name two nodes carry, decides
+    nothing. The heading's entry terms are not added (docs/decisions/0028).
+    """
+    carried: set[str] = set()
+    by_name: dict[str, set[Key]] = defaultdict(set)
+    for key, d in b.drafts.items():
+        if key[0] not in ("Disease", "Symptom"):
+            continue
+        carried |= {x[5:] for x in d.xrefs if x.startswith("MESH:")}
+        carried.add(d.id)  # Hetionet's symptoms are MeSH ids
+        by_name[name_key(b.display_name(key) or "")].add(key)
+    joined = 0
+    for mid, rec in sorted(mesh.items()):
+        if mid in carried or not any(t.startswith(MESH_DISEASES) for t in rec.trees):
+            continue
+        keys = by_name.get(name_key(rec.name), set())
+        if len(keys) == 1:
+            b.drafts[next(iter(keys))].xrefs.add(f"MESH:{mid}")
+            joined += 1
+    b.report.add("nodes given the MeSH disease heading of their own name", joined)
+
+
 def add_ties(b: Builder) -> None:
     """``SAME_AS`` from nodes Hetionet or HPO hold twice to the node to prefer.
 
@@ -475,6 +509,7 @@ def build_batch(
         ("phenotypes (HPO, MeSH)", lambda: add_hpo(b, inputs.hpo, inputs.mesh,
                                                   inputs.mesh_mappings)),
         ("disease names (MeSH)", lambda: add_mesh_names(b, inputs.mesh)),
+        ("disease headings (MeSH)", lambda: add_mesh_disease_headings(b, inputs.mesh)),
         ("ties between duplicates", lambda: add_ties(b)),
         ("disease phenotypes (HPO annotations)", lambda: add_presents(b, inputs.annotations)),
         ("genes (HGNC)", lambda: add_genes(b, inputs.genes)),
