@@ -32,6 +32,7 @@ import sys
 import time
 from pathlib import Path
 
+from _ner_paths import add_ner_path_options, ner_paths
 from _results import write_results
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,15 +47,7 @@ def main() -> int:
     ap.add_argument("--text-column", default="transcription")
     ap.add_argument("--repeat", type=int, default=3, help="runs per row; the best is kept")
     ap.add_argument("--out", type=Path, default=ROOT / "bench/results/extract_speed.json")
-    ap.add_argument(
-        "--runtime", nargs="+", default=["torch", "int8", "onnx-int8"],
-        choices=["torch", "int8", "onnx", "onnx-int8"],
-    )  # fmt: skip
-    ap.add_argument(
-        "--recheck-margin", nargs="+", type=float, default=[user.ner_recheck_margin],
-        help="onnx-int8 rows: margins under which a sentence is tagged again at full "
-        "precision (0 = never; default: MEDKG_NER_RECHECK_MARGIN)",
-    )  # fmt: skip
+    add_ner_path_options(ap, user.ner_recheck_margin)
     ap.add_argument("--engine", nargs="+", default=["local"], choices=["local", "ray"])
     ap.add_argument("--max-notes", type=int, default=None, help="the first N notes only")
     args = ap.parse_args()
@@ -81,11 +74,7 @@ def main() -> int:
         models_from=user.models_dir,
         ner_model=str(ner) if ner else None,
     )
-    configs = [
-        (rt, margin)
-        for rt in (args.runtime if ner else ["torch"])
-        for margin in (args.recheck_margin if rt == "onnx-int8" else [0.0])
-    ]
+    configs = ner_paths(args.runtime if ner else ["torch"], args.recheck_margin)
     extractors = {
         (rt, margin): Extractor(
             store,

@@ -33,6 +33,7 @@ import sys
 import time
 from pathlib import Path
 
+from _ner_paths import add_ner_path_options, ner_paths
 from _results import write_results
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,17 +70,7 @@ def main() -> int:
     ap.add_argument("--hetionet", type=Path, default=shared / "hetionet")
     ap.add_argument("--out", type=Path, default=ROOT / "bench/results/ner_eval.json")
     ap.add_argument("--no-baseline", action="store_true", help="skip the graph-name rules row")
-    ap.add_argument(
-        "--runtime", nargs="+", default=["torch", "int8", "onnx-int8"],
-        choices=["torch", "int8", "onnx", "onnx-int8"],
-        help="inference paths of a transformer model, each a row (all but torch: CPU only; "
-        "one that cannot run here is left out)",
-    )  # fmt: skip
-    ap.add_argument(
-        "--recheck-margin", nargs="+", type=float, default=[settings.ner_recheck_margin],
-        help="onnx-int8 rows: margins under which a sentence is tagged again at full "
-        "precision (0 = never; default: MEDKG_NER_RECHECK_MARGIN)",
-    )  # fmt: skip
+    add_ner_path_options(ap, settings.ner_recheck_margin)
     args = ap.parse_args()
 
     import spacy
@@ -102,11 +93,7 @@ def main() -> int:
 
     systems = {}
     full_precision = {}  # row name -> the same model's torch row
-    paths = [
-        (rt, m)
-        for rt in args.runtime
-        for m in (args.recheck_margin if rt == "onnx-int8" else [0.0])
-    ]
+    paths = ner_paths(args.runtime, args.recheck_margin)
     for model in models:
         reference = None
         for runtime, margin in paths:
