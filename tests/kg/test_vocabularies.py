@@ -12,7 +12,7 @@ import pytest
 from medkg.kg.importers.batch import ImportFormatError
 from medkg.kg.importers.hetionet import HetionetSource, import_hetionet
 from medkg.kg.importers.vocabularies import import_vocabularies
-from medkg.kg.importers.vocabularies.build import name_key
+from medkg.kg.importers.vocabularies.build import name_key, word_bag
 from medkg.kg.importers.vocabularies.ontologies import read_obo
 from medkg.kg.importers.vocabularies.sources import FILES
 from medkg.kg.importers.vocabularies.tables import parse_frequency, read_hpoa
@@ -114,6 +114,10 @@ def test_mesh_disease_headings_go_to_the_node_of_their_name(vocab_store: Embedde
     assert vocab_store.query(
         "MATCH (n) WHERE 'MESH:D001919' IN n.xrefs RETURN n.id, n.name"
     ).rows == [["HP:0001662", "Bradycardia"]]
+    # MeSH's inverted heading meets HPO's natural name
+    assert vocab_store.query(
+        "MATCH (n) WHERE 'MESH:D016757' IN n.xrefs RETURN n.id"
+    ).rows == [["HP:0001645"]]  # Death, Sudden, Cardiac: Sudden cardiac death
 
 
 def test_a_mesh_heading_joins_only_the_one_node_of_its_name() -> None:
@@ -127,12 +131,14 @@ def test_a_mesh_heading_joins_only_the_one_node_of_its_name() -> None:
     b.node("Disease", "DOID:2", "Rhabdomyolysis", "doid").xrefs.add("MESH:D012206")
     b.node("Symptom", "D000001", None, "mesh")
     b.node("Disease", "DOID:3", "Old symptom", "doid")
+    b.node("Symptom", "HP:3", "Sinus tachycardia", "hpo")
     mesh = {
         "D001919": MeshRecord("D001919", "Bradycardia", ["Bradyarrhythmia"], ["C14.280.067"]),
         "D006073": MeshRecord("D006073", "Gout", [], ["C05.550.114"]),
         "D012206": MeshRecord("D012206", "Rhabdomyolysis", [], ["C05.651.807"]),
         "D000001": MeshRecord("D000001", "Old symptom", [], ["C23.888.1"]),  # a node's own id
         "D009999": MeshRecord("D009999", "Bradycardia", [], ["D02.1"]),  # a chemical
+        "D013616": MeshRecord("D013616", "Tachycardia, Sinus", [], ["C14.280.067.845"]),
     }
     add_mesh_disease_headings(b, mesh)
     xrefs = {k: d.xrefs for k, d in b.drafts.items()}
@@ -140,8 +146,12 @@ def test_a_mesh_heading_joins_only_the_one_node_of_its_name() -> None:
     assert not xrefs[("Disease", "DOID:1")] and not xrefs[("Symptom", "HP:2")]
     assert xrefs[("Disease", "DOID:2")] == {"MESH:D012206"}  # carried already
     assert not xrefs[("Disease", "DOID:3")]
+    assert xrefs[("Symptom", "HP:3")] == {"MESH:D013616"}  # MeSH's inverted name
     assert b.drafts[("Symptom", "HP:1")].synonyms == []  # entry terms are not names here
-    assert b.report.counts["nodes given the MeSH disease heading of their own name"] == 1
+    assert b.report.counts["nodes given the MeSH disease heading of their name (as written)"] == 1
+    assert word_bag("Death, Sudden, Cardiac") == word_bag("Sudden cardiac death")
+    assert word_bag("Leukoencephalopathies") == word_bag("Leukoencephalopathy")
+    assert word_bag("Psychoses") == word_bag("psychosis") != word_bag("Tinea pedis")
 
 
 def test_genes_and_drugs_get_aliases_and_brand_names(vocab_store: EmbeddedStore) -> None:

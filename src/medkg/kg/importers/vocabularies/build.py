@@ -64,6 +64,25 @@ def name_key(text: str) -> str:
     return re.sub(r"[^0-9a-z]+", " ", text.lower()).strip()
 
 
+def _singular(word: str) -> str:
+    """English plural to singular, the regular cases MeSH headings use
+    ("Leukoencephalopathies", "Psychoses", "Infections"); "-ss", "-us", "-is" stay."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith("oses"):
+        return word[:-4] + "osis"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def word_bag(text: str) -> str:
+    """:func:`name_key`'s words, singular and sorted: MeSH's inverted, plural
+    headings ("Death, Sudden, Cardiac", "Tachycardia, Sinus") meet the natural
+    names ontologies use ("Sudden cardiac death")."""
+    return " ".join(sorted(_singular(w) for w in name_key(text).split()))
+
+
 @dataclass
 class Draft:
     """A node as the sources describe it, before it becomes a row."""
@@ -289,27 +308,35 @@ def add_mesh_disease_headings(b: Builder, mesh: dict[str, MeshRecord]) -> None:
     as Bradycardia (D001919, tree C14) or Rhabdomyolysis (D012206) were carried
     by no node although HPO holds the concept under that very name. The xref
     makes the node findable by its MeSH id and lets MeSH-annotated text and
-    evaluation meet it. Only the preferred name decides, and only when one node
-    has it: a synonym two concepts share, or a name two nodes carry, decides
-    nothing. The heading's entry terms are not added (docs/decisions/0028).
+    evaluation meet it. The name is compared as written, then as a bag of
+    singular words (MeSH writes "Death, Sudden, Cardiac" for HPO's "Sudden
+    cardiac death"). Only the preferred name decides, and only when one node has
+    it: a synonym or entry term is often a broader or narrower concept, and a
+    name two nodes carry decides nothing. Entry terms are not added
+    (docs/decisions/0028).
     """
     carried: set[str] = set()
     by_name: dict[str, set[Key]] = defaultdict(set)
+    by_bag: dict[str, set[Key]] = defaultdict(set)
     for key, d in b.drafts.items():
         if key[0] not in ("Disease", "Symptom"):
             continue
         carried |= {x[5:] for x in d.xrefs if x.startswith("MESH:")}
         carried.add(d.id)  # Hetionet's symptoms are MeSH ids
-        by_name[name_key(b.display_name(key) or "")].add(key)
-    joined = 0
+        name = b.display_name(key) or ""
+        by_name[name_key(name)].add(key)
+        by_bag[word_bag(name)].add(key)
     for mid, rec in sorted(mesh.items()):
         if mid in carried or not any(t.startswith(MESH_DISEASES) for t in rec.trees):
             continue
-        keys = by_name.get(name_key(rec.name), set())
-        if len(keys) == 1:
-            b.drafts[next(iter(keys))].xrefs.add(f"MESH:{mid}")
-            joined += 1
-    b.report.add("nodes given the MeSH disease heading of their own name", joined)
+        for how, keys in (
+            ("as written", by_name.get(name_key(rec.name), set())),
+            ("as a bag of singular words", by_bag.get(word_bag(rec.name), set())),
+        ):
+            if len(keys) == 1:
+                b.drafts[next(iter(keys))].xrefs.add(f"MESH:{mid}")
+                b.report.add(f"nodes given the MeSH disease heading of their name ({how})")
+                break
 
 
 def add_ties(b: Builder) -> None:
