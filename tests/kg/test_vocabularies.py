@@ -178,6 +178,29 @@ def test_mesh_chemicals_without_a_drugbank_drug_become_drugs(vocab_store: Embedd
         assert not vocab_store.query(f"MATCH (d:Drug {{id: '{mesh_id}'}}) RETURN d.id").rows
     # a MeSH entry term that is a DrugBank drug's name stays with the drug
     assert vocab_store.search("gentamicin", "Drug", 5)[0].id == "DB00798"
+    # MeSH heads tiapride under its salt; DrugBank's drug is that concept
+    assert "MESH:D063325" in _one(vocab_store, "MATCH (d:Drug {id: 'DB13025'}) RETURN d.xrefs")[0]
+    assert not vocab_store.query("MATCH (d:Drug {id: 'D063325'}) RETURN d.id").rows
+
+
+def test_a_salt_heading_is_the_drug_only_when_the_drug_has_no_mesh_id() -> None:
+    from medkg.kg.importers.vocabularies.build import Builder, add_mesh_chemicals
+    from medkg.kg.importers.vocabularies.tables import MeshRecord
+
+    b = Builder({})
+    b.node("Drug", "DB1", "Tiapride", "drugbank")
+    b.node("Drug", "DB2", "Venlafaxine", "drugbank").xrefs.add("MESH:D000069470")
+    mesh = {
+        "D063325": MeshRecord("D063325", "Tiapride Hydrochloride", [], ["D02.092"]),
+        "D000001": MeshRecord("D000001", "Venlafaxine Sodium", [], ["D02.033"]),
+        "D000002": MeshRecord("D000002", "Tiapride Proteins", [], ["D12.776"]),
+    }
+    add_mesh_chemicals(b, mesh)
+    assert b.drafts[("Drug", "DB1")].xrefs == {"MESH:D063325"}
+    assert "Tiapride Hydrochloride" in b.drafts[("Drug", "DB1")].synonyms
+    assert ("Drug", "D063325") not in b.drafts
+    assert ("Drug", "D000001") in b.drafts  # the drug has its own MeSH id: a second salt
+    assert ("Drug", "D000002") in b.drafts  # not a salt word
 
 
 def test_duplicates_are_tied_to_the_node_to_prefer(vocab_store: EmbeddedStore) -> None:

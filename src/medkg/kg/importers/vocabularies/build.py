@@ -53,6 +53,15 @@ MESH_SYMPTOMS = "C23.888"
 MESH_DISEASES = "C"
 #: MeSH's tree of chemicals and drugs.
 MESH_CHEMICALS = "D"
+#: The counter-ion or salt word MeSH puts after a drug's name when it heads the
+#: drug under its salt ("Tiapride Hydrochloride", "Vecuronium Bromide").
+SALT_WORDS = frozenset({
+    "acetate", "besylate", "bitartrate", "bromide", "citrate", "chloride", "dihydrochloride",
+    "dimesylate", "dipotassium", "disodium", "fumarate", "hydrobromide", "hydrochloride",
+    "iodide", "maleate", "mesylate", "monohydrochloride", "nitrate", "palmitate", "pamoate",
+    "phosphate", "potassium", "sodium", "succinate", "sulfate", "tartrate", "tosylate",
+    "xinafoate",
+})
 #: Most references kept on one PRESENTS edge (the HPO cites up to dozens).
 MAX_REFERENCES = 10
 
@@ -497,7 +506,9 @@ def add_mesh_chemicals(b: Builder, mesh: dict[str, MeshRecord]) -> None:
     drug (sodium, steroids, NMDA, puromycin aminonucleoside). A heading whose
     name is one drug's own name is that drug's concept: the drug takes the MeSH
     id (Hetionet's "Lithium" takes D008094); named by several drugs, or by a
-    drug's synonym, it is left out. An entry term that names a drug stays with
+    drug's synonym, it is left out. A salt heading whose name is one drug's name
+    and a salt word ("Tiapride Hydrochloride") is that drug's MeSH id when the
+    drug has none (:func:`_salt_of`). An entry term that names a drug stays with
     the drug."""
     drugs = [(k, d) for k, d in b.drafts.items() if k[0] == "Drug"]
     carried = {x[5:] for _, d in drugs for x in d.xrefs if x.startswith("MESH:")}
@@ -514,6 +525,11 @@ def add_mesh_chemicals(b: Builder, mesh: dict[str, MeshRecord]) -> None:
             b.drafts[own[key][0]].xrefs.add(f"MESH:{mid}")
             b.report.add("drugs given a MeSH id by their own name")
             continue
+        if drug := _salt_of(key, own, b):
+            drug.xrefs.add(f"MESH:{mid}")
+            drug.synonyms.append(rec.name)
+            b.report.add("drugs given the MeSH id of their salt's heading")
+            continue
         if key in taken:
             b.report.add("MeSH chemicals left out (a drug's synonym or several drugs' name)")
             continue
@@ -521,6 +537,19 @@ def add_mesh_chemicals(b: Builder, mesh: dict[str, MeshRecord]) -> None:
         d.synonyms += [t for t in rec.entry_terms if name_key(t) not in taken]
         added += 1
     b.report.add("chemicals from MeSH (no DrugBank drug)", added)
+
+
+def _salt_of(key: str, own: dict[str, list[Key]], b: Builder) -> Draft | None:
+    """The drug a salt heading names ("tiapride hydrochloride" -> Tiapride), when
+    that is one drug's own name and the drug has no MeSH id yet: MeSH heads many
+    drugs under a salt that DrugBank files under the parent compound, and
+    without this the heading would be a second node for the drug."""
+    *base, last = key.split() or [""]
+    drugs = own.get(" ".join(base), []) if last in SALT_WORDS and base else []
+    if len(drugs) != 1:
+        return None
+    drug = b.drafts[drugs[0]]
+    return None if any(x.startswith("MESH:") for x in drug.xrefs) else drug
 
 
 def build_batch(
