@@ -61,6 +61,12 @@ def test_abbreviations_resolve_to_the_long_form(extractor: Extractor) -> None:
     assert m["HTN"].node_id == extractor.lexicon.lookup("hypertension").node_id
 
 
+def test_two_conditions_joined_by_a_slash_are_two_mentions(extractor: Extractor) -> None:
+    m = _mentions(extractor, "Started metformin; developed nausea/vomiting, 5 mg/kg and/or more.")
+    assert m["nausea"].node_id == "D009325" and m["vomiting"].node_id == "D014839"
+    assert "nausea/vomiting" not in m
+
+
 def test_negation_scope_stops_at_but(extractor: Extractor) -> None:
     m = _mentions(extractor, "No fever but reports headache.")
     assert m["fever"].negated and not m["headache"].negated

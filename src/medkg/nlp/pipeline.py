@@ -61,7 +61,10 @@ from medkg.nlp.relations.rules import DRUG, PROBLEM, SpanRef, find_relations
 from medkg.settings import Settings
 
 #: Code version; an :class:`Extractor` appends the hashes of the models it loaded.
-EXTRACTOR_VERSION = f"{__version__}+spacy{spacy.__version__}"
+#: Raised whenever :func:`set_tokenizer` cuts text differently (2: the slash
+#: between words), so that notes are re-extracted with the new tokens.
+TOKENIZER_REVISION = 2
+EXTRACTOR_VERSION = f"{__version__}+spacy{spacy.__version__}+tok{TOKENIZER_REVISION}"
 #: NER label -> graph label for mentions that become new nodes.
 UNLINKED_LABEL = {"DISEASE": "Disease", "CHEMICAL": "Drug", "GENE": "Gene", "SYMPTOM": "Symptom"}
 CONF_UNLINKED = 0.5
@@ -71,6 +74,10 @@ _RELATION_HYPHEN = (
     r"(?<=[A-Za-z0-9])-(?=(?:induced|related|associated|dependent|resistant|mediated|"
     r"sensitive|naive|exposed|treated|refractory)\b)"
 )
+#: A slash between two words of three letters or more ("urticaria/angioedema",
+#: "nausea/vomiting", "ergotamine/caffeine") joins two concepts, each its own
+#: mention; units ("mg/kg") and "and/or" stay whole.
+_WORD_SLASH = r"(?<=[A-Za-z]{3})/(?=[A-Za-z]{3})"
 
 # scispaCy's AbbreviationDetector builds a matcher without patterns, and spaCy's
 # tokenizer regex trips a FutureWarning on Python 3.11: both are noise for users.
@@ -80,11 +87,15 @@ warnings.filterwarnings("ignore", message="Possible set union", category=FutureW
 
 def set_tokenizer(nlp: Language) -> Language:
     """scispaCy's tokenizer, plus a split before relation suffixes
-    ("amiodarone-induced" -> "amiodarone", "-", "induced"): the extractor's
-    tokens, which benchmarks of its parts must share."""
+    ("amiodarone-induced" -> "amiodarone", "-", "induced") and at a slash
+    between words ("urticaria/angioedema"; scispaCy keeps both as one token,
+    so neither could be a mention of its own): the extractor's tokens, which
+    benchmarks of its parts must share."""
     nlp.tokenizer = combined_rule_tokenizer(nlp)
     infix = nlp.tokenizer.infix_finditer.__self__.pattern  # type: ignore[attr-defined]
-    nlp.tokenizer.infix_finditer = re.compile(f"{_RELATION_HYPHEN}|{infix}").finditer
+    nlp.tokenizer.infix_finditer = re.compile(
+        f"{_RELATION_HYPHEN}|{_WORD_SLASH}|{infix}"
+    ).finditer
     return nlp
 
 
