@@ -9,8 +9,9 @@ generic noun behind ("syncopal attacks", "psychotic symptoms"). Character
 3-gram similarity sends such spans to the nearest *string*, which is often
 another concept ("venous thrombo-embolism" -> "embolism venous",
 "malformations" -> "abnormal dental morphology"); turning them into the form a
-vocabulary does list links them to the concept itself. Two concepts written as
-one token ("urticaria/angioedema") link through the first. Measured on
+vocabulary does list links them to the concept itself. Two concepts in one
+span ("urticaria/angioedema" tagged whole by the NER, though the tokenizer
+splits it, decision 0030; "CPA/EE") link through the first. Measured on
 BC5CDR devel in docs/results.md (issue 17).
 
 Two steps, both only tried when the text as written names nothing:
