@@ -15,6 +15,11 @@ Rows, all computed in this run on the same files:
 * ``graph-name rules`` - the named baseline: the entity ruler built from the
   graph's own names (what the extractor uses with no trained model), scored on
   the same tokens, SYMPTOM folded into DISEASE;
+* ``text: <file>`` rows (``--pubtator``, default BC5CDR devel's abstracts):
+  the same systems on raw text, through the extractor's tokenizer and
+  sentence splitting (``medkg.nlp.pipeline.text_pipeline``), scored on exact
+  character spans: what the extractor's NER finds in a note, where the BIO
+  rows measure recognition on the corpus's own tokens;
 * the published figure of scispaCy (Neumann et al. 2019, Table 5: en_ner_bc5cdr_md
   83.92 F1 on the BC5CDR test split; the NCBI-disease model 81.65 on its test
   split), for reference: it was measured on test splits, these defaults use
@@ -67,13 +72,18 @@ def main() -> int:
         nargs="+",
         default=[shared / "bc5cdr/devel.tsv", shared / "ncbi-disease/test.tsv"],
     )
+    ap.add_argument(
+        "--pubtator", type=Path, nargs="*",
+        default=[shared / "bc5cdr/CDR_DevelopmentSet.PubTator.txt"],
+        help="raw abstracts (PubTator) to tag through the extractor's tokenizer and "
+        "sentences; exact character spans (none: skip)",
+    )  # fmt: skip
     ap.add_argument("--hetionet", type=Path, default=shared / "hetionet")
     ap.add_argument("--out", type=Path, default=ROOT / "bench/results/ner_eval.json")
     ap.add_argument("--no-baseline", action="store_true", help="skip the graph-name rules row")
     add_ner_path_options(ap, settings.ner_recheck_margin)
     args = ap.parse_args()
 
-    import spacy
 
     from medkg.artifacts import ner_pipeline_folder, resolve_ner_model
     from medkg.nlp.ner.evaluation import evaluate_ner
@@ -88,29 +98,27 @@ def main() -> int:
         print("error: no trained NER model: run `medkg train ner` or pass --model", file=sys.stderr)
         return 2
     from medkg.nlp.ner.component import TransformerNer
-    from medkg.nlp.ner.evaluation import span_agreement
-    from medkg.nlp.ner.runtime import apply_runtime, resolve_runtime
+    from medkg.nlp.ner.evaluation import evaluate_ner_text, span_agreement
+    from medkg.nlp.pipeline import text_pipeline
 
     systems = {}
+    loaded_as = {}  # row name -> (model, runtime, margin), to load it again for raw text
     full_precision = {}  # row name -> the same model's torch row
     paths = ner_paths(args.runtime, args.recheck_margin)
     for model in models:
         reference = None
         for runtime, margin in paths:
-            nlp = spacy.load(model)
+            nlp = _load(model, runtime, margin, settings)
+            if nlp is None:
+                continue
             ner = nlp.get_pipe("ner") if "ner" in nlp.pipe_names else None
             transformer = isinstance(ner, TransformerNer)
-            if runtime != "torch":
-                if not transformer or resolve_runtime(runtime, "cpu") != runtime:
-                    continue
-                cache = settings.cache_dir
-                if apply_runtime(ner.tagger, runtime, cache, margin) != runtime:
-                    continue
             label = runtime + (f", recheck {margin:g}" if runtime == "onnx-int8" else "")
             name = f"medkg NER: {_arch(nlp)}" + (f" [{label}]" if transformer else "")
             if name in systems:  # two models of one architecture: tell them apart
                 name += f" ({model})"
             systems[name] = nlp
+            loaded_as[name] = (model, runtime, margin)
             if transformer and runtime == "torch":
                 reference = name
             elif transformer and reference:
@@ -141,6 +149,20 @@ def main() -> int:
         ref = _published(path)
         if ref:
             rows.append({"file": str(path), "system": ref[0], "f1": ref[1], "published": True})
+    for path in args.pubtator:
+        for name, nlp in systems.items():
+            if name in loaded_as:  # a model, loaded again around the extractor's tokenizer
+                nlp = text_pipeline(_load(*loaded_as[name], settings))
+            # (the graph-name rules pipeline is the extractor's already)
+            t0 = time.perf_counter()
+            s = evaluate_ner_text(nlp, path, label_map={"SYMPTOM": "DISEASE"})
+            rows.append({
+                "file": str(path), "system": name, "raw_text": True, "abstracts": s.sentences,
+                "precision": round(100 * s.micro.precision, 2),
+                "recall": round(100 * s.micro.recall, 2), "f1": round(100 * s.micro.f1, 2),
+                "per_label_f1": {k: round(100 * v.f1, 2) for k, v in s.per_label.items()},
+                "seconds": round(time.perf_counter() - t0, 1),
+            })  # fmt: skip
 
     print(
         f"{'file':<28} {'system':<56} {'P':>6} {'R':>6} {'F1':>6} {'sent/s':>7} "
@@ -148,13 +170,35 @@ def main() -> int:
     )
     for r in rows:
         per = " ".join(f"{k}={v}" for k, v in r.get("per_label_f1", {}).items())
+        file = Path(r["file"]).parent.name + "/" + Path(r["file"]).name
+        if r.get("raw_text"):
+            file = "text: " + Path(r["file"]).name.split(".")[0]
         print(
-            f"{Path(r['file']).parent.name + '/' + Path(r['file']).name:<28} {r['system']:<56} "
+            f"{file:<28} {r['system']:<56} "
             f"{r.get('precision', ''):>6} {r.get('recall', ''):>6} {r['f1']:>6} "
             f"{r.get('sentences_per_s', ''):>7} {r.get('span_agreement_with_torch', ''):>6}  {per}"
         )
     write_results(args.out, {"models": [str(m) for m in models], "rows": rows})
     return 0
+
+
+def _load(model: Path, runtime: str, margin: float, settings):  # type: ignore[no-untyped-def]
+    """The model's pipeline on one inference path; None where that path does not
+    apply (not a transformer, or the runtime cannot run here)."""
+    import spacy
+
+    from medkg.nlp.ner.component import TransformerNer
+    from medkg.nlp.ner.runtime import apply_runtime, resolve_runtime
+
+    nlp = spacy.load(model)
+    ner = nlp.get_pipe("ner") if "ner" in nlp.pipe_names else None
+    if runtime == "torch":
+        return nlp
+    if not isinstance(ner, TransformerNer) or resolve_runtime(runtime, "cpu") != runtime:
+        return None
+    if apply_runtime(ner.tagger, runtime, settings.cache_dir, margin) != runtime:
+        return None
+    return nlp
 
 
 def _arch(nlp) -> str:  # type: ignore[no-untyped-def]

@@ -67,6 +67,15 @@ def test_two_conditions_joined_by_a_slash_are_two_mentions(extractor: Extractor)
     assert "nausea/vomiting" not in m
 
 
+def test_two_conditions_joined_by_a_hyphen_are_two_mentions(extractor: Extractor) -> None:
+    """The NER's corpora cut every hyphen between words; so does the tokenizer,
+    and a hyphenated symbol is still found whole."""
+    m = _mentions(extractor, "Arthralgia-myalgia and nausea- and vomiting after HLA-B typing.")
+    assert m["Arthralgia"].node_id == "D018771" and m["myalgia"].node_id == "D063806"
+    assert m["nausea"].node_id == "D009325" and "Arthralgia-myalgia" not in m
+    assert m["HLA-B"].node_id == "3106"
+
+
 def test_negation_scope_stops_at_but(extractor: Extractor) -> None:
     m = _mentions(extractor, "No fever but reports headache.")
     assert m["fever"].negated and not m["headache"].negated

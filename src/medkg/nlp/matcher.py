@@ -18,10 +18,12 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from medkg.nlp.lexicon import CURATED, NER_LABEL, Entry, Lexicon, Resolution, normalise
+from medkg.nlp.name_variants import HYPHEN_QUALIFIERS
 
 FACTORY = "medkg_lexicon_matcher"
-#: Longest symbol in tokens ("HLA-B27" is several tokens).
-MAX_SYMBOL_TOKENS = 4
+#: Longest symbol in tokens: the tokenizer cuts at hyphens, so "HLA-B27" is
+#: three and "IL-1-beta" five.
+MAX_SYMBOL_TOKENS = 7
 
 
 @Language.factory(FACTORY, assigns=["doc.ents"])
@@ -111,6 +113,8 @@ class LexiconMatcher:
             for j in range(min(end, i + MAX_SYMBOL_TOKENS), i, -1):
                 if any(k in taken for k in range(i + 1, j)):
                     continue
+                if _inside_hyphenated_word(words, spaces, i, j, start, end):
+                    continue
                 text = "".join(words[k] + spaces[k] for k in range(i, j - 1)) + words[j - 1]
                 if text in lex.abbreviations:
                     hit = (j, Resolution(lex.abbreviations[text], CURATED))
@@ -125,3 +129,21 @@ class LexiconMatcher:
                 continue
             found.append(self._span(doc, i, hit[0], hit[1]))
             i = hit[0]
+
+
+def _inside_hyphenated_word(
+    words: list[str], spaces: list[str], i: int, j: int, start: int, end: int
+) -> bool:
+    """Whether tokens ``i:j`` are only part of a hyphenated word: the tokenizer
+    cuts "N10-propargyl-5,8-dideazafolic acid" at its hyphens, and "N10" alone
+    is a gene symbol the chemical's name does not mean. A symbol must be the
+    whole word ("IL-6", "HLA-B"), or end where a qualifier is stuck on
+    ("IL-6-induced")."""
+    before = (
+        i - 2 >= start and words[i - 1] == "-" and not spaces[i - 2] and not spaces[i - 1]
+    )
+    after = (
+        j + 1 < end and words[j] == "-" and not spaces[j - 1] and not spaces[j]
+        and words[j + 1].lower() not in HYPHEN_QUALIFIERS
+    )  # fmt: skip
+    return before or after

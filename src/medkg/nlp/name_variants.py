@@ -34,6 +34,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from medkg.kg.plurals import singulars
+
 #: Adjective (or agent noun) ending -> noun ending, longest first; each tried in turn.
 _ADJECTIVE_TO_NOUN: tuple[tuple[str, str], ...] = (
     ("otic", "osis"),  # psychotic, necrotic, fibrotic, thrombotic
@@ -47,15 +49,6 @@ _ADJECTIVE_TO_NOUN: tuple[tuple[str, str], ...] = (
     ("ic", "ia"),  # dystonic, ischemic, hypoxic, anemic
     ("ic", "y"),  # neuropathic, myopathic
     ("al", "e"),  # syncopal
-)
-#: Plural ending -> singular ending, longest first.
-_PLURAL_TO_SINGULAR: tuple[tuple[str, str], ...] = (
-    ("oses", "osis"),  # psychoses, neuroses
-    ("ies", "y"),  # neuropathies, tubulopathies
-    ("ices", "ex"),  # cortices
-    ("ae", "a"),  # vertebrae, sequelae
-    ("ses", "sis"),  # metastases -> metastasis
-    ("s", ""),  # gliomas, tumors, seizures, diabetics
 )
 
 
@@ -79,10 +72,12 @@ _TOO_GENERIC = _words(
     "reactions response responses level levels rate increase decrease loss "
     "anomalies anomaly malformation malformations defect defects side"
 )
-#: Words stuck after a hyphen that only qualify the concept before it.
-_HYPHEN_QUALIFIERS = _words(
+#: Words stuck after a hyphen that only qualify the concept before it
+#: ("NMS-like", "amiodarone-induced").
+HYPHEN_QUALIFIERS = _words(
     "like predominant responsive related associated induced type prone dependent "
-    "positive negative sensitive resistant free specific"
+    "positive negative sensitive resistant free specific mediated naive exposed "
+    "treated refractory"
 )
 #: Nouns that make "<organ> <noun>" mean a disease of that organ ("renal lesions").
 _ORGAN_CONDITION = _words(
@@ -108,21 +103,12 @@ _MIN_ADJECTIVE_STEM = 2
 
 
 def _word_forms(word: str) -> Iterator[str]:
-    """Other forms of one word: singular, then noun of an adjective (and of the
-    singular: "diabetics" -> "diabetic" -> "diabetes")."""
+    """Other forms of one word: its singular readings (:mod:`medkg.kg.plurals`:
+    "metastases" -> "metastase", then "metastasis"), then noun of an adjective (and of the singular:
+    "diabetics" -> "diabetic" -> "diabetes")."""
     lower = word.lower()
-    singular = next(
-        (
-            lower[: -len(end)] + new
-            for end, new in _PLURAL_TO_SINGULAR
-            if lower.endswith(end)
-            and len(lower) - len(end) >= _MIN_STEM
-            and not lower.endswith(("ss", "us", "is"))
-        ),
-        None,
-    )
     seen: set[str] = set()
-    for form in [singular, lower] if singular else [lower]:
+    for form in [*singulars(lower, _MIN_STEM), lower]:
         if form != lower and form not in seen:
             seen.add(form)
             yield form
@@ -151,7 +137,7 @@ def spellings(text: str) -> Iterator[tuple[str, str]]:
         if new(closed):
             yield closed, "hyphen closed"
         parts = text.rsplit("-", 1)
-        if parts[1].lower() in _HYPHEN_QUALIFIERS and new(parts[0]):
+        if parts[1].lower() in HYPHEN_QUALIFIERS and new(parts[0]):
             yield parts[0], f"without '-{parts[1]}'"
     words = text.split()
     if not words:
@@ -202,4 +188,4 @@ def heads(text: str) -> Iterator[tuple[str, str]]:
                 yield variant, f"head '{variant}'"
 
 
-__all__ = ["heads", "spellings"]
+__all__ = ["HYPHEN_QUALIFIERS", "heads", "spellings"]

@@ -62,18 +62,34 @@ from medkg.settings import Settings
 
 #: Code version; an :class:`Extractor` appends the hashes of the models it loaded.
 #: Raised whenever :func:`set_tokenizer` cuts text differently (2: the slash
-#: between words), so that notes are re-extracted with the new tokens.
-TOKENIZER_REVISION = 2
+#: between words; 3: every hyphen between words), so that notes are
+#: re-extracted with the new tokens.
+TOKENIZER_REVISION = 3
 EXTRACTOR_VERSION = f"{__version__}+spacy{spacy.__version__}+tok{TOKENIZER_REVISION}"
 #: NER label -> graph label for mentions that become new nodes.
 UNLINKED_LABEL = {"DISEASE": "Disease", "CHEMICAL": "Drug", "GENE": "Gene", "SYMPTOM": "Symptom"}
 CONF_UNLINKED = 0.5
-#: Split "amiodarone-induced" into three tokens so the drug is its own mention
-#: (BC5CDR's tokenisation does the same); "anti-inflammatory" stays whole.
-_RELATION_HYPHEN = (
-    r"(?<=[A-Za-z0-9])-(?=(?:induced|related|associated|dependent|resistant|mediated|"
-    r"sensitive|naive|exposed|treated|refractory)\b)"
+#: A hyphen between letters or digits splits the token ("amiodarone-induced",
+#: "arthralgia-myalgia", "5-fluorouracil"): BC5CDR and NCBI-disease cut every
+#: such hyphen, so the NER is trained on these tokens, and each part of a
+#: hyphenated pair can be a mention of its own. Name matching is unaffected
+#: (a name's key reads a hyphen as a space), as are symbols ("IL-6" is rebuilt
+#: from its tokens).
+_HYPHEN = r"(?<=[A-Za-z0-9)\]])-(?=[A-Za-z0-9(\[])"
+#: "methamphetamine (METH)-induced": scispaCy keeps a bracket on a word that
+#: goes on after it ("(+)-pentazocine", "[3H]nicotine"), so "(METH)" was one
+#: token and the abbreviation detector never saw METH defined. A bracketed
+#: word (letters or digits at both ends) before a hyphen is cut out: its
+#: opening bracket becomes a prefix (scispaCy's rule, exact text, gets a first
+#: alternative; each prefix rule is anchored with ``^``), its closing one an
+#: infix.
+_BRACKET_BEFORE_HYPHEN = (
+    (r"\((?![^\(\s]+\)\S+)", r"\((?=[A-Za-z0-9][^\(\s]*[A-Za-z0-9]\)-)|^\((?![^\(\s]+\)\S+)"),
+    (r"\[(?![^\[\s]+\]\S+)", r"\[(?=[A-Za-z0-9][^\[\s]*[A-Za-z0-9]\]-)|^\[(?![^\[\s]+\]\S+)"),
 )
+_CLOSE_BEFORE_HYPHEN = r"(?<=[A-Za-z0-9]{2})[)\]](?=-[A-Za-z0-9])"
+#: "digitalis- and pilocarpine-induced": the first drug ends at its hyphen.
+_DANGLING_HYPHEN = r"(?<=[A-Za-z]{3})-$"
 #: A slash between two words of three letters or more ("urticaria/angioedema",
 #: "nausea/vomiting", "ergotamine/caffeine") joins two concepts, each its own
 #: mention; units ("mg/kg") and "and/or" stay whole.
@@ -86,25 +102,40 @@ warnings.filterwarnings("ignore", message="Possible set union", category=FutureW
 
 
 def set_tokenizer(nlp: Language) -> Language:
-    """scispaCy's tokenizer, plus a split before relation suffixes
-    ("amiodarone-induced" -> "amiodarone", "-", "induced") and at a slash
-    between words ("urticaria/angioedema"; scispaCy keeps both as one token,
-    so neither could be a mention of its own): the extractor's tokens, which
-    benchmarks of its parts must share."""
+    """scispaCy's tokenizer, plus a split at a hyphen between words
+    ("arthralgia-myalgia" -> "arthralgia", "-", "myalgia"), after a word's
+    dangling hyphen ("digitalis- and ...") and at a slash between words
+    ("urticaria/angioedema"). scispaCy keeps all three whole, so neither part
+    could be a mention of its own, and the NER's training corpora cut them.
+    These are the extractor's tokens, which benchmarks of its parts must share."""
     nlp.tokenizer = combined_rule_tokenizer(nlp)
     infix = nlp.tokenizer.infix_finditer.__self__.pattern  # type: ignore[attr-defined]
     nlp.tokenizer.infix_finditer = re.compile(
-        f"{_RELATION_HYPHEN}|{_WORD_SLASH}|{infix}"
+        f"{_CLOSE_BEFORE_HYPHEN}|{_HYPHEN}|{_WORD_SLASH}|{infix}"
     ).finditer
+    suffix = nlp.tokenizer.suffix_search.__self__.pattern  # type: ignore[attr-defined]
+    nlp.tokenizer.suffix_search = re.compile(f"{_DANGLING_HYPHEN}|{suffix}").search
+    prefix = nlp.tokenizer.prefix_search.__self__.pattern  # type: ignore[attr-defined]
+    for kept, cut in _BRACKET_BEFORE_HYPHEN:
+        prefix = prefix.replace(kept, cut)
+    nlp.tokenizer.prefix_search = re.compile(prefix).search
     return nlp
 
 
-def build_nlp(lexicon: Lexicon, ner_model: str | Path | None = None) -> Language:
-    nlp = set_tokenizer(spacy.load(ner_model) if ner_model else spacy.blank("en"))
+def text_pipeline(nlp: Language) -> Language:
+    """A loaded pipeline (an NER model, or blank) made to read raw text the way
+    the extractor does: its tokenizer, sentences, and the cap on a sentence's
+    length. ``bench/ner_eval.py --pubtator`` scores an NER through it."""
+    set_tokenizer(nlp)
     if "parser" not in nlp.pipe_names and "senter" not in nlp.pipe_names:
         nlp.add_pipe("sentencizer", first=True)
     splitter = next(p for p in ("sentencizer", "senter", "parser") if p in nlp.pipe_names)
     nlp.add_pipe("medkg_sentence_cap", after=splitter)
+    return nlp
+
+
+def build_nlp(lexicon: Lexicon, ner_model: str | Path | None = None) -> Language:
+    nlp = text_pipeline(spacy.load(ner_model) if ner_model else spacy.blank("en"))
     # The graph's names (case-insensitive) and symbols and abbreviations (exact
     # case: "MI" yes, "mi" no), before the statistical NER, which keeps them.
     where = {"before": "ner"} if "ner" in nlp.pipe_names else {}

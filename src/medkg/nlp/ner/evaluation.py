@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from medkg.nlp.corpora.bio import corpus_labels, entity_spans, read_bio, to_docs
+from medkg.nlp.corpora.pubtator import read_pubtator
 from medkg.nlp.metrics import PRF
 
 if TYPE_CHECKING:
@@ -99,6 +100,32 @@ def evaluate_ner(
             if predicted is not None:
                 predicted.append(spans)
             yield entity_spans(sent.tags), spans, gold_labels
+
+    return score_spans(scored(), labels=gold_labels)
+
+
+def evaluate_ner_text(
+    nlp: Language, path: str | Path, label_map: dict[str, str] | None = None
+) -> NerScores:
+    """Score a pipeline's entities on the raw abstracts of a PubTator file:
+    exact character spans and label, per abstract. Unlike :func:`evaluate_ner`
+    the pipeline tokenizes and splits sentences itself, so the figure is what
+    the extractor's NER gives on text (give it the extractor's tokenizer with
+    :func:`medkg.nlp.pipeline.text_pipeline`); a gold mention that does not
+    fall on token boundaries cannot be found. ``NerScores.sentences`` counts
+    abstracts here."""
+    label_map = label_map or {}
+    documents = read_pubtator(path)
+    gold_labels = frozenset(m.type.upper() for d in documents for m in d.mentions)
+    docs = nlp.pipe((d.text for d in documents), batch_size=16)
+
+    def scored() -> Iterator[tuple[set[Span], set[Span], frozenset[str]]]:
+        for document, doc in zip(documents, docs, strict=True):
+            gold = {(m.type.upper(), m.start, m.end) for m in document.mentions}
+            spans = {
+                (label_map.get(e.label_, e.label_), e.start_char, e.end_char) for e in doc.ents
+            }
+            yield gold, spans, gold_labels
 
     return score_spans(scored(), labels=gold_labels)
 

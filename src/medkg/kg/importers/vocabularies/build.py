@@ -45,6 +45,7 @@ from medkg.kg.importers.vocabularies.tables import (
     MeshRecord,
 )
 from medkg.kg.importers.vocabularies.terms import Term, unique_names
+from medkg.kg.plurals import singular
 
 SOURCE = "vocabularies"
 #: MeSH tree of signs and symptoms: Hetionet's Symptom nodes are these descriptors.
@@ -73,23 +74,11 @@ def name_key(text: str) -> str:
     return re.sub(r"[^0-9a-z]+", " ", text.lower()).strip()
 
 
-def _singular(word: str) -> str:
-    """English plural to singular, the regular cases MeSH headings use
-    ("Leukoencephalopathies", "Psychoses", "Infections"); "-ss", "-us", "-is" stay."""
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 4 and word.endswith("oses"):
-        return word[:-4] + "osis"
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
-
-
 def word_bag(text: str) -> str:
     """:func:`name_key`'s words, singular and sorted: MeSH's inverted, plural
     headings ("Death, Sudden, Cardiac", "Tachycardia, Sinus") meet the natural
     names ontologies use ("Sudden cardiac death")."""
-    return " ".join(sorted(_singular(w) for w in name_key(text).split()))
+    return " ".join(sorted(singular(w) for w in name_key(text).split()))
 
 
 @dataclass
