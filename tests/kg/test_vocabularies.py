@@ -181,6 +181,8 @@ def test_mesh_chemicals_without_a_drugbank_drug_become_drugs(vocab_store: Embedd
     # MeSH heads tiapride under its salt; DrugBank's drug is that concept
     assert "MESH:D063325" in _one(vocab_store, "MATCH (d:Drug {id: 'DB13025'}) RETURN d.xrefs")[0]
     assert not vocab_store.query("MATCH (d:Drug {id: 'D063325'}) RETURN d.id").rows
+    # ... and gentamicin under its plural heading, as BC5CDR annotates it
+    assert "MESH:D005839" in _one(vocab_store, "MATCH (d:Drug {id: 'DB00798'}) RETURN d.xrefs")[0]
 
 
 def test_a_salt_heading_is_the_drug_only_when_the_drug_has_no_mesh_id() -> None:
@@ -201,6 +203,25 @@ def test_a_salt_heading_is_the_drug_only_when_the_drug_has_no_mesh_id() -> None:
     assert ("Drug", "D063325") not in b.drafts
     assert ("Drug", "D000001") in b.drafts  # the drug has its own MeSH id: a second salt
     assert ("Drug", "D000002") in b.drafts  # not a salt word
+
+
+def test_a_plural_heading_is_the_drug_only_when_the_drug_has_no_mesh_id() -> None:
+    from medkg.kg.importers.vocabularies.build import Builder, add_mesh_chemicals
+    from medkg.kg.importers.vocabularies.tables import MeshRecord
+
+    b = Builder({})
+    b.node("Drug", "DB00798", "Gentamicin", "drugbank")
+    b.node("Drug", "DB00182", "Amphetamine", "drugbank").xrefs.add("MESH:D000661")
+    mesh = {
+        "D005839": MeshRecord("D005839", "Gentamicins", [], ["D09.408"]),
+        "D000662": MeshRecord("D000662", "Amphetamines", [], ["D02.092"]),
+    }
+    add_mesh_chemicals(b, mesh)
+    assert b.drafts[("Drug", "DB00798")].xrefs == {"MESH:D005839"}
+    assert ("Drug", "D005839") not in b.drafts
+    # the drug has its own MeSH id: the plural heading is its class, a node of its own
+    assert ("Drug", "D000662") in b.drafts
+    assert b.drafts[("Drug", "DB00182")].xrefs == {"MESH:D000661"}
 
 
 def test_duplicates_are_tied_to_the_node_to_prefer(vocab_store: EmbeddedStore) -> None:

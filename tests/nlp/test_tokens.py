@@ -42,6 +42,23 @@ def test_a_name_matches_each_part_of_a_hyphenated_pair() -> None:
     assert [e.text for e in doc.ents] == ["Arthralgia", "myalgia", "Guillain-Barre syndrome"]
 
 
+def test_a_name_inside_a_longer_name_only_the_ner_links_is_left_to_the_ner() -> None:
+    """"calcium" is a drug, "calcium channel blockers" a MeSH heading the matcher
+    may not link (``ner_only``): with an NER after it, the matcher leaves the
+    whole span alone, since the NER cannot tag over a match."""
+    calcium = Entry("Drug", "DB01373", "Calcium")
+    blockers = Entry("Drug", "D002121", "Calcium Channel Blockers")
+    lex = Lexicon(
+        names={"calcium": [calcium], "calcium channel blockers": [blockers]},
+        max_words=3, ner_only=frozenset({"D002121"}),
+    )  # fmt: skip
+    nlp = build_nlp(lex)
+    text = "Calcium channel blockers and calcium."
+    assert [e.text for e in nlp(text).ents] == ["Calcium", "calcium"]  # no NER: as before
+    nlp.get_pipe("medkg_names").defer_to_ner = True
+    assert [e.text for e in nlp(text).ents] == ["calcium"]
+
+
 def test_an_abbreviation_defined_before_a_hyphen_is_found() -> None:
     """scispaCy kept "(METH)-induced" one token, so METH was never defined."""
     nlp = build_nlp(Lexicon())

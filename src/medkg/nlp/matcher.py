@@ -37,6 +37,12 @@ class LexiconMatcher:
     def __init__(self, name: str) -> None:
         self.name = name
         self.lexicon: Lexicon | None = None
+        #: A statistical NER runs after this matcher (set by ``build_nlp``): a
+        #: name that goes on into a longer name only the NER may link is left
+        #: to it ("calcium" in "calcium channel blockers", "puromycin" in
+        #: "puromycin aminonucleoside", both MeSH headings), since the NER
+        #: cannot tag over a match.
+        self.defer_to_ner = False
 
     def __call__(self, doc: Doc) -> Doc:
         if self.lexicon is None:
@@ -72,6 +78,7 @@ class LexiconMatcher:
                 i += 1
                 continue
             best: tuple[int, list[Entry]] | None = None
+            ner_end = 0  # end of the longest name here that only the NER may link
             words: list[str] = []
             for j in range(i, end):
                 if keys[j]:
@@ -79,10 +86,16 @@ class LexiconMatcher:
                     if len(words) > lex.max_words:
                         break
                     key = " ".join(words)
-                    if key in lex.names and (matchable := lex.matchable(lex.names[key])):
-                        best = (j + 1, matchable)
+                    if key in lex.names:
+                        if matchable := lex.matchable(lex.names[key]):
+                            best = (j + 1, matchable)
+                        else:
+                            ner_end = j + 1
             if best is None:
                 i += 1
+                continue
+            if self.defer_to_ner and ner_end > best[0]:
+                i = ner_end
                 continue
             res = lex.resolve(best[1])
             assert res is not None

@@ -139,7 +139,9 @@ def build_nlp(lexicon: Lexicon, ner_model: str | Path | None = None) -> Language
     # The graph's names (case-insensitive) and symbols and abbreviations (exact
     # case: "MI" yes, "mi" no), before the statistical NER, which keeps them.
     where = {"before": "ner"} if "ner" in nlp.pipe_names else {}
-    nlp.add_pipe(MATCHER, name="medkg_names", **where).lexicon = lexicon
+    matcher = nlp.add_pipe(MATCHER, name="medkg_names", **where)
+    matcher.lexicon = lexicon
+    matcher.defer_to_ner = "ner" in nlp.pipe_names
     nlp.add_pipe("abbreviation_detector")
     nlp.add_pipe("medkg_context")
     return nlp

@@ -496,8 +496,9 @@ def add_mesh_chemicals(b: Builder, mesh: dict[str, MeshRecord]) -> None:
     name is one drug's own name is that drug's concept: the drug takes the MeSH
     id (Hetionet's "Lithium" takes D008094); named by several drugs, or by a
     drug's synonym, it is left out. A salt heading whose name is one drug's name
-    and a salt word ("Tiapride Hydrochloride") is that drug's MeSH id when the
-    drug has none (:func:`_salt_of`). An entry term that names a drug stays with
+    and a salt word ("Tiapride Hydrochloride"), or its name in the plural
+    ("Gentamicins"), is that drug's MeSH id when the drug has none
+    (:func:`_salt_of`, :func:`_plural_of`). An entry term that names a drug stays with
     the drug."""
     drugs = [(k, d) for k, d in b.drafts.items() if k[0] == "Drug"]
     carried = {x[5:] for _, d in drugs for x in d.xrefs if x.startswith("MESH:")}
@@ -519,6 +520,11 @@ def add_mesh_chemicals(b: Builder, mesh: dict[str, MeshRecord]) -> None:
             drug.synonyms.append(rec.name)
             b.report.add("drugs given the MeSH id of their salt's heading")
             continue
+        if drug := _plural_of(key, own, b):
+            drug.xrefs.add(f"MESH:{mid}")
+            drug.synonyms.append(rec.name)
+            b.report.add("drugs given the MeSH id of their plural heading")
+            continue
         if key in taken:
             b.report.add("MeSH chemicals left out (a drug's synonym or several drugs' name)")
             continue
@@ -535,6 +541,22 @@ def _salt_of(key: str, own: dict[str, list[Key]], b: Builder) -> Draft | None:
     without this the heading would be a second node for the drug."""
     *base, last = key.split() or [""]
     drugs = own.get(" ".join(base), []) if last in SALT_WORDS and base else []
+    if len(drugs) != 1:
+        return None
+    drug = b.drafts[drugs[0]]
+    return None if any(x.startswith("MESH:") for x in drug.xrefs) else drug
+
+
+def _plural_of(key: str, own: dict[str, list[Key]], b: Builder) -> Draft | None:
+    """The drug a plural heading names ("gentamicins" -> Gentamicin), when that
+    is one drug's own name and the drug has no MeSH id yet. MeSH heads some
+    substances as the family of their forms (Gentamicins, Vasopressins,
+    Dextrans), where DrugBank has the one drug; BC5CDR annotates "gentamicin"
+    with the plural heading. A drug that has its own MeSH id stays apart from
+    the plural heading, which is then a class (Amphetamines, Tetracyclines)."""
+    *base, last = key.split() or [""]
+    singular_key = " ".join([*base, singular(last)])
+    drugs = own.get(singular_key, []) if singular_key != key else []
     if len(drugs) != 1:
         return None
     drug = b.drafts[drugs[0]]
