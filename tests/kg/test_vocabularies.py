@@ -185,43 +185,44 @@ def test_mesh_chemicals_without_a_drugbank_drug_become_drugs(vocab_store: Embedd
     assert "MESH:D005839" in _one(vocab_store, "MATCH (d:Drug {id: 'DB00798'}) RETURN d.xrefs")[0]
 
 
-def test_a_salt_heading_is_the_drug_only_when_the_drug_has_no_mesh_id() -> None:
+def _mesh_chemicals(drugs: dict[str, tuple[str, str | None]], headings: dict[str, str]):  # type: ignore[no-untyped-def]
+    """``add_mesh_chemicals`` on a tiny Builder: ``drugs`` id -> (name, its MeSH
+    id or None), ``headings`` MeSH id -> name (all chemicals, tree D)."""
     from medkg.kg.importers.vocabularies.build import Builder, add_mesh_chemicals
     from medkg.kg.importers.vocabularies.tables import MeshRecord
 
     b = Builder({})
-    b.node("Drug", "DB1", "Tiapride", "drugbank")
-    b.node("Drug", "DB2", "Venlafaxine", "drugbank").xrefs.add("MESH:D000069470")
-    mesh = {
-        "D063325": MeshRecord("D063325", "Tiapride Hydrochloride", [], ["D02.092"]),
-        "D000001": MeshRecord("D000001", "Venlafaxine Sodium", [], ["D02.033"]),
-        "D000002": MeshRecord("D000002", "Tiapride Proteins", [], ["D12.776"]),
-    }
-    add_mesh_chemicals(b, mesh)
-    assert b.drafts[("Drug", "DB1")].xrefs == {"MESH:D063325"}
-    assert "Tiapride Hydrochloride" in b.drafts[("Drug", "DB1")].synonyms
-    assert ("Drug", "D063325") not in b.drafts
-    assert ("Drug", "D000001") in b.drafts  # the drug has its own MeSH id: a second salt
-    assert ("Drug", "D000002") in b.drafts  # not a salt word
+    for drug_id, (name, mesh_id) in drugs.items():
+        draft = b.node("Drug", drug_id, name, "drugbank")
+        if mesh_id:
+            draft.xrefs.add(f"MESH:{mesh_id}")
+    add_mesh_chemicals(b, {m: MeshRecord(m, n, [], ["D02.092"]) for m, n in headings.items()})
+    return b.drafts
+
+
+def test_a_salt_heading_is_the_drug_only_when_the_drug_has_no_mesh_id() -> None:
+    drafts = _mesh_chemicals(
+        {"DB1": ("Tiapride", None), "DB2": ("Venlafaxine", "D000069470")},
+        {"D063325": "Tiapride Hydrochloride", "D000001": "Venlafaxine Sodium",
+         "D000002": "Tiapride Proteins"},
+    )  # fmt: skip
+    assert drafts[("Drug", "DB1")].xrefs == {"MESH:D063325"}
+    assert "Tiapride Hydrochloride" in drafts[("Drug", "DB1")].synonyms
+    assert ("Drug", "D063325") not in drafts
+    assert ("Drug", "D000001") in drafts  # the drug has its own MeSH id: a second salt
+    assert ("Drug", "D000002") in drafts  # not a salt word
 
 
 def test_a_plural_heading_is_the_drug_only_when_the_drug_has_no_mesh_id() -> None:
-    from medkg.kg.importers.vocabularies.build import Builder, add_mesh_chemicals
-    from medkg.kg.importers.vocabularies.tables import MeshRecord
-
-    b = Builder({})
-    b.node("Drug", "DB00798", "Gentamicin", "drugbank")
-    b.node("Drug", "DB00182", "Amphetamine", "drugbank").xrefs.add("MESH:D000661")
-    mesh = {
-        "D005839": MeshRecord("D005839", "Gentamicins", [], ["D09.408"]),
-        "D000662": MeshRecord("D000662", "Amphetamines", [], ["D02.092"]),
-    }
-    add_mesh_chemicals(b, mesh)
-    assert b.drafts[("Drug", "DB00798")].xrefs == {"MESH:D005839"}
-    assert ("Drug", "D005839") not in b.drafts
+    drafts = _mesh_chemicals(
+        {"DB00798": ("Gentamicin", None), "DB00182": ("Amphetamine", "D000661")},
+        {"D005839": "Gentamicins", "D000662": "Amphetamines"},
+    )
+    assert drafts[("Drug", "DB00798")].xrefs == {"MESH:D005839"}
+    assert ("Drug", "D005839") not in drafts
     # the drug has its own MeSH id: the plural heading is its class, a node of its own
-    assert ("Drug", "D000662") in b.drafts
-    assert b.drafts[("Drug", "DB00182")].xrefs == {"MESH:D000661"}
+    assert ("Drug", "D000662") in drafts
+    assert drafts[("Drug", "DB00182")].xrefs == {"MESH:D000661"}
 
 
 def test_duplicates_are_tied_to_the_node_to_prefer(vocab_store: EmbeddedStore) -> None:
