@@ -62,8 +62,8 @@ from medkg.settings import Settings
 
 #: Code version; an :class:`Extractor` appends the hashes of the models it loaded.
 #: Raised whenever :func:`set_tokenizer` cuts text differently (2: the slash
-#: between words; 3: every hyphen between words), so that notes are
-#: re-extracted with the new tokens.
+#: between words; 3: every hyphen between words, and the brackets of a word
+#: before one), so that notes are re-extracted with the new tokens.
 TOKENIZER_REVISION = 3
 EXTRACTOR_VERSION = f"{__version__}+spacy{spacy.__version__}+tok{TOKENIZER_REVISION}"
 #: NER label -> graph label for mentions that become new nodes.
@@ -104,10 +104,12 @@ warnings.filterwarnings("ignore", message="Possible set union", category=FutureW
 def set_tokenizer(nlp: Language) -> Language:
     """scispaCy's tokenizer, plus a split at a hyphen between words
     ("arthralgia-myalgia" -> "arthralgia", "-", "myalgia"), after a word's
-    dangling hyphen ("digitalis- and ...") and at a slash between words
-    ("urticaria/angioedema"). scispaCy keeps all three whole, so neither part
-    could be a mention of its own, and the NER's training corpora cut them.
-    These are the extractor's tokens, which benchmarks of its parts must share."""
+    dangling hyphen ("digitalis- and ..."), around a bracketed word before a
+    hyphen ("(METH)-induced") and at a slash between words
+    ("urticaria/angioedema"). scispaCy keeps these whole, so neither part
+    could be a mention of its own, and the NER's training corpora cut them
+    (decisions 0030, 0031). These are the extractor's tokens, which benchmarks
+    of its parts must share."""
     nlp.tokenizer = combined_rule_tokenizer(nlp)
     infix = nlp.tokenizer.infix_finditer.__self__.pattern  # type: ignore[attr-defined]
     nlp.tokenizer.infix_finditer = re.compile(
