@@ -498,8 +498,8 @@ def add_mesh_chemicals(b: Builder, mesh: dict[str, MeshRecord]) -> None:
     drug's synonym, it is left out. A salt heading whose name is one drug's name
     and a salt word ("Tiapride Hydrochloride"), or its name in the plural
     ("Gentamicins"), is that drug's MeSH id when the drug has none
-    (:func:`_salt_of`, :func:`_plural_of`). An entry term that names a drug stays with
-    the drug."""
+    (:func:`_drug_of_heading`). An entry term that names a drug stays with the
+    drug."""
     drugs = [(k, d) for k, d in b.drafts.items() if k[0] == "Drug"]
     carried = {x[5:] for _, d in drugs for x in d.xrefs if x.startswith("MESH:")}
     own: dict[str, list[Key]] = defaultdict(list)
@@ -515,15 +515,11 @@ def add_mesh_chemicals(b: Builder, mesh: dict[str, MeshRecord]) -> None:
             b.drafts[own[key][0]].xrefs.add(f"MESH:{mid}")
             b.report.add("drugs given a MeSH id by their own name")
             continue
-        if drug := _salt_of(key, own, b):
+        if found := _drug_of_heading(key, own, b):
+            drug, heading = found
             drug.xrefs.add(f"MESH:{mid}")
             drug.synonyms.append(rec.name)
-            b.report.add("drugs given the MeSH id of their salt's heading")
-            continue
-        if drug := _plural_of(key, own, b):
-            drug.xrefs.add(f"MESH:{mid}")
-            drug.synonyms.append(rec.name)
-            b.report.add("drugs given the MeSH id of their plural heading")
+            b.report.add(f"drugs given the MeSH id of their {heading} heading")
             continue
         if key in taken:
             b.report.add("MeSH chemicals left out (a drug's synonym or several drugs' name)")
@@ -534,33 +530,31 @@ def add_mesh_chemicals(b: Builder, mesh: dict[str, MeshRecord]) -> None:
     b.report.add("chemicals from MeSH (no DrugBank drug)", added)
 
 
-def _salt_of(key: str, own: dict[str, list[Key]], b: Builder) -> Draft | None:
-    """The drug a salt heading names ("tiapride hydrochloride" -> Tiapride), when
-    that is one drug's own name and the drug has no MeSH id yet: MeSH heads many
-    drugs under a salt that DrugBank files under the parent compound, and
-    without this the heading would be a second node for the drug."""
-    *base, last = key.split() or [""]
-    drugs = own.get(" ".join(base), []) if last in SALT_WORDS and base else []
-    if len(drugs) != 1:
-        return None
-    drug = b.drafts[drugs[0]]
-    return None if any(x.startswith("MESH:") for x in drug.xrefs) else drug
+def _drug_of_heading(
+    key: str, own: dict[str, list[Key]], b: Builder
+) -> tuple[Draft, str] | None:
+    """The drug a heading names through its salt ("tiapride hydrochloride" ->
+    Tiapride) or in the plural ("gentamicins" -> Gentamicin), and which of the
+    two ("salt's", "plural"), when that is one drug's own name and the drug has
+    no MeSH id yet.
 
-
-def _plural_of(key: str, own: dict[str, list[Key]], b: Builder) -> Draft | None:
-    """The drug a plural heading names ("gentamicins" -> Gentamicin), when that
-    is one drug's own name and the drug has no MeSH id yet. MeSH heads some
-    substances as the family of their forms (Gentamicins, Vasopressins,
-    Dextrans), where DrugBank has the one drug; BC5CDR annotates "gentamicin"
-    with the plural heading. A drug that has its own MeSH id stays apart from
-    the plural heading, which is then a class (Amphetamines, Tetracyclines)."""
+    MeSH heads many drugs under a salt that DrugBank files under the parent
+    compound, and some substances as the family of their forms (Gentamicins,
+    Vasopressins, Dextrans) where DrugBank has the one drug; without this the
+    heading would be a second node for the drug (BC5CDR annotates "gentamicin"
+    with the plural heading). A drug that has its own MeSH id stays apart: a
+    second salt is then described apart, a plural heading is a class
+    (Amphetamines, Tetracyclines)."""
     *base, last = key.split() or [""]
-    singular_key = " ".join([*base, singular(last)])
-    drugs = own.get(singular_key, []) if singular_key != key else []
-    if len(drugs) != 1:
-        return None
-    drug = b.drafts[drugs[0]]
-    return None if any(x.startswith("MESH:") for x in drug.xrefs) else drug
+    readings = (
+        (" ".join(base) if last in SALT_WORDS and base else "", "salt's"),
+        (" ".join([*base, singular(last)]), "plural"),
+    )
+    for name, heading in readings:
+        drugs = own.get(name, []) if name and name != key else []
+        if len(drugs) == 1 and not any(x.startswith("MESH:") for x in b.drafts[drugs[0]].xrefs):
+            return b.drafts[drugs[0]], heading
+    return None
 
 
 def build_batch(
