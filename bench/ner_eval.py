@@ -84,7 +84,6 @@ def main() -> int:
     add_ner_path_options(ap, settings.ner_recheck_margin)
     args = ap.parse_args()
 
-
     from medkg.artifacts import ner_pipeline_folder, resolve_ner_model
     from medkg.nlp.ner.evaluation import evaluate_ner
 
@@ -149,11 +148,14 @@ def main() -> int:
         ref = _published(path)
         if ref:
             rows.append({"file": str(path), "system": ref[0], "f1": ref[1], "published": True})
+    # each model loaded once more around the extractor's tokenizer (the graph-name
+    # rules pipeline is the extractor's already)
+    text_systems = {
+        name: text_pipeline(_load(*loaded_as[name], settings)) if name in loaded_as else nlp
+        for name, nlp in systems.items()
+    } if args.pubtator else {}  # fmt: skip
     for path in args.pubtator:
-        for name, nlp in systems.items():
-            if name in loaded_as:  # a model, loaded again around the extractor's tokenizer
-                nlp = text_pipeline(_load(*loaded_as[name], settings))
-            # (the graph-name rules pipeline is the extractor's already)
+        for name, nlp in text_systems.items():
             t0 = time.perf_counter()
             s = evaluate_ner_text(nlp, path, label_map={"SYMPTOM": "DISEASE"})
             rows.append({

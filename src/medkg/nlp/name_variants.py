@@ -104,8 +104,8 @@ _MIN_ADJECTIVE_STEM = 2
 
 def _word_forms(word: str) -> Iterator[str]:
     """Other forms of one word: its singular readings (:mod:`medkg.kg.plurals`:
-    "metastases" -> "metastase", then "metastasis"), then noun of an adjective (and of the singular:
-    "diabetics" -> "diabetic" -> "diabetes")."""
+    "metastases" -> "metastase", then "metastasis"), then noun of an adjective
+    (and of the singular: "diabetics" -> "diabetic" -> "diabetes")."""
     lower = word.lower()
     seen: set[str] = set()
     for form in [*singulars(lower, _MIN_STEM), lower]:
