@@ -58,7 +58,11 @@ TYPES = {
 
 
 def mesh_ids_by_node(store, labels) -> dict[str, set[str]]:  # type: ignore[no-untyped-def]
-    """node id -> the MeSH ids it carries (its own id when that is a MeSH id)."""
+    """node id -> the MeSH ids it carries (its own id when that is a MeSH id), and
+    those of the nodes tied to it by ``SAME_AS``: the graph says they are the
+    same concept, and the linker takes a tied node's names to the node it is tied
+    to (HPO's Acidosis, Hetionet's MeSH symptom D000138, links as MONDO's
+    acidosis disorder)."""
     from medkg.nlp.learned_names import mesh_ids
 
     out: dict[str, set[str]] = {}
@@ -67,6 +71,10 @@ def mesh_ids_by_node(store, labels) -> dict[str, set[str]]:  # type: ignore[no-u
         for node_id, xrefs in rows:
             if ids := mesh_ids(node_id, xrefs):
                 out[node_id] = ids
+    ties = store.query("MATCH (a)-[:SAME_AS]->(b) RETURN a.id, b.id", row_cap=10_000_000).rows
+    for tied, target in ties:
+        if tied in out:
+            out[target] = out.get(target, set()) | out[tied]
     return out
 
 

@@ -83,6 +83,10 @@ def test_phenotypes_with_lay_terms_joined_to_mesh_symptoms(vocab_store: Embedded
     )
     assert name == "Headache" and "HP:0002315" in xrefs and "Cephalgia" in synonyms
     assert not vocab_store.query("MATCH (s:Symptom {id: 'HP:0002315'}) RETURN s").rows
+    # HPO's plural name meets MeSH's singular heading
+    (xrefs,) = _one(vocab_store, "MATCH (s:Symptom {id: 'D005207'}) RETURN s.xrefs")
+    assert "HP:0002380" in xrefs  # Fasciculations: Fasciculation
+    assert not vocab_store.query("MATCH (s:Symptom {id: 'HP:0002380'}) RETURN s").rows
     # an HPO phenotype without a MeSH symptom is its own node, lay terms included
     name, synonyms = _one(
         vocab_store, "MATCH (s:Symptom {id: 'HP:0001166'}) RETURN s.name, s.synonyms"
@@ -132,6 +136,9 @@ def test_a_mesh_heading_joins_only_the_one_node_of_its_name() -> None:
     b.node("Symptom", "D000001", None, "mesh")
     b.node("Disease", "DOID:3", "Old symptom", "doid")
     b.node("Symptom", "HP:3", "Sinus tachycardia", "hpo")
+    # DOID cites Hypotension on a neighbour; HPO's node of that name gets it too
+    b.node("Disease", "DOID:4", "hypotensive disorder", "doid").xrefs.add("MESH:D007022")
+    b.node("Symptom", "HP:4", "Hypotension", "hpo")
     mesh = {
         "D001919": MeshRecord("D001919", "Bradycardia", ["Bradyarrhythmia"], ["C14.280.067"]),
         "D006073": MeshRecord("D006073", "Gout", [], ["C05.550.114"]),
@@ -139,6 +146,7 @@ def test_a_mesh_heading_joins_only_the_one_node_of_its_name() -> None:
         "D000001": MeshRecord("D000001", "Old symptom", [], ["C23.888.1"]),  # a node's own id
         "D009999": MeshRecord("D009999", "Bradycardia", [], ["D02.1"]),  # a chemical
         "D013616": MeshRecord("D013616", "Tachycardia, Sinus", [], ["C14.280.067.845"]),
+        "D007022": MeshRecord("D007022", "Hypotension", [], ["C14.907.514"]),
     }
     add_mesh_disease_headings(b, mesh)
     xrefs = {k: d.xrefs for k, d in b.drafts.items()}
@@ -147,8 +155,12 @@ def test_a_mesh_heading_joins_only_the_one_node_of_its_name() -> None:
     assert xrefs[("Disease", "DOID:2")] == {"MESH:D012206"}  # carried already
     assert not xrefs[("Disease", "DOID:3")]
     assert xrefs[("Symptom", "HP:3")] == {"MESH:D013616"}  # MeSH's inverted name
+    assert xrefs[("Symptom", "HP:4")] == xrefs[("Disease", "DOID:4")] == {"MESH:D007022"}
     assert b.drafts[("Symptom", "HP:1")].synonyms == []  # entry terms are not names here
-    assert b.report.counts["nodes given the MeSH disease heading of their name (as written)"] == 1
+    counts = b.report.counts
+    assert counts["nodes given the MeSH disease heading of their name (as written)"] == 1
+    beside = "as written, beside the nodes citing it"
+    assert counts[f"nodes given the MeSH disease heading of their name ({beside})"] == 1
     assert word_bag("Death, Sudden, Cardiac") == word_bag("Sudden cardiac death")
     assert word_bag("Leukoencephalopathies") == word_bag("Leukoencephalopathy")
     assert word_bag("Psychoses") == word_bag("psychosis") != word_bag("Tinea pedis")

@@ -193,3 +193,23 @@ def test_spans_no_name_matches_link_through_their_variants(extractor: Extractor)
     assert postoperative.entry.node_id == delirium.entry.node_id
     assert "head 'delirium'" in postoperative.rule
     assert postoperative.confidence < delirium.confidence
+
+
+def test_a_learned_name_goes_to_the_carrier_the_text_names(vocab_store: EmbeddedStore) -> None:
+    """DOID cites Psychotic Disorders (D011618) on "schizophreniform disorder" too;
+    an annotator's "psychosis" means the node that "psychosis" names, which
+    carries the heading by its own name (decision 0028)."""
+    from medkg.nlp.corpora.pubtator import PtDocument, PtMention
+    from medkg.nlp.learned_names import learn_names
+
+    carriers = {r[0] for r in vocab_store.query(
+        "MATCH (n:Disease) WHERE 'MESH:D011618' IN n.xrefs RETURN n.id"
+    ).rows}  # fmt: skip
+    assert {"DOID:2468", "DOID:11328"} <= carriers
+    docs = [
+        PtDocument(str(i), "Psychosis after steroids.", "",
+                   [PtMention(0, 9, "Psychosis", "Disease", ("D011618",))])
+        for i in range(2)
+    ]  # fmt: skip
+    learned = learn_names(docs, vocab_store)
+    assert learned.names["psychosis"].node_id == "DOID:2468"  # psychotic disorder

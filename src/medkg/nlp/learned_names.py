@@ -4,8 +4,9 @@ Why: vocabularies say what a concept is called; annotated corpora say what
 annotators decided a phrase *means*. BC5CDR's curators normalise
 "nephrotoxicity" to Kidney Diseases and "hypertensive" to Hypertension; no
 ontology lists those, and both are frequent in notes about drug effects.
-Every annotated mention whose MeSH id one graph node carries (by id or xref)
-teaches its text -> that node; a text annotated with different concepts keeps
+Every annotated mention whose MeSH id a graph node carries (by id or xref)
+teaches its text -> that node (when several carry the id, the one the text
+itself names, else the lexicon's choice); a text annotated with different concepts keeps
 the majority only when it holds two thirds of the votes. Abbreviations
 (defined per abstract), short texts and stop words are not learned.
 
@@ -91,39 +92,56 @@ def mesh_ids(node_id: str, xrefs: list[str] | None) -> set[str]:
     return ids
 
 
-def _holders(store: GraphStore, lexicon: Lexicon) -> dict[tuple[str, str], Entry]:
-    """(type, MeSH id) -> the one node to link it to (the lexicon's rules choose
-    when several carry it)."""
-    out: dict[tuple[str, str], Entry] = {}
-    for kind, labels in TYPE_LABELS.items():
-        carriers: dict[str, list[Entry]] = defaultdict(list)
-        for label in labels:
-            rows = store.query(
-                f"MATCH (n:{label}) RETURN n.id, n.name, n.xrefs", row_cap=10_000_000
-            ).rows
-            for node_id, name, xrefs in rows:
-                for mesh in mesh_ids(node_id, xrefs):
-                    carriers[mesh].append(Entry(label, node_id, name or node_id))
-        for mesh, entries in carriers.items():
+class _Holders:
+    """(type, MeSH id) -> the nodes carrying it, and the one to link it to."""
+
+    def __init__(self, store: GraphStore, lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+        self.carriers: dict[tuple[str, str], list[Entry]] = defaultdict(list)
+        for kind, labels in TYPE_LABELS.items():
+            for label in labels:
+                rows = store.query(
+                    f"MATCH (n:{label}) RETURN n.id, n.name, n.xrefs", row_cap=10_000_000
+                ).rows
+                for node_id, name, xrefs in rows:
+                    for mesh in mesh_ids(node_id, xrefs):
+                        self.carriers[(kind, mesh)].append(Entry(label, node_id, name or node_id))
+        self.default: dict[tuple[str, str], Entry] = {}
+        for key, entries in self.carriers.items():
             entries.sort(key=lambda e: LABEL_PRIORITY.index(e.label))
             found = lexicon.resolve(entries)
             if found is not None:
-                out[(kind, mesh)] = found.entry
-    return out
+                e = found.entry
+                self.default[key] = Entry(e.label, e.node_id, e.name)
+
+    def of(self, kind: str, mesh: str, text: str) -> Entry | None:
+        """The carrier the annotated text itself names, if one does; else the
+        lexicon's choice among the carriers. DOID cites Psychotic Disorders on
+        "schizophreniform disorder" as well as MeSH's own-name node "psychotic
+        disorder"; an annotator's "psychosis" (a synonym of the latter) means the
+        latter, whatever rule would order the two."""
+        carriers = self.carriers.get((kind, mesh), [])
+        if len(carriers) > 1:
+            ids = {e.node_id for e in carriers}
+            named = [e for e in self.lexicon.candidates(text) if e.node_id in ids]
+            found = self.lexicon.resolve(named) if named else None
+            if found is not None:  # the vote counts the node, not how it was named
+                return Entry(found.entry.label, found.entry.node_id, found.entry.name)
+        return self.default.get((kind, mesh))
 
 
 def learn_names(
     docs: list[PtDocument], store: GraphStore, lexicon: Lexicon | None = None
 ) -> LearnedNames:
     lexicon = lexicon or Lexicon.from_store(store)
-    holders = _holders(store, lexicon)
+    holders = _Holders(store, lexicon)
     votes: dict[str, Counter[Entry]] = defaultdict(Counter)
     symbol_votes: dict[str, Counter[Entry]] = defaultdict(Counter)
     symbol_docs: dict[str, set[str]] = defaultdict(set)
     for doc in docs:
         for m in doc.mentions:
             text = m.text.strip()
-            targets = {holders.get((m.type, i)) for i in m.ids} - {None}
+            targets = {holders.of(m.type, i, text) for i in m.ids} - {None}
             if m.type not in TYPE_LABELS or len(targets) != 1:
                 continue
             target = targets.pop()

@@ -50,8 +50,9 @@ from medkg.kg.plurals import singular
 SOURCE = "vocabularies"
 #: MeSH tree of signs and symptoms: Hetionet's Symptom nodes are these descriptors.
 MESH_SYMPTOMS = "C23.888"
-#: MeSH's tree of diseases (signs and symptoms included).
-MESH_DISEASES = "C"
+#: MeSH's trees of diseases (signs and symptoms included) and of mental disorders
+#: (F03: Psychotic Disorders, Substance-Related Disorders).
+MESH_DISEASES = ("C", "F03")
 #: MeSH's tree of chemicals and drugs.
 MESH_CHEMICALS = "D"
 #: The counter-ion or salt word MeSH puts after a drug's name when it heads the
@@ -242,7 +243,9 @@ def add_hpo(
         mid: r for mid, r in mesh.items() if any(t.startswith(MESH_SYMPTOMS) for t in r.trees)
     }
     by_name: dict[str, set[str]] = defaultdict(set)
+    by_bag: dict[str, set[str]] = defaultdict(set)  # the heading only: "Fasciculation"
     for mid, r in symptoms.items():
+        by_bag[word_bag(r.name)].add(mid)
         for n in (r.name, *r.entry_terms):
             by_name[name_key(n)].add(mid)
     mapped = defaultdict(set)
@@ -251,14 +254,22 @@ def add_hpo(
             mapped[target].add(mid)
     # Each HPO term's MeSH symptom (if any), strongest evidence first; then one
     # HPO term per MeSH symptom: the one whose name is the symptom's own name.
+    # Last, the heading's words once singular and sorted (HPO's "Fasciculations"
+    # is MeSH's "Fasciculation"; an entry term's words decide nothing). Words
+    # alike count as the symptom's own name.
     claims: dict[str, list[tuple[int, str]]] = defaultdict(list)
     for t in terms:
         via_xref = {x.split(":", 1)[1] for x in t.xrefs if x.startswith("MESH:")} & set(symptoms)
         via_name = by_name.get(name_key(t.name), set())
-        for rank, found in ((0, via_xref), (1, mapped.get(t.id, set())), (2, via_name)):
+        via_bag = by_bag.get(word_bag(t.name), set())
+        for rank, found in (
+            (0, via_xref), (1, mapped.get(t.id, set())), (2, via_name), (3, via_bag)
+        ):
             if len(found) == 1:
                 mid = next(iter(found))
-                exact = name_key(symptoms[mid].name) == name_key(t.name)
+                # named like the heading: HPO's "Fasciculations" over "Tongue
+                # fasciculations", which cites the MeSH id
+                exact = word_bag(symptoms[mid].name) == word_bag(t.name)
                 claims[mid].append((rank - (10 if exact else 0), t.id))
                 break
     owner = {min(c)[1]: mid for mid, c in claims.items()}
@@ -298,42 +309,55 @@ def add_mesh_names(b: Builder, mesh: dict[str, MeshRecord]) -> None:
 
 
 def add_mesh_disease_headings(b: Builder, mesh: dict[str, MeshRecord]) -> None:
-    """A MeSH disease heading (tree C) that no node carries goes to the one
-    Disease or Symptom node whose own name is the heading's name.
+    """A MeSH disease heading (tree C or F03) goes to the one Disease or Symptom node
+    whose own name is the heading's name, whether or not other nodes carry it.
 
     :func:`add_hpo` joins HPO to MeSH inside the signs-and-symptoms tree only,
     and DOID and MONDO cite MeSH for some of their terms only, so headings such
     as Bradycardia (D001919, tree C14) or Rhabdomyolysis (D012206) were carried
-    by no node although HPO holds the concept under that very name. The xref
-    makes the node findable by its MeSH id and lets MeSH-annotated text and
-    evaluation meet it. The name is compared as written, then as a bag of
-    singular words (MeSH writes "Death, Sudden, Cardiac" for HPO's "Sudden
-    cardiac death"). Only the preferred name decides, and only when one node has
-    it: a synonym or entry term is often a broader or narrower concept, and a
-    name two nodes carry decides nothing. Entry terms are not added
+    by no node although HPO holds the concept under that very name. And where
+    an ontology does cite a heading, it is often on a neighbour of the concept:
+    DOID puts Eosinophilia on "hypereosinophilic syndrome", Psychotic Disorders
+    on "schizophreniform disorder", Hypotension on "hypotensive disorder",
+    while HPO's "Eosinophilia" and DOID's "psychotic disorder" carried nothing.
+    The xref makes the node findable by its MeSH id and lets MeSH-annotated
+    text and evaluation meet it. The name is compared as written, then as a bag
+    of singular words (MeSH writes "Death, Sudden, Cardiac" for HPO's "Sudden
+    cardiac death"). Only the preferred name decides, and only when one node
+    has it: a synonym or entry term is often a broader or narrower concept, and
+    a name two nodes carry decides nothing. The nodes that carried the heading
+    before keep it (their source says so). Entry terms are not added
     (docs/decisions/0028).
     """
     carried: set[str] = set()
+    node_ids: set[str] = set()
+    own: dict[Key, set[str]] = {}
     by_name: dict[str, set[Key]] = defaultdict(set)
     by_bag: dict[str, set[Key]] = defaultdict(set)
     for key, d in b.drafts.items():
         if key[0] not in ("Disease", "Symptom"):
             continue
-        carried |= {x[5:] for x in d.xrefs if x.startswith("MESH:")}
-        carried.add(d.id)  # Hetionet's symptoms are MeSH ids
+        own[key] = {x[5:] for x in d.xrefs if x.startswith("MESH:")}
+        carried |= own[key]
+        node_ids.add(d.id)  # Hetionet's symptoms are MeSH ids
         name = b.display_name(key) or ""
         by_name[name_key(name)].add(key)
         by_bag[word_bag(name)].add(key)
     for mid, rec in sorted(mesh.items()):
-        if mid in carried or not any(t.startswith(MESH_DISEASES) for t in rec.trees):
-            continue
+        if mid in node_ids or not any(t.startswith(MESH_DISEASES) for t in rec.trees):
+            continue  # a heading that is a node's own id has its node
         for how, keys in (
             ("as written", by_name.get(name_key(rec.name), set())),
             ("as a bag of singular words", by_bag.get(word_bag(rec.name), set())),
         ):
             if len(keys) == 1:
-                b.drafts[next(iter(keys))].xrefs.add(f"MESH:{mid}")
-                b.report.add(f"nodes given the MeSH disease heading of their name ({how})")
+                key = next(iter(keys))
+                if mid not in own[key]:
+                    b.drafts[key].xrefs.add(f"MESH:{mid}")
+                    beside = ", beside the nodes citing it" if mid in carried else ""
+                    b.report.add(
+                        f"nodes given the MeSH disease heading of their name ({how}{beside})"
+                    )
                 break
 
 
