@@ -33,6 +33,9 @@ MIN_CHARS = 4
 MAJORITY = 2 / 3
 #: An abbreviation is learned only when this many abstracts use it alike.
 MIN_ABSTRACTS_FOR_SYMBOL = 2
+#: A name that is some other node's own name ("drowsiness" is HPO's
+#: Drowsiness) is taken from that node only when this many abstracts teach it.
+MIN_ABSTRACTS_TO_OVERRIDE = 2
 _SYMBOL = re.compile(r"^(?=.*[A-Z])[A-Za-z0-9][A-Za-z0-9-]{1,9}$")
 
 
@@ -138,6 +141,7 @@ def learn_names(
     votes: dict[str, Counter[Entry]] = defaultdict(Counter)
     symbol_votes: dict[str, Counter[Entry]] = defaultdict(Counter)
     symbol_docs: dict[str, set[str]] = defaultdict(set)
+    name_docs: dict[str, set[str]] = defaultdict(set)
     for doc in docs:
         for m in doc.mentions:
             text = m.text.strip()
@@ -150,7 +154,11 @@ def learn_names(
                 symbol_docs[text].add(doc.pmid)
             elif len(key := normalise(text)) >= MIN_CHARS:
                 votes[key][target] += 1
-    names = _majority(votes)
+                name_docs[key].add(doc.pmid)
+    names = {
+        k: e for k, e in _majority(votes).items()
+        if len(name_docs[k]) >= MIN_ABSTRACTS_TO_OVERRIDE or not _overrides(lexicon, k, e)
+    }  # fmt: skip
     symbols = {
         k: e for k, e in _majority(symbol_votes).items()
         if len(symbol_docs[k]) >= MIN_ABSTRACTS_FOR_SYMBOL
@@ -158,6 +166,28 @@ def learn_names(
     meta = {"abstracts": len(docs), "names": len(names), "symbols": len(symbols),
             "texts_seen": len(votes) + len(symbol_votes)}  # fmt: skip
     return LearnedNames(names, symbols, meta)
+
+
+def _overrides(lexicon: Lexicon, key: str, learned: Entry) -> bool:
+    """Would the learned node take ``key`` from a node whose own name it is?
+
+    One curator's choice in one abstract is thin evidence against what the text
+    literally names: BC5CDR single abstracts teach "tetanus" -> Tetany,
+    "drowsiness" -> recurrent hypersomnia (DOID's only carrier of Disorders of
+    Excessive Somnolence), "acute leukemia" -> acute myeloid leukemia. The
+    conventions curators share ("hepatitis" after a drug -> drug-induced liver
+    injury, 13 abstracts) are kept. A node of the same name, or one the own-name
+    node is tied to by ``SAME_AS``, is no override; nor is taking the name from
+    a Hetionet side effect (a MedDRA term such as "Swelling", "Numbness"), whose
+    symptom or disease is the better home for a mention."""
+    for c in lexicon.names.get(key, []):
+        if not c.exact or c.label == "SideEffect" or c.node_id == learned.node_id:
+            continue
+        tied = lexicon.same_as.get(c.node_id)
+        same_node = tied is not None and tied.node_id == learned.node_id
+        if not same_node and normalise(c.name) != normalise(learned.name):
+            return True
+    return False
 
 
 def _majority(votes: dict[str, Counter[Entry]]) -> dict[str, Entry]:
