@@ -219,3 +219,59 @@ def test_a_learned_name_goes_to_the_carrier_the_text_names(vocab_store: Embedded
     ]  # fmt: skip
     learned = learn_names(docs, vocab_store)
     assert learned.names["psychosis"].node_id == "DOID:2468"  # psychotic disorder
+
+
+def test_a_learned_drug_induced_name_needs_a_chemical_in_its_sentence() -> None:
+    """BC5CDR's curators give a drug abstract's "hepatitis" to drug-induced liver
+    injury; a note's "history of hepatitis" names hepatitis (decision 0035)."""
+    import spacy
+    from spacy.tokens import Span
+
+    from medkg.nlp.linking import Linker
+
+    hepatitis = Entry("Disease", "DOID:2237", "hepatitis")
+    dili = Entry("Disease", "MONDO:0005359", "drug-induced liver injury")
+    drug = Entry("Drug", "DB00951", "Isoniazid")
+    lex = Lexicon(names={"hepatitis": [hepatitis], "isoniazid": [drug]})
+    lex.learn({"hepatitis": dili})
+    linker = Linker(lex)
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    doc = nlp("History of hepatitis. Hepatitis after isoniazid was stopped. Seen twice.")
+    doc.ents = [Span(doc, 2, 3, "DISEASE"), Span(doc, 4, 5, "DISEASE"), Span(doc, 6, 7, "CHEMICAL")]
+    plain, after_drug = (linker.link(e, {}) for e in doc.ents[:2])
+    # the sentence after one naming a chemical is near it too
+    doc = nlp("Isoniazid was started. Hepatitis followed.")
+    doc.ents = [Span(doc, 0, 1, "CHEMICAL"), Span(doc, 4, 5, "DISEASE")]
+    next_sentence = linker.link(doc.ents[1], {})
+    assert next_sentence is not None and next_sentence.entry.node_id == "MONDO:0005359"
+    assert plain is not None and plain.entry.node_id == "DOID:2237"
+    assert "no chemical near it" in plain.rule
+    assert after_drug is not None and after_drug.entry.node_id == "MONDO:0005359"
+    assert after_drug.rule.startswith("NER span; learned name")
+    # a learned name that is no drug-induced condition needs no chemical
+    lex.learn({"nephrotoxicity": Entry("Disease", "DOID:557", "kidney disease")})
+    doc2 = nlp("Nephrotoxicity was seen.")
+    doc2.ents = [Span(doc2, 0, 1, "DISEASE")]
+    found = linker.link(doc2.ents[0], {})
+    assert found is not None and found.entry.node_id == "DOID:557"
+
+
+def test_the_drug_context_check_covers_dictionary_matches() -> None:
+    """Without a statistical NER the dictionary matcher finds the spans; its
+    learned-name links get the same check."""
+    from medkg.nlp.linking import Linker
+    from medkg.nlp.pipeline import build_nlp
+
+    lex = Lexicon(names={
+        "hepatitis": [Entry("Disease", "DOID:2237", "hepatitis")],
+        "isoniazid": [Entry("Drug", "DB00951", "Isoniazid")],
+    })  # fmt: skip
+    lex.learn({"hepatitis": Entry("Disease", "MONDO:0005359", "drug-induced liver injury")})
+    nlp = build_nlp(lex)
+    linker = Linker(lex)
+    doc = nlp("History of hepatitis. Isoniazid-associated hepatitis in 2019.")
+    links = {(e.text, e.sent.start): linker.link(e, {}) for e in doc.ents}
+    got = {k: v.entry.node_id for k, v in links.items() if v is not None}
+    assert got[("hepatitis", 0)] == "DOID:2237"
+    assert ("Isoniazid", 4) in got and got[("hepatitis", 4)] == "MONDO:0005359"

@@ -128,6 +128,10 @@ class Lexicon:
     #: Drug node -> the nodes its imported TREATS/PALLIATES edges give it for: a
     #: CAUSES between them is dropped (relations/known_treatments.py).
     treatments: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: Name -> its candidates before :meth:`learn` put a learned node first: what
+    #: the text names when a learned convention does not apply (the linker's
+    #: drug-context check).
+    unlearned: dict[str, list[Entry]] = field(default_factory=dict)
 
     @classmethod
     def from_store(cls, store: GraphStore) -> Lexicon:
@@ -193,6 +197,8 @@ class Lexicon:
         for table, learned_table in ((self.names, names), (self.symbols, symbols or {})):
             for key, e in learned_table.items():
                 learned = Entry(e.label, e.node_id, e.name, exact=False, learned=True)
+                if table is self.names and key not in self.unlearned:
+                    self.unlearned[key] = [c for c in table.get(key, []) if not c.learned]
                 others = [c for c in table.get(key, []) if c.node_id != e.node_id]
                 table[key] = [learned, *others]
         self.max_words = max(self.max_words, max((k.count(" ") + 1 for k in names), default=1))

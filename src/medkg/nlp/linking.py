@@ -16,6 +16,7 @@ so a user can see and filter on how a link was made.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +41,11 @@ CONF_MEANING = 0.6
 #: guessed concept and another mention compounds the guess, and measured end to
 #: end it cost 1.1 CID F1 (decision 0022).
 RULE_MEANING = "nearest meaning"
+#: A condition named for its cause: drug-induced liver injury, drug allergy,
+#: substance-induced psychosis. Annotators of drug abstracts give such nodes to
+#: bare words ("hepatitis" after a drug); a note's "hepatitis" with no chemical
+#: in its sentence is not one of them (:meth:`Linker._in_context`).
+DRUG_CONTEXT = re.compile(r"\b(?:drugs?|substances?|chemicals?|chemically|medications?)\b", re.I)
 #: How many texts' nearest names the fuzzy linker remembers before starting over.
 MEMO_SIZE = 100_000
 
@@ -107,10 +113,14 @@ class Linker:
         threshold: float = 0.8,
         dense: DenseNames | None = None,
         dense_threshold: float = 0.7,
+        drug_context: bool = True,
     ) -> None:
         """``dense``: condition names by meaning (:mod:`.dense_names`), tried last
-        for a DISEASE or SYMPTOM span, above ``dense_threshold`` cosine."""
+        for a DISEASE or SYMPTOM span, above ``dense_threshold`` cosine.
+        ``drug_context=False`` leaves learned drug-induced names unchecked
+        (:meth:`_in_context`), as the corpus they were learned from uses them."""
         self.lexicon = lexicon
+        self.drug_context = drug_context
         self.threshold = threshold
         self.dense = dense
         self.dense_threshold = dense_threshold
@@ -128,6 +138,31 @@ class Linker:
         """``ent``: a spaCy span (the matcher sets its ``ent_id_`` to
         ``label|node id|rule``); ``abbreviations``: ``(start, end) -> long form``
         spans found by scispaCy's AbbreviationDetector in the same doc."""
+        return self._in_context(ent, self._link(ent, abbreviations))
+
+    def _in_context(self, ent: Any, found: Link | None) -> Link | None:
+        """A learned name whose node is a condition named for its cause (a
+        drug-induced one) holds only where its sentence or the one before names a
+        chemical; elsewhere the span links to what its text names without the
+        learned name. BC5CDR's curators annotate "hepatitis" in drug abstracts as
+        drug-induced liver injury, which a note's "history of hepatitis" is not
+        (decision 0035). Dictionary matches and NER spans alike: the matcher
+        resolved the learned name before the chemicals of the sentence were
+        known."""
+        if not self.drug_context or found is None or "learned name" not in found.rule:
+            return found
+        key = normalise(ent.text)
+        learned = next((c for c in self.lexicon.names.get(key, []) if c.learned), None)
+        if learned is None or not DRUG_CONTEXT.search(learned.name) or _names_a_chemical(ent):
+            return found  # the learned name was a variant's, or holds here
+        plain = self.lexicon.unlearned.get(key)
+        res = self.lexicon.resolve(plain, ent.label_) if plain else None
+        if res is None:
+            return found
+        rule = f"NER span; {res.rule}; no chemical near it for '{learned.name}'"
+        return Link(res.entry, min(found.confidence, CONF_MODEL), None, rule)
+
+    def _link(self, ent: Any, abbreviations: dict[tuple[int, int], Any]) -> Link | None:
         lex = self.lexicon
         long_form = abbreviations.get((ent.start, ent.end))
         if long_form is not None:  # defined in this text: link the long form
@@ -215,3 +250,14 @@ class Linker:
             if found is not None:
                 return found, variant, how
         return None
+
+
+def _names_a_chemical(ent: Any) -> bool:
+    """Does the span's sentence, or the one before it, hold a chemical ("Isoniazid
+    was started in May. Hepatitis followed.")? Without sentence bounds, the doc."""
+    try:
+        sent = ent.sent
+    except ValueError:  # no sentence boundaries set
+        return any(e.label_ == "CHEMICAL" for e in ent.doc.ents)
+    start = ent.doc[sent.start - 1].sent.start if sent.start > 0 else sent.start
+    return any(e.label_ == "CHEMICAL" for e in ent.doc[start : sent.end].ents)

@@ -65,7 +65,13 @@ from medkg.settings import Settings
 #: between words; 3: every hyphen between words, and the brackets of a word
 #: before one), so that notes are re-extracted with the new tokens.
 TOKENIZER_REVISION = 3
-EXTRACTOR_VERSION = f"{__version__}+spacy{spacy.__version__}+tok{TOKENIZER_REVISION}"
+#: Raised whenever the linker's rules change what a span links to while the
+#: lexicon stays the same (its fingerprint is in the version already; 1: a
+#: learned drug-induced name needs a chemical in the sentence, decision 0035).
+LINKER_REVISION = 1
+EXTRACTOR_VERSION = (
+    f"{__version__}+spacy{spacy.__version__}+tok{TOKENIZER_REVISION}+link{LINKER_REVISION}"
+)
 #: NER label -> graph label for mentions that become new nodes.
 UNLINKED_LABEL = {"DISEASE": "Disease", "CHEMICAL": "Drug", "GENE": "Gene", "SYMPTOM": "Symptom"}
 CONF_UNLINKED = 0.5
