@@ -124,6 +124,20 @@ def test_mesh_disease_headings_go_to_the_node_of_their_name(vocab_store: Embedde
     ).rows == [["HP:0001645"]]  # Death, Sudden, Cardiac: Sudden cardiac death
 
 
+def test_a_symptom_heading_names_its_symptom_not_a_disease_citing_it(
+    vocab_store: EmbeddedStore,
+) -> None:
+    """DOID's visual epilepsy and lingual-facial-buccal dyskinesia cite MeSH's
+    Seizures and Dyskinesias, Hetionet symptoms of their own: the headings'
+    entry terms stay on the symptoms, so "seizure" is not visual epilepsy."""
+    rows = dict(vocab_store.query(
+        "MATCH (n) WHERE n.id IN ['DOID:11832', 'DOID:9854', 'D012640', 'D020820'] "
+        "RETURN n.id, n.synonyms"
+    ).rows)  # fmt: skip
+    assert "Seizure" in rows["D012640"] and "Seizure" not in (rows["DOID:11832"] or [])
+    assert "Dyskinesia" in rows["D020820"] and "Dyskinesia" not in (rows["DOID:9854"] or [])
+
+
 def test_a_mesh_heading_joins_only_the_one_node_of_its_name() -> None:
     from medkg.kg.importers.vocabularies.build import Builder, add_mesh_disease_headings
     from medkg.kg.importers.vocabularies.tables import MeshRecord

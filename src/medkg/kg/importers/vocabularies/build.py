@@ -297,12 +297,18 @@ def add_hpo(
 
 def add_mesh_names(b: Builder, mesh: dict[str, MeshRecord]) -> None:
     """MeSH entry terms on the diseases whose MeSH xref no other disease shares
-    (a broader heading's terms must not name a narrower disease)."""
+    (a broader heading's terms must not name a narrower disease), unless the
+    heading is a symptom node's own id: that node carries its names already
+    (:func:`add_hpo`), and a disease citing it is often narrower (DOID's
+    lingual-facial-buccal dyskinesia cites Dyskinesias, recurrent hypersomnia
+    Disorders of Excessive Somnolence), so "dyskinesia" and "somnolence" went
+    to those diseases."""
     index = b.xref_index("Disease", ("MESH",))
     added = 0
     for x, keys in index.items():
-        rec = mesh.get(x.split(":", 1)[1])
-        if rec is not None and len(keys) == 1:
+        mid = x.split(":", 1)[1]
+        rec = mesh.get(mid)
+        if rec is not None and len(keys) == 1 and ("Symptom", mid) not in b.drafts:
             b.drafts[next(iter(keys))].synonyms += [rec.name, *rec.entry_terms]
             added += 1
     b.report.add("diseases named by their MeSH heading", added)
