@@ -114,8 +114,7 @@ class _Holders:
             entries.sort(key=lambda e: LABEL_PRIORITY.index(e.label))
             found = lexicon.resolve(entries)
             if found is not None:
-                e = found.entry
-                self.default[key] = Entry(e.label, e.node_id, e.name)
+                self.default[key] = _target(found.entry)
 
     def of(self, kind: str, mesh: str, text: str) -> Entry | None:
         """The carrier the annotated text itself names, if one does; else the
@@ -128,9 +127,15 @@ class _Holders:
             ids = {e.node_id for e in carriers}
             named = [e for e in self.lexicon.candidates(text) if e.node_id in ids]
             found = self.lexicon.resolve(named) if named else None
-            if found is not None:  # the vote counts the node, not how it was named
-                return Entry(found.entry.label, found.entry.node_id, found.entry.name)
+            if found is not None:
+                return _target(found.entry)
         return self.default.get((kind, mesh))
+
+
+def _target(entry: Entry) -> Entry:
+    """The node a vote counts, not how it was named (own name, synonym, tie): two
+    texts' votes for one node must be one :class:`Counter` key."""
+    return Entry(entry.label, entry.node_id, entry.name)
 
 
 def learn_names(

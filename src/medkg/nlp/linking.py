@@ -255,9 +255,11 @@ class Linker:
 def _names_a_chemical(ent: Any) -> bool:
     """Does the span's sentence, or the one before it, hold a chemical ("Isoniazid
     was started in May. Hepatitis followed.")? Without sentence bounds, the doc."""
+    doc = ent.doc
     try:
         sent = ent.sent
     except ValueError:  # no sentence boundaries set
-        return any(e.label_ == "CHEMICAL" for e in ent.doc.ents)
-    start = ent.doc[sent.start - 1].sent.start if sent.start > 0 else sent.start
-    return any(e.label_ == "CHEMICAL" for e in ent.doc[start : sent.end].ents)
+        context = doc[:]
+    else:
+        context = doc[doc[sent.start - 1].sent.start if sent.start else sent.start : sent.end]
+    return any(e.label_ == "CHEMICAL" for e in context.ents)
