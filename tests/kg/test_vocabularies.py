@@ -276,6 +276,75 @@ def test_duplicates_are_tied_to_the_node_to_prefer(vocab_store: EmbeddedStore) -
     ).rows == [["DOID:11840"]]
 
 
+def test_a_mesh_symptom_is_tied_to_the_disease_citing_and_naming_it(
+    vocab_store: EmbeddedStore,
+) -> None:
+    """One node per concept: DOID's obesity and diarrhea cite MeSH's symptoms of
+    those names, so the symptoms are tied to the diseases. A citation on a
+    disease of another name is no tie (DOID's visual epilepsy cites Seizures),
+    nor is a name alone ("Coma" is a synonym of Cogan's ocular motor apraxia)."""
+    ties = dict(vocab_store.query(
+        "MATCH (s:Symptom)-[:SAME_AS]->(d:Disease) "
+        "WHERE s.id IN ['D009765', 'D003967', 'D012640', 'D003128'] RETURN s.id, d.id"
+    ).rows)  # fmt: skip
+    assert ties == {"D009765": "DOID:9970", "D003967": "DOID:13250"}
+    assert vocab_store.query("MATCH (s:Symptom {id: 'D012640'}) RETURN s.id").rows
+    # a tie always ends at the node to prefer: no SAME_AS leads to a tied node
+    assert vocab_store.query(
+        "MATCH (a)-[:SAME_AS]->(b)-[:SAME_AS]->(c) RETURN a.id, b.id, c.id LIMIT 5"
+    ).rows == []
+
+
+def test_a_symptom_heading_outside_the_symptom_tree_names_its_symptom() -> None:
+    """Hetionet's symptom Disorders of Excessive Somnolence (tree C10, not C23)
+    keeps its entry terms; DOID's recurrent hypersomnia, which cites it, does not
+    get them, and, named otherwise, is not tied to it."""
+    from medkg.kg.importers.vocabularies.build import (
+        Builder,
+        add_hpo,
+        add_mesh_names,
+        add_ties,
+    )
+    from medkg.kg.importers.vocabularies.tables import MeshRecord
+
+    b = Builder({"Symptom": {"D006970": "Disorders of Excessive Somnolence"}})
+    b.node("Disease", "DOID:8619", "recurrent hypersomnia", "doid").xrefs.add("MESH:D006970")
+    mesh = {"D006970": MeshRecord(
+        "D006970", "Disorders of Excessive Somnolence", ["Hypersomnolence Disorder"],
+        ["C10.886.425.800.200"],
+    )}  # fmt: skip
+    add_hpo(b, [], mesh, [])
+    add_mesh_names(b, mesh)
+    add_ties(b)
+    assert b.drafts[("Symptom", "D006970")].synonyms == ["Hypersomnolence Disorder"]
+    assert b.drafts[("Disease", "DOID:8619")].synonyms == []
+    assert not b.edges.get(("SAME_AS", "Symptom", "Disease"))
+
+
+def test_symptom_ties_need_names_that_agree() -> None:
+    from medkg.kg.importers.vocabularies.build import Builder, add_ties
+
+    b = Builder({
+        "Symptom": {"D1": "Narcolepsy", "D2": "Seizures", "D3": "Coma", "HP:9": "Old"},
+        "SideEffect": {"C1": "Narcolepsy", "C2": "Cataract"},
+    })  # fmt: skip
+    b.node("Symptom", "HP:1", "Cataract", "hpo").xrefs.add("UMLS:C2")
+    b.node("Disease", "DOID:4", "cataract", "doid").xrefs.add("HP:1")
+    b.node("Disease", "DOID:1", "narcolepsy", "doid").xrefs.add("MESH:D1")
+    b.node("Disease", "DOID:2", "visual epilepsy", "doid").xrefs.add("MESH:D2")
+    b.node("Disease", "DOID:3", "coma", "doid")  # no citation: a name alone does not tie
+    b.node("Symptom", "D1", None, "mesh").xrefs.add("UMLS:C1")  # the side effect's id
+    add_ties(b)
+    same_as = dict(b.edges[("SAME_AS", "Symptom", "Disease")])
+    assert set(same_as) == {("D1", "DOID:1"), ("HP:1", "DOID:4")}
+    # the side effects a phenotype's UMLS id ties go to the phenotype's disease
+    assert set(b.edges[("SAME_AS", "SideEffect", "Disease")]) == {
+        ("C1", "DOID:1"), ("C2", "DOID:4"),
+    }  # fmt: skip
+    assert not b.edges.get(("SAME_AS", "SideEffect", "Symptom"))
+    assert b.report.counts["MeSH symptoms tied to the disease citing and naming them"] == 1
+
+
 def test_search_finds_nodes_by_synonym(vocab_store: EmbeddedStore) -> None:
     assert vocab_store.search("heart attack", "Disease", 5)[0].id == "DOID:5844"
     assert vocab_store.search("Tylenol", "Drug", 5)[0].id == "DB00316"

@@ -52,6 +52,34 @@ def test_a_shared_name_links_to_the_node_to_prefer_and_says_why(extractor: Extra
     assert "nodes: not tied by SAME_AS" in rule
 
 
+def test_a_mesh_symptom_tied_to_its_disease_links_there_and_keeps_its_phenotype(
+    extractor: Extractor, vocab_store: EmbeddedStore
+) -> None:
+    """The word "diarrhea" names DOID's disease and MeSH's symptom, now tied to
+    it: the mention links to the disease, and the phenotype ranker reads the
+    symptom's annotations through the tie."""
+    from medkg.fusion.phenotype_ranker import PhenotypeIndex
+
+    node, rule, _ = _mentions(extractor, "Reports watery diarrhea.")["diarrhea"]
+    assert node == "DOID:13250" and "not tied by SAME_AS" in rule
+    index = PhenotypeIndex.from_store(vocab_store)
+    assert "D003967" in index.query_terms([], ["DOID:13250"])
+
+
+def test_a_chain_of_ties_links_to_its_end(store: EmbeddedStore) -> None:
+    """A side effect tied to a symptom that is itself tied to a disease (a store
+    imported before the importer tied them directly) links to the disease."""
+    from medkg.nlp.lexicon import _same_as
+
+    store.import_nodes("Disease", [{"id": "DOID:1", "name": "narcolepsy"}])
+    store.import_nodes("Symptom", [{"id": "D1", "name": "Narcolepsy"}])
+    store.import_nodes("SideEffect", [{"id": "C1", "name": "Narcolepsy"}])
+    store.import_edges("SAME_AS", "Symptom", "Disease", [{"start": "D1", "end": "DOID:1"}])
+    store.import_edges("SAME_AS", "SideEffect", "Symptom", [{"start": "C1", "end": "D1"}])
+    ties = _same_as(store)
+    assert ties["C1"].node_id == ties["D1"].node_id == "DOID:1"
+
+
 def test_resolution_rules_in_order() -> None:
     drug = Entry("Drug", "DB1", "insulin", exact=True)
     gene = Entry("Gene", "3630", "INS", exact=False)

@@ -290,13 +290,20 @@ def _best_by(entries: list[Entry], score: Callable[[Entry], int]) -> list[Entry]
 
 
 def _same_as(store: GraphStore) -> dict[str, Entry]:
-    """Tied node id -> the node its SAME_AS edge points at."""
+    """Tied node id -> the node its SAME_AS edges lead to, followed to the end: a
+    side effect tied to a symptom that is itself tied to a disease (a store
+    imported before the importer tied them directly) links to the disease."""
     out: dict[str, Entry] = {}
     for label in ("Disease", "Symptom"):
         for a, b, name in store.query(
             f"MATCH (a)-[:SAME_AS]->(b:{label}) RETURN a.id, b.id, b.name", row_cap=10_000_000
         ).rows:
             out[a] = Entry(label, b, name or b)
+    for a in list(out):
+        seen = {a}
+        while out[a].node_id in out and out[a].node_id not in seen:
+            seen.add(out[a].node_id)
+            out[a] = out[out[a].node_id]
     return out
 
 

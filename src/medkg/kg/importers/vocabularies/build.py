@@ -289,10 +289,14 @@ def add_hpo(
         _register(b, t, ("Symptom", d.id))
     _is_a(b, terms, "hpo")
     b.report.add("phenotypes from HPO", len(terms))
-    # Hetionet's own MeSH symptoms that no HPO term claimed still get MeSH's names.
+    # Hetionet's own MeSH symptoms that no HPO term claimed still get MeSH's names,
+    # also those outside the signs-and-symptoms tree (Hetionet's Symptom ids include
+    # Disorders of Excessive Somnolence, Down Syndrome): the heading is the node's
+    # own id, so its entry terms name it rather than a disease citing it.
     for mid in b.existing.get("Symptom", {}):
-        if mid in symptoms and ("Symptom", mid) not in b.drafts:
-            b.node("Symptom", mid, None, "mesh").synonyms += symptoms[mid].entry_terms
+        rec = mesh.get(mid)
+        if rec is not None and ("Symptom", mid) not in b.drafts:
+            b.node("Symptom", mid, None, "mesh").synonyms += rec.entry_terms
 
 
 def add_mesh_names(b: Builder, mesh: dict[str, MeshRecord]) -> None:
@@ -377,7 +381,9 @@ def add_ties(b: Builder) -> None:
     is chosen, then a DOID (or MeSH) node, then the first id: a choice that
     decides nothing but which node search and linking prefer. Without a shared
     id, a phenotype or side effect named exactly like one disease (its name or a
-    synonym) is tied to it (:func:`_diseases_by_name`).
+    synonym) is tied to it (:func:`_diseases_by_name`). Hetionet's own symptoms
+    are tied by :func:`_mesh_symptom_ties`. A side effect whose phenotype is
+    tied to a disease is tied to that disease.
     """
     diseases = b.xref_index("Disease", ("UMLS", "HP"))
     phenotypes = b.xref_index("Symptom", ("UMLS",))
@@ -398,14 +404,9 @@ def add_ties(b: Builder) -> None:
         keys = named.get(name_key(name or ""), set())
         return keys if len(keys) == 1 else set()  # a name two diseases share decides nothing
 
-    for se, se_name in b.existing.get("SideEffect", {}).items():
-        cui = f"UMLS:{se}"
-        if keys := diseases.get(cui) or phenotypes.get(cui):
-            b.edge("SAME_AS", ("SideEffect", se), pick(se_name, keys), SOURCE)
-            b.report.add("side effects tied to a disease or phenotype")
-        elif keys := by_name(se_name):
-            b.edge("SAME_AS", ("SideEffect", se), next(iter(keys)), SOURCE)
-            b.report.add("side effects tied to the one disease of that name")
+    # Phenotypes first, so that a side effect tied to a phenotype that is itself
+    # a disease is tied to the disease at once (no SAME_AS leads to a tied node).
+    symptom_ties = _mesh_symptom_ties(b, pick)
     for key, d in list(b.drafts.items()):
         if key[0] != "Symptom" or not key[1].startswith("HP:"):
             continue
@@ -413,11 +414,63 @@ def add_ties(b: Builder) -> None:
             *(diseases.get(x, set()) for x in d.xrefs if x.startswith("UMLS:"))
         )
         if keys:
-            b.edge("SAME_AS", key, pick(b.display_name(key), keys), SOURCE)
+            symptom_ties[key] = pick(b.display_name(key), keys)
+            b.edge("SAME_AS", key, symptom_ties[key], SOURCE)
             b.report.add("phenotypes tied to the disease they name")
         elif keys := by_name(b.display_name(key)):
-            b.edge("SAME_AS", key, next(iter(keys)), SOURCE)
+            symptom_ties[key] = next(iter(keys))
+            b.edge("SAME_AS", key, symptom_ties[key], SOURCE)
             b.report.add("phenotypes tied to the one disease of that name")
+    for se, se_name in b.existing.get("SideEffect", {}).items():
+        cui = f"UMLS:{se}"
+        if keys := diseases.get(cui) or phenotypes.get(cui):
+            chosen = pick(se_name, keys)
+            b.edge("SAME_AS", ("SideEffect", se), symptom_ties.get(chosen, chosen), SOURCE)
+            b.report.add("side effects tied to a disease or phenotype")
+        elif keys := by_name(se_name):
+            b.edge("SAME_AS", ("SideEffect", se), next(iter(keys)), SOURCE)
+            b.report.add("side effects tied to the one disease of that name")
+
+
+def _mesh_symptom_ties(b: Builder, pick: Callable[[str | None, set[Key]], Key]) -> dict[Key, Key]:
+    """``SAME_AS`` from a MeSH symptom (Hetionet's, or one HPO joined) to the
+    disease holding its concept.
+
+    DOID and MONDO cite many of Hetionet's symptom headings on a disease of the
+    same concept (Narcolepsy, Obesity, Down Syndrome, Aphasia: 170 of 452), and
+    without a tie the concept had two nodes. A citation alone is not enough:
+    DOID also cites headings on a narrower or neighbouring disease (Seizures on
+    "visual epilepsy", Dysphonia on "spasmodic dystonia", Disorders of
+    Excessive Somnolence on "recurrent hypersomnia"), so the names must agree
+    too, compared as bags of singular words: the disease's name is one of the
+    symptom's names, or the symptom's name one of the disease's. A name alone
+    (the rule for HPO phenotypes) is not enough here: "Coma" is a synonym of
+    Cogan's ocular motor apraxia (COMA), "Torticollis" of inherited
+    torticollis. The disease is the node kept, as everywhere else: linking
+    and search go to it, and the phenotype ranker still reads the symptom's
+    annotations through the tie (docs/decisions/0036). Returns symptom ->
+    disease, so side effects tied to such a symptom go to the disease at once."""
+    cited = b.xref_index("Disease", ("MESH",))
+    ties: dict[Key, Key] = {}
+    mesh_ids = {k[1] for k in b.drafts if k[0] == "Symptom"} | set(b.existing.get("Symptom", {}))
+    for mid in sorted(mesh_ids):
+        if ":" in mid:  # an HPO phenotype (ties above), not a MeSH symptom
+            continue
+        key = ("Symptom", mid)
+        draft = b.drafts.get(key)
+        name = b.display_name(key)
+        bags = {word_bag(n) for n in (name, *(draft.synonyms if draft else ())) if n}
+        agree = {
+            k for k in cited.get(f"MESH:{mid}", set())
+            if word_bag(b.display_name(k) or "") in bags
+            or word_bag(name or "") in {word_bag(n) for n in b.drafts[k].synonyms}
+        }  # fmt: skip
+        if agree:
+            ties[key] = pick(name, agree)
+            b.report.add("MeSH symptoms tied to the disease citing and naming them")
+    for key, disease in ties.items():
+        b.edge("SAME_AS", key, disease, SOURCE)
+    return ties
 
 
 def _diseases_by_name(b: Builder) -> dict[str, set[Key]]:
