@@ -22,8 +22,17 @@ The true disease's rank among all annotated diseases (ties share the mean of
 their ranks); top-1, top-10 and median rank. This is a simulation: real
 patients' phenotypes are fewer, vaguer and come from text.
 
+``--from-text N`` adds, for the first N patients of each condition, the row
+``served ranker, from text``: the patient's phenotypes are written by name into
+a one-sentence note ("The patient has A, B, C, D and E."), the real extractor
+(the store's lexicon, the configured NER) links it, and the served ranker
+ranks from what was linked (affirmed symptoms, and the phenotypes tied to
+affirmed diseases by ``SAME_AS``), beside the same ranker on the same
+patients' ids. ``recovered`` is the share of the simulated phenotypes found
+again by id: what linking loses before ranking starts.
+
     python bench/eval_phenotypes.py [--patients 500] [--terms 5] [--noise 2]
-        [--imprecision 0.5] [--data-dir DIR]
+        [--imprecision 0.5] [--data-dir DIR] [--from-text 200]
 
 Results go to ``bench/results/eval_phenotypes.json``.
 """
@@ -77,6 +86,11 @@ def main() -> int:
     ap.add_argument(
         "--data-dir", type=Path, default=None, help="an existing store with the vocabularies"
     )
+    ap.add_argument(
+        "--from-text", type=int, default=0, metavar="N",
+        help="also rank the first N patients of each condition from a note naming their "
+        "phenotypes, through the extractor",
+    )  # fmt: skip
     ap.add_argument("--out", type=Path, default=ROOT / "bench/results/eval_phenotypes.json")
     args = ap.parse_args()
 
@@ -96,7 +110,12 @@ def main() -> int:
     t0 = time.perf_counter()
     index = PhenotypeIndex.from_store(store)
     build_s = time.perf_counter() - t0
-    store.close()
+    extractor = None
+    if args.from_text:
+        from medkg.nlp import Extractor
+
+        print("building the extractor over the store...", file=sys.stderr)
+        extractor = Extractor(store, store.settings)
     if not len(index):
         print("error: the store has no PRESENTS annotations: run medkg import vocabularies",
               file=sys.stderr)  # fmt: skip
@@ -126,19 +145,28 @@ def main() -> int:
                 scores = index.scores(terms, method)
                 query_ms.append(1000 * (time.perf_counter() - t))
                 ranks.append(rank_of(scores, disease, len(index)))
-            rows.append({
-                "condition": cond, "method": name, "patients": len(ranks),
-                "top1": round(sum(r <= 1 for r in ranks) / len(ranks), 3),
-                "top10": round(sum(r <= 10 for r in ranks) / len(ranks), 3),
-                "median_rank": statistics.median(ranks),
-            })  # fmt: skip
+            rows.append(_row(cond, name, ranks))
+        if extractor is not None:
+            some = patients[: args.from_text]
+            terms_from_text = _terms_from_text(extractor, index, [t for _, t in some])
+            ids = [rank_of(index.scores(t, "served"), d, len(index)) for d, t in some]
+            pairs = list(zip(some, terms_from_text, strict=True))
+            # nothing linked: the true disease ties with every other at the bottom
+            text = [rank_of(index.scores(f, "served"), d, len(index)) for (d, _), f in pairs]
+            recovered = sum(len(set(t) & set(found)) for (_, t), found in pairs)
+            total = sum(len(set(t)) for _, t in some)
+            rows.append(_row(cond, "served ranker, from ids", ids))
+            rows.append(_row(cond, "served ranker, from text", text)
+                        | {"recovered": round(recovered / max(total, 1), 3)})  # fmt: skip
     print(f"simulated patients (Phenomizer protocol): {args.terms} phenotypes, noise "
           f"{args.noise}, imprecision {args.imprecision}; {len(index):,} annotated diseases, "
           f"{len(eligible):,} eligible")  # fmt: skip
-    print(f"{'condition':<24} {'method':<26} {'top-1':>6} {'top-10':>7} {'median rank':>12}")
+    print(f"{'condition':<24} {'method':<26} {'top-1':>6} {'top-10':>7} {'median rank':>12}"
+          f" {'recovered':>10}")  # fmt: skip
     for r in rows:
         print(f"{r['condition']:<24} {r['method']:<26} {r['top1']:>6} {r['top10']:>7} "
-              f"{r['median_rank']:>12}")  # fmt: skip
+              f"{r['median_rank']:>12} {r.get('recovered', ''):>10}")  # fmt: skip
+    store.close()
     median_ms = statistics.median(query_ms)
     print(f"index built in {build_s:.1f} s; one query {median_ms:.1f} ms (median)")
     write_results(args.out, {
@@ -146,8 +174,42 @@ def main() -> int:
         "terms": args.terms, "noise": args.noise, "imprecision": args.imprecision,
         "seed": args.seed, "index_build_s": round(build_s, 1),
         "query_ms_median": round(statistics.median(query_ms), 2),
+        "from_text": args.from_text,
     })  # fmt: skip
     return 0
+
+
+def _row(condition: str, method: str, ranks: list[float]) -> dict:
+    return {
+        "condition": condition, "method": method, "patients": len(ranks),
+        "top1": round(sum(r <= 1 for r in ranks) / len(ranks), 3),
+        "top10": round(sum(r <= 10 for r in ranks) / len(ranks), 3),
+        "median_rank": statistics.median(ranks),
+    }  # fmt: skip
+
+
+def note_of(names: list[str]) -> str:
+    """One sentence naming the phenotypes, as a clinician's list would."""
+    listed = ", ".join(names[:-1]) + (f" and {names[-1]}" if len(names) > 1 else names[0])
+    return f"The patient has {listed}."
+
+
+def _terms_from_text(extractor, index, patients: list[list[str]]) -> list[list[str]]:  # type: ignore[no-untyped-def]
+    """The phenotypes the extractor finds in each patient's note: affirmed
+    symptoms, and the phenotypes tied to affirmed diseases."""
+    from medkg.nlp import NoteInput
+
+    notes = [
+        NoteInput(f"sim-{i}", note_of([index.names.get(t, t) for t in terms]))
+        for i, terms in enumerate(patients)
+    ]  # fmt: skip
+    out = []
+    for doc in extractor.extract(notes):
+        facts = [m for m in doc.mentions if m.is_positive_fact]
+        symptoms = [m.node_id for m in facts if m.node_label == "Symptom"]
+        diseases = [m.node_id for m in facts if m.node_label == "Disease"]
+        out.append(index.query_terms(symptoms, diseases))
+    return out
 
 
 if __name__ == "__main__":

@@ -41,6 +41,20 @@ def test_information_content_follows_the_hierarchy() -> None:
     assert index.match("focal", "epilepsy B") == ("tonic", "seizure")
 
 
+def test_an_exact_match_counts_in_full_beside_an_equally_informative_parent() -> None:
+    """A parent whose only annotated descendant is the term has the term's
+    information content; the exact match must still count in full, whichever
+    order the ancestor set iterates in (it followed string hashing before)."""
+    pairs = [(f"term{i}", f"parent{i}") for i in range(24)]
+    parents = {t: [p] for t, p in pairs} | {p: ["root"] for _, p in pairs}
+    annotations = {f"disease{i}": {t: None} for i, (t, _) in enumerate(pairs)}
+    index = PhenotypeIndex({k: k for k in [*parents, "root", *annotations]}, parents, annotations)
+    index._build()
+    for i, (t, p) in enumerate(pairs):
+        assert index.ic[t] == index.ic[p] > 0
+        assert index.scores([t])[f"disease{i}"] == index.ic[t]
+
+
 def test_a_marfan_like_patient_ranks_marfan_syndrome_first(vocab_store: EmbeddedStore) -> None:
     phenotypes = ["HP:0001166", "HP:0001083", "HP:0002616", "HP:0000098"]
     present = {r[0] for r in vocab_store.query(

@@ -81,6 +81,35 @@ def test_negation_scope_stops_at_but(extractor: Extractor) -> None:
     assert m["fever"].negated and not m["headache"].negated
 
 
+def test_a_trigger_inside_an_entity_name_negates_nothing_else() -> None:
+    """"Absent radius" and "Migraine without aura" are findings the patient has;
+    their "absent" and "without" must not negate the rest of a list, while a
+    cue outside every entity still does."""
+    import spacy
+
+    from medkg.nlp import context  # noqa: F401  (registers medkg_context)
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("medkg_context")
+
+    def flags(text: str, names: list[str]) -> dict[str, bool]:
+        doc = nlp.make_doc(text)
+        doc.ents = [
+            doc.char_span(text.index(n), text.index(n) + len(n), label="DISEASE") for n in names
+        ]  # fmt: skip
+        doc = nlp(doc)
+        return {e.text: e._.negated for e in doc.ents}
+
+    listed = ["Short stature", "Absent radius", "Migraine without aura", "microcephaly"]
+    got = flags("The patient has Short stature, Absent radius, Migraine without aura and "
+                "microcephaly.", listed)  # fmt: skip
+    assert got == dict.fromkeys(listed, False)
+    # the same words outside an entity are cues
+    got = flags("Reflexes absent. Hypertension without proteinuria.", ["Reflexes", "proteinuria"])
+    assert got == {"Reflexes": True, "proteinuria": True}
+
+
 def test_identifiers_are_masked_in_stored_sentences() -> None:
     masked = mask_identifiers("Mr. John Smith, MRN: 12345678, seen 03/14/2021, call 555-123-4567.")
     assert "John" not in masked and "12345678" not in masked

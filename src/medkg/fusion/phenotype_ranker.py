@@ -170,7 +170,10 @@ class PhenotypeIndex:
         best = np.zeros(len(self.diseases))
         for q in terms:
             best[:] = 0.0
-            for a in sorted(self.ancestors(q), key=lambda x: -self.ic.get(x, 0.0)):
+            # the term itself first among equally informative ancestors (a parent
+            # whose only annotated descendant it is): its exact matches count in
+            # full whatever order the set gives
+            for a in sorted(self.ancestors(q), key=lambda x: (-self.ic.get(x, 0.0), x != q, x)):
                 ic = self.ic.get(a)
                 if not ic:
                     continue

@@ -114,11 +114,16 @@ def context_component(doc: Doc) -> Doc:
         ents = by_sentence.get(sent.start)
         if not ents:
             continue
-        triggers = _triggers(sent)
+        # A trigger inside any entity is part of that entity's name, not a cue:
+        # "Absent radius", "Migraine without aura", "Partial absence of cerebellar
+        # vermis" name findings the patient has, and must not negate the other
+        # findings of a list ("short stature, absent thumb and microcephaly").
+        triggers = [
+            t for t in _triggers(sent)
+            if not any(t.start < e.end and e.start < t.end for e in ents)
+        ]  # fmt: skip
         for ent in ents:
             for t in triggers:
-                if t.start < ent.end and ent.start < t.end:
-                    continue  # the trigger is part of the entity itself
                 before = t.forward and t.end <= ent.start
                 after = not t.forward and ent.end <= t.start
                 if (before and not _terminator_between(doc, t.end, ent.start)) or (

@@ -69,8 +69,12 @@ TOKENIZER_REVISION = 3
 #: lexicon stays the same (its fingerprint is in the version already; 1: a
 #: learned drug-induced name needs a chemical in the sentence, decision 0035).
 LINKER_REVISION = 1
+#: Raised whenever the assertion context (:mod:`.context`) flags mentions
+#: differently (1: a trigger inside another entity's name is no cue).
+CONTEXT_REVISION = 1
 EXTRACTOR_VERSION = (
     f"{__version__}+spacy{spacy.__version__}+tok{TOKENIZER_REVISION}+link{LINKER_REVISION}"
+    f"+ctx{CONTEXT_REVISION}"
 )
 #: NER label -> graph label for mentions that become new nodes.
 UNLINKED_LABEL = {"DISEASE": "Disease", "CHEMICAL": "Drug", "GENE": "Gene", "SYMPTOM": "Symptom"}
