@@ -329,6 +329,14 @@ def test_symptom_ties_need_names_that_agree() -> None:
         "SideEffect": {"C1": "Narcolepsy", "C2": "Cataract"},
     })  # fmt: skip
     b.node("Symptom", "HP:1", "Cataract", "hpo").xrefs.add("UMLS:C2")
+    # named like one disease's own name, and a synonym of another: the own name wins
+    b.node("Symptom", "HP:2", "Anxiety", "hpo")
+    b.node("Disease", "MONDO:5", "anxiety", "mondo")
+    b.node("Disease", "MONDO:6", "anxiety disorder", "mondo").synonyms.append("Anxiety")
+    # a name that is two diseases' own name ties nothing
+    b.node("Symptom", "HP:3", "Gout", "hpo")
+    b.node("Disease", "DOID:7", "gout", "doid")
+    b.node("Disease", "MONDO:7", "gout", "mondo")
     b.node("Disease", "DOID:4", "cataract", "doid").xrefs.add("HP:1")
     b.node("Disease", "DOID:1", "narcolepsy", "doid").xrefs.add("MESH:D1")
     b.node("Disease", "DOID:2", "visual epilepsy", "doid").xrefs.add("MESH:D2")
@@ -336,7 +344,7 @@ def test_symptom_ties_need_names_that_agree() -> None:
     b.node("Symptom", "D1", None, "mesh").xrefs.add("UMLS:C1")  # the side effect's id
     add_ties(b)
     same_as = dict(b.edges[("SAME_AS", "Symptom", "Disease")])
-    assert set(same_as) == {("D1", "DOID:1"), ("HP:1", "DOID:4")}
+    assert set(same_as) == {("D1", "DOID:1"), ("HP:1", "DOID:4"), ("HP:2", "MONDO:5")}
     # the side effects a phenotype's UMLS id ties go to the phenotype's disease
     assert set(b.edges[("SAME_AS", "SideEffect", "Disease")]) == {
         ("C1", "DOID:1"), ("C2", "DOID:4"),

@@ -401,8 +401,14 @@ def add_ties(b: Builder) -> None:
     named = _diseases_by_name(b)
 
     def by_name(name: str | None) -> set[Key]:
-        keys = named.get(name_key(name or ""), set())
-        return keys if len(keys) == 1 else set()  # a name two diseases share decides nothing
+        """The one disease of that name or synonym; where several carry it, the one
+        whose own name it is (HPO's "Anxiety" is MONDO's anxiety, which another
+        disease lists as a synonym); a name two diseases share decides nothing."""
+        wanted = name_key(name or "")
+        keys = named.get(wanted, set())
+        if len(keys) > 1:
+            keys = {k for k in keys if name_key(b.display_name(k) or "") == wanted}
+        return keys if len(keys) == 1 else set()
 
     # Phenotypes first, so that a side effect tied to a phenotype that is itself
     # a disease is tied to the disease at once (no SAME_AS leads to a tied node).
