@@ -195,8 +195,12 @@ def note_of(names: list[str]) -> str:
 
 
 def _terms_from_text(extractor, index, patients: list[list[str]]) -> list[list[str]]:  # type: ignore[no-untyped-def]
-    """The phenotypes the extractor finds in each patient's note: affirmed
-    symptoms, and the phenotypes tied to affirmed diseases."""
+    """The phenotypes the service would rank each patient's note by: its
+    affirmed symptoms, and the phenotypes tied to its affirmed diseases, read
+    through the same patient context the diagnosis endpoint builds (the notes
+    are extracted in one batch, which the endpoint does one at a time)."""
+    from medkg.fusion.patient import PatientContext, entities_from_document
+    from medkg.fusion.recommend import DISEASE, SYMPTOM
     from medkg.nlp import NoteInput
 
     notes = [
@@ -204,11 +208,9 @@ def _terms_from_text(extractor, index, patients: list[list[str]]) -> list[list[s
         for i, terms in enumerate(patients)
     ]  # fmt: skip
     out = []
-    for doc in extractor.extract(notes):
-        facts = [m for m in doc.mentions if m.is_positive_fact]
-        symptoms = [m.node_id for m in facts if m.node_label == "Symptom"]
-        diseases = [m.node_id for m in facts if m.node_label == "Disease"]
-        out.append(index.query_terms(symptoms, diseases))
+    for note, doc in zip(notes, extractor.extract(notes), strict=True):
+        ctx = PatientContext(text=note.text, entities=entities_from_document(doc))
+        out.append(index.query_terms(ctx.weights(SYMPTOM), ctx.weights(DISEASE)))
     return out
 
 

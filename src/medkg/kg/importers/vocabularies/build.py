@@ -443,7 +443,7 @@ def _mesh_symptom_ties(b: Builder, pick: Callable[[str | None, set[Key]], Key]) 
     disease holding its concept.
 
     DOID and MONDO cite many of Hetionet's symptom headings on a disease of the
-    same concept (Narcolepsy, Obesity, Down Syndrome, Aphasia: 170 of 452), and
+    same concept (Narcolepsy, Obesity, Down Syndrome, Aphasia: 166 of 452), and
     without a tie the concept had two nodes. A citation alone is not enough:
     DOID also cites headings on a narrower or neighbouring disease (Seizures on
     "visual epilepsy", Dysphonia on "spasmodic dystonia", Disorders of
@@ -465,11 +465,12 @@ def _mesh_symptom_ties(b: Builder, pick: Callable[[str | None, set[Key]], Key]) 
         key = ("Symptom", mid)
         draft = b.drafts.get(key)
         name = b.display_name(key)
+        own = word_bag(name or "")
         bags = {word_bag(n) for n in (name, *(draft.synonyms if draft else ())) if n}
         agree = {
             k for k in cited.get(f"MESH:{mid}", set())
             if word_bag(b.display_name(k) or "") in bags
-            or word_bag(name or "") in {word_bag(n) for n in b.drafts[k].synonyms}
+            or own in {word_bag(n) for n in b.drafts[k].synonyms}
         }  # fmt: skip
         if agree:
             ties[key] = pick(name, agree)
