@@ -174,3 +174,12 @@ def vocab_store(
     yield store
     store.close()
 
+
+
+@pytest.fixture(scope="session")
+def vocab_extractor(vocab_store: EmbeddedStore):  # type: ignore[no-untyped-def]
+    """The extractor over :func:`vocab_store` (about 15 s to build): for tests
+    that only extract; one that changes settings or learns names builds its own."""
+    from medkg.nlp import Extractor
+
+    return Extractor(vocab_store, vocab_store.settings)

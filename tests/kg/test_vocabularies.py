@@ -295,6 +295,27 @@ def test_a_mesh_symptom_is_tied_to_the_disease_citing_and_naming_it(
     ).rows == []
 
 
+def test_a_heading_s_names_go_to_the_node_of_its_name(vocab_store: EmbeddedStore) -> None:
+    """DOID's enterocele cites MeSH's Hernia: the heading's names go to HPO's
+    Hernia, so "hernia" neither names enterocele nor ties Hernia to it. A shared
+    MeSH id beats a shared synonym: HPO's Respiratory insufficiency (the heading
+    DOID's respiratory failure cites) is not tied to bronchopulmonary dysplasia,
+    which MONDO lists the words for (decision 0038)."""
+    enterocele = vocab_store.get_node("DOID:1283")
+    hernia = vocab_store.get_node("HP:0100790")
+    assert "Hernia" not in enterocele["synonyms"] and "Hernias" in hernia["synonyms"]
+    ties = vocab_store.query(
+        "MATCH (s:Symptom)-[:SAME_AS]->(d) WHERE s.id IN ['HP:0100790', 'HP:0002093'] "
+        "RETURN s.id, d.id"
+    ).rows
+    assert ties == []
+    # a citing disease that has the heading's name keeps it (and the tie)
+    fused = vocab_store.query(
+        "MATCH (:Symptom {id: 'HP:0011090'})-[:SAME_AS]->(d) RETURN d.id"
+    ).rows  # HPO's Fused teeth is MONDO's "teeth, fused"
+    assert fused == [["MONDO:0010103"]]
+
+
 def test_a_symptom_heading_outside_the_symptom_tree_names_its_symptom() -> None:
     """Hetionet's symptom Disorders of Excessive Somnolence (tree C10, not C23)
     keeps its entry terms; DOID's recurrent hypersomnia, which cites it, does not

@@ -16,8 +16,8 @@ from medkg.nlp.name_variants import heads, spellings
 
 
 @pytest.fixture(scope="module")
-def extractor(vocab_store: EmbeddedStore) -> Extractor:
-    return Extractor(vocab_store, vocab_store.settings)
+def extractor(vocab_extractor: Extractor) -> Extractor:
+    return vocab_extractor
 
 
 def _mentions(extractor: Extractor, text: str) -> dict[str, tuple[str, str, bool]]:

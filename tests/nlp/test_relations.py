@@ -161,3 +161,41 @@ def test_a_drug_the_graph_gives_for_the_disease_is_not_said_to_cause_it(
     off = Extractor(store, store.settings.model_copy(update={"cid_known_treatments": False}))
     assert ("CAUSES", "clonidine", "Hypertension") in _relations(off, text)
     assert off.version != extractor.version  # facts say which rule made them
+
+
+def test_a_disease_mention_tied_to_a_symptom_is_a_finding(
+    vocab_store: EmbeddedStore, vocab_extractor: Extractor
+) -> None:
+    """ "diarrhea" links to DOID's disease, which MeSH's symptom Diarrhea is tied
+    to (decision 0036): as the finding of PRESENTS the edge goes to the symptom
+    (PRESENTS is Disease -> Symptom), and the evidence says which node the
+    mention linked to."""
+    extractor = vocab_extractor
+    assert extractor.lexicon.tied_symptom["DOID:13250"] == "D003967"
+    note = "Crohn's disease presenting with diarrhea. Diarrhea due to celiac disease."
+    (doc,) = extractor.extract([NoteInput("tied-finding", note)])
+    found = {
+        (r.rel_type, doc.mentions[r.head].node_id, r.tail_node(doc.mentions)[1])
+        for r in doc.relations
+    }
+    assert ("PRESENTS", "DOID:8778", "D003967") in found
+    assert ("PRESENTS", "DOID:10608", "D003967") in found
+    assert not any(t == "DOID:13250" for _, _, t in found)  # never Disease -> Disease
+
+    ingest_documents(vocab_store, [doc])
+    rows = vocab_store.query(
+        "MATCH (d:Disease {id: 'DOID:8778'})-[r:PRESENTS]->(s:Symptom) "
+        "WHERE r.source = 'extraction' RETURN s.id, r.evidence"
+    ).rows
+    assert [r[0] for r in rows] == ["D003967"]
+    tail = json.loads(rows[0][1][0])["tail"]
+    assert note[tail["start"] : tail["end"]] == "diarrhea"
+    assert (tail["linked_to"], tail["via"]) == ("DOID:13250", "SAME_AS")
+
+
+def test_a_disease_without_a_tied_symptom_is_no_finding(vocab_extractor: Extractor) -> None:
+    extractor = vocab_extractor
+    (doc,) = extractor.extract([NoteInput("t", "Crohn's disease presenting with malaria.")])
+    assert [m.node_id for m in doc.mentions] == ["DOID:8778", "DOID:12365"]
+    assert "DOID:12365" not in extractor.lexicon.tied_symptom  # no phenotype is malaria
+    assert not [r for r in doc.relations if r.rel_type == "PRESENTS"]

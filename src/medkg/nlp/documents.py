@@ -67,6 +67,16 @@ class ExtractedRelation:
     sentence_index: int
     confidence: float
     method: str
+    #: (label, id) the tail is written to when not the tail mention's own node:
+    #: a disease mention as a PRESENTS finding goes to the Symptom tied to it.
+    tail_as: tuple[str, str] | None = None
+
+    def tail_node(self, mentions: list[Mention]) -> tuple[str, str]:
+        """The (label, id) of the node the relation ends at."""
+        if self.tail_as is not None:
+            return self.tail_as
+        tail = mentions[self.tail]
+        return tail.node_label, tail.node_id
 
 
 @dataclass

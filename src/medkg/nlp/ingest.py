@@ -159,10 +159,11 @@ def _relation_rows(doc: ExtractedDocument) -> dict[tuple[str, str, str], list[di
     grouped: dict[tuple[str, str, str, str, str], list] = defaultdict(list)
     for rel in doc.relations:
         head, tail = doc.mentions[rel.head], doc.mentions[rel.tail]
-        if (head.node_label, tail.node_label) not in REL_TYPES[rel.rel_type].pairs:
+        tail_label, tail_id = rel.tail_node(doc.mentions)
+        if (head.node_label, tail_label) not in REL_TYPES[rel.rel_type].pairs:
             continue
-        grouped[(rel.rel_type, head.node_label, tail.node_label, head.node_id,
-                 tail.node_id)].append((rel, head, tail))  # fmt: skip
+        grouped[(rel.rel_type, head.node_label, tail_label, head.node_id,
+                 tail_id)].append((rel, head, tail))  # fmt: skip
     out: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
     for (rel_type, hl, tl, hid, tid), items in grouped.items():
         # a relation across sentences (the document CID model) cites both
@@ -179,7 +180,8 @@ def _relation_rows(doc: ExtractedDocument) -> dict[tuple[str, str, str], list[di
                     "head": {"text": h.text, "start": h.start, "end": h.end,
                              "sentence": h.sentence_index},
                     "tail": {"text": t.text, "start": t.start, "end": t.end,
-                             "sentence": t.sentence_index},
+                             "sentence": t.sentence_index,
+                             **({"linked_to": t.node_id, "via": "SAME_AS"} if r.tail_as else {})},
                 }, sort_keys=True)
                 for r, h, t in items
             ],

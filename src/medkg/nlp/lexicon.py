@@ -100,8 +100,10 @@ class Resolution:
 
 
 def _name_ok(key: str) -> bool:
-    """Case-insensitive keys: three characters at least, not a stop word, not a number."""
-    return len(key) >= 3 and key not in STOP_WORDS and not key.replace(" ", "").isdigit()
+    """Case-insensitive keys: three characters at least, and some word that is
+    neither a stop word nor a number ("a 10", "at 10", drug synonyms of
+    Antineoplaston A10 and AT 10, are a note's "a #10 blade")."""
+    return len(key) >= 3 and any(w not in STOP_WORDS and not w.isdigit() for w in key.split())
 
 
 @dataclass
@@ -113,6 +115,10 @@ class Lexicon:
     abbreviations: dict[str, Entry] = field(default_factory=dict)
     #: Nodes tied by SAME_AS -> the node holding their concept (linking goes there).
     same_as: dict[str, Entry] = field(default_factory=dict)
+    #: Disease -> the Symptom node tied to it by SAME_AS ("diarrhea" names DOID's
+    #: disease and MeSH's symptom): where a relation needs a finding (PRESENTS is
+    #: Disease -> Symptom), a mention of the disease stands for that symptom.
+    tied_symptom: dict[str, str] = field(default_factory=dict)
     #: Relationship count of nodes that share a name with another node.
     degree: dict[str, int] = field(default_factory=dict)
     max_words: int = 1
@@ -179,6 +185,7 @@ class Lexicon:
             if len(c) > 1 for e in c
         }  # fmt: skip
         lex.same_as = _same_as(store)
+        lex.tied_symptom = _tied_symptoms(store, lex.same_as)
         lex.parents = _parents(store)
         lex.treatments = curated_treatments(store)
         lex.degree = _degrees(store, ambiguous)
@@ -210,6 +217,8 @@ class Lexicon:
         for table in (self.names, self.symbols):
             h.update(f"{len(table)}:{sum(len(c) for c in table.values())};".encode())
         h.update(f"{len(self.same_as)}".encode())
+        if self.tied_symptom:
+            h.update(f"findings {len(self.tied_symptom)}".encode())
         if self.parents:
             h.update(f"is-a {sum(len(p) for p in self.parents.values())}".encode())
         if self.ner_only:
@@ -304,6 +313,22 @@ def _same_as(store: GraphStore) -> dict[str, Entry]:
         while out[a].node_id in out and out[a].node_id not in seen:
             seen.add(out[a].node_id)
             out[a] = out[out[a].node_id]
+    return out
+
+
+def _tied_symptoms(store: GraphStore, same_as: dict[str, Entry]) -> dict[str, str]:
+    """Disease id -> one Symptom tied to it (through :func:`_same_as`'s chains).
+    Where several are (MeSH's and HPO's "Diarrhea"), Hetionet's MeSH symptom
+    (an id without a prefix, the one Hetionet's own PRESENTS edges use) is
+    chosen, then the smallest id, so the choice does not depend on row order."""
+    tied = store.query(
+        "MATCH (a:Symptom)-[:SAME_AS]->() RETURN DISTINCT a.id", row_cap=10_000_000
+    ).rows
+    out: dict[str, str] = {}
+    for (symptom,) in sorted(tied, key=lambda r: (":" in r[0], r[0])):
+        target = same_as.get(symptom)
+        if target is not None and target.label == "Disease":
+            out.setdefault(target.node_id, symptom)
     return out
 
 

@@ -312,12 +312,14 @@ class Extractor:
         Only affirmed mentions linked by name take part (:func:`_relation_ready`)."""
         document_model = self.classifier if isinstance(self.classifier, DocumentCid) else None
         pair_model = None if document_model is not None else self.classifier
+        findings = self.lexicon.tied_symptom
         by_sentence: dict[int, list[SpanRef]] = {}
         for i, m in enumerate(mentions):
             if _relation_ready(m):
                 s0 = sents[m.sentence_index].start_char
+                also = "Symptom" if m.node_label == "Disease" and m.node_id in findings else None
                 by_sentence.setdefault(m.sentence_index, []).append(
-                    SpanRef(i, m.node_label, m.start - s0, m.end - s0, m.confidence)
+                    SpanRef(i, m.node_label, m.start - s0, m.end - s0, m.confidence, also)
                 )
         out = []
         for si, refs in by_sentence.items():
@@ -325,10 +327,17 @@ class Extractor:
                 continue
             for r in find_relations(sents[si].text, refs, pair_model, self.cid_threshold):
                 head, tail = mentions[r.head].node_id, mentions[r.tail].node_id
-                if head != tail and not (r.rel_type == "CAUSES" and self._indicated(head, tail)):
-                    out.append(
-                        ExtractedRelation(r.rel_type, r.head, r.tail, si, r.confidence, r.method)
+                if head == tail or (r.rel_type == "CAUSES" and self._indicated(head, tail)):
+                    continue
+                # a disease mention as PRESENTS' finding: the edge goes to its symptom
+                tail_as = None
+                if r.rel_type == "PRESENTS" and mentions[r.tail].node_label != "Symptom":
+                    tail_as = ("Symptom", findings[tail])
+                out.append(
+                    ExtractedRelation(
+                        r.rel_type, r.head, r.tail, si, r.confidence, r.method, tail_as
                     )
+                )
         if document_model is not None and sents:
             out += self._document_causes(document_model, sents, mentions, out)
         return out

@@ -167,6 +167,12 @@ class SpanRef:
     start: int
     end: int
     confidence: float
+    #: A second label the mention may play: a disease tied to a symptom by
+    #: SAME_AS ("diarrhea") is also a finding that a disease presents with.
+    also: str | None = None
+
+    def fits(self, labels: frozenset[str]) -> bool:
+        return self.label in labels or self.also in labels
 
 
 def find_relations(
@@ -198,8 +204,8 @@ def find_relations(
                 continue
             for rule in RULES:
                 if (
-                    first.label in rule.first
-                    and second.label in rule.second
+                    first.fits(rule.first)
+                    and second.fits(rule.second)
                     and rule.between.search(gap)
                 ):
                     head, tail = (first, second) if rule.head_is_first else (second, first)

@@ -94,7 +94,8 @@ def import_vocabularies(
             progress(name, 0, 0)
 
     inputs = inputs or read_inputs(step, files)
-    existing = {label: store.names(label) for label in ENRICHED_LABELS}
+    # Anatomy: names a disease synonym must not be (synonyms.py)
+    existing = {label: store.names(label) for label in (*ENRICHED_LABELS, "Anatomy")}
     batch, report = build_batch(inputs, existing, step)
     return import_batch(store, batch, progress), report
 

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from medkg.kg.importers.batch import GraphBatch, ImportFormatError
+from medkg.kg.importers.vocabularies.synonyms import clean_synonyms, roots_and_characteristics
 from medkg.kg.importers.vocabularies.tables import (
     Annotation,
     DrugNames,
@@ -306,13 +307,30 @@ def add_mesh_names(b: Builder, mesh: dict[str, MeshRecord]) -> None:
     (:func:`add_hpo`), and a disease citing it is often narrower (DOID's
     lingual-facial-buccal dyskinesia cites Dyskinesias, recurrent hypersomnia
     Disorders of Excessive Somnolence), so "dyskinesia" and "somnolence" went
-    to those diseases."""
+    to those diseases. Where the heading's name is another node's own name, that
+    node is the concept and takes the names (DOID's enterocele cites Hernia,
+    HPO's Hernia is the concept; decision 0038), unless the citing disease has
+    the heading's name too (MONDO's "teeth, fused" and Fused Teeth)."""
     index = b.xref_index("Disease", ("MESH",))
+    own_name: dict[str, set[Key]] = defaultdict(set)
+    for key in b.drafts:
+        if key[0] in ("Disease", "Symptom"):
+            own_name[name_key(b.display_name(key) or "")].add(key)
     added = 0
     for x, keys in index.items():
         mid = x.split(":", 1)[1]
         rec = mesh.get(mid)
-        if rec is not None and len(keys) == 1 and ("Symptom", mid) not in b.drafts:
+        if rec is None or len(keys) != 1 or ("Symptom", mid) in b.drafts:
+            continue
+        named = own_name.get(name_key(rec.name), set())
+        citing = b.drafts[next(iter(keys))]
+        agrees = word_bag(rec.name) in {
+            word_bag(n) for n in (b.display_name(next(iter(keys))) or "", *citing.synonyms)
+        }
+        if len(named) == 1 and not named & keys and not agrees:
+            b.drafts[next(iter(named))].synonyms += rec.entry_terms
+            b.report.add("MeSH headings' names given to the node of that name, not the citing one")
+        else:
             b.drafts[next(iter(keys))].synonyms += [rec.name, *rec.entry_terms]
             added += 1
     b.report.add("diseases named by their MeSH heading", added)
@@ -399,6 +417,17 @@ def add_ties(b: Builder) -> None:
         return min(keys, key=rank)
 
     named = _diseases_by_name(b)
+    mesh_diseases = b.xref_index("Disease", ("MESH",))
+
+    def cited_elsewhere(d: Draft, keys: set[Key]) -> bool:
+        """Does a disease other than ``keys`` carry one of ``d``'s MeSH ids? Then a
+        shared id says where the concept is, and a shared synonym decides
+        nothing (HPO's Respiratory insufficiency carries the heading DOID's
+        respiratory failure cites; MONDO lists the words as a synonym of
+        bronchopulmonary dysplasia)."""
+        return any(
+            mesh_diseases.get(x, set()) - keys for x in d.xrefs if x.startswith("MESH:")
+        )
 
     def by_name(name: str | None) -> set[Key]:
         """The one disease of that name or synonym; where several carry it, the one
@@ -423,7 +452,7 @@ def add_ties(b: Builder) -> None:
             symptom_ties[key] = pick(b.display_name(key), keys)
             b.edge("SAME_AS", key, symptom_ties[key], SOURCE)
             b.report.add("phenotypes tied to the disease they name")
-        elif keys := by_name(b.display_name(key)):
+        elif (keys := by_name(b.display_name(key))) and not cited_elsewhere(d, keys):
             symptom_ties[key] = next(iter(keys))
             b.edge("SAME_AS", key, symptom_ties[key], SOURCE)
             b.report.add("phenotypes tied to the one disease of that name")
@@ -647,6 +676,21 @@ def _drug_of_heading(
     return None
 
 
+def _named_synonyms(b: Builder, inputs: Inputs) -> tuple[list[Term], list[Term], list[Term]]:
+    """DOID, MONDO and HPO terms without the synonyms that name something else
+    (:mod:`.synonyms`, decision 0038); the report counts each reason."""
+    own = [t.name for ts in (inputs.doid, inputs.mondo, inputs.hpo) for t in ts]
+    anatomy = [n for n in b.existing.get("Anatomy", {}).values() if n]
+    dropped: dict[str, int] = {}
+    cleaned = tuple(
+        clean_synonyms(ts, anatomy, own, roots_and_characteristics(ts) if root else None, dropped)
+        for ts, root in ((inputs.doid, True), (inputs.mondo, True), (inputs.hpo, False))
+    )
+    for why, n in sorted(dropped.items()):
+        b.report.add(f"synonyms left out: {why}", n)
+    return cleaned  # type: ignore[return-value]
+
+
 def build_batch(
     inputs: Inputs,
     existing: dict[str, dict[str, str | None]],
@@ -654,11 +698,13 @@ def build_batch(
 ) -> tuple[GraphBatch, BuildReport]:
     """Merge all sources (in the order the identity rules need) into one batch."""
     b = Builder(existing)
+    if progress:
+        progress("synonyms")
+    doid, mondo, hpo = _named_synonyms(b, inputs)
     steps: list[tuple[str, Callable[[], None]]] = [
-        ("diseases (DOID)", lambda: add_doid(b, inputs.doid)),
-        ("diseases (MONDO)", lambda: add_mondo(b, inputs.mondo)),
-        ("phenotypes (HPO, MeSH)", lambda: add_hpo(b, inputs.hpo, inputs.mesh,
-                                                  inputs.mesh_mappings)),
+        ("diseases (DOID)", lambda: add_doid(b, doid)),
+        ("diseases (MONDO)", lambda: add_mondo(b, mondo)),
+        ("phenotypes (HPO, MeSH)", lambda: add_hpo(b, hpo, inputs.mesh, inputs.mesh_mappings)),
         ("disease names (MeSH)", lambda: add_mesh_names(b, inputs.mesh)),
         ("disease headings (MeSH)", lambda: add_mesh_disease_headings(b, inputs.mesh)),
         ("ties between duplicates", lambda: add_ties(b)),
