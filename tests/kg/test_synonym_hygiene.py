@@ -112,3 +112,19 @@ def test_the_imported_graph_and_a_note_link_no_organ_as_a_disease(
     assert [(m.text, m.node_id) for m in doc.mentions if m.node_label == "Disease"] == [
         ("heart attack", "DOID:5844")
     ]
+
+
+@needs_hetionet
+def test_capitalised_words_of_a_note_are_no_gene_symbols(vocab_extractor) -> None:  # type: ignore[no-untyped-def]
+    """Notes write headers in capitals: "FOR" (WWOX's alias), "PLAN" (an
+    abbreviation of PLA2G6-associated neurodegeneration) and "MRI" (CYREN's
+    alias) linked before (decision 0040); "PSA" is prostate-specific antigen,
+    the KLK3 gene, not PSAT1's alias."""
+    from medkg.nlp import NoteInput
+
+    note = "INDICATIONS FOR PROCEDURE: Elevated PSA. MRI of the pelvis. PLAN: Biopsy."
+    (doc,) = vocab_extractor.extract([NoteInput("headers", note)])
+    linked = {m.text: m.node_id for m in doc.mentions}
+    assert "FOR" not in linked and "MRI" not in linked and "PLAN" not in linked
+    assert linked["PSA"] == "354"
+    assert "FOR" not in vocab_extractor.lexicon.symbols  # a stop word in capitals

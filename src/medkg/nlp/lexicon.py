@@ -150,6 +150,7 @@ class Lexicon:
                 table[key][entry.node_id] = entry
 
         ner_only: set[str] = set()
+        not_symbols = _not_symbols()
         for label in LABEL_PRIORITY:
             for node_id, name, synonyms, source in store.query(
                 f"MATCH (n:{label}) RETURN n.id, n.name, n.synonyms, n.source",
@@ -162,6 +163,8 @@ class Lexicon:
                 for text, exact in [(name, True), *((s, False) for s in synonyms or [])]:
                     entry = Entry(label, node_id, name, exact)
                     text = text.strip()
+                    if text in not_symbols or text.lower() in STOP_WORDS:
+                        continue  # "MRI", "PLAN"; "FOR", "AT" in a note's capital headers
                     if label == "Gene":
                         if (exact and _GENE_SYMBOL.match(text)) or _SYMBOLISH.match(text):
                             add(symbols, text, entry)
@@ -357,6 +360,17 @@ def _degrees(store: GraphStore, ids: set[str]) -> dict[str, int]:
                 {"ids": chunk}, row_cap=10_000_000,
             ).rows))  # fmt: skip
     return out
+
+
+def _not_symbols() -> frozenset[str]:
+    """Capitalised words notes use for no graph node ("MRI", "CO2", "PLAN"):
+    ``not_symbols.tsv``, curated from the symbols linked in MTSamples reports."""
+    raw = resources.files("medkg.nlp").joinpath("not_symbols.tsv").read_text("utf-8")
+    return frozenset(
+        line.split("\t")[0].strip()
+        for line in raw.splitlines()
+        if line.strip() and not line.startswith("#")
+    )
 
 
 def _curated_abbreviations() -> list[tuple[str, str]]:
