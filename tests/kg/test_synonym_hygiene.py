@@ -101,6 +101,7 @@ def test_the_imported_graph_and_a_note_link_no_organ_as_a_disease(
     ).rows
     assert rows == []
     assert "heart attack" in vocab_store.get_node("DOID:5844")["synonyms"]  # what names stays
+    assert vocab_store.get_node("MONDO:0700063") is None  # "complete": no disease
     report = vocab_store.report  # type: ignore[attr-defined]
     assert report.counts["synonyms left out: an abbreviation in lower case"] > 100
 

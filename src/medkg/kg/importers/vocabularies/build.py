@@ -38,7 +38,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from medkg.kg.importers.batch import GraphBatch, ImportFormatError
-from medkg.kg.importers.vocabularies.synonyms import clean_synonyms, roots_and_characteristics
+from medkg.kg.importers.vocabularies.synonyms import (
+    characteristics,
+    clean_synonyms,
+    roots_and_characteristics,
+)
 from medkg.kg.importers.vocabularies.tables import (
     Annotation,
     DrugNames,
@@ -677,14 +681,18 @@ def _drug_of_heading(
 
 
 def _named_synonyms(b: Builder, inputs: Inputs) -> tuple[list[Term], list[Term], list[Term]]:
-    """DOID, MONDO and HPO terms without the synonyms that name something else
-    (:mod:`.synonyms`, decision 0038); the report counts each reason."""
-    own = [t.name for ts in (inputs.doid, inputs.mondo, inputs.hpo) for t in ts]
+    """DOID, MONDO and HPO terms without the synonyms that name something else,
+    and MONDO without its disease characteristics (:mod:`.synonyms`, decision
+    0038); the report counts each reason."""
+    not_diseases = characteristics(inputs.mondo)
+    mondo = [t for t in inputs.mondo if t.id not in not_diseases]
+    b.report.add("MONDO disease characteristics left out (no diseases)", len(not_diseases))
+    own = [t.name for ts in (inputs.doid, mondo, inputs.hpo) for t in ts]
     anatomy = [n for n in b.existing.get("Anatomy", {}).values() if n]
     dropped: dict[str, int] = {}
     cleaned = tuple(
         clean_synonyms(ts, anatomy, own, roots_and_characteristics(ts) if root else None, dropped)
-        for ts, root in ((inputs.doid, True), (inputs.mondo, True), (inputs.hpo, False))
+        for ts, root in ((inputs.doid, True), (mondo, True), (inputs.hpo, False))
     )
     for why, n in sorted(dropped.items()):
         b.report.add(f"synonyms left out: {why}", n)

@@ -19,8 +19,9 @@ all linked mentions (decision 0038). A synonym is left out when it is:
   written with a capital ("Crohn", "HIV") are eponyms or symbols and stay;
 - the organ an inflammation is of ("epididymis" of epididymitis, "periosteum"
   of periostitis), or a name of an anatomy node of the graph;
-- a synonym of an ontology root or of MONDO's "disease characteristic" terms
-  (grades, "not rare"): "condition", "common", "grade III" are no diagnosis;
+- a synonym of an ontology root ("condition" of MONDO's disease); MONDO's
+  "disease characteristic" terms (grades, "not rare", "complete") are no
+  diseases and are not imported at all (:func:`characteristics`);
 - one of :data:`NOT_A_NAME`, everyday words the rules above do not reach.
 
 The node keeps its own name whatever it is.
@@ -175,13 +176,12 @@ def clean_synonyms(
     return out
 
 
-def roots_and_characteristics(terms: list[Term]) -> set[str]:
-    """Ids of the terms without parents and of MONDO's disease characteristics."""
+def characteristics(terms: list[Term]) -> set[str]:
+    """Ids of MONDO's disease characteristics and every term below them."""
     children: dict[str, list[str]] = {}
     for t in terms:
         for p in t.parents:
             children.setdefault(p, []).append(t.id)
-    out = {t.id for t in terms if not t.parents}
     seen: set[str] = set()
     stack = [t.id for t in terms if t.id in CHARACTERISTIC_ROOTS]
     while stack:
@@ -189,4 +189,9 @@ def roots_and_characteristics(terms: list[Term]) -> set[str]:
         if node not in seen:
             seen.add(node)
             stack.extend(children.get(node, []))
-    return out | seen
+    return seen
+
+
+def roots_and_characteristics(terms: list[Term]) -> set[str]:
+    """Ids of the terms without parents and of MONDO's disease characteristics."""
+    return {t.id for t in terms if not t.parents} | characteristics(terms)
