@@ -50,6 +50,22 @@ def test_entities_link_to_hetionet_ids_with_context(extractor: Extractor) -> Non
     assert m["myocardial infarction"].historical and m["myocardial infarction"].is_positive_fact
 
 
+def test_risks_a_consent_paragraph_lists_are_no_facts(extractor: Extractor) -> None:
+    """Operative notes list what the patient was told could happen; a risk
+    factor the patient has is still a fact."""
+    m = _mentions(
+        extractor,
+        "Hypertension was noted. I explained the risks and potential complications, "
+        "including bleeding, infection and pulmonary embolism.",
+    )
+    assert m["Hypertension"].is_positive_fact
+    listed = [v for k, v in m.items() if k != "Hypertension"]
+    assert {"infection", "pulmonary embolism"} <= set(m)
+    assert all(v.hypothetical and not v.is_positive_fact for v in listed)
+    m = _mentions(extractor, "Risk factors include hypertension and obesity.")
+    assert m["hypertension"].is_positive_fact and m["obesity"].is_positive_fact
+
+
 def test_abbreviations_resolve_to_the_long_form(extractor: Extractor) -> None:
     (doc,) = extractor.extract([NoteInput("t", NOTE)])
     mis = [m for m in doc.mentions if m.text == "MI"]

@@ -28,6 +28,11 @@ _FORWARD: dict[str, list[str]] = {
         "if", "in case of", "should he develop", "should she develop", "should the patient",
         "return if", "watch for", "monitor for", "risk of", "at risk for", "concern for",
         "rule out", "r/o", "to exclude", "possible", "suspected", "evaluate for",
+        # consent paragraphs list what could happen: "the risks and potential
+        # complications ... include bleeding, infection, pulmonary embolism"
+        # ("risk factors include diabetes" are the patient's: "risks" only; and
+        # "complications included a wound infection" happened)
+        "risks", "potential complications", "possible complications",
     ],
     "historical": [
         "history of", "h/o", "hx of", "past medical history", "previous", "prior",

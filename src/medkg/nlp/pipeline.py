@@ -70,8 +70,9 @@ TOKENIZER_REVISION = 3
 #: learned drug-induced name needs a chemical in the sentence, decision 0035).
 LINKER_REVISION = 1
 #: Raised whenever the assertion context (:mod:`.context`) flags mentions
-#: differently (1: a trigger inside another entity's name is no cue).
-CONTEXT_REVISION = 1
+#: differently (1: a trigger inside another entity's name is no cue; 2: what a
+#: consent paragraph lists as risks or potential complications is hypothetical).
+CONTEXT_REVISION = 2
 EXTRACTOR_VERSION = (
     f"{__version__}+spacy{spacy.__version__}+tok{TOKENIZER_REVISION}+link{LINKER_REVISION}"
     f"+ctx{CONTEXT_REVISION}"
