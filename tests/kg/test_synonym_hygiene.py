@@ -128,4 +128,9 @@ def test_capitalised_words_of_a_note_are_no_gene_symbols(vocab_extractor) -> Non
     linked = {m.text: m.node_id for m in doc.mentions}
     assert "FOR" not in linked and "MRI" not in linked and "PLAN" not in linked
     assert linked["PSA"] == "354"
+    (doc,) = vocab_extractor.extract(
+        [NoteInput("urology", "Biopsy showed high-grade PIN. Started Bactrim DS.")]
+    )
+    linked = {m.text: m.node_id for m in doc.mentions}
+    assert linked["PIN"] == "MONDO:0005193" and "DS" not in linked
     assert "FOR" not in vocab_extractor.lexicon.symbols  # a stop word in capitals

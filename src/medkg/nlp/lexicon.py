@@ -163,7 +163,7 @@ class Lexicon:
                 for text, exact in [(name, True), *((s, False) for s in synonyms or [])]:
                     entry = Entry(label, node_id, name, exact)
                     text = text.strip()
-                    if text in not_symbols or text.lower() in STOP_WORDS:
+                    if text.upper() in not_symbols or text.lower() in STOP_WORDS:
                         continue  # "MRI", "PLAN"; "FOR", "AT" in a note's capital headers
                     if label == "Gene":
                         if (exact and _GENE_SYMBOL.match(text)) or _SYMBOLISH.match(text):
