@@ -133,4 +133,8 @@ def test_capitalised_words_of_a_note_are_no_gene_symbols(vocab_extractor) -> Non
     )
     linked = {m.text: m.node_id for m in doc.mentions}
     assert linked["PIN"] == "MONDO:0005193" and "DS" not in linked
-    assert "FOR" not in vocab_extractor.lexicon.symbols  # a stop word in capitals
+    # a stop word in capitals is a symbol only outside a run of capitals
+    (doc,) = vocab_extractor.extract(
+        [NoteInput("h", "Diagnosed with ALL in 2019. REVIEW: ALL OTHER SYSTEMS NEGATIVE.")]
+    )
+    assert [m.sentence_index for m in doc.mentions if m.text == "ALL"] == [0]

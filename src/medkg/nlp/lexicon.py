@@ -163,8 +163,8 @@ class Lexicon:
                 for text, exact in [(name, True), *((s, False) for s in synonyms or [])]:
                     entry = Entry(label, node_id, name, exact)
                     text = text.strip()
-                    if text.upper() in not_symbols or text.lower() in STOP_WORDS:
-                        continue  # "MRI", "PLAN"; "FOR", "AT" in a note's capital headers
+                    if text.upper() in not_symbols:
+                        continue  # "MRI", "PLAN" (stop words in headers: matcher.py)
                     if label == "Gene":
                         if (exact and _GENE_SYMBOL.match(text)) or _SYMBOLISH.match(text):
                             add(symbols, text, entry)

@@ -14,6 +14,7 @@ and carries ``label|node id|rule`` in its entity id, which the linker reads.
 
 from __future__ import annotations
 
+from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
@@ -133,6 +134,8 @@ class LexiconMatcher:
                     hit = (j, Resolution(lex.abbreviations[text], CURATED))
                     break
                 symbol = lex.symbols.get(text)
+                if symbol and _a_header_word(text, words, i, j, start, end):
+                    continue
                 res = lex.resolve(lex.matchable(symbol)) if symbol else None
                 if res is not None:
                     hit = (j, Resolution(res.entry, f"symbol; {res.rule}"))
@@ -160,3 +163,14 @@ def _inside_hyphenated_word(
         and words[j + 1].lower() not in HYPHEN_QUALIFIERS
     )  # fmt: skip
     return before or after
+
+
+def _a_header_word(text: str, words: list[str], i: int, j: int, start: int, end: int) -> bool:
+    """Is the symbol an English stop word written in a run of capitals, as notes
+    write headers ("INDICATIONS FOR PROCEDURE", "ALL OTHER SYSTEMS NEGATIVE")?
+    Such "FOR" is no WWOX alias, such "ALL" no leukaemia; "diagnosed with ALL"
+    still is (decision 0040)."""
+    if text.lower() not in STOP_WORDS:
+        return False
+    near = [words[k] for k in (i - 1, j) if start <= k < end and words[k].isalpha()]
+    return any(w.isupper() and len(w) > 1 for w in near)
