@@ -362,22 +362,26 @@ def _degrees(store: GraphStore, ids: set[str]) -> dict[str, int]:
     return out
 
 
+def _packaged_rows(file: str) -> list[list[str]]:
+    """The tab-separated rows of a table shipped in ``medkg.nlp`` (``#`` comments
+    and blank lines skipped, cells stripped)."""
+    raw = resources.files("medkg.nlp").joinpath(file).read_text("utf-8")
+    return [
+        [cell.strip() for cell in line.split("\t")]
+        for line in raw.splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+
+
 def _not_symbols() -> frozenset[str]:
     """Capitalised words notes use for no graph node ("MRI", "CO2", "PLAN"):
     ``not_symbols.tsv``, curated from the symbols linked in MTSamples reports."""
-    raw = resources.files("medkg.nlp").joinpath("not_symbols.tsv").read_text("utf-8")
-    return frozenset(
-        line.split("\t")[0].strip()
-        for line in raw.splitlines()
-        if line.strip() and not line.startswith("#")
-    )
+    return frozenset(row[0] for row in _packaged_rows("not_symbols.tsv"))
 
 
 def _curated_abbreviations() -> list[tuple[str, str]]:
-    raw = resources.files("medkg.nlp").joinpath("abbreviations.tsv").read_text("utf-8")
     pairs = []
-    for line in raw.splitlines():
-        if line.strip() and not line.startswith("#"):
-            abbr, long = line.split("\t")
-            pairs.append((abbr.strip(), long.strip()))
+    for row in _packaged_rows("abbreviations.tsv"):
+        abbr, long = row
+        pairs.append((abbr, long))
     return pairs

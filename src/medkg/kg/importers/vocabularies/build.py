@@ -327,15 +327,15 @@ def add_mesh_names(b: Builder, mesh: dict[str, MeshRecord]) -> None:
         if rec is None or len(keys) != 1 or ("Symptom", mid) in b.drafts:
             continue
         named = own_name.get(name_key(rec.name), set())
-        citing = b.drafts[next(iter(keys))]
+        (citing,) = keys
         agrees = word_bag(rec.name) in {
-            word_bag(n) for n in (b.display_name(next(iter(keys))) or "", *citing.synonyms)
+            word_bag(n) for n in (b.display_name(citing) or "", *b.drafts[citing].synonyms)
         }
-        if len(named) == 1 and not named & keys and not agrees:
+        if len(named) == 1 and citing not in named and not agrees:
             b.drafts[next(iter(named))].synonyms += rec.entry_terms
             b.report.add("MeSH headings' names given to the node of that name, not the citing one")
         else:
-            b.drafts[next(iter(keys))].synonyms += [rec.name, *rec.entry_terms]
+            b.drafts[citing].synonyms += [rec.name, *rec.entry_terms]
             added += 1
     b.report.add("diseases named by their MeSH heading", added)
 

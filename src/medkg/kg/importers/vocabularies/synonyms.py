@@ -32,6 +32,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import replace
 
+from medkg.kg.importers.vocabularies.ontologies import descendants
 from medkg.kg.importers.vocabularies.terms import Term
 from medkg.kg.plurals import singular
 
@@ -177,18 +178,8 @@ def clean_synonyms(
 
 def characteristics(terms: list[Term]) -> set[str]:
     """Ids of MONDO's disease characteristics and every term below them."""
-    children: dict[str, list[str]] = {}
-    for t in terms:
-        for p in t.parents:
-            children.setdefault(p, []).append(t.id)
-    seen: set[str] = set()
-    stack = [t.id for t in terms if t.id in CHARACTERISTIC_ROOTS]
-    while stack:
-        node = stack.pop()
-        if node not in seen:
-            seen.add(node)
-            stack.extend(children.get(node, []))
-    return seen
+    ids = {t.id for t in terms}
+    return set().union(*(descendants(terms, r) for r in CHARACTERISTIC_ROOTS if r in ids))
 
 
 def roots_and_characteristics(terms: list[Term]) -> set[str]:
