@@ -174,6 +174,12 @@ class Settings(BaseSettings):
     max_image_pixels: int = Field(
         36_000_000, ge=1, description="Largest image (width x height) accepted for diagnosis."
     )
+    patient_text_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        description="Longest the API spends reading one patient text (400 beyond; a request "
+        "may ask for less with timeout_s).",
+    )
     warm_start: bool = Field(
         True,
         description="Load models and the extraction pipeline when the API starts (/readyz is "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -275,3 +276,55 @@ def test_a_disease_the_graph_links_to_nothing_says_so(
         "/v1/recommend/treatments", json={"disease_id": "DOID:9352"}, headers=R
     ).json()
     assert linked["items"] and not any("nothing to rank" in n for n in linked["notes"])
+
+
+def test_reading_a_patient_text_is_bounded_and_stops_for_a_gone_client(
+    client: TestClient,
+) -> None:
+    """A text that outruns its time budget is a 400 that says so; a client that
+    disconnects while its text is read stops the reading (499 in the request log)."""
+    import asyncio
+
+    text = "Fever, cough and shortness of breath since Monday. " * 200
+    slow = client.post(
+        "/v1/diagnose", json={"patient": {"text": text, "timeout_s": 1e-6}}, headers=R
+    )
+    assert slow.status_code == 400 and "took over 1e-06 s" in slow.json()["detail"]
+    over = client.post("/v1/diagnose", json={"patient": {"text": text, "timeout_s": 301}},
+                       headers=R)  # fmt: skip
+    assert over.status_code == 422  # a request cannot ask for more than the limit's range
+    ok = client.post("/v1/diagnose", json={"patient": {"text": text, "timeout_s": 60}},
+                     headers=R)  # fmt: skip
+    assert ok.status_code == 200 and ok.json()["patient_entities"]
+
+    # the client leaves 0.1 s after sending, while its 100,000-character text is read
+    long_text = ("Fever, cough and shortness of breath since Monday. " * 2000)[:100_000]
+    body = json.dumps({"patient": {"text": long_text}}).encode()
+    sent: list[dict] = []
+    delivered: list[float] = []
+
+    async def receive() -> dict:
+        if not delivered:
+            delivered.append(time.monotonic())
+            return {"type": "http.request", "body": body, "more_body": False}
+        if time.monotonic() - delivered[0] < 0.1:
+            await asyncio.sleep(3600)  # still connected: nothing to receive yet
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": "/v1/diagnose", "raw_path": b"/v1/diagnose",
+        "query_string": b"", "root_path": "", "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
+        "headers": [(b"content-type", b"application/json"), (b"x-api-key", b"reader-key"),
+                    (b"content-length", str(len(body)).encode())],
+    }  # fmt: skip
+    asyncio.run(client.app(scope, receive, send))  # type: ignore[arg-type]
+    assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 499
+    t0 = time.monotonic()
+    again = client.post("/v1/diagnose", json={"patient": {"text": long_text}}, headers=R)
+    assert again.status_code == 200  # nothing half-done was cached for it
+    assert time.monotonic() - t0 > 0.2  # reading it takes longer than the client stayed

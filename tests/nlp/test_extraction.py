@@ -219,3 +219,28 @@ def test_cli_ingest_notes(cli_env, tmp_path: Path) -> None:  # type: ignore[no-u
         assert ray_run.exit_code == 0, ray_run.stderr
         counts = json.loads(ray_run.stdout)
         assert (counts["created"], counts["unchanged"], counts["failures"]) == (1, 1, [])
+
+
+def test_a_stop_check_bounds_the_reading_and_changes_nothing_else(extractor: Extractor) -> None:
+    """With a stop check the components run one at a time: the same document
+    when the check never fires, and no document at all when it does."""
+    import threading
+
+    from medkg.nlp.stopping import ExtractionCancelled, ExtractionTimeout, StopCheck
+
+    note = NoteInput("t", NOTE + " Chest pain and dyspnea on exertion. " * 40)
+    (plain,) = extractor.extract([note])
+    (checked,) = extractor.extract([note], stop=StopCheck(timeout_s=600))
+    assert checked.mentions == plain.mentions and checked.relations == plain.relations
+    assert len(plain.mentions) > 80
+
+    spent = StopCheck(timeout_s=1e-9)
+    with pytest.raises(ExtractionTimeout, match="took over 1e-09 s"):
+        list(extractor.extract([note], stop=spent))
+
+    gone = threading.Event()
+    gone.set()
+    with pytest.raises(ExtractionCancelled):
+        list(extractor.extract([note], stop=StopCheck(timeout_s=600, cancelled=gone)))
+    with pytest.raises(ValueError, match="one process"):
+        list(extractor.extract([note], n_process=2, stop=StopCheck()))

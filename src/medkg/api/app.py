@@ -31,11 +31,12 @@ from medkg.api.routers import cypher, explore, health, ingest, recommend, web
 from medkg.fusion.patient import PatientInputError
 from medkg.kg.schema import SchemaError
 from medkg.kg.store import GraphStore, StoreError, StoreUnavailable, open_store
+from medkg.nlp.stopping import ExtractionTimeout
 from medkg.settings import Settings, get_settings
 
 ROUTERS = (health, explore, cypher, recommend, ingest, web)
 #: Errors a client's input can cause: 400 with the message, never a 500.
-CLIENT_ERRORS = (PatientInputError, StoreError, SchemaError)
+CLIENT_ERRORS = (PatientInputError, StoreError, SchemaError, ExtractionTimeout)
 
 
 def _request_log(settings: Settings) -> None:

@@ -127,6 +127,13 @@ class PatientIn(BaseModel):
         description="Graph ids already linked (symptoms, diseases...)",
     )
     image_base64: str | None = Field(None, description="Optional PNG/JPEG image, base64")
+    timeout_s: float | None = Field(
+        None,
+        gt=0,
+        le=300,
+        description="Most seconds to spend reading the text (at most the server's "
+        "MEDKG_PATIENT_TEXT_TIMEOUT_S); 400 when the text takes longer",
+    )
 
 
 class TreatmentsIn(BaseModel):

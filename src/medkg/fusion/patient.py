@@ -20,6 +20,7 @@ from medkg.nlp.documents import ExtractedDocument, NoteInput
 
 if TYPE_CHECKING:
     from medkg.nlp.pipeline import Extractor
+    from medkg.nlp.stopping import StopCheck
 
 FINDING_LABELS = frozenset({"Symptom", "SideEffect", "Disease"})
 
@@ -117,14 +118,16 @@ def build_patient_context(
     extractor: Extractor | None,
     text: str | None = None,
     entity_ids: list[str] | None = None,
+    stop: StopCheck | None = None,
 ) -> PatientContext:
     """Link the text (negated/hypothetical/family mentions kept but not affirmed)
-    and check the given ids; unknown ids are one error naming them all."""
+    and check the given ids; unknown ids are one error naming them all.
+    ``stop`` bounds the reading of the text (:mod:`medkg.nlp.stopping`)."""
     ctx = PatientContext(text=text or None)
     if text:
         if extractor is None:
             raise PatientInputError("text given but the extraction pipeline is not available")
-        (doc,) = extractor.extract([NoteInput("patient", text)])
+        (doc,) = extractor.extract([NoteInput("patient", text)], stop=stop)
         ctx.entities += entities_from_document(doc)
     unknown = []
     for nid in entity_ids or []:

@@ -17,6 +17,7 @@ from medkg.kg.store.base import GraphStore
 
 if TYPE_CHECKING:
     from medkg.nlp.pipeline import Extractor
+    from medkg.nlp.stopping import StopCheck
 
 Task = Literal["treatments", "diagnosis", "trials"]
 TASKS: tuple[Task, ...] = ("treatments", "diagnosis", "trials")
@@ -35,6 +36,7 @@ def rank_patient(
     disease_id: str | None = None,
     image: bytes | None = None,
     limit: int = 10,
+    stop: StopCheck | None = None,
 ) -> Ranking:
     """Rank drugs (``treatments``), diseases (``diagnosis``) or clinical trials
     (``trials``) for a patient, each answer with its evidence.
@@ -52,9 +54,12 @@ def rank_patient(
         image: a checked PNG/JPEG (:func:`medkg.fusion.image_fusion.check_image`);
             only diagnosis uses it, the other tasks say so in their notes.
         limit: the most items to return.
+        stop: bounds the reading of ``text`` in time and lets a caller that
+            went away cancel it (:mod:`medkg.nlp.stopping`).
 
     Raises:
         PatientInputError: nothing to rank for, unknown ids, or an unknown task.
+        ExtractionStopped: ``stop`` ended the reading of ``text``.
     """
     if task not in TASKS:
         raise PatientInputError(f"unknown task {task!r}; choose from {', '.join(TASKS)}")
@@ -63,9 +68,9 @@ def rank_patient(
         what = "a disease id or " if task == "treatments" else ""
         beside = " beside the image" if image is not None else ""
         raise PatientInputError(f"describe the patient: give {what}text and/or entity ids{beside}")
-    ctx: PatientContext | None = (
-        build_patient_context(store, extractor, text, list(entity_ids)) if described else None
-    )
+    ctx: PatientContext | None = None
+    if described:
+        ctx = build_patient_context(store, extractor, text, list(entity_ids), stop)
     if task == "diagnosis":
         assert ctx is not None
         return diagnose(store, ctx, limit, models, image)

@@ -58,6 +58,7 @@ from medkg.nlp.relations.finetuned import CONFIG_FILE, FineTunedEncoder
 from medkg.nlp.relations.hypernyms import drop_ancestors, parent_hierarchy
 from medkg.nlp.relations.known_treatments import treated_node
 from medkg.nlp.relations.rules import DRUG, PROBLEM, SpanRef, find_relations
+from medkg.nlp.stopping import StopCheck
 from medkg.settings import Settings
 
 #: Code version; an :class:`Extractor` appends the hashes of the models it loaded.
@@ -80,6 +81,8 @@ EXTRACTOR_VERSION = (
 #: NER label -> graph label for mentions that become new nodes.
 UNLINKED_LABEL = {"DISEASE": "Disease", "CHEMICAL": "Drug", "GENE": "Gene", "SYMPTOM": "Symptom"}
 CONF_UNLINKED = 0.5
+#: Mentions linked between two checks of a stop check (a check is one clock read).
+STOP_EVERY = 256
 #: A hyphen between letters or digits splits the token ("amiodarone-induced",
 #: "arthralgia-myalgia", "5-fluorouracil"): BC5CDR and NCBI-disease cut every
 #: such hyphen, so the NER is trained on these tokens, and each part of a
@@ -221,9 +224,17 @@ class Extractor:
         self.version = "+".join(parts)
 
     def extract(
-        self, notes: Iterable[NoteInput], n_process: int = 1, batch_size: int = 32
+        self,
+        notes: Iterable[NoteInput],
+        n_process: int = 1,
+        batch_size: int = 32,
+        stop: StopCheck | None = None,
     ) -> Iterator[ExtractedDocument]:
         """Extract documents in input order; ``n_process > 1`` forks worker processes.
+
+        ``stop`` (one process only) is checked between steps and raises
+        :class:`~medkg.nlp.stopping.ExtractionStopped` when its budget is spent or
+        its caller has gone (the API reading a patient's text).
 
         Why not ``nlp.pipe(n_process=...)``: spaCy ships Docs back between
         processes by serialising them, and scispaCy's abbreviation spans and the
@@ -233,8 +244,10 @@ class Extractor:
         """
         if n_process <= 1:
             for batch in _chunks(notes, batch_size):
-                yield from self.extract_batch(batch)
+                yield from self.extract_batch(batch, stop=stop)
             return
+        if stop is not None:
+            raise ValueError("a stop check works in one process only")
         global _FORKED
         _FORKED = self
         ctx = multiprocessing.get_context("fork")
@@ -260,23 +273,43 @@ class Extractor:
         return out
 
     def extract_batch(
-        self, notes: list[NoteInput], *, relations: bool = True
+        self, notes: list[NoteInput], *, relations: bool = True, stop: StopCheck | None = None
     ) -> list[ExtractedDocument]:
         """One ``nlp.pipe`` pass over ``notes`` (the NER batches their sentences
         together); ``relations=False`` when only the mentions are wanted (their
-        classifiers are the costly part after the NER)."""
-        docs = self.nlp.pipe([n.text for n in notes], batch_size=len(notes))
+        classifiers are the costly part after the NER). With ``stop``, the
+        components run one at a time with a check between them."""
+        texts = [n.text for n in notes]
+        if stop is None:
+            docs: Iterable[Doc] = self.nlp.pipe(texts, batch_size=len(notes))
+        else:
+            docs = self._pipe_checked(texts, stop)
         return [
-            self._to_document(note, doc, relations)
+            self._to_document(note, doc, relations, stop)
             for note, doc in zip(notes, docs, strict=True)
         ]
 
-    def _to_document(self, note: NoteInput, doc: Doc, relations: bool = True) -> ExtractedDocument:
+    def _pipe_checked(self, texts: list[str], stop: StopCheck) -> list[Doc]:
+        """What ``nlp.pipe`` does, one component at a time, checking ``stop`` between."""
+        stop.check()
+        docs = [self.nlp.make_doc(t) for t in texts]
+        for _name, proc in self.nlp.pipeline:
+            stop.check()
+            pipe = getattr(proc, "pipe", None)
+            docs = list(pipe(docs, batch_size=len(docs))) if pipe else [proc(d) for d in docs]
+        stop.check()
+        return docs
+
+    def _to_document(
+        self, note: NoteInput, doc: Doc, relations: bool = True, stop: StopCheck | None = None
+    ) -> ExtractedDocument:
         sents = list(doc.sents)
         sent_index = {s.start: i for i, s in enumerate(sents)}
         abbr_long = {(a.start, a.end): a._.long_form for a in doc._.abbreviations}
         mentions = []
-        for ent in doc.ents:
+        for k, ent in enumerate(doc.ents):
+            if stop is not None and k % STOP_EVERY == 0:
+                stop.check()
             linked = self.linker.link(ent, abbr_long)
             new_node = False
             if linked is None:
@@ -297,12 +330,17 @@ class Extractor:
                     new_node=new_node, link_rule=linked.rule,
                 )
             )  # fmt: skip
+        if stop is not None:
+            stop.check()
+        found = self._relations(sents, mentions) if relations else []
+        if stop is not None:
+            stop.check()
         return ExtractedDocument(
             doc_id=note.doc_id,
             sha256=note.sha256,
             sentences=[mask_identifiers(s.text) for s in sents],
             mentions=mentions,
-            relations=self._relations(sents, mentions) if relations else [],
+            relations=found,
             text=note.text if self.settings.store_note_text else None,
             extractor_version=self.version,
         )

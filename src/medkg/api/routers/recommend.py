@@ -9,11 +9,18 @@ generation and the served models' file times, and repeats are served from the
 event loop: an application asking again for the same disease or patient (a page
 reload, a retry, a dashboard) costs no extraction and no ranking. Any write to
 the graph or retrained model makes the cached answers unreachable.
+
+Reading a patient's text is bounded: it stops with a 400 once it has taken
+``MEDKG_PATIENT_TEXT_TIMEOUT_S`` (or the request's smaller ``timeout_s``), and
+as soon as the client disconnects (logged as 499, nginx's "client closed
+request"; nobody reads the answer), so an abandoned request frees its core.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import threading
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -24,8 +31,13 @@ from medkg.api.schemas import PatientIn, PatientQueryIn, TreatmentsIn, errors
 from medkg.fusion.evidence import Ranking
 from medkg.fusion.image_fusion import check_image
 from medkg.fusion.rank import Task, rank_patient
+from medkg.nlp.stopping import ExtractionCancelled, StopCheck
 
 router = APIRouter(tags=["recommend"], dependencies=READER, responses=errors(400, 401, 413))
+#: Status logged for a request whose client left before the answer (never sent).
+CLIENT_CLOSED = 499
+#: How often a running ranking looks whether its client is still there.
+DISCONNECT_POLL_S = 0.05
 
 
 async def _rank(
@@ -42,20 +54,41 @@ async def _rank(
     if cached is not None:
         return Response(cached, media_type="application/json")
     patient = patient or PatientIn()
+    limit_s = state.settings.patient_text_timeout_s
+    timeout_s = min(patient.timeout_s or limit_s, limit_s)
+    gone = threading.Event()
 
     def compute() -> bytes:
+        # the budget counts from here: time spent queued for a thread is not the text's
+        stop = StopCheck(timeout_s, gone) if patient.text else None
         ranking = rank_patient(
             task, state.store, state.models,
             extractor=state.extractor() if patient.text else None, text=patient.text,
             entity_ids=patient.entity_ids, disease_id=disease_id,
             image=check_image(patient.image_base64, state.settings.max_image_pixels),
-            limit=body.limit,
+            limit=body.limit, stop=stop,
         )  # fmt: skip
         return ranking.model_dump_json().encode()
 
-    answer = await run_in_threadpool(compute)
+    if await request.is_disconnected():
+        return Response(status_code=CLIENT_CLOSED)
+    watcher = asyncio.create_task(_watch_disconnect(request, gone)) if patient.text else None
+    try:
+        answer = await run_in_threadpool(compute)
+    except ExtractionCancelled:
+        return Response(status_code=CLIENT_CLOSED)
+    finally:
+        if watcher is not None:
+            watcher.cancel()
     state.cache.put(state.store, key, answer)
     return Response(answer, media_type="application/json")
+
+
+async def _watch_disconnect(request: Request, gone: threading.Event) -> None:
+    """Set ``gone`` when the client disconnects (the extraction checks it)."""
+    while not await request.is_disconnected():
+        await asyncio.sleep(DISCONNECT_POLL_S)
+    gone.set()
 
 
 @router.post("/v1/recommend/treatments", response_model=Ranking)
