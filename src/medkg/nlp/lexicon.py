@@ -163,6 +163,8 @@ class Lexicon:
                 for text, exact in [(name, True), *((s, False) for s in synonyms or [])]:
                     entry = Entry(label, node_id, name, exact)
                     text = text.strip()
+                    if text[:1] == "," or text[-1:] == ",":
+                        continue  # half of an inverted name: "alcohol," of benzyl alcohol
                     if text.upper() in not_symbols:
                         continue  # "MRI", "PLAN" (stop words in headers: matcher.py)
                     if label == "Gene":
