@@ -70,6 +70,13 @@ def test_organs_of_inflammations_anatomy_and_everyday_words() -> None:
     assert _kept(Term("X:1", "epididymitis", ["epididymis", "inflammation of epididymis"])) == [
         "inflammation of epididymis"
     ]
+    # the organ's adjective too (a note's "type III epididymal attachment")
+    assert _kept(Term("X:7", "epididymitis", ["epididymal", "Epididymitides"])) == [
+        "Epididymitides"
+    ]
+    assert _kept(Term("X:8", "gastritis", ["gastric", "gastric inflammation"])) == [
+        "gastric inflammation"
+    ]
     assert _kept(Term("X:2", "pleuritis", ["pleurisy"])) == ["pleurisy"]  # no organ ending
     vesiculitis = Term("X:3", "vesiculitis", ["seminal vesicles"])
     assert _kept(vesiculitis, anatomy=("seminal vesicle",)) == []  # plural or not

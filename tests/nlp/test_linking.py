@@ -83,8 +83,8 @@ def test_a_chain_of_ties_links_to_its_end(store: EmbeddedStore) -> None:
 def test_half_of_an_inverted_name_is_no_name(store: EmbeddedStore) -> None:
     """DrugBank's "alcohol," is what is left of "Alcohol, Benzyl": a note's
     "alcohol" is not benzyl alcohol (14 wrong links on the MTSamples reports)."""
-    store.import_nodes("Drug", [{"id": "DB06770", "name": "Benzyl alcohol",
-                                 "synonyms": ["alcohol,", "benzenemethanol", ", vusion"]}])  # fmt: skip
+    synonyms = ["alcohol,", "benzenemethanol", ", vusion"]
+    store.import_nodes("Drug", [{"id": "DB06770", "name": "Benzyl alcohol", "synonyms": synonyms}])
     lex = Lexicon.from_store(store)
     assert "benzenemethanol" in lex.names and "benzyl alcohol" in lex.names
     assert "alcohol" not in lex.names and "vusion" not in lex.names

@@ -16,8 +16,9 @@ figures in docs/results.md, decision 0038). A synonym is left out when it is:
   "lung neoplasm", "soft" of "soft syndrome"), no term's own name and without
   a disease ending ("pediculosis" of "pediculosis disease" stays); words
   written with a capital ("Crohn", "HIV") are eponyms or symbols and stay;
-- the organ an inflammation is of ("epididymis" of epididymitis, "periosteum"
-  of periostitis), or a name of an anatomy node of the graph;
+- the organ an inflammation is of, or its adjective ("epididymis" and
+  "epididymal" of epididymitis, "periosteum" of periostitis), or a name of an
+  anatomy node of the graph;
 - a synonym of an ontology root ("condition" of MONDO's disease); MONDO's
   "disease characteristic" terms (grades, "not rare", "complete") are no
   diseases and are not imported at all (:func:`characteristics`);
@@ -65,8 +66,13 @@ NOT_A_NAME = frozenset({
 
 _WORD = re.compile(r"[0-9a-z]+")
 _PARENTHESES = re.compile(r"\([^)]*\)")
-#: What follows an inflamed organ's stem in its own name: epididym-is, periost-eum.
-_ORGAN_ENDINGS = frozenset({"", "is", "eum", "um", "ium", "us", "a", "es", "e"})
+#: What follows an inflamed organ's stem in its own name (epididym-is, periost-eum)
+#: or in its adjective (epididym-al, gastr-ic): a note's "epididymal attachment"
+#: is no epididymitis.
+_ORGAN_ENDINGS = frozenset({
+    "", "is", "eum", "um", "ium", "us", "a", "es", "e",
+    "al", "ial", "eal", "ic", "ar", "ary", "ous",
+})  # fmt: skip
 
 
 def _words(text: str) -> list[str]:
