@@ -244,3 +244,40 @@ def test_a_stop_check_bounds_the_reading_and_changes_nothing_else(extractor: Ext
         list(extractor.extract([note], stop=StopCheck(timeout_s=600, cancelled=gone)))
     with pytest.raises(ValueError, match="one process"):
         list(extractor.extract([note], n_process=2, stop=StopCheck()))
+
+
+def test_a_consent_list_is_hypothetical_over_its_semicolons() -> None:
+    """"risks to include but not be limited to bleeding; infection; injury"
+    lists what could happen, item after item; "but not limited to" is neither a
+    negation nor the end of a scope; a semicolon still ends other cues."""
+    import spacy
+
+    from medkg.nlp import context  # noqa: F401  (registers medkg_context)
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("medkg_context")
+
+    def flags(text: str, names: list[str]) -> dict[str, tuple[bool, bool]]:
+        doc = nlp.make_doc(text)
+        doc.ents = [
+            doc.char_span(text.index(n), text.index(n) + len(n), label="DISEASE") for n in names
+        ]  # fmt: skip
+        doc = nlp(doc)
+        return {e.text: (e._.negated, e._.hypothetical) for e in doc.ents}
+
+    risks = ["bleeding", "infection", "sepsis", "heart attack", "injury"]
+    got = flags("He accepts all treatment-associated risks to include but not be limited to "
+                "bleeding; infection; sepsis; heart attack; injury to bowel.", risks)  # fmt: skip
+    assert got == dict.fromkeys(risks, (False, True))
+    got = flags("All risks were discussed with the patient, which include, but are not "
+                "limited to infection, stroke.", ["infection", "stroke"])  # fmt: skip
+    assert got == dict.fromkeys(["infection", "stroke"], (False, True))
+    # "but not limited to" without a list cue: the items are the patient's
+    got = flags("Symptoms include but are not limited to fever and cough.", ["fever", "cough"])
+    assert got == dict.fromkeys(["fever", "cough"], (False, False))
+    # a semicolon still ends a negation, and "however" a list
+    assert flags("No fever; reports cough.", ["fever", "cough"]) == {
+        "fever": (True, False), "cough": (False, False)}  # fmt: skip
+    got = flags("The risks include bleeding; however, he has anemia.", ["bleeding", "anemia"])
+    assert got == {"bleeding": (False, True), "anemia": (False, False)}

@@ -10,6 +10,7 @@ mentions out of patient facts.
 from __future__ import annotations
 
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from spacy.language import Language
@@ -57,6 +58,20 @@ _BACKWARD: dict[str, list[str]] = {
     ],
 }  # fmt: skip
 
+#: Triggers that introduce a list: their scope runs on over the list's
+#: semicolons ("risks to include bleeding; infection; injury to bowel").
+_LIST_TRIGGERS = frozenset({"risks", "potential complications", "possible complications"})
+#: Terminators a list trigger's scope runs over besides semicolons: "the risks
+#: were discussed, which include bleeding, infection".
+_LIST_GOES_ON = frozenset({"which"})
+#: Phrases that look like cues and are none (ConText's pseudo-triggers): their
+#: words neither open nor close a scope ("risks to include but not be limited
+#: to bleeding" lists risks; its "but" ends nothing and its "not" negates nothing).
+_PSEUDO = re.compile(
+    r"(?<![\w/])but (?:(?:are|is|be|was|were) )?(?:not )?(?:be )?limited to(?![\w/])",
+    re.IGNORECASE,
+)
+
 _TERMINATORS = {
     "but",
     "however",
@@ -76,6 +91,8 @@ class _Trigger:
     start: int  # token index
     end: int
     forward: bool
+    #: the scope runs over semicolons (:data:`_LIST_TRIGGERS`)
+    over_lists: bool = False
 
 
 def _phrase_re(phrases: list[str]) -> re.Pattern[str]:
@@ -94,19 +111,38 @@ for _flag in FLAGS:
         Span.set_extension(_flag, default=False)
 
 
-def _triggers(sent: Span) -> list[_Trigger]:
+def _pseudo_tokens(sent: Span) -> set[int]:
+    """Token indices inside the sentence's pseudo-triggers (:data:`_PSEUDO`)."""
+    out: set[int] = set()
+    for m in _PSEUDO.finditer(sent.text):
+        span = sent.doc.char_span(
+            sent.start_char + m.start(), sent.start_char + m.end(), alignment_mode="expand"
+        )
+        if span is not None:
+            out.update(range(span.start, span.end))
+    return out
+
+
+def _triggers(sent: Span, pseudo: set[int]) -> list[_Trigger]:
     found = []
     text, offset = sent.text, sent.start_char
     for flag, forward, pattern in _PATTERNS:
         for m in pattern.finditer(text):
             span = sent.doc.char_span(offset + m.start(), offset + m.end(), alignment_mode="expand")
-            if span is not None:
-                found.append(_Trigger(flag, span.start, span.end, forward))
+            if span is not None and not pseudo.intersection(range(span.start, span.end)):
+                listing = m.group(0).lower() in _LIST_TRIGGERS
+                found.append(_Trigger(flag, span.start, span.end, forward, listing))
     return found
 
 
-def _terminator_between(doc: Doc, a: int, b: int) -> bool:
-    return any(doc[i].lower_ in _TERMINATORS or doc[i].text == ";" for i in range(a, b))
+def _terminator_between(
+    doc: Doc, a: int, b: int, pseudo: AbstractSet[int] = frozenset(), over_lists: bool = False
+) -> bool:
+    ends = _TERMINATORS - _LIST_GOES_ON if over_lists else _TERMINATORS
+    return any(
+        i not in pseudo and (doc[i].lower_ in ends or (doc[i].text == ";" and not over_lists))
+        for i in range(a, b)
+    )
 
 
 @Language.component("medkg_context")
@@ -123,16 +159,17 @@ def context_component(doc: Doc) -> Doc:
         # "Absent radius", "Migraine without aura", "Partial absence of cerebellar
         # vermis" name findings the patient has, and must not negate the other
         # findings of a list ("short stature, absent thumb and microcephaly").
+        pseudo = _pseudo_tokens(sent)
         triggers = [
-            t for t in _triggers(sent)
+            t for t in _triggers(sent, pseudo)
             if not any(t.start < e.end and e.start < t.end for e in ents)
         ]  # fmt: skip
         for ent in ents:
             for t in triggers:
                 before = t.forward and t.end <= ent.start
                 after = not t.forward and ent.end <= t.start
-                if (before and not _terminator_between(doc, t.end, ent.start)) or (
-                    after and not _terminator_between(doc, ent.end, t.start)
-                ):
+                if (
+                    before and not _terminator_between(doc, t.end, ent.start, pseudo, t.over_lists)
+                ) or (after and not _terminator_between(doc, ent.end, t.start, pseudo)):
                     setattr(ent._, t.flag, True)
     return doc

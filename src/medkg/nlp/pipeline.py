@@ -72,8 +72,9 @@ TOKENIZER_REVISION = 3
 LINKER_REVISION = 1
 #: Raised whenever the assertion context (:mod:`.context`) flags mentions
 #: differently (1: a trigger inside another entity's name is no cue; 2: what a
-#: consent paragraph lists as risks or potential complications is hypothetical).
-CONTEXT_REVISION = 2
+#: consent paragraph lists as risks or potential complications is hypothetical;
+#: 3: over the list's semicolons, and "but not limited to" is no cue).
+CONTEXT_REVISION = 3
 EXTRACTOR_VERSION = (
     f"{__version__}+spacy{spacy.__version__}+tok{TOKENIZER_REVISION}+link{LINKER_REVISION}"
     f"+ctx{CONTEXT_REVISION}"
