@@ -97,10 +97,9 @@ def test_negation_scope_stops_at_but(extractor: Extractor) -> None:
     assert m["fever"].negated and not m["headache"].negated
 
 
-def test_a_trigger_inside_an_entity_name_negates_nothing_else() -> None:
-    """"Absent radius" and "Migraine without aura" are findings the patient has;
-    their "absent" and "without" must not negate the rest of a list, while a
-    cue outside every entity still does."""
+def _context_flags(text: str, names: list[str]) -> dict[str, tuple[bool, bool]]:
+    """(negated, hypothetical) of each named span of ``text``, from the context
+    component alone (sentencizer and the names as entities, no NER)."""
     import spacy
 
     from medkg.nlp import context  # noqa: F401  (registers medkg_context)
@@ -108,14 +107,20 @@ def test_a_trigger_inside_an_entity_name_negates_nothing_else() -> None:
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
     nlp.add_pipe("medkg_context")
+    doc = nlp.make_doc(text)
+    doc.ents = [
+        doc.char_span(text.index(n), text.index(n) + len(n), label="DISEASE") for n in names
+    ]  # fmt: skip
+    doc = nlp(doc)
+    return {e.text: (e._.negated, e._.hypothetical) for e in doc.ents}
 
+
+def test_a_trigger_inside_an_entity_name_negates_nothing_else() -> None:
+    """"Absent radius" and "Migraine without aura" are findings the patient has;
+    their "absent" and "without" must not negate the rest of a list, while a
+    cue outside every entity still does."""
     def flags(text: str, names: list[str]) -> dict[str, bool]:
-        doc = nlp.make_doc(text)
-        doc.ents = [
-            doc.char_span(text.index(n), text.index(n) + len(n), label="DISEASE") for n in names
-        ]  # fmt: skip
-        doc = nlp(doc)
-        return {e.text: e._.negated for e in doc.ents}
+        return {name: negated for name, (negated, _) in _context_flags(text, names).items()}
 
     listed = ["Short stature", "Absent radius", "Migraine without aura", "microcephaly"]
     got = flags("The patient has Short stature, Absent radius, Migraine without aura and "
@@ -250,22 +255,7 @@ def test_a_consent_list_is_hypothetical_over_its_semicolons() -> None:
     """"risks to include but not be limited to bleeding; infection; injury"
     lists what could happen, item after item; "but not limited to" is neither a
     negation nor the end of a scope; a semicolon still ends other cues."""
-    import spacy
-
-    from medkg.nlp import context  # noqa: F401  (registers medkg_context)
-
-    nlp = spacy.blank("en")
-    nlp.add_pipe("sentencizer")
-    nlp.add_pipe("medkg_context")
-
-    def flags(text: str, names: list[str]) -> dict[str, tuple[bool, bool]]:
-        doc = nlp.make_doc(text)
-        doc.ents = [
-            doc.char_span(text.index(n), text.index(n) + len(n), label="DISEASE") for n in names
-        ]  # fmt: skip
-        doc = nlp(doc)
-        return {e.text: (e._.negated, e._.hypothetical) for e in doc.ents}
-
+    flags = _context_flags
     risks = ["bleeding", "infection", "sepsis", "heart attack", "injury"]
     got = flags("He accepts all treatment-associated risks to include but not be limited to "
                 "bleeding; infection; sepsis; heart attack; injury to bowel.", risks)  # fmt: skip

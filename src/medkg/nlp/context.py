@@ -10,6 +10,7 @@ mentions out of patient facts.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
@@ -111,26 +112,27 @@ for _flag in FLAGS:
         Span.set_extension(_flag, default=False)
 
 
-def _pseudo_tokens(sent: Span) -> set[int]:
-    """Token indices inside the sentence's pseudo-triggers (:data:`_PSEUDO`)."""
-    out: set[int] = set()
-    for m in _PSEUDO.finditer(sent.text):
+def _spans(sent: Span, pattern: re.Pattern[str]) -> Iterator[tuple[str, Span]]:
+    """Each match of ``pattern`` in the sentence, with the tokens it covers."""
+    for m in pattern.finditer(sent.text):
         span = sent.doc.char_span(
             sent.start_char + m.start(), sent.start_char + m.end(), alignment_mode="expand"
         )
         if span is not None:
-            out.update(range(span.start, span.end))
-    return out
+            yield m.group(0), span
+
+
+def _pseudo_tokens(sent: Span) -> set[int]:
+    """Token indices inside the sentence's pseudo-triggers (:data:`_PSEUDO`)."""
+    return {i for _, span in _spans(sent, _PSEUDO) for i in range(span.start, span.end)}
 
 
 def _triggers(sent: Span, pseudo: set[int]) -> list[_Trigger]:
     found = []
-    text, offset = sent.text, sent.start_char
     for flag, forward, pattern in _PATTERNS:
-        for m in pattern.finditer(text):
-            span = sent.doc.char_span(offset + m.start(), offset + m.end(), alignment_mode="expand")
-            if span is not None and not pseudo.intersection(range(span.start, span.end)):
-                listing = m.group(0).lower() in _LIST_TRIGGERS
+        for text, span in _spans(sent, pattern):
+            if not pseudo.intersection(range(span.start, span.end)):
+                listing = text.lower() in _LIST_TRIGGERS
                 found.append(_Trigger(flag, span.start, span.end, forward, listing))
     return found
 
