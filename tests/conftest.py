@@ -166,8 +166,10 @@ def vocab_store(
     store = EmbeddedStore(s.graph_dir / "medkg.lbug", s)
     source = HetionetSource.from_dir(HETIONET)
     import_hetionet(store, source, max_edges_per_type=300)
-    # Hetionet's edgeless side effect named like a disease (the search complaint)
-    store.import_nodes("SideEffect", [source.read().nodes["SideEffect"]["C0011860"]])
+    # Hetionet's edgeless side effect named like a disease (the search complaint),
+    # and its side effect named as a procedure is (decision 0041)
+    side_effects = source.read().nodes["SideEffect"]
+    store.import_nodes("SideEffect", [side_effects["C0011860"], side_effects["C0543467"]])
     summary, report = import_vocabularies(store, inputs=vocab_inputs)
     store.first_summary = summary  # type: ignore[attr-defined]
     store.report = report  # type: ignore[attr-defined]

@@ -342,6 +342,35 @@ def test_a_symptom_heading_outside_the_symptom_tree_names_its_symptom() -> None:
     assert not b.edges.get(("SAME_AS", "Symptom", "Disease"))
 
 
+def test_side_effects_named_as_procedures_are_marked() -> None:
+    """A side effect is marked a procedure only when every MeSH descriptor its
+    name heads (any spelling, word order or number) is a technique (E) or a
+    discipline (H); falls (N06) and a name also under phenomena (G) stay findings."""
+    from medkg.kg.importers.vocabularies.build import Builder, mark_procedure_side_effects
+    from medkg.kg.importers.vocabularies.tables import MeshRecord
+
+    b = Builder({"SideEffect": {
+        "C1": "Surgery", "C2": "Spinal anaesthesia", "C3": "Capillary fragility",
+        "C4": "Fall", "C5": "Nausea",
+    }})  # fmt: skip
+    mesh = {r.id: r for r in [
+        MeshRecord("D013502", "General Surgery", ["Surgery"], ["H02.403.810.300"]),
+        MeshRecord("D000775", "Anesthesia, Spinal", [], ["E03.155.086.331"]),
+        MeshRecord("D002198", "Capillary Fragility", [], ["E01.370.370.170", "G09.330.160"]),
+        MeshRecord("D000058", "Accidental Falls", ["Falls"], ["N06.850.135.122"]),
+        MeshRecord("D009325", "Nausea", [], ["C23.888.821.712"]),
+    ]}  # fmt: skip
+    mark_procedure_side_effects(b, mesh)
+    rows = b.batch().nodes["SideEffect"]
+    assert {i for i, r in rows.items() if r.get("procedure")} == {"C1", "C2"}
+    assert all("name" not in r and "source" not in r for r in rows.values())  # kept as stored
+
+
+def test_the_import_marks_hetionet_s_surgery_a_procedure(vocab_store: EmbeddedStore) -> None:
+    rows = vocab_store.query("MATCH (n:SideEffect) WHERE n.procedure = true RETURN n.id").rows
+    assert rows == [["C0543467"]]
+
+
 def test_symptom_ties_need_names_that_agree() -> None:
     from medkg.kg.importers.vocabularies.build import Builder, add_ties
 

@@ -90,6 +90,25 @@ def test_half_of_an_inverted_name_is_no_name(store: EmbeddedStore) -> None:
     assert "alcohol" not in lex.names and "vusion" not in lex.names
 
 
+def test_a_side_effect_marked_a_procedure_is_no_name(store: EmbeddedStore) -> None:
+    """SIDER's "Surgery" is a side effect; a note's "surgery" (91 mentions in 318
+    MTSamples reports) is what was done, so no mention links to it, while a side
+    effect of the same kind that is a finding still does."""
+    store.import_nodes("SideEffect", [
+        {"id": "C0543467", "name": "Surgery", "procedure": True},
+        {"id": "C0027497", "name": "Nausea"},
+    ])  # fmt: skip
+    lex = Lexicon.from_store(store)
+    assert "surgery" not in lex.names
+    assert [e.node_id for e in lex.names["nausea"]] == ["C0027497"]
+
+
+def test_an_operative_note_s_surgery_links_to_no_side_effect(extractor: Extractor) -> None:
+    m = _mentions(extractor, "She is status post surgery for her hip and has nausea.")
+    assert "surgery" not in m
+    assert "nausea" in m
+
+
 def test_resolution_rules_in_order() -> None:
     drug = Entry("Drug", "DB1", "insulin", exact=True)
     gene = Entry("Gene", "3630", "INS", exact=False)

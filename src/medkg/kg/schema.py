@@ -89,7 +89,14 @@ NODE_LABELS: dict[str, NodeLabel] = {
         NodeLabel("MolecularFunction", "GO", "Molecular Function"),
         NodeLabel("Pathway", "WikiPathways/Reactome/PID", "Pathway"),
         NodeLabel("PharmacologicClass", "NDF-RT", "Pharmacologic Class"),
-        NodeLabel("SideEffect", "UMLS", "Side Effect"),
+        NodeLabel(
+            "SideEffect",
+            "UMLS",
+            "Side Effect",
+            # true where SIDER's name is a MeSH heading only of a procedure or a
+            # discipline ("Surgery", "Spinal anaesthesia"): text links nothing to it
+            extra_props={"procedure": "BOOLEAN"},
+        ),
         NodeLabel("Symptom", "MeSH/HPO", "Symptom"),
         NodeLabel(
             "ClinicalTrial",

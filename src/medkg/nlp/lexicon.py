@@ -32,6 +32,7 @@ from importlib import resources
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
+from medkg.kg.spelling import normalise
 from medkg.kg.store.base import GraphStore
 from medkg.nlp.relations.known_treatments import curated_treatments
 
@@ -63,20 +64,8 @@ _GENE_SYMBOL = re.compile(r"^[A-Z][A-Z0-9-]{2,}$")
 #: Symbol-like text: one word, an upper-case letter or a digit in it ("p53", "NIDDM").
 _SYMBOLISH = re.compile(r"^(?=.*[A-Z0-9])[A-Za-z0-9][A-Za-z0-9-]{2,}$")
 _ABBREVIATION = re.compile(r"^[A-Z0-9-]{2,6}$")
-_NON_ALNUM = re.compile(r"[^0-9a-z]+")
 #: Ids from ontologies that back the primary ones (a MONDO term DOID lacks, an HPO term).
 _SECONDARY = ("MONDO:", "HP:")
-
-
-#: British spellings of medical Greek and Latin: "diarrhoea", "oedema", "anaemia",
-#: "haemorrhage" compare equal to their American forms.
-_DIGRAPH = re.compile(r"(?<=[a-z])(?:ae|oe)(?=[a-z])|\b(?:ae|oe)(?=[a-z]{3})")
-
-
-def normalise(text: str) -> str:
-    """Letters and digits, lower case, one space between runs, British ``ae``/``oe``
-    spelt ``e``: the ``names`` key."""
-    return _DIGRAPH.sub("e", _NON_ALNUM.sub(" ", text.lower()).strip())
 
 
 @dataclass(frozen=True)
@@ -151,12 +140,13 @@ class Lexicon:
 
         ner_only: set[str] = set()
         not_symbols = _not_symbols()
+        procedures = _procedure_side_effects(store)
         for label in LABEL_PRIORITY:
             for node_id, name, synonyms, source in store.query(
                 f"MATCH (n:{label}) RETURN n.id, n.name, n.synonyms, n.source",
                 row_cap=10_000_000,
             ).rows:
-                if not name:
+                if not name or node_id in procedures:
                     continue
                 if label == "Drug" and source == NER_ONLY_SOURCE:
                     ner_only.add(node_id)
@@ -373,6 +363,16 @@ def _packaged_rows(file: str) -> list[list[str]]:
         for line in raw.splitlines()
         if line.strip() and not line.startswith("#")
     ]
+
+
+def _procedure_side_effects(store: GraphStore) -> frozenset[str]:
+    """Side effects whose names are procedures' ("Surgery"), which the vocabulary
+    import marks: a note's "surgery" is what was done, not a finding, so no
+    mention links to them (search still finds them)."""
+    rows = store.query(
+        "MATCH (n:SideEffect) WHERE n.procedure = true RETURN n.id", row_cap=10_000_000
+    ).rows
+    return frozenset(r[0] for r in rows)
 
 
 def _not_symbols() -> frozenset[str]:

@@ -51,6 +51,7 @@ from medkg.kg.importers.vocabularies.tables import (
 )
 from medkg.kg.importers.vocabularies.terms import Term, unique_names
 from medkg.kg.plurals import singular
+from medkg.kg.spelling import normalise
 
 SOURCE = "vocabularies"
 #: MeSH tree of signs and symptoms: Hetionet's Symptom nodes are these descriptors.
@@ -60,6 +61,8 @@ MESH_SYMPTOMS = "C23.888"
 MESH_DISEASES = ("C", "F03")
 #: MeSH's tree of chemicals and drugs.
 MESH_CHEMICALS = "D"
+#: MeSH's trees of techniques and procedures (E) and of disciplines (H).
+MESH_PROCEDURES = ("E", "H")
 #: The counter-ion or salt word MeSH puts after a drug's name when it heads the
 #: drug under its salt ("Tiapride Hydrochloride", "Vecuronium Bromide").
 SALT_WORDS = frozenset({
@@ -98,6 +101,8 @@ class Draft:
     synonyms: list[str] = field(default_factory=list)
     xrefs: set[str] = field(default_factory=set)
     definition: str | None = None
+    #: A side effect whose name is a procedure's (:func:`mark_procedure_side_effects`).
+    procedure: bool = False
 
 
 @dataclass
@@ -183,6 +188,8 @@ class Builder:
             }
             if d.source is not None:
                 extra["description"] = d.definition
+            if d.procedure:
+                extra["procedure"] = True
             batch.add_node(label, node_id, d.name, source=d.source or False, **extra)
         for (rel, sl, el), pairs in self.edges.items():
             for (s, e), props in pairs.items():
@@ -471,6 +478,32 @@ def add_ties(b: Builder) -> None:
             b.report.add("side effects tied to the one disease of that name")
 
 
+def mark_procedure_side_effects(b: Builder, mesh: dict[str, MeshRecord]) -> None:
+    """Mark the side effects that name a procedure, not a finding.
+
+    SIDER copies what drug labels list, and labels list circumstances too:
+    "Surgery" and "Spinal anaesthesia" are Hetionet side effects, and with their
+    names in the lexicon every "surgery" of an operative note (91 mentions in
+    318 MTSamples reports) became a side-effect fact. MeSH tells what such a
+    name is: a side effect whose name (any spelling, word order or number) is a
+    heading or entry term only of descriptors under techniques and procedures
+    (E) or disciplines (H) gets ``procedure = true``, which the linker skips.
+    A name that also heads a disease, phenomenon or anything else stays a
+    finding ("Capillary fragility" is under E01 and G09); so do accidents and
+    falls (N06), which drugs do cause (docs/decisions/0041)."""
+    by_name: dict[str, set[str]] = defaultdict(set)
+    for rec in mesh.values():
+        if rec.id.startswith("D"):  # descriptors (supplementary concepts have no trees)
+            for n in (rec.name, *rec.entry_terms):
+                by_name[word_bag(normalise(n))].add(rec.id)
+    for se, se_name in sorted(b.existing.get("SideEffect", {}).items()):
+        ids = by_name.get(word_bag(normalise(se_name or "")), set())
+        trees = [t for i in ids for t in mesh[i].trees]
+        if trees and all(t.startswith(MESH_PROCEDURES) for t in trees):
+            b.node("SideEffect", se, None, SOURCE).procedure = True
+            b.report.add("side effects whose name is a procedure's (not linked from text)")
+
+
 def _mesh_symptom_ties(b: Builder, pick: Callable[[str | None, set[Key]], Key]) -> dict[Key, Key]:
     """``SAME_AS`` from a MeSH symptom (Hetionet's, or one HPO joined) to the
     disease holding its concept.
@@ -716,6 +749,8 @@ def build_batch(
         ("disease names (MeSH)", lambda: add_mesh_names(b, inputs.mesh)),
         ("disease headings (MeSH)", lambda: add_mesh_disease_headings(b, inputs.mesh)),
         ("ties between duplicates", lambda: add_ties(b)),
+        ("side effects that are procedures (MeSH)",
+         lambda: mark_procedure_side_effects(b, inputs.mesh)),
         ("disease phenotypes (HPO annotations)", lambda: add_presents(b, inputs.annotations)),
         ("genes (HGNC)", lambda: add_genes(b, inputs.genes)),
         ("drugs (DrugBank, MeSH)", lambda: add_drugs(b, inputs.drugs, inputs.mesh,
