@@ -90,6 +90,15 @@ def word_bag(text: str) -> str:
     return " ".join(sorted(singular(w) for w in name_key(text).split()))
 
 
+def names_index(records: dict[str, MeshRecord], key: Callable[[str], str]) -> dict[str, set[str]]:
+    """``key(name)`` -> the MeSH ids whose heading or an entry term has that key."""
+    out: dict[str, set[str]] = defaultdict(set)
+    for mid, r in records.items():
+        for n in (r.name, *r.entry_terms):
+            out[key(n)].add(mid)
+    return out
+
+
 @dataclass
 class Draft:
     """A node as the sources describe it, before it becomes a row."""
@@ -254,12 +263,10 @@ def add_hpo(
     symptoms = {
         mid: r for mid, r in mesh.items() if any(t.startswith(MESH_SYMPTOMS) for t in r.trees)
     }
-    by_name: dict[str, set[str]] = defaultdict(set)
+    by_name = names_index(symptoms, name_key)
     by_bag: dict[str, set[str]] = defaultdict(set)  # the heading only: "Fasciculation"
     for mid, r in symptoms.items():
         by_bag[word_bag(r.name)].add(mid)
-        for n in (r.name, *r.entry_terms):
-            by_name[name_key(n)].add(mid)
     mapped = defaultdict(set)
     for mid, target in mappings:
         if target.startswith("HP:") and mid in symptoms:
@@ -491,11 +498,7 @@ def mark_procedure_side_effects(b: Builder, mesh: dict[str, MeshRecord]) -> None
     A name that also heads a disease, phenomenon or anything else stays a
     finding ("Capillary fragility" is under E01 and G09); so do accidents and
     falls (N06), which drugs do cause (docs/decisions/0041)."""
-    by_name: dict[str, set[str]] = defaultdict(set)
-    for rec in mesh.values():
-        if rec.id.startswith("D"):  # descriptors (supplementary concepts have no trees)
-            for n in (rec.name, *rec.entry_terms):
-                by_name[word_bag(normalise(n))].add(rec.id)
+    by_name = names_index(mesh, lambda n: word_bag(normalise(n)))
     for se, se_name in sorted(b.existing.get("SideEffect", {}).items()):
         ids = by_name.get(word_bag(normalise(se_name or "")), set())
         trees = [t for i in ids for t in mesh[i].trees]
@@ -613,10 +616,7 @@ def add_drugs(
     chemicals = {**{m: r for m, r in mesh.items()
                     if any(t.startswith(MESH_CHEMICALS) for t in r.trees)},
                  **mesh_supp}  # fmt: skip
-    by_name: dict[str, set[str]] = defaultdict(set)
-    for mid, r in chemicals.items():
-        for n in (r.name, *r.entry_terms):
-            by_name[name_key(n)].add(mid)
+    by_name = names_index(chemicals, name_key)
     by_chebi: dict[str, set[str]] = defaultdict(set)
     for mid, target in mappings:
         if target.startswith("CHEBI:") and mid in chemicals:
