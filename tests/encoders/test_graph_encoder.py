@@ -9,6 +9,7 @@ from medkg.encoders.graph_export import export_hetero
 from medkg.encoders.graph_train import (
     TREATS,
     embeddings,
+    positive_ranks,
     ranking_metrics,
     score_treatments,
     split_treats_by_disease,
@@ -110,3 +111,14 @@ def test_ranking_metrics_by_hand() -> None:
     assert m.mrr == pytest.approx((1 / 1 + 1 / 2) / 2)
     assert m.hits_at_10 == 1.0
     assert 0.5 < m.auroc <= 1.0
+
+
+def test_positive_ranks_ignore_other_positives_and_halve_ties() -> None:
+    scores = torch.tensor([[0.9, 0.8, 0.8, 0.7, 0.1]])
+    positive = torch.tensor([[True, False, True, True, False]])
+    ranks = positive_ranks(scores, positive)
+    # each positive against the negatives only (0.8 and 0.1): 0.9 first, the
+    # 0.8 positive tied with the 0.8 negative (half a place, rounded down), 0.7
+    # behind one
+    assert ranks.tolist() == [[0, 0, 1], [0, 2, 1], [0, 3, 2]]
+    assert positive_ranks(scores, torch.zeros_like(positive)).shape == (0, 3)

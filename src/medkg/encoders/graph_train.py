@@ -175,6 +175,24 @@ class RankMetrics:
     positives: int
 
 
+def positive_ranks(scores: torch.Tensor, positive: torch.Tensor) -> torch.Tensor:
+    """(n, 3) rows ``(query, candidate, rank)``, one per positive, each ranked against
+    its query's negatives only (the filtered setting; ties count half).
+
+    Why separate from :func:`ranking_metrics`: a benchmark that asks *which*
+    positives a model finds (drugs with other known uses against drugs with none)
+    needs the ranks themselves, computed the same way as the pooled MRR.
+    """
+    s, p = scores.detach().float().cpu(), positive.bool().cpu()
+    rows = []
+    for q in range(s.size(0)):
+        neg = s[q][~p[q]]
+        for c in p[q].nonzero().flatten().tolist():
+            v = s[q, c]
+            rows.append((q, c, 1 + int((neg > v).sum()) + int((neg == v).sum()) // 2))
+    return torch.tensor(rows, dtype=torch.long).reshape(-1, 3)
+
+
 def ranking_metrics(scores: torch.Tensor, positive: torch.Tensor) -> RankMetrics:
     """``scores`` and boolean ``positive`` are (queries, candidates). MRR and Hits@10 rank
     each positive against the query's negatives only (the filtered setting)."""
@@ -183,12 +201,8 @@ def ranking_metrics(scores: torch.Tensor, positive: torch.Tensor) -> RankMetrics
     s, p = scores.detach().float().cpu(), positive.bool().cpu()
     auroc = float(roc_auc_score(p.flatten().numpy(), s.flatten().numpy()))
     auprc = float(average_precision_score(p.flatten().numpy(), s.flatten().numpy()))
-    rr, hits = [], []
-    for q in range(s.size(0)):
-        neg = s[q][~p[q]]
-        for v in s[q][p[q]]:
-            rank = 1 + int((neg > v).sum()) + int((neg == v).sum()) // 2
-            rr.append(1.0 / rank)
-            hits.append(rank <= 10)
-    n = len(rr) or 1
-    return RankMetrics(auroc, auprc, sum(rr) / n, sum(hits) / n, len(rr))
+    ranks = positive_ranks(s, p)[:, 2].float()
+    n = max(len(ranks), 1)
+    mrr = float((1.0 / ranks).sum()) / n
+    hits = float((ranks <= 10).sum()) / n
+    return RankMetrics(auroc, auprc, mrr, hits, len(ranks))
