@@ -66,6 +66,38 @@ def test_risks_a_consent_paragraph_lists_are_no_facts(extractor: Extractor) -> N
     assert m["hypertension"].is_positive_fact and m["obesity"].is_positive_fact
 
 
+def test_a_family_history_section_keeps_its_conditions_out_of_the_facts(
+    extractor: Extractor, full_store: EmbeddedStore
+) -> None:
+    """Under FAMILY HISTORY, a list with no cue word is the relatives'; under
+    PAST MEDICAL HISTORY the patient's past; a problem-list heading is the
+    patient's problem (decision 0042). And the facts written keep their section."""
+    text = (
+        "HISTORY:, Seen for asthma.,FAMILY HISTORY: , Significant for hypertension and "
+        "breast cancer.,PAST MEDICAL HISTORY:, Myocardial infarction.,ALLERGIES:, None."
+        "\nAssessment:\n1. OBESITY: counselled."
+    )
+    m = _mentions(extractor, text)
+    assert m["asthma"].is_positive_fact and m["asthma"].section == "history"
+    for name in ("hypertension", "breast cancer"):
+        assert m[name].family and not m[name].is_positive_fact
+        assert m[name].section == "family history"
+    mi = m["Myocardial infarction"]
+    assert mi.historical and mi.is_positive_fact and mi.section == "past medical history"
+    assert m["OBESITY"].is_positive_fact
+    # the same sentence without its heading: the conditions are the patient's
+    plain = _mentions(extractor, "Significant for hypertension and breast cancer.")
+    assert plain["hypertension"].is_positive_fact and plain["hypertension"].section is None
+    result = ingest_documents(full_store, extractor.extract([NoteInput("sections", text)]))
+    assert result.created == 1
+    rows = full_store.query(
+        "MATCH (d:Document {id: 'sections'})-[r:MENTIONS]->(e) RETURN e.id, r.mentions"
+    ).rows
+    facts = {node: [json.loads(x)["section"] for x in ms] for node, ms in rows}
+    assert m["hypertension"].node_id not in facts
+    assert facts[m["asthma"].node_id] == ["history"]
+
+
 def test_abbreviations_resolve_to_the_long_form(extractor: Extractor) -> None:
     (doc,) = extractor.extract([NoteInput("t", NOTE)])
     mis = [m for m in doc.mentions if m.text == "MI"]

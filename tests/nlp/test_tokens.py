@@ -42,6 +42,20 @@ def test_a_name_matches_each_part_of_a_hyphenated_pair() -> None:
     assert [e.text for e in doc.ents] == ["Arthralgia", "myalgia", "Guillain-Barre syndrome"]
 
 
+def test_a_full_stop_and_comma_between_words_split_the_token() -> None:
+    """Notes whose line breaks became commas ("asthma.,FAMILY HISTORY:") glued
+    a sentence's last word to the next heading; both are words again, the
+    sentence ends at the stop, and a comma inside a number stays (decision 0042)."""
+    asthma = Entry("Disease", "DOID:2841", "asthma")
+    lex = Lexicon(names={"asthma": [asthma]}, max_words=1)
+    nlp = build_nlp(lex)
+    doc = nlp("Seen for asthma.,FAMILY HISTORY: , None;,PLAN: 1,000 mg.")
+    assert [t.text for t in doc][:6] == ["Seen", "for", "asthma", ".", ",", "FAMILY"]
+    assert "1,000" in [t.text for t in doc] and ";" in [t.text for t in doc]
+    assert [e.text for e in doc.ents] == ["asthma"]
+    assert next(iter(doc.sents)).text.rstrip(",") == "Seen for asthma."
+
+
 def test_a_name_inside_a_longer_name_only_the_ner_links_is_left_to_the_ner() -> None:
     """"calcium" is a drug, "calcium channel blockers" a MeSH heading the matcher
     may not link (``ner_only``): with an NER after it, the matcher leaves the

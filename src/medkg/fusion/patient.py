@@ -45,6 +45,8 @@ class PatientEntity:
     family: bool = False
     #: Character span in the patient text; ``None`` for an entity given by id.
     span: tuple[int, int] | None = None
+    #: The text's section heading above the mention ("family history"), if any.
+    section: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The form answers carry in ``patient_entities`` (spans are internal)."""
@@ -54,7 +56,7 @@ class PatientEntity:
         }  # fmt: skip
         if self.span is not None:
             out |= {"negated": self.negated, "hypothetical": self.hypothetical,
-                    "family": self.family}  # fmt: skip
+                    "family": self.family, "section": self.section}  # fmt: skip
         return out
 
 
@@ -108,6 +110,7 @@ def entities_from_document(doc: ExtractedDocument) -> list[PatientEntity]:
             hypothetical=m.hypothetical,
             family=m.family,
             span=(m.start, m.end),
+            section=m.section,
         )
         for m in doc.mentions
     ]

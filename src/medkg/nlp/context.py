@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from medkg.nlp.sections import section_at
+
 FLAGS = ("negated", "hypothetical", "historical", "family")
 
 _FORWARD: dict[str, list[str]] = {
@@ -67,9 +69,14 @@ _LIST_TRIGGERS = frozenset({"risks", "potential complications", "possible compli
 _LIST_GOES_ON = frozenset({"which"})
 #: Phrases that look like cues and are none (ConText's pseudo-triggers): their
 #: words neither open nor close a scope ("risks to include but not be limited
-#: to bleeding" lists risks; its "but" ends nothing and its "not" negates nothing).
+#: to bleeding" lists risks; its "but" ends nothing and its "not" negates
+#: nothing; "mother states" reports, it is no family history).
 _PSEUDO = re.compile(
-    r"(?<![\w/])but (?:(?:are|is|be|was|were) )?(?:not )?(?:be )?limited to(?![\w/])",
+    r"(?<![\w/])(?:but (?:(?:are|is|be|was|were) )?(?:not )?(?:be )?limited to"
+    # a relative who tells or notices something about the patient: "the mother
+    # states that he developed a fever" is the child's fever
+    r"|(?:mother|father|parents?|mom|dad) (?:states|stated|says|said|reports|reported"
+    r"|relates|related|notes|noted|noticed|thinks|feels|felt|brought))(?![\w/])",
     re.IGNORECASE,
 )
 
@@ -147,15 +154,37 @@ def _terminator_between(
     )
 
 
+#: Section kinds (:mod:`.sections`) that set a flag on every mention under them.
+SECTION_FLAGS = {"family": "family", "historical": "historical"}
+
+
 @Language.component("medkg_context")
 def context_component(doc: Doc) -> Doc:
-    """Set ``ent._.negated`` / ``hypothetical`` / ``historical`` / ``family``."""
+    """Set ``ent._.negated`` / ``hypothetical`` / ``historical`` / ``family``.
+
+    The cues work inside a sentence; a note's section heading (``FAMILY
+    HISTORY:``, set by ``medkg_sections`` when that component runs first)
+    flags every mention under it as well."""
+    sections = doc._.sections if Doc.has_extension("sections") else None
+    if sections:
+        for ent in doc.ents:
+            section = section_at(sections, ent.start_char)
+            if section is not None and section.kind in SECTION_FLAGS:
+                setattr(ent._, SECTION_FLAGS[section.kind], True)
     by_sentence: dict[int, list] = {}  # type: ignore[type-arg]
     for ent in doc.ents:  # one pass, not one per sentence: notes may have thousands
         by_sentence.setdefault(ent.sent.start, []).append(ent)
+    listing: _Trigger | None = None  # a cue whose numbered list runs on
+    previous: Span | None = None
     for sent in doc.sents:
-        ents = by_sentence.get(sent.start)
-        if not ents:
+        ents = by_sentence.get(sent.start, [])
+        if listing is not None and previous is not None and _continues_list(previous, sent):
+            for ent in ents:
+                setattr(ent._, listing.flag, True)
+        else:
+            listing = None
+        previous = sent
+        if not ents and not _INTRODUCES_LIST.search(sent.text):
             continue
         # A trigger inside any entity is part of that entity's name, not a cue:
         # "Absent radius", "Migraine without aura", "Partial absence of cerebellar
@@ -174,4 +203,31 @@ def context_component(doc: Doc) -> Doc:
                     before and not _terminator_between(doc, t.end, ent.start, pseudo, t.over_lists)
                 ) or (after and not _terminator_between(doc, ent.end, t.start, pseudo)):
                     setattr(ent._, t.flag, True)
+        if _INTRODUCES_LIST.search(sent.text):
+            listing = next(
+                (
+                    t for t in sorted(triggers, key=lambda t: -t.end)
+                    if t.forward
+                    and not _terminator_between(doc, t.end, sent.end, pseudo, t.over_lists)
+                ),
+                listing,
+            )  # fmt: skip
     return doc
+
+
+#: A sentence that ends by opening a list: "... include, but are not limited
+#: to:,1." (the sentencizer cuts after each item's number).
+_INTRODUCES_LIST = re.compile(r":[\s,]*(?:\d{1,2}[.)][\s,]*)?$")
+_ITEM_STARTS = re.compile(r"^[\s,;]*\d{1,2}[.)](?:\s|$)")
+_NUMBER_ENDS = re.compile(r"(?:^|[\s,:;])\d{1,2}[.)][\s,]*$")
+
+
+def _continues_list(previous: Span, sent: Span) -> bool:
+    """Whether ``sent`` is the next item of a numbered list: it starts with the
+    item's number, or the sentence before ended with it ("Infection.,2.").
+
+    Why: a cue that opens a list ("Potential complications include:,1.
+    Infection.,2. Bleeding.") governs every item, and each item is a sentence
+    of its own. The list ends at the first sentence that is no item, and so at
+    the next section heading."""
+    return bool(_ITEM_STARTS.match(sent.text) or _NUMBER_ENDS.search(previous.text))

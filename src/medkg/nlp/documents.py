@@ -50,6 +50,9 @@ class Mention:
     #: How the mention was linked: ``name``, ``synonym of 3 nodes: NER label``,
     #: ``curated abbreviation``, ``NER span; fuzzy 0.91; name``... (:mod:`.linking`).
     link_rule: str = ""
+    #: The note section the mention is in ("family history"; :mod:`.sections`),
+    #: None before the first heading.
+    section: str | None = None
 
     @property
     def is_positive_fact(self) -> bool:

@@ -109,7 +109,7 @@ def write_document(store: GraphStore, doc: ExtractedDocument) -> tuple[int, int,
                     "text": m.text, "start": m.start, "end": m.end,
                     "sentence": m.sentence_index, "confidence": m.confidence,
                     "historical": m.historical, "abbreviation_of": m.via_abbreviation,
-                    "link": m.link_rule,
+                    "link": m.link_rule, "section": m.section,
                 }, sort_keys=True)
                 for m in mentions
             ],

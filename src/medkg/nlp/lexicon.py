@@ -28,12 +28,12 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from medkg.kg.spelling import normalise
 from medkg.kg.store.base import GraphStore
+from medkg.nlp.packaged import packaged_rows
 from medkg.nlp.relations.known_treatments import curated_treatments
 
 #: Graph label -> NER label (BC5CDR's Chemical/Disease plus Gene and Symptom).
@@ -354,17 +354,6 @@ def _degrees(store: GraphStore, ids: set[str]) -> dict[str, int]:
     return out
 
 
-def _packaged_rows(file: str) -> list[list[str]]:
-    """The tab-separated rows of a table shipped in ``medkg.nlp`` (``#`` comments
-    and blank lines skipped, cells stripped)."""
-    raw = resources.files("medkg.nlp").joinpath(file).read_text("utf-8")
-    return [
-        [cell.strip() for cell in line.split("\t")]
-        for line in raw.splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
-
-
 def _procedure_side_effects(store: GraphStore) -> frozenset[str]:
     """Side effects whose names are procedures' ("Surgery"), which the vocabulary
     import marks: a note's "surgery" is what was done, not a finding, so no
@@ -378,12 +367,12 @@ def _procedure_side_effects(store: GraphStore) -> frozenset[str]:
 def _not_symbols() -> frozenset[str]:
     """Capitalised words notes use for no graph node ("MRI", "CO2", "PLAN"):
     ``not_symbols.tsv``, curated from the symbols linked in MTSamples reports."""
-    return frozenset(row[0] for row in _packaged_rows("not_symbols.tsv"))
+    return frozenset(row[0] for row in packaged_rows("not_symbols.tsv"))
 
 
 def _curated_abbreviations() -> list[tuple[str, str]]:
     pairs = []
-    for row in _packaged_rows("abbreviations.tsv"):
+    for row in packaged_rows("abbreviations.tsv"):
         abbr, long = row
         pairs.append((abbr, long))
     return pairs

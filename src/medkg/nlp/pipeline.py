@@ -36,7 +36,11 @@ from spacy.tokens import Doc
 from medkg import __version__
 from medkg.artifacts import ModelFiles, resolve_ner_model
 from medkg.kg.store.base import GraphStore
-from medkg.nlp import context, sentences  # noqa: F401  (register medkg_context, medkg_sentence_cap)
+from medkg.nlp import (  # noqa: F401  (register medkg_context, medkg_sections, medkg_sentence_cap)
+    context,
+    sections,
+    sentences,
+)
 from medkg.nlp.dense_names import META_FILE as DENSE_META
 from medkg.nlp.dense_names import DenseNames
 from medkg.nlp.documents import (
@@ -64,8 +68,9 @@ from medkg.settings import Settings
 #: Code version; an :class:`Extractor` appends the hashes of the models it loaded.
 #: Raised whenever :func:`set_tokenizer` cuts text differently (2: the slash
 #: between words; 3: every hyphen between words, and the brackets of a word
-#: before one), so that notes are re-extracted with the new tokens.
-TOKENIZER_REVISION = 3
+#: before one; 4: a full stop and comma between words), so that notes are
+#: re-extracted with the new tokens.
+TOKENIZER_REVISION = 4
 #: Raised whenever the linker's rules change what a span links to while the
 #: lexicon stays the same (its fingerprint is in the version already; 1: a
 #: learned drug-induced name needs a chemical in the sentence, decision 0035).
@@ -73,8 +78,9 @@ LINKER_REVISION = 1
 #: Raised whenever the assertion context (:mod:`.context`) flags mentions
 #: differently (1: a trigger inside another entity's name is no cue; 2: what a
 #: consent paragraph lists as risks or potential complications is hypothetical;
-#: 3: over the list's semicolons, and "but not limited to" is no cue).
-CONTEXT_REVISION = 3
+#: 3: over the list's semicolons, and "but not limited to" is no cue; 4: a
+#: section heading flags the mentions under it and is no mention, decision 0042).
+CONTEXT_REVISION = 4
 EXTRACTOR_VERSION = (
     f"{__version__}+spacy{spacy.__version__}+tok{TOKENIZER_REVISION}+link{LINKER_REVISION}"
     f"+ctx{CONTEXT_REVISION}"
@@ -109,6 +115,12 @@ _DANGLING_HYPHEN = r"(?<=[A-Za-z]{3})-$"
 #: "nausea/vomiting", "ergotamine/caffeine") joins two concepts, each its own
 #: mention; units ("mg/kg") and "and/or" stay whole.
 _WORD_SLASH = r"(?<=[A-Za-z]{3})/(?=[A-Za-z]{3})"
+#: "asthma.,FAMILY HISTORY:": where a note's line breaks were flattened to
+#: commas (MTSamples: 2,258 such joins in 318 reports), a sentence's last word,
+#: its full stop, the comma and the next heading's first word were one token,
+#: so neither word could be a mention. The stop (or colon, semicolon) and the
+#: comma each become a token (decision 0042).
+_STOP_COMMA = r"(?<=[A-Za-z0-9)\]])[.;:](?=,[A-Za-z(\[])|(?<=[.;:]),(?=[A-Za-z(\[])"
 
 # scispaCy's AbbreviationDetector builds a matcher without patterns, and spaCy's
 # tokenizer regex trips a FutureWarning on Python 3.11: both are noise for users.
@@ -121,14 +133,15 @@ def set_tokenizer(nlp: Language) -> Language:
     ("arthralgia-myalgia" -> "arthralgia", "-", "myalgia"), after a word's
     dangling hyphen ("digitalis- and ..."), around a bracketed word before a
     hyphen ("(METH)-induced") and at a slash between words
-    ("urticaria/angioedema"). scispaCy keeps these whole, so neither part
+    ("urticaria/angioedema"), and between a full stop and a comma before a
+    word ("asthma.,FAMILY"). scispaCy keeps these whole, so neither part
     could be a mention of its own, and the NER's training corpora cut them
-    (decisions 0030, 0031). These are the extractor's tokens, which benchmarks
+    (decisions 0030, 0031, 0042). These are the extractor's tokens, which benchmarks
     of its parts must share."""
     nlp.tokenizer = combined_rule_tokenizer(nlp)
     infix = nlp.tokenizer.infix_finditer.__self__.pattern  # type: ignore[attr-defined]
     nlp.tokenizer.infix_finditer = re.compile(
-        f"{_CLOSE_BEFORE_HYPHEN}|{_HYPHEN}|{_WORD_SLASH}|{infix}"
+        f"{_CLOSE_BEFORE_HYPHEN}|{_HYPHEN}|{_WORD_SLASH}|{_STOP_COMMA}|{infix}"
     ).finditer
     suffix = nlp.tokenizer.suffix_search.__self__.pattern  # type: ignore[attr-defined]
     nlp.tokenizer.suffix_search = re.compile(f"{_DANGLING_HYPHEN}|{suffix}").search
@@ -160,6 +173,7 @@ def build_nlp(lexicon: Lexicon, ner_model: str | Path | None = None) -> Language
     matcher.lexicon = lexicon
     matcher.defer_to_ner = "ner" in nlp.pipe_names
     nlp.add_pipe("abbreviation_detector")
+    nlp.add_pipe("medkg_sections")
     nlp.add_pipe("medkg_context")
     return nlp
 
@@ -327,7 +341,7 @@ class Extractor:
                     node_label=entry.label, node_id=entry.node_id, confidence=confidence,
                     negated=ent._.negated, hypothetical=ent._.hypothetical,
                     historical=ent._.historical, family=ent._.family, via_abbreviation=via,
-                    new_node=new_node, link_rule=linked.rule,
+                    new_node=new_node, link_rule=linked.rule, section=ent._.section,
                 )
             )  # fmt: skip
         if stop is not None:

@@ -1,0 +1,113 @@
+"""Section headings of notes (decision 0042): found by shape, kinds by words."""
+
+from __future__ import annotations
+
+from medkg.nlp.sections import find_sections, section_at, section_kind
+
+MTSAMPLES_STYLE = (
+    "HISTORY:, Seen for asthma.,FAMILY HISTORY: , Significant for hypertension, diabetes."
+    ",PAST MEDICAL HISTORY:, Asthma.,ALLERGIES:, None.,SOCIAL HISTORY:, Smokes."
+)
+
+
+def test_headings_in_capitals_after_a_comma_start_sections() -> None:
+    got = [(s.name, s.kind) for s in find_sections(MTSAMPLES_STYLE)]
+    assert got == [
+        ("history", "other"),
+        ("family history", "family"),
+        ("past medical history", "historical"),
+        ("allergies", "other"),
+        ("social history", "other"),
+    ]
+    sections = find_sections(MTSAMPLES_STYLE)
+    where = MTSAMPLES_STYLE.index("diabetes")
+    assert section_at(sections, where).name == "family history"
+    # a section runs to the next heading; the heading itself is in none
+    assert section_at(sections, MTSAMPLES_STYLE.index("Smokes")).name == "social history"
+    assert section_at(sections, MTSAMPLES_STYLE.index("FAMILY")) is None
+    assert section_at(sections, 0) is None
+
+
+def test_listed_headings_in_any_case_at_a_line_start() -> None:
+    text = "Seen today.\nFamily history: mother with breast cancer.\nPast medical history: asthma."
+    got = [(s.name, s.kind) for s in find_sections(text)]
+    assert got == [("family history", "family"), ("past medical history", "historical")]
+    # mid-sentence, lower case, it is prose, not a heading
+    assert find_sections("She has a family history: of nothing much.") == []
+
+
+def test_what_is_not_a_heading() -> None:
+    assert find_sections("No headings here. Blood pressure 120/80 at 10:30.") == []
+    shouting = "THE PATIENT WAS TOLD TO RETURN IF THE FEVER COMES BACK OR GETS WORSE: yes"
+    assert find_sections(shouting) == []
+    assert find_sections("Report at\nHTTPS://EXAMPLE.ORG/NOTES") == []  # an address
+
+
+def test_kinds_come_from_the_table_or_the_words() -> None:
+    assert section_kind("family history") == "family"
+    assert section_kind("mother") == "family"  # a relative's own heading
+    assert section_kind("past ocular history") == "historical"  # not listed: by its words
+    assert section_kind("pmh") == "historical"
+    assert section_kind("history of present illness") == "other"
+    assert section_kind("family meeting") == "other"
+
+
+def test_a_cue_opening_a_numbered_list_governs_its_items() -> None:
+    """"Potential complications include:,1. Infection.,2. Bleeding." - each item
+    is a sentence of its own, and each is hypothetical; the list ends at the
+    first sentence that is no item."""
+    import spacy
+
+    from medkg.nlp import context, sections  # noqa: F401  (register the components)
+
+    text = (
+        "Potential complications include, but are not limited to:,1.  Infection.,2.  "
+        "Bleeding.,3.  Formation of urethral strictures.,PROCEDURE IN DETAIL: , Bleeding "
+        "was controlled. His mother states that he had a fever."
+    )
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("medkg_sections")
+    nlp.add_pipe("medkg_context")
+    doc = nlp.make_doc(text)
+    spans = [("Infection", 0), ("Bleeding", 0), ("urethral strictures", 0), ("Bleeding", 1),
+             ("fever", 0)]  # fmt: skip
+    ents = []
+    for name, nth in spans:
+        at = -1
+        for _ in range(nth + 1):
+            at = text.index(name, at + 1)
+        ents.append(doc.char_span(at, at + len(name), label="DISEASE"))
+    doc.ents = ents
+    doc = nlp(doc)
+    got = [(e.text, e._.hypothetical, e._.family) for e in doc.ents]
+    assert got == [
+        ("Infection", True, False),
+        ("Bleeding", True, False),
+        ("urethral strictures", True, False),
+        ("Bleeding", False, False),  # under the next heading: the list has ended
+        ("fever", False, False),  # the mother reports the patient's fever
+    ]
+
+
+def test_an_entity_inside_a_listed_heading_is_dropped() -> None:
+    """"ALLERGIES:" labels a section; "allergies" in a sentence is a mention, and
+    so is a problem-list heading the table does not list ("DIABETES:")."""
+    import spacy
+
+    from medkg.nlp import sections  # noqa: F401  (registers medkg_sections)
+
+    text = "ALLERGIES:, None. She has allergies.\n1. DIABETES: well controlled."
+    nlp = spacy.blank("en")
+    nlp.add_pipe("medkg_sections")
+    doc = nlp.make_doc(text)
+    doc.ents = [
+        doc.char_span(0, 9, label="DISEASE"),
+        doc.char_span(text.index("allergies"), text.index("allergies") + 9, label="DISEASE"),
+        doc.char_span(text.index("DIABETES"), text.index("DIABETES") + 8, label="DISEASE"),
+    ]
+    doc = nlp(doc)
+    assert [(e.text, e._.section) for e in doc.ents] == [
+        ("allergies", "allergies"),
+        ("DIABETES", None),  # a heading's own words are under no section
+    ]
