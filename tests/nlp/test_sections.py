@@ -111,3 +111,17 @@ def test_an_entity_inside_a_listed_heading_is_dropped() -> None:
         ("allergies", "allergies"),
         ("DIABETES", None),  # a heading's own words are under no section
     ]
+
+
+def test_a_family_history_in_sentence_case_ends_at_the_next_line_heading() -> None:
+    text = (
+        "Family history: diabetes in her mother.\nHome medications: metformin.\n"
+        "Exam: warm, dry skin.\nThe note goes on: as prose."
+    )
+    sections = find_sections(text)
+    assert [(s.name, s.kind) for s in sections] == [
+        ("family history", "family"),
+        ("home medications", "other"),
+        ("exam", "other"),
+    ]  # "The note goes on:" is prose: a verb, not a label
+    assert section_at(sections, text.index("metformin")).name == "home medications"

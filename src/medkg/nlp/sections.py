@@ -14,9 +14,9 @@ under it, so a researcher can filter facts by section.
 
 Headings are found by their shape, not from a closed list: a phrase in
 capitals ending in a colon at the start of a line or after a comma or full stop
-(MTSamples writes ``...none.,FAMILY HISTORY: , Significant for...``), or, in
-any case, one of the known kinds' names ending in a colon at the start of a
-line ("Family history: mother with breast cancer").
+(MTSamples writes ``...none.,FAMILY HISTORY: , Significant for...``), a short
+capitalised phrase ending in a colon at the start of a line ("Home
+medications:"), or one of ``sections.tsv``'s headings in any case there.
 """
 
 from __future__ import annotations
@@ -54,6 +54,21 @@ _CAPS_HEADING = re.compile(
 #: At most this many words in a heading: a longer run of capitals is shouting
 #: prose ("PATIENT WAS TOLD TO RETURN IF ..."), not a label.
 MAX_HEADING_WORDS = 8
+#: A heading in title or sentence case: a capitalised phrase of at most
+#: ``MAX_LINE_HEADING_WORDS`` words and a colon, alone at the start of a line
+#: ("Home medications:", "Exam:"). What ends a family history in a note
+#: written in lower case.
+_LINE_HEADING = re.compile(
+    r"(?:^|(?<=[\n\r]))[ \t]*(?P<name>[A-Z][A-Za-z/&()' -]{0,50}?[A-Za-z)])[ \t]*:(?!//)"
+)
+MAX_LINE_HEADING_WORDS = 4
+#: Words that make a line's start prose, not a label: "She has a family
+#: history: ...", "The plan was: ...".
+_PROSE_WORDS = frozenset({
+    "i", "he", "she", "we", "they", "it", "you", "has", "have", "had", "is", "are", "was",
+    "were", "be", "been", "will", "would", "can", "could", "should", "may", "might", "do",
+    "does", "did", "says", "said", "states", "stated", "reports", "noted", "goes", "went",
+})  # fmt: skip
 
 
 @cache
@@ -96,10 +111,16 @@ def section_kind(name: str) -> str:
 def find_sections(text: str) -> list[Section]:
     """The note's sections in order; text before the first heading is in none."""
     found: dict[int, tuple[int, int, str]] = {}
-    for pattern in (_CAPS_HEADING, _known_heading_re()):
+    patterns = (
+        (_CAPS_HEADING, MAX_HEADING_WORDS),
+        (_known_heading_re(), MAX_HEADING_WORDS),
+        (_LINE_HEADING, MAX_LINE_HEADING_WORDS),
+    )
+    for pattern, max_words in patterns:
         for m in pattern.finditer(text):
             name = " ".join(m.group("name").split())
-            if len(name.split()) > MAX_HEADING_WORDS:
+            words = name.lower().split()
+            if len(words) > max_words or _PROSE_WORDS.intersection(words):
                 continue
             found.setdefault(m.start("name"), (m.start("name"), m.end(), name.lower()))
     heads = sorted(found.values())
