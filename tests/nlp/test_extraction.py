@@ -163,6 +163,21 @@ def test_a_trigger_inside_an_entity_name_negates_nothing_else() -> None:
     assert got == {"Reflexes": True, "proteinuria": True}
 
 
+def test_a_cause_or_a_new_clause_ends_a_negation() -> None:
+    """"Could not tolerate penicillin due to allergy": the allergy is the
+    patient's; "would not stand, and had discomfort": a new verb, a new clause.
+    A list joined by "and" stays negated."""
+    got = _context_flags(
+        "He could not tolerate penicillin due to allergy. He would not stand upright, "
+        "and had discomfort. No fever, chills and sweats.",
+        ["penicillin", "allergy", "discomfort", "chills", "sweats"],
+    )
+    assert {name: negated for name, (negated, _) in got.items()} == {
+        "penicillin": True, "allergy": False, "discomfort": False, "chills": True,
+        "sweats": True,
+    }  # fmt: skip
+
+
 def test_identifiers_are_masked_in_stored_sentences() -> None:
     masked = mask_identifiers("Mr. John Smith, MRN: 12345678, seen 03/14/2021, call 555-123-4567.")
     assert "John" not in masked and "12345678" not in masked

@@ -144,14 +144,32 @@ def _triggers(sent: Span, pseudo: set[int]) -> list[_Trigger]:
     return found
 
 
+#: Two-word terminators: a cause ("could not tolerate penicillin due to
+#: allergy": the allergy is not negated) and a new clause with its own verb
+#: ("would not stand upright, and had significant discomfort").
+_TERMINATOR_PAIRS = {
+    "due": frozenset({"to"}),
+    "because": frozenset({"of"}),
+    "and": frozenset({
+        "had", "has", "have", "was", "is", "were", "are", "developed", "reports", "reported",
+        "complains", "complained", "presents", "presented", "now", "then", "subsequently",
+    }),
+}  # fmt: skip
+
+
 def _terminator_between(
     doc: Doc, a: int, b: int, pseudo: AbstractSet[int] = frozenset(), over_lists: bool = False
 ) -> bool:
     ends = _TERMINATORS - _LIST_GOES_ON if over_lists else _TERMINATORS
-    return any(
-        i not in pseudo and (doc[i].lower_ in ends or (doc[i].text == ";" and not over_lists))
-        for i in range(a, b)
-    )
+    for i in range(a, b):
+        if i in pseudo:
+            continue
+        word = doc[i].lower_
+        if word in ends or (doc[i].text == ";" and not over_lists):
+            return True
+        if word in _TERMINATOR_PAIRS and i + 1 < b and doc[i + 1].lower_ in _TERMINATOR_PAIRS[word]:
+            return True
+    return False
 
 
 #: Section kinds (:mod:`.sections`) that set a flag on every mention under them.
