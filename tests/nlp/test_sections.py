@@ -125,3 +125,31 @@ def test_a_family_history_in_sentence_case_ends_at_the_next_line_heading() -> No
         ("exam", "other"),
     ]  # "The note goes on:" is prose: a verb, not a label
     assert section_at(sections, text.index("metformin")).name == "home medications"
+
+
+def test_the_stop_of_etc_before_a_lower_case_word_ends_no_sentence() -> None:
+    """"Risks include bleeding; injury to bowel, etc.; small-bowel obstruction"
+    is one list under one cue; "He had pain, etc. The next day" is two sentences."""
+    import spacy
+
+    from medkg.nlp.pipeline import text_pipeline
+
+    nlp = text_pipeline(spacy.blank("en"))
+    nlp.add_pipe("medkg_context")
+    text = (
+        "The risks include bleeding; injury to bowel, etc.; small-bowel obstruction; "
+        "abdominal hernia. He had pain, etc. The next day, e.g. today, fever."
+    )
+    doc = nlp.make_doc(text)
+    names = ["bleeding", "bowel obstruction", "abdominal hernia", "pain", "fever"]
+    doc.ents = [
+        doc.char_span(text.index(n), text.index(n) + len(n), label="DISEASE") for n in names
+    ]  # fmt: skip
+    doc = nlp(doc)
+    assert [s.text.strip() for s in doc.sents] == [
+        "The risks include bleeding; injury to bowel, etc.; small-bowel obstruction; "
+        "abdominal hernia.",
+        "He had pain, etc.",
+        "The next day, e.g. today, fever.",
+    ]
+    assert [e._.hypothetical for e in doc.ents] == [True, True, True, False, False]

@@ -80,7 +80,8 @@ LINKER_REVISION = 1
 #: consent paragraph lists as risks or potential complications is hypothetical;
 #: 3: over the list's semicolons, and "but not limited to" is no cue; 4: a
 #: section heading flags the mentions under it and is no mention, a numbered
-#: list stays in its cue's scope, a cause or a new clause ends one; decision 0042).
+#: list stays in its cue's scope, a cause or a new clause ends one, "etc." before
+#: a lower-case word ends no sentence; decision 0042).
 CONTEXT_REVISION = 4
 EXTRACTOR_VERSION = (
     f"{__version__}+spacy{spacy.__version__}+tok{TOKENIZER_REVISION}+link{LINKER_REVISION}"

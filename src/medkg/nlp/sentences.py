@@ -7,6 +7,12 @@ grows with the square of a sentence's mentions. Text without sentence breaks
 full stops) is one "sentence" to the sentencizer; measured before this cap,
 20,000 characters of it took 5.5 s to extract and 100,000 over two minutes.
 Real clinical sentences are far shorter than the cap, so they are untouched.
+
+And one boundary the sentencizer gets wrong is undone: the full stop of "etc."
+(or "e.g.", "i.e.", "vs.") before a word in lower case or a list's
+semicolon ends no sentence. "Risks include bleeding; injury to bowel, etc.;
+small-bowel obstruction; abdominal hernia" is one list, and the cue that
+opened it governs all of it.
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ from spacy.tokens import Doc
 #: Longer "sentences" are cut (the fine-tuned NER reads at most 128 words at once too).
 MAX_SENTENCE_TOKENS = 128
 _SOFT_BREAKS = {",", ";", ":", "|", "-", "\u2022"}
+#: Abbreviations whose full stop ends no sentence before a lower-case word.
+_NO_END_BEFORE_LOWER = frozenset({"etc", "e.g", "i.e", "vs", "approx", "incl", "cf"})
 
 
 class SentenceCap:
@@ -29,6 +37,9 @@ class SentenceCap:
     def __call__(self, doc: Doc) -> Doc:
         if doc.has_annotation("DEP"):  # a parser's sentences cannot be re-cut
             return doc
+        for sent in list(doc.sents)[1:]:
+            if _after_abbreviation(doc, sent.start):
+                doc[sent.start].is_sent_start = False
         for sent in list(doc.sents):
             start = sent.start
             while sent.end - start > self.max_tokens:
@@ -41,6 +52,20 @@ class SentenceCap:
                 doc[cut].is_sent_start = True
                 start = cut
         return doc
+
+
+def _after_abbreviation(doc: Doc, start: int) -> bool:
+    """Whether the sentence starting at token ``start`` only follows an
+    abbreviation's full stop ("etc." then "; small-bowel obstruction")."""
+    first = doc[start]
+    if not (first.text[:1].islower() or first.text in {";", ","}):
+        return False
+    i = start - 1
+    while i > 0 and doc[i].text in {";", ","}:
+        i -= 1
+    if doc[i].text == "." and i > 0:  # "etc" "." as two tokens
+        return doc[i - 1].lower_ in _NO_END_BEFORE_LOWER
+    return doc[i].text.endswith(".") and doc[i].lower_[:-1] in _NO_END_BEFORE_LOWER  # "e.g."
 
 
 @Language.factory("medkg_sentence_cap", default_config={"max_tokens": MAX_SENTENCE_TOKENS})
