@@ -103,6 +103,23 @@ def test_a_side_effect_marked_a_procedure_is_no_name(store: EmbeddedStore) -> No
     assert [e.node_id for e in lex.names["nausea"]] == ["C0027497"]
 
 
+def test_names_notes_use_for_something_else_are_no_names_of_that_label(
+    store: EmbeddedStore,
+) -> None:
+    """"water" in a note is irrigation or suction, not DrugBank's Water given as a
+    drug; "tension" on sutures is not SIDER's nervous tension (not_names.tsv).
+    Only that label loses the name: another node of the same name keeps it."""
+    store.import_nodes("Drug", [{"id": "DB09145", "name": "Water"}])
+    store.import_nodes("SideEffect", [
+        {"id": "C0233494", "name": "Tension"},
+        {"id": "C0235195", "name": "Sedation"},
+    ])  # fmt: skip
+    store.import_nodes("Symptom", [{"id": "D999999", "name": "Tension"}])
+    lex = Lexicon.from_store(store)
+    assert "water" not in lex.names and "sedation" not in lex.names
+    assert [e.node_id for e in lex.names["tension"]] == ["D999999"]
+
+
 def test_an_operative_note_s_surgery_links_to_no_side_effect(extractor: Extractor) -> None:
     m = _mentions(extractor, "She is status post surgery for her hip and has nausea.")
     assert "surgery" not in m

@@ -140,6 +140,7 @@ class Lexicon:
 
         ner_only: set[str] = set()
         not_symbols = _not_symbols()
+        not_names = _not_names()
         procedures = _procedure_side_effects(store)
         for label in LABEL_PRIORITY:
             for node_id, name, synonyms, source in store.query(
@@ -167,7 +168,7 @@ class Lexicon:
                         add(symbols, text, entry)  # "NIDDM", "APAP": only in capitals
                         continue
                     key = normalise(text)
-                    if _name_ok(key):
+                    if _name_ok(key) and (key, label) not in not_names:
                         add(names, key, entry)
         lex = cls(
             names={k: list(v.values()) for k, v in names.items()},
@@ -368,6 +369,12 @@ def _not_symbols() -> frozenset[str]:
     """Capitalised words notes use for no graph node ("MRI", "CO2", "PLAN"):
     ``not_symbols.tsv``, curated from the symbols linked in MTSamples reports."""
     return frozenset(row[0] for row in packaged_rows("not_symbols.tsv"))
+
+
+def _not_names() -> frozenset[tuple[str, str]]:
+    """(name key, label) pairs notes use for something else ("water" is no
+    Drug, "tension" no SideEffect in an operative note): ``not_names.tsv``."""
+    return frozenset((normalise(row[0]), row[1]) for row in packaged_rows("not_names.tsv"))
 
 
 def _curated_abbreviations() -> list[tuple[str, str]]:
