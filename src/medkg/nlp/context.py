@@ -185,8 +185,9 @@ def context_component(doc: Doc) -> Doc:
     flags every mention under it as well."""
     sections = doc._.sections if Doc.has_extension("sections") else None
     if sections:
+        starts = [s.heading_start for s in sections]
         for ent in doc.ents:
-            section = section_at(sections, ent.start_char)
+            section = section_at(sections, ent.start_char, starts)
             if section is not None and section.kind in SECTION_FLAGS:
                 setattr(ent._, SECTION_FLAGS[section.kind], True)
     by_sentence: dict[int, list] = {}  # type: ignore[type-arg]

@@ -131,10 +131,15 @@ def find_sections(text: str) -> list[Section]:
     ]
 
 
-def section_at(sections: list[Section], char: int) -> Section | None:
+def section_at(
+    sections: list[Section], char: int, starts: list[int] | None = None
+) -> Section | None:
     """The section whose text holds ``char`` (None before the first heading or
-    inside a heading itself)."""
-    i = bisect.bisect_right([s.heading_start for s in sections], char) - 1
+    inside a heading itself). ``starts``: the sections' ``heading_start``s, for
+    a caller that looks up many characters of one note."""
+    if starts is None:
+        starts = [s.heading_start for s in sections]
+    i = bisect.bisect_right(starts, char) - 1
     if i < 0 or char < sections[i].heading_end:
         return None
     return sections[i]
@@ -163,7 +168,7 @@ def sections_component(doc: Doc) -> Doc:
         i = bisect.bisect_left(starts, ent.end_char) - 1  # last heading starting before its end
         if i >= 0 and ent.start_char < sections[i].heading_end and sections[i].name in known:
             continue
-        section = section_at(sections, ent.start_char)
+        section = section_at(sections, ent.start_char, starts)
         ent._.section = section.name if section else None
         kept.append(ent)
     if len(kept) != len(doc.ents):
