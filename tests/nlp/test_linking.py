@@ -120,6 +120,23 @@ def test_names_notes_use_for_something_else_are_no_names_of_that_label(
     assert [e.node_id for e in lex.names["tension"]] == ["D999999"]
 
 
+def test_the_wound_of_an_operative_narrative_is_the_incision(store: EmbeddedStore) -> None:
+    """Under DESCRIPTION OF PROCEDURE "the wound was irrigated" is the incision;
+    under ASSESSMENT a "draining wound" is SIDER's Wound (not_names.tsv, a row
+    with a section kind: the name stays in the lexicon)."""
+    store.import_nodes("SideEffect", [{"id": "C0043250", "name": "Wound"}])
+    lex = Lexicon.from_store(store)
+    assert [e.node_id for e in lex.names["wound"]] == ["C0043250"]
+    assert lex.not_in_sections == {"C0043250": frozenset({"procedure"})}
+    extractor = Extractor(None, store.settings, lexicon=lex)
+    text = (
+        "DESCRIPTION OF PROCEDURE:, The wound was irrigated and closed.,"
+        "ASSESSMENT:, A draining wound of the left heel."
+    )
+    (doc,) = extractor.extract([NoteInput("t", text)])
+    assert [(m.text, m.section) for m in doc.mentions] == [("wound", "assessment")]
+
+
 def test_an_operative_note_s_surgery_links_to_no_side_effect(extractor: Extractor) -> None:
     m = _mentions(extractor, "She is status post surgery for her hip and has nausea.")
     assert "surgery" not in m

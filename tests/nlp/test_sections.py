@@ -50,6 +50,12 @@ def test_kinds_come_from_the_table_or_the_words() -> None:
     assert section_kind("pmh") == "historical"
     assert section_kind("history of present illness") == "other"
     assert section_kind("family meeting") == "other"
+    # the operative narrative, not the headings naming the operation or its findings
+    assert section_kind("description of the operation") == "procedure"
+    assert section_kind("procedure in detail") == "procedure"
+    assert section_kind("indications for procedure") == "other"
+    assert section_kind("operative findings") == "other"
+    assert section_kind("title of operation") == "other"
 
 
 def test_a_cue_opening_a_numbered_list_governs_its_items() -> None:

@@ -127,6 +127,10 @@ class Lexicon:
     #: the text names when a learned convention does not apply (the linker's
     #: drug-context check).
     unlearned: dict[str, list[Entry]] = field(default_factory=dict)
+    #: Node -> the section kinds (:mod:`.sections`) under which a mention of it is
+    #: dropped: what a name means there is something else ("the wound" of an
+    #: operative narrative is the incision; ``not_names.tsv``).
+    not_in_sections: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def from_store(cls, store: GraphStore) -> Lexicon:
@@ -141,6 +145,7 @@ class Lexicon:
         ner_only: set[str] = set()
         not_symbols = _not_symbols()
         not_names = _not_names()
+        not_in_sections: dict[str, frozenset[str]] = {}
         procedures = _procedure_side_effects(store)
         for label in LABEL_PRIORITY:
             for node_id, name, synonyms, source in store.query(
@@ -168,12 +173,16 @@ class Lexicon:
                         add(symbols, text, entry)  # "NIDDM", "APAP": only in capitals
                         continue
                     key = normalise(text)
-                    if _name_ok(key) and (key, label) not in not_names:
+                    kinds = not_names.get((key, label))
+                    if kinds:  # the name stays, a mention in those sections goes
+                        not_in_sections[node_id] = kinds
+                    if _name_ok(key) and kinds != frozenset():
                         add(names, key, entry)
         lex = cls(
             names={k: list(v.values()) for k, v in names.items()},
             symbols={k: list(v.values()) for k, v in symbols.items()},
             ner_only=frozenset(ner_only),
+            not_in_sections=not_in_sections,
         )
         lex.max_words = min(MAX_NAME_WORDS, max((k.count(" ") + 1 for k in lex.names), default=1))
         ambiguous = {
@@ -221,6 +230,8 @@ class Lexicon:
             h.update(f"ner-only {len(self.ner_only)}".encode())
         if self.treatments:
             h.update(f"treats {sum(len(t) for t in self.treatments.values())}".encode())
+        if self.not_in_sections:
+            h.update(f"senses {len(self.not_in_sections)}".encode())
         return h.hexdigest()[:8]
 
     def matchable(self, candidates: Sequence[Entry]) -> list[Entry]:
@@ -371,10 +382,14 @@ def _not_symbols() -> frozenset[str]:
     return frozenset(row[0] for row in packaged_rows("not_symbols.tsv"))
 
 
-def _not_names() -> frozenset[tuple[str, str]]:
-    """(name key, label) pairs notes use for something else ("water" is no
-    Drug, "tension" no SideEffect in an operative note): ``not_names.tsv``."""
-    return frozenset((normalise(row[0]), row[1]) for row in packaged_rows("not_names.tsv"))
+def _not_names() -> dict[tuple[str, str], frozenset[str]]:
+    """(name key, label) -> the section kinds where notes use the name for
+    something else, empty for everywhere ("water" is no Drug, "tension" no
+    SideEffect; "wound" in an operative narrative): ``not_names.tsv``."""
+    return {
+        (normalise(row[0]), row[1]): frozenset(k for k in (row[3:4] or [""])[0].split(",") if k)
+        for row in packaged_rows("not_names.tsv")
+    }
 
 
 def _curated_abbreviations() -> list[tuple[str, str]]:

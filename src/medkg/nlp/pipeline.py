@@ -62,6 +62,7 @@ from medkg.nlp.relations.finetuned import CONFIG_FILE, FineTunedEncoder
 from medkg.nlp.relations.hypernyms import drop_ancestors, parent_hierarchy
 from medkg.nlp.relations.known_treatments import treated_node
 from medkg.nlp.relations.rules import DRUG, PROBLEM, SpanRef, find_relations
+from medkg.nlp.sections import section_kind
 from medkg.nlp.stopping import StopCheck
 from medkg.settings import Settings
 
@@ -336,6 +337,8 @@ class Extractor:
                 linked = Link(entry, CONF_UNLINKED, None, "unlinked: new node")
                 new_node = True
             entry, confidence, via = linked.entry, linked.confidence, linked.via
+            if self._other_sense_here(entry.node_id, ent._.section):
+                continue
             mentions.append(
                 Mention(
                     text=ent.text, start=ent.start_char, end=ent.end_char,
@@ -360,6 +363,12 @@ class Extractor:
             text=note.text if self.settings.store_note_text else None,
             extractor_version=self.version,
         )
+
+    def _other_sense_here(self, node_id: str, section: str | None) -> bool:
+        """Whether the note's section gives the node's name another sense ("the
+        wound" of an operative narrative is the incision, not SIDER's Wound)."""
+        kinds = self.lexicon.not_in_sections.get(node_id)
+        return bool(kinds and section and section_kind(section) in kinds)
 
     def _relations(self, sents: list, mentions: list[Mention]) -> list[ExtractedRelation]:  # type: ignore[type-arg]
         """Trigger rules (and a sentence-pair CID classifier) per sentence; a
