@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from medkg.nlp.sections import section_at
+from medkg.nlp.sections import Section  # registers Span._.section
 
 FLAGS = ("negated", "hypothetical", "historical", "family")
 
@@ -183,13 +183,10 @@ def context_component(doc: Doc) -> Doc:
     The cues work inside a sentence; a note's section heading (``FAMILY
     HISTORY:``, set by ``medkg_sections`` when that component runs first)
     flags every mention under it as well."""
-    sections = doc._.sections if Doc.has_extension("sections") else None
-    if sections:
-        starts = [s.heading_start for s in sections]
-        for ent in doc.ents:
-            section = section_at(sections, ent.start_char, starts)
-            if section is not None and section.kind in SECTION_FLAGS:
-                setattr(ent._, SECTION_FLAGS[section.kind], True)
+    for ent in doc.ents:
+        section: Section | None = ent._.section
+        if section is not None and section.kind in SECTION_FLAGS:
+            setattr(ent._, SECTION_FLAGS[section.kind], True)
     by_sentence: dict[int, list] = {}  # type: ignore[type-arg]
     for ent in doc.ents:  # one pass, not one per sentence: notes may have thousands
         by_sentence.setdefault(ent.sent.start, []).append(ent)
@@ -203,7 +200,8 @@ def context_component(doc: Doc) -> Doc:
         else:
             listing = None
         previous = sent
-        if not ents and not _INTRODUCES_LIST.search(sent.text):
+        opens_list = bool(_INTRODUCES_LIST.search(sent.text))
+        if not ents and not opens_list:
             continue
         # A trigger inside any entity is part of that entity's name, not a cue:
         # "Absent radius", "Migraine without aura", "Partial absence of cerebellar
@@ -222,7 +220,7 @@ def context_component(doc: Doc) -> Doc:
                     before and not _terminator_between(doc, t.end, ent.start, pseudo, t.over_lists)
                 ) or (after and not _terminator_between(doc, ent.end, t.start, pseudo)):
                     setattr(ent._, t.flag, True)
-        if _INTRODUCES_LIST.search(sent.text):
+        if opens_list:
             listing = next(
                 (
                     t for t in sorted(triggers, key=lambda t: -t.end)

@@ -387,7 +387,8 @@ def _not_names() -> dict[tuple[str, str], frozenset[str]]:
     something else, empty for everywhere ("water" is no Drug, "tension" no
     SideEffect; "wound" in an operative narrative): ``not_names.tsv``."""
     return {
-        (normalise(row[0]), row[1]): frozenset(k for k in (row[3:4] or [""])[0].split(",") if k)
+        (normalise(row[0]), row[1]): frozenset(k for k in row[3].split(",") if k)
+        if len(row) > 3 else frozenset()
         for row in packaged_rows("not_names.tsv")
     }
 

@@ -62,7 +62,7 @@ from medkg.nlp.relations.finetuned import CONFIG_FILE, FineTunedEncoder
 from medkg.nlp.relations.hypernyms import drop_ancestors, parent_hierarchy
 from medkg.nlp.relations.known_treatments import treated_node
 from medkg.nlp.relations.rules import DRUG, PROBLEM, SpanRef, find_relations
-from medkg.nlp.sections import section_kind
+from medkg.nlp.sections import Section
 from medkg.nlp.stopping import StopCheck
 from medkg.settings import Settings
 
@@ -337,7 +337,8 @@ class Extractor:
                 linked = Link(entry, CONF_UNLINKED, None, "unlinked: new node")
                 new_node = True
             entry, confidence, via = linked.entry, linked.confidence, linked.via
-            if self._other_sense_here(entry.node_id, ent._.section):
+            section = ent._.section
+            if self._other_sense_here(entry.node_id, section):
                 continue
             mentions.append(
                 Mention(
@@ -346,7 +347,8 @@ class Extractor:
                     node_label=entry.label, node_id=entry.node_id, confidence=confidence,
                     negated=ent._.negated, hypothetical=ent._.hypothetical,
                     historical=ent._.historical, family=ent._.family, via_abbreviation=via,
-                    new_node=new_node, link_rule=linked.rule, section=ent._.section,
+                    new_node=new_node, link_rule=linked.rule,
+                    section=section.name if section else None,
                 )
             )  # fmt: skip
         if stop is not None:
@@ -364,11 +366,11 @@ class Extractor:
             extractor_version=self.version,
         )
 
-    def _other_sense_here(self, node_id: str, section: str | None) -> bool:
+    def _other_sense_here(self, node_id: str, section: Section | None) -> bool:
         """Whether the note's section gives the node's name another sense ("the
         wound" of an operative narrative is the incision, not SIDER's Wound)."""
         kinds = self.lexicon.not_in_sections.get(node_id)
-        return bool(kinds and section and section_kind(section) in kinds)
+        return bool(kinds and section is not None and section.kind in kinds)
 
     def _relations(self, sents: list, mentions: list[Mention]) -> list[ExtractedRelation]:  # type: ignore[type-arg]
         """Trigger rules (and a sentence-pair CID classifier) per sentence; a

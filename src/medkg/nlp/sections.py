@@ -160,7 +160,8 @@ if not Span.has_extension("section"):
 
 @Language.component("medkg_sections")
 def sections_component(doc: Doc) -> Doc:
-    """Set ``doc._.sections`` and each entity's ``ent._.section``, and drop the
+    """Set ``doc._.sections`` and each entity's ``ent._.section`` (its
+    :class:`Section`, None outside any), and drop the
     entities inside a listed heading ("ALLERGIES:" labels a section, it asserts
     nothing). An entity inside an unlisted heading stays: in a problem list
     "DIABETES: well controlled" is the patient's diabetes."""
@@ -175,8 +176,7 @@ def sections_component(doc: Doc) -> Doc:
         i = bisect.bisect_left(starts, ent.end_char) - 1  # last heading starting before its end
         if i >= 0 and ent.start_char < sections[i].heading_end and sections[i].name in known:
             continue
-        section = section_at(sections, ent.start_char, starts)
-        ent._.section = section.name if section else None
+        ent._.section = section_at(sections, ent.start_char, starts)
         kept.append(ent)
     if len(kept) != len(doc.ents):
         doc.ents = kept
