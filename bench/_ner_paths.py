@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 
-RUNTIMES = ["torch", "int8", "onnx", "onnx-int8"]
+RUNTIMES = ["torch", "bf16", "int8", "onnx", "onnx-int8"]
 
 
 def add_ner_path_options(ap: argparse.ArgumentParser, default_margin: float) -> None:

@@ -245,6 +245,44 @@ def test_int8_runtime_tags_real_sentences_like_full_precision(trained, tmp_path:
         store.close()
 
 
+def test_bf16_runtime_tags_like_full_precision_and_falls_back_where_emulated(
+    trained, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """bf16 autocast on the encoder (the fast path of CPUs with AMX or AVX-512
+    BF16) finds nearly the same entities as fp32 on real sentences; the extractor
+    names it; where bf16 would be emulated, asking for it runs fp32 with a warning."""
+    import medkg.encoders.precision as precision
+    from medkg.nlp.ner.runtime import apply_runtime, resolve_runtime
+
+    best, _, dev_file = trained
+    texts = [" ".join(s.words) for s in read_bio(dev_file)]
+    full, fast = spacy.load(best), spacy.load(best)
+    tagger = fast.get_pipe("ner").tagger
+    assert apply_runtime(tagger, "bf16", tmp_path / "cache") == "bf16"  # runs on any CPU
+    assert tagger.runtime == "bf16" and not (tmp_path / "cache").exists()  # nothing exported
+    a, b = _spans(full, texts), _spans(fast, texts)
+    assert len(a) > 20
+    agreement = 2 * len(a & b) / (len(a) + len(b))
+    assert agreement >= 0.95, agreement
+    # the weights stay fp32: only the matrix work runs in bf16
+    assert next(tagger.encoder.parameters()).dtype == torch_dtype("float32")
+    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda: False)
+    with pytest.warns(UserWarning, match="bf16 is emulated"):
+        assert resolve_runtime("bf16", "cpu") == "torch"
+    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda: True)
+    assert resolve_runtime("bf16", "cpu") == "bf16"
+    store = EmbeddedStore(tmp_path / "g.lbug", Settings(data_dir=tmp_path))
+    try:
+        versions = {}
+        for rt in ("torch", "bf16"):
+            ex = Extractor(store, Settings(data_dir=tmp_path, ner_model=str(best), ner_runtime=rt))
+            assert ex.ner_runtime == rt
+            versions[rt] = ex.version
+        assert versions["bf16"] == versions["torch"] + "+bf16"
+    finally:
+        store.close()
+
+
 def _spans(nlp, texts: list[str]) -> set[tuple[int, int, int, str]]:  # type: ignore[no-untyped-def]
     return {(i, e.start_char, e.end_char, e.label_)
             for i, doc in enumerate(nlp.pipe(texts)) for e in doc.ents}  # fmt: skip
@@ -377,6 +415,12 @@ def test_a_missing_onnx_runtime_falls_back_with_a_warning(
         assert doc.extractor_version == ex.version
     finally:
         store.close()
+
+
+def torch_dtype(name: str):  # type: ignore[no-untyped-def]
+    import torch
+
+    return getattr(torch, name)
 
 
 def torch_no_grad():  # type: ignore[no-untyped-def]

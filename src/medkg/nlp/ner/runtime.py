@@ -1,7 +1,15 @@
 """How a trained transformer tagger runs at inference: PyTorch at full precision,
-PyTorch int8, or ONNX Runtime (fp32 or int8), CPU only for the last three.
+PyTorch with bf16 matrix work, PyTorch int8, or ONNX Runtime (fp32 or int8),
+CPU only for the last three.
 
 - ``torch``: the trained PyTorch encoder, unchanged (training, GPUs, fallback).
+- ``bf16``: the same encoder under bf16 autocast (weights stay fp32; matrix
+  products run in bf16, layer norms and softmax in fp32). Only where the
+  device computes bf16 natively (a CPU with AMX or AVX-512 BF16, a GPU from
+  Ampere on); elsewhere it would be emulated, several times slower than fp32,
+  so asking for it there runs ``torch`` with a warning. Its spans are
+  full precision's (agreement 0.999 on BC5CDR devel, docs/decisions/0043),
+  which int8's are not (0.97), at less speed than ``onnx-int8`` on a CPU.
 - ``int8``: PyTorch's dynamic quantisation, one scale per output channel, of
   every ``Linear`` in the encoder except the feed-forward down-projections
   (their inputs, after GELU, carry outliers that a per-tensor activation scale
@@ -40,7 +48,7 @@ from medkg.settings import NerRuntime
 
 log = logging.getLogger(__name__)
 
-Resolved = Literal["torch", "int8", "onnx", "onnx-int8"]
+Resolved = Literal["torch", "bf16", "int8", "onnx", "onnx-int8"]
 
 
 def int8_available() -> bool:
@@ -57,6 +65,8 @@ def resolve_runtime(runtime: NerRuntime, device: Any) -> Resolved:
     ``onnx`` to ``torch``, and ``auto`` to ``torch`` (it promises full accuracy)."""
     from medkg.encoders.onnx_runtime import onnx_available
 
+    if runtime == "bf16":
+        return "bf16" if bf16_native(device) else _fallback("bf16", "torch", _NO_BF16)
     if runtime == "torch" or not str(device).startswith("cpu"):
         return "torch"
     if runtime in ("onnx", "onnx-int8", "auto"):
@@ -71,6 +81,27 @@ def resolve_runtime(runtime: NerRuntime, device: Any) -> Resolved:
         if runtime == "onnx":
             return "torch"
     return "int8" if int8_available() else "torch"
+
+
+_NO_BF16 = "bf16 is emulated on this device (no AVX-512 BF16/AMX, or a GPU before Ampere)"
+
+
+def bf16_native(device: Any) -> bool:
+    """Does ``device`` compute in bf16 natively? Emulated bf16 is several times
+    slower than fp32 (docs/decisions/0010), so it is never worth running."""
+    import torch
+
+    from medkg.encoders.precision import cpu_has_native_bf16
+
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return device.type == "cpu" and cpu_has_native_bf16()
+
+
+def _fallback(asked: str, used: Resolved, why: str) -> Resolved:
+    warnings.warn(f"NER runtime {asked!r}: {why}; using {used!r}", stacklevel=3)
+    return used
 
 
 def apply_runtime(
@@ -90,6 +121,13 @@ def apply_runtime(
     """
     if runtime == "torch":
         return "torch"
+    if runtime == "bf16":
+        import torch
+
+        for member in tagger_members(tagger):
+            if member.runtime == "torch":
+                member.autocast, member.runtime = torch.bfloat16, "bf16"
+        return "bf16"
     if runtime == "int8":
         quantize_tagger(tagger)
         return "int8"

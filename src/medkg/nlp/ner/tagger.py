@@ -111,6 +111,9 @@ class TokenTagger:
         #: A full-precision second pass for uncertain chunks (:mod:`.runtime` sets it
         #: beside an int8 encoder), or None.
         self.recheck: Recheck | None = None
+        #: The dtype the own encoder's matrix work runs in under autocast
+        #: (:mod:`.runtime`'s ``bf16``), or None for the encoder's own dtype.
+        self.autocast: Any | None = None
 
     def modules(self) -> list[Any]:
         extra = [self.embed] if self.embed is not None else []
@@ -167,7 +170,12 @@ class TokenTagger:
         """``(chunks, words, tags)`` scores; rows of words without a piece are junk
         (``batch.firsts`` is -1 there). ``encoder``: another encoder of the same
         weights (a recheck's full-precision one) instead of the tagger's own."""
-        hidden = (encoder or self.encoder)(**batch.enc).last_hidden_state
+        if encoder is None and self.autocast is not None:
+            device_type = batch.index.device.type
+            with self.torch.autocast(device_type, dtype=self.autocast):
+                hidden = self.encoder(**batch.enc).last_hidden_state.float()
+        else:
+            hidden = (encoder or self.encoder)(**batch.enc).last_hidden_state
         words = hidden.gather(1, batch.index.unsqueeze(-1).expand(-1, -1, hidden.shape[-1]))
         if self.embed is not None and batch.features is not None:
             words = self.torch.cat([words, self.embed(batch.features).to(words.dtype)], -1)
