@@ -43,6 +43,8 @@ class PatientEntity:
     negated: bool = False
     hypothetical: bool = False
     family: bool = False
+    #: A substance measured ("creatinine 1.1"), not taken (:mod:`medkg.nlp.measurements`).
+    measured: bool = False
     #: Character span in the patient text; ``None`` for an entity given by id.
     span: tuple[int, int] | None = None
     #: The text's section heading above the mention ("family history"), if any.
@@ -56,7 +58,8 @@ class PatientEntity:
         }  # fmt: skip
         if self.span is not None:
             out |= {"negated": self.negated, "hypothetical": self.hypothetical,
-                    "family": self.family, "section": self.section}  # fmt: skip
+                    "family": self.family, "measured": self.measured,
+                    "section": self.section}  # fmt: skip
         return out
 
 
@@ -109,6 +112,7 @@ def entities_from_document(doc: ExtractedDocument) -> list[PatientEntity]:
             negated=m.negated,
             hypothetical=m.hypothetical,
             family=m.family,
+            measured=m.measured,
             span=(m.start, m.end),
             section=m.section,
         )

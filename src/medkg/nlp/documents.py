@@ -53,11 +53,16 @@ class Mention:
     #: The note section the mention is in ("family history"; :mod:`.sections`),
     #: None before the first heading.
     section: str | None = None
+    #: A substance the note reports as measured ("creatinine 1.1", "digoxin
+    #: level"), not one given to the patient (:mod:`.measurements`).
+    measured: bool = False
 
     @property
     def is_positive_fact(self) -> bool:
-        """Only affirmed, current mentions about the patient become facts."""
-        return not (self.negated or self.hypothetical or self.family)
+        """Only affirmed, current mentions about the patient become facts (a
+        measured substance is a result, not a fact about what the patient has
+        or takes)."""
+        return not (self.negated or self.hypothetical or self.family or self.measured)
 
 
 @dataclass(frozen=True)

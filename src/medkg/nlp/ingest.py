@@ -8,9 +8,10 @@ relation (``TREATS``, ``CAUSES``, ``PRESENTS``, ``ASSOCIATES``) between the two
 entity nodes, with ``source = 'extraction'``, this document in
 ``document_ids``, the masked sentences and JSON ``evidence`` (spans, method,
 confidence). Imported facts (Hetionet) are separate relationships and are never
-touched. Negated, hypothetical and family mentions are counted but never
-written as facts. Mentions that link to nothing become nodes only with
-``create_unlinked``; such nodes carry ``extracted = true``.
+touched. Negated, hypothetical, family and measured ("creatinine 1.1")
+mentions are counted but never written as facts. Mentions that link to
+nothing become nodes only with ``create_unlinked``; such nodes carry
+``extracted = true``.
 
 Re-ingesting an unchanged document (same sha256 and extractor version) writes
 nothing; a corrected version replaces that document's relationships in one

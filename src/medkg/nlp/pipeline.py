@@ -36,8 +36,9 @@ from spacy.tokens import Doc
 from medkg import __version__
 from medkg.artifacts import ModelFiles, resolve_ner_model
 from medkg.kg.store.base import GraphStore
-from medkg.nlp import (  # noqa: F401  (register medkg_context, medkg_sections, medkg_sentence_cap)
+from medkg.nlp import (  # noqa: F401  (register the medkg_* components)
     context,
+    measurements,
     sections,
     sentences,
 )
@@ -82,8 +83,9 @@ LINKER_REVISION = 1
 #: 3: over the list's semicolons, and "but not limited to" is no cue; 4: a
 #: section heading flags the mentions under it and is no mention, a numbered
 #: list stays in its cue's scope, a cause or a new clause ends one, "etc." before
-#: a lower-case word ends no sentence; decision 0042).
-CONTEXT_REVISION = 4
+#: a lower-case word ends no sentence; decision 0042; 5: a measured substance,
+#: "creatinine 1.1", is no fact, and procedure materials are no drugs; decision 0044).
+CONTEXT_REVISION = 5
 EXTRACTOR_VERSION = (
     f"{__version__}+spacy{spacy.__version__}+tok{TOKENIZER_REVISION}+link{LINKER_REVISION}"
     f"+ctx{CONTEXT_REVISION}"
@@ -178,6 +180,7 @@ def build_nlp(lexicon: Lexicon, ner_model: str | Path | None = None) -> Language
     nlp.add_pipe("abbreviation_detector")
     nlp.add_pipe("medkg_sections")
     nlp.add_pipe("medkg_context")
+    nlp.add_pipe("medkg_measurements")
     return nlp
 
 
@@ -349,6 +352,7 @@ class Extractor:
                     historical=ent._.historical, family=ent._.family, via_abbreviation=via,
                     new_node=new_node, link_rule=linked.rule,
                     section=section.name if section else None,
+                    measured=ent._.measured,
                 )
             )  # fmt: skip
         if stop is not None:

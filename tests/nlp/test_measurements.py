@@ -1,0 +1,70 @@
+"""Measured substances (decision 0044): a lab result names a chemical the graph
+holds as a drug, and is no drug fact; a dose of the same chemical still is."""
+
+from __future__ import annotations
+
+from medkg.kg.store.embedded import EmbeddedStore
+from medkg.nlp import Extractor
+from medkg.nlp.documents import NoteInput
+from medkg.nlp.ingest import ingest_documents
+
+LABS = (
+    "LABORATORY DATA: Glucose 106, creatinine 0.8, and potassium 4. "
+    "Serum creatinine was 1.2. Her potassium was dramatically elevated at 7. "
+    "MEDICATIONS: She was given potassium 20 mEq orally and calcium carbonate 500 mg. "
+    "Digoxin level was 2.1, so digoxin 0.125 mg daily was held. "
+    "Oxygen saturation is 97% on room air. Lasix 40 daily. "
+    "Lidocaine 1% with epinephrine 1:100,000 was injected. "
+    "Cold blood potassium cardioplegia was given."
+)
+
+
+def _by_sentence(extractor: Extractor, text: str) -> list[tuple[str, int, bool, bool]]:
+    (doc,) = extractor.extract([NoteInput("labs", text)])
+    return [(m.text.lower(), m.sentence_index, m.measured, m.is_positive_fact)
+            for m in sorted(doc.mentions, key=lambda m: m.start)
+            if m.node_label == "Drug"]  # fmt: skip
+
+
+def test_results_are_measured_and_doses_stay_facts(vocab_extractor: Extractor) -> None:
+    got = _by_sentence(vocab_extractor, LABS)
+    measured = {(t, s) for t, s, m, _ in got if m}
+    facts = {(t, s) for t, s, _, f in got if f}
+    names = {t for t, _, _, _ in got}
+    assert {"glucose", "creatinine", "potassium", "digoxin", "lasix"} <= names, got
+    # every measured mention is out of the facts, every fact is not measured
+    assert all(not f for _, _, m, f in got if m)
+    first = {t for t, s in measured if s == 0}
+    assert {"glucose", "creatinine", "potassium"} <= first  # "LABORATORY DATA: Glucose 106..."
+    assert ("creatinine", 1) in measured  # "Serum creatinine"
+    assert ("potassium", 2) in measured  # "her potassium was ... elevated"
+    assert ("potassium", 3) in facts  # "potassium 20 mEq": a dose
+    digoxin = [m for t, _, m, _ in got if t == "digoxin"]  # in the order of the text
+    assert digoxin == [True, False]  # "Digoxin level" vs "digoxin 0.125 mg"
+    assert ("lasix", 6) in facts  # a dose without its unit is no result
+    assert {("lidocaine", 7), ("epinephrine", 7)} <= facts  # "1%", "1:100,000": strengths
+    assert ("potassium", 8) in facts  # "blood potassium cardioplegia": given
+
+
+def test_a_measured_substance_is_never_written_as_a_fact(
+    vocab_extractor: Extractor, vocab_store: EmbeddedStore
+) -> None:
+    text = "Creatinine 1.4 and glucose 180 today. Continue metformin."
+    (doc,) = vocab_extractor.extract([NoteInput("measured-note", text)])
+    assert any(m.measured for m in doc.mentions)
+    ingest_documents(vocab_store, [doc])
+    rows = vocab_store.query(
+        "MATCH (:Document {id: 'measured-note'})-[:MENTIONS]->(n) RETURN n.name AS name"
+    )
+    written = {r["name"].lower() for r in rows.records()}
+    assert "metformin" in written
+    assert not written & {m.text.lower() for m in doc.mentions if m.measured}
+
+
+def test_materials_of_a_procedure_are_no_drugs(vocab_extractor: Extractor) -> None:
+    narrative = (
+        "DESCRIPTION OF PROCEDURE: The abdomen was insufflated with carbon dioxide. "
+        "Cotton balls were placed. Immunizations are up-to-date."
+    )
+    (doc,) = vocab_extractor.extract([NoteInput("op", narrative)])
+    assert not {m.text.lower() for m in doc.mentions} & {"carbon dioxide", "cotton", "date"}
