@@ -105,6 +105,8 @@ def test_treatments_for_a_disease_and_for_a_patient(client: TestClient) -> None:
         "patient": {"text": "History of type 2 diabetes mellitus. No hypertension."}},
         headers=R).json()  # fmt: skip
     assert {e["id"] for e in pat["patient_entities"] if e["affirmed"]} == {"DOID:9352"}
+    # each text mention says whether it is a measured substance (decision 0044)
+    assert all(e["measured"] is False for e in pat["patient_entities"])
     assert pat["items"] and all(i["flags"]["anchors"] == ["DOID:9352"] for i in pat["items"])
     bad = client.post("/v1/recommend/treatments", json={"disease_id": "DB00331"}, headers=R)
     assert bad.status_code == 400 and "not a Disease" in bad.json()["detail"]
