@@ -120,6 +120,12 @@ class Settings(BaseSettings):
         "0.97 -> 0.99 for a fifth of the sentences run twice; docs/decisions/0025). "
         "0 (default): int8 alone.",
     )  # fmt: skip
+    ner_cache_chunks: int = Field(
+        20_000, ge=0,
+        description="Sentence chunks whose NER scores the extractor remembers, so that a "
+        "sentence notes repeat (templates: 'The patient tolerated the procedure well.') is "
+        "tagged once per process; 0 = none.",
+    )  # fmt: skip
     link_threshold: float = Field(0.8, ge=0, le=1, description="Fuzzy-link cosine threshold.")
     dense_link_threshold: float = Field(
         0.7, ge=0, le=1,

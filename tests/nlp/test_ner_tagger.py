@@ -283,6 +283,50 @@ def test_bf16_runtime_tags_like_full_precision_and_falls_back_where_emulated(
         store.close()
 
 
+def test_a_repeated_chunk_is_tagged_once(trained) -> None:  # type: ignore[no-untyped-def]
+    """Notes repeat their templates' sentences: a chunk given twice is encoded
+    once, and with a cache (the extractor's) not again on the next call, with
+    the same scores; a tagger in training keeps no cache."""
+    import numpy as np
+
+    best, _, dev_file = trained
+    tagger = spacy.load(best).get_pipe("ner").tagger
+    assert tagger.cache_size == 0  # off unless the extractor turns it on
+    chunks = [s.words for s in read_bio(dev_file)][:12]
+    encoded: list[int] = []
+    scored = tagger._scored
+    def counting(batch, device, encoder):  # type: ignore[no-untyped-def]
+        encoded.append(len(batch))
+        return scored(batch, device, encoder)
+
+    tagger._scored = counting
+    ref = tagger.log_probs(chunks, "cpu")
+    assert sum(encoded) == 12
+    encoded.clear()
+    twice = tagger.log_probs(chunks + chunks, "cpu")
+    assert sum(encoded) == 12
+    for a, b in zip(ref + ref, twice, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    encoded.clear()
+    tagger.log_probs(chunks, "cpu")
+    assert sum(encoded) == 12  # no cache: every call encodes
+    tagger.cache_size = 100
+    encoded.clear()
+    tagger.log_probs(chunks, "cpu")
+    again = tagger.log_probs(chunks, "cpu")
+    assert sum(encoded) == 12  # the second call found them all
+    for a, b in zip(ref, again, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    tagger.forget()
+    encoded.clear()
+    tagger.log_probs(chunks, "cpu")
+    assert sum(encoded) == 12
+    tagger.cache_size = 5
+    tagger.forget()
+    tagger.log_probs(chunks, "cpu")
+    assert len(tagger._cache) == 5  # the least recently used went first
+
+
 def _spans(nlp, texts: list[str]) -> set[tuple[int, int, int, str]]:  # type: ignore[no-untyped-def]
     return {(i, e.start_char, e.end_char, e.label_)
             for i, doc in enumerate(nlp.pipe(texts)) for e in doc.ents}  # fmt: skip

@@ -244,6 +244,17 @@ class Extractor:
             parts.append("no-treats-veto")
         self.version = "+".join(parts)
 
+    def forget_tagged(self) -> None:
+        """Empty the NER's remembered chunk scores (``MEDKG_NER_CACHE_CHUNKS``):
+        a benchmark that times the same notes again must tag them again."""
+        from medkg.nlp.ner.component import TransformerNer
+        from medkg.nlp.ner.runtime import tagger_members
+
+        ner = self.nlp.get_pipe("ner") if "ner" in self.nlp.pipe_names else None
+        if isinstance(ner, TransformerNer) and ner.tagger is not None:
+            for member in tagger_members(ner.tagger):
+                member.forget()
+
     def extract(
         self,
         notes: Iterable[NoteInput],
@@ -518,13 +529,16 @@ def _apply_ner_runtime(nlp: Language, settings: Settings) -> str | None:
     """Put a trained transformer NER on its inference runtime (:mod:`.ner.runtime`);
     the runtime used, or None when the pipeline has no such NER."""
     from medkg.nlp.ner.component import TransformerNer
-    from medkg.nlp.ner.runtime import apply_runtime, resolve_runtime
+    from medkg.nlp.ner.runtime import apply_runtime, resolve_runtime, tagger_members
 
     ner = nlp.get_pipe("ner") if "ner" in nlp.pipe_names else None
     if not isinstance(ner, TransformerNer) or ner.tagger is None:
         return None
     runtime = resolve_runtime(settings.ner_runtime, ner.device)
-    return apply_runtime(ner.tagger, runtime, settings.cache_dir, settings.ner_recheck_margin)
+    used = apply_runtime(ner.tagger, runtime, settings.cache_dir, settings.ner_recheck_margin)
+    for member in tagger_members(ner.tagger):
+        member.cache_size = settings.ner_cache_chunks
+    return used
 
 
 def _dense_names(files: ModelFiles, settings: Settings) -> DenseNames | None:

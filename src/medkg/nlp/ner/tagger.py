@@ -20,6 +20,7 @@ word features or calibration existed load unchanged.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -114,6 +115,13 @@ class TokenTagger:
         #: The dtype the own encoder's matrix work runs in under autocast
         #: (:mod:`.runtime`'s ``bf16``), or None for the encoder's own dtype.
         self.autocast: Any | None = None
+        #: How many chunks' scores are remembered across calls (0: none). The
+        #: extractor sets it (``MEDKG_NER_CACHE_CHUNKS``): notes repeat their
+        #: templates' sentences ("The patient tolerated the procedure well."),
+        #: and a repeated chunk is tagged once. Off by default, because training
+        #: evaluates the same tagger while its weights change.
+        self.cache_size = 0
+        self._cache: OrderedDict[tuple[str, ...], np.ndarray] = OrderedDict()
 
     def modules(self) -> list[Any]:
         extra = [self.embed] if self.embed is not None else []
@@ -186,14 +194,27 @@ class TokenTagger:
     ) -> list[np.ndarray]:
         """``(words, tags)`` log-probabilities per chunk; a word with no piece
         (cut by truncation) is certain to be ``O``. With a :class:`Recheck`, the
-        chunks it is unsure of are scored again at full precision."""
+        chunks it is unsure of are scored again at full precision. A chunk
+        given twice is scored once (and one remembered from an earlier call,
+        with :attr:`cache_size`); the rows of equal chunks are one array, so
+        callers must not change them in place."""
         torch = self.torch
         out: list[np.ndarray] = [np.zeros((0, len(self.tags))) for _ in chunks]
-        order = sorted(range(len(chunks)), key=lambda i: len(chunks[i]))
+        where: dict[tuple[str, ...], list[int]] = {}
+        for i, chunk in enumerate(chunks):
+            key = tuple(chunk)
+            known = self._cache.get(key) if self.cache_size else None
+            if known is not None:
+                out[i] = known
+                self._cache.move_to_end(key)
+            else:
+                where.setdefault(key, []).append(i)
+        unique = list(where)
+        order = sorted(range(len(unique)), key=lambda u: len(unique[u]))
         with torch.inference_mode():
             for start in range(0, len(order), batch_size):
                 idx = order[start : start + batch_size]
-                rows = self._scored([chunks[i] for i in idx], device, None)
+                rows = self._scored([unique[u] for u in idx], device, None)
                 if self.recheck is not None:
                     unsure = [
                         r for r, s in enumerate(rows) if self._margin(s) < self.recheck.margin
@@ -202,13 +223,27 @@ class TokenTagger:
                     self.recheck.rechecked += len(unsure)
                     if unsure:
                         again = self._scored(
-                            [chunks[idx[r]] for r in unsure], device, self.recheck.encoder
+                            [unique[idx[r]] for r in unsure], device, self.recheck.encoder
                         )
                         for r, scores in zip(unsure, again, strict=True):
                             rows[r] = scores
-                for i, scores in zip(idx, rows, strict=True):
-                    out[i] = scores
+                for u, scores in zip(idx, rows, strict=True):
+                    for i in where[unique[u]]:
+                        out[i] = scores
+                    self._remember(unique[u], scores)
         return out
+
+    def forget(self) -> None:
+        """Drop every remembered chunk's scores."""
+        self._cache.clear()
+
+    def _remember(self, key: tuple[str, ...], scores: np.ndarray) -> None:
+        """Keep ``scores`` for ``key``, the least recently used going first."""
+        if self.cache_size <= 0:
+            return
+        self._cache[key] = scores
+        if len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
 
     def _scored(
         self, chunks: Sequence[Sequence[str]], device: Any, encoder: Any
