@@ -10,7 +10,9 @@ would call wrong first. A mention is *measured* (``ent._.measured``) when
   "vancomycin trough"), or a specimen or test word comes before it ("serum
   creatinine", "urine glucose", "glycosylated hemoglobin"): for any
   chemical, since a drug's blood level is a measurement too; unless what
-  follows says it is given ("cold blood potassium cardioplegia");
+  follows says it is given ("cold blood potassium cardioplegia"). Such a
+  word covers a whole list of chemicals ("serum cortisol, ACTH, potassium,
+  aldosterone level");
 - it names a substance of ``analytes.tsv`` and a result follows: a number,
   maybe after "of", "is", "was" or ":", that no dose unit follows ("potassium
   4.0" is a result, "potassium 20 mEq" a dose), or a result word ("her
@@ -41,7 +43,7 @@ CHEMICAL_LABELS = frozenset({"CHEMICAL"})
 #: Words after a chemical that make it the thing measured, whatever the chemical.
 MEASURE_AFTER = frozenset({
     "level", "levels", "trough", "troughs", "peak", "saturation", "saturations", "sat",
-    "sats", "panel", "clearance",
+    "sats", "panel", "clearance", "test", "tests", "testing", "studies", "screen",
 })  # fmt: skip
 #: Words before a chemical that name a specimen or a test of it.
 MEASURE_BEFORE = frozenset({
@@ -116,10 +118,46 @@ def _result_follows(doc: Doc, i: int, end: int) -> bool:
     return False
 
 
+#: Tokens that may stand between the items of a list of chemicals.
+_LIST_GLUE = frozenset({",", "and", "or", "/", ";"})
+
+
+def _lists(doc: Doc) -> list[list[Span]]:
+    """Runs of chemical entities of one sentence with only list glue between them."""
+    runs: list[list[Span]] = []
+    for ent in doc.ents:
+        if ent.label_ not in CHEMICAL_LABELS:
+            continue
+        last = runs[-1][-1] if runs else None
+        if (
+            last is not None
+            and last.sent.start == ent.sent.start
+            and all(t.lower_ in _LIST_GLUE for t in doc[last.end : ent.start])
+        ):
+            runs[-1].append(ent)
+        else:
+            runs.append([ent])
+    return runs
+
+
 @Language.component("medkg_measurements")
 def measurements_component(doc: Doc) -> Doc:
-    """Set ``ent._.measured`` on the chemicals a note reports as measured."""
+    """Set ``ent._.measured`` on the chemicals a note reports as measured. A
+    specimen word before a list, or a measurement word after it, covers the
+    whole list: "serum cortisol, ACTH, potassium, aldosterone level"."""
     for ent in doc.ents:
         if ent.label_ in CHEMICAL_LABELS:
             ent._.measured = is_measured(ent)
+    for run in _lists(doc):
+        if len(run) > 1 and (_cue_before(run[0]) or _cue_after(run[-1])):
+            for ent in run:
+                ent._.measured = True
     return doc
+
+
+def _cue_before(ent: Span) -> bool:
+    return ent.start > ent.sent.start and ent.doc[ent.start - 1].lower_ in MEASURE_BEFORE
+
+
+def _cue_after(ent: Span) -> bool:
+    return ent.end < ent.sent.end and ent.doc[ent.end].lower_ in MEASURE_AFTER
