@@ -42,6 +42,16 @@ def cpu_has_native_bf16() -> bool:
     return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in checks)
 
 
+def native_bf16(device: torch.device | str) -> bool:
+    """Does ``device`` compute in bf16 natively: a GPU from Ampere on, or a CPU
+    with AVX-512 BF16 or AMX? Inference in bf16 is worth running only there
+    (the NER's ``bf16`` runtime); elsewhere it is emulated."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return _cuda_has_bf16(device)
+    return device.type == "cpu" and cpu_has_native_bf16()
+
+
 @dataclass
 class MixedPrecision:
     """The autocast dtype of one training run and the optimiser step that goes with it.

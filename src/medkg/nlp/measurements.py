@@ -86,17 +86,27 @@ def analytes() -> dict[str, str]:
 
 def is_measured(ent: Span) -> bool:
     """Whether the chemical ``ent`` is a measured substance (module docstring)."""
-    doc, sent = ent.doc, ent.sent
-    after = doc[ent.end].lower_ if ent.end < sent.end else ""
-    before = doc[ent.start - 1].lower_ if ent.start > sent.start else ""
-    if after in GIVEN_AFTER:
+    if _word_after(ent) in GIVEN_AFTER:
         return False
-    if after in MEASURE_AFTER or before in MEASURE_BEFORE:
+    if _cue_after(ent) or _cue_before(ent):
         return True
     kind = analytes().get(ent.text.lower())
     if kind == "always":
         return True
-    return kind == "value" and _result_follows(doc, ent.end, sent.end)
+    return kind == "value" and _result_follows(ent.doc, ent.end, ent.sent.end)
+
+
+def _word_after(ent: Span) -> str:
+    """The next word of the entity's sentence, lower case ("" at its end)."""
+    return ent.doc[ent.end].lower_ if ent.end < ent.sent.end else ""
+
+
+def _cue_after(ent: Span) -> bool:
+    return _word_after(ent) in MEASURE_AFTER
+
+
+def _cue_before(ent: Span) -> bool:
+    return ent.start > ent.sent.start and ent.doc[ent.start - 1].lower_ in MEASURE_BEFORE
 
 
 def _result_follows(doc: Doc, i: int, end: int) -> bool:
@@ -153,11 +163,3 @@ def measurements_component(doc: Doc) -> Doc:
             for ent in run:
                 ent._.measured = True
     return doc
-
-
-def _cue_before(ent: Span) -> bool:
-    return ent.start > ent.sent.start and ent.doc[ent.start - 1].lower_ in MEASURE_BEFORE
-
-
-def _cue_after(ent: Span) -> bool:
-    return ent.end < ent.sent.end and ent.doc[ent.end].lower_ in MEASURE_AFTER

@@ -26,6 +26,7 @@ import sys
 import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import spacy
 from scispacy.abbreviation import AbbreviationDetector  # noqa: F401  (registers the factory)
@@ -66,6 +67,9 @@ from medkg.nlp.relations.rules import DRUG, PROBLEM, SpanRef, find_relations
 from medkg.nlp.sections import Section
 from medkg.nlp.stopping import StopCheck
 from medkg.settings import Settings
+
+if TYPE_CHECKING:  # the component module loads torch: only when a model needs it
+    from medkg.nlp.ner.component import TransformerNer
 
 #: Code version; an :class:`Extractor` appends the hashes of the models it loaded.
 #: Raised whenever :func:`set_tokenizer` cuts text differently (2: the slash
@@ -247,11 +251,10 @@ class Extractor:
     def forget_tagged(self) -> None:
         """Empty the NER's remembered chunk scores (``MEDKG_NER_CACHE_CHUNKS``):
         a benchmark that times the same notes again must tag them again."""
-        from medkg.nlp.ner.component import TransformerNer
         from medkg.nlp.ner.runtime import tagger_members
 
-        ner = self.nlp.get_pipe("ner") if "ner" in self.nlp.pipe_names else None
-        if isinstance(ner, TransformerNer) and ner.tagger is not None:
+        ner = _transformer_ner(self.nlp)
+        if ner is not None:
             for member in tagger_members(ner.tagger):
                 member.forget()
 
@@ -525,14 +528,21 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:10]
 
 
+def _transformer_ner(nlp: Language) -> TransformerNer | None:
+    """The pipeline's trained transformer NER component (with its tagger), if any."""
+    from medkg.nlp.ner.component import TransformerNer
+
+    ner = nlp.get_pipe("ner") if "ner" in nlp.pipe_names else None
+    return ner if isinstance(ner, TransformerNer) and ner.tagger is not None else None
+
+
 def _apply_ner_runtime(nlp: Language, settings: Settings) -> str | None:
     """Put a trained transformer NER on its inference runtime (:mod:`.ner.runtime`);
     the runtime used, or None when the pipeline has no such NER."""
-    from medkg.nlp.ner.component import TransformerNer
     from medkg.nlp.ner.runtime import apply_runtime, resolve_runtime, tagger_members
 
-    ner = nlp.get_pipe("ner") if "ner" in nlp.pipe_names else None
-    if not isinstance(ner, TransformerNer) or ner.tagger is None:
+    ner = _transformer_ner(nlp)
+    if ner is None:
         return None
     runtime = resolve_runtime(settings.ner_runtime, ner.device)
     used = apply_runtime(ner.tagger, runtime, settings.cache_dir, settings.ner_recheck_margin)

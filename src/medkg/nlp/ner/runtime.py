@@ -66,7 +66,15 @@ def resolve_runtime(runtime: NerRuntime, device: Any) -> Resolved:
     from medkg.encoders.onnx_runtime import onnx_available
 
     if runtime == "bf16":
-        return "bf16" if bf16_native(device) else _fallback("bf16", "torch", _NO_BF16)
+        from medkg.encoders.precision import native_bf16
+
+        if native_bf16(device):
+            return "bf16"
+        warnings.warn(
+            "NER runtime 'bf16': bf16 is emulated on this device (no AVX-512 BF16/AMX, "
+            "or a GPU before Ampere); using 'torch'", stacklevel=2,
+        )  # fmt: skip
+        return "torch"
     if runtime == "torch" or not str(device).startswith("cpu"):
         return "torch"
     if runtime in ("onnx", "onnx-int8", "auto"):
@@ -81,27 +89,6 @@ def resolve_runtime(runtime: NerRuntime, device: Any) -> Resolved:
         if runtime == "onnx":
             return "torch"
     return "int8" if int8_available() else "torch"
-
-
-_NO_BF16 = "bf16 is emulated on this device (no AVX-512 BF16/AMX, or a GPU before Ampere)"
-
-
-def bf16_native(device: Any) -> bool:
-    """Does ``device`` compute in bf16 natively? Emulated bf16 is several times
-    slower than fp32 (docs/decisions/0010), so it is never worth running."""
-    import torch
-
-    from medkg.encoders.precision import cpu_has_native_bf16
-
-    device = torch.device(device)
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    return device.type == "cpu" and cpu_has_native_bf16()
-
-
-def _fallback(asked: str, used: Resolved, why: str) -> Resolved:
-    warnings.warn(f"NER runtime {asked!r}: {why}; using {used!r}", stacklevel=3)
-    return used
 
 
 def apply_runtime(
