@@ -26,6 +26,11 @@ Rows, all computed in this run on the same files:
   BC5CDR devel and NCBI-disease test (BC5CDR test is held back for acceptance;
   pass it with --bio when you have it).
 
+A model whose training record lists a file with the same bytes as an
+evaluated one (``medkg train ner --train-file``) gets that file's rows marked
+``[TRAINED ON THIS FILE]`` (``trained_on_this_file`` in the JSON): such a
+score measures memory, not reading.
+
     python bench/ner_eval.py [--model DIR ...] [--bio PATH ...] [--hetionet DIR]
 
 Results go to ``bench/results/ner_eval.json``.
@@ -98,6 +103,7 @@ def main() -> int:
         return 2
     from medkg.nlp.ner.component import TransformerNer
     from medkg.nlp.ner.evaluation import evaluate_ner_text, span_agreement
+    from medkg.nlp.ner.recipes import trained_on
     from medkg.nlp.pipeline import text_pipeline
 
     systems = {}
@@ -145,6 +151,8 @@ def main() -> int:
             if name in full_precision:
                 agreement = span_agreement(spans[full_precision[name]], spans[name])
                 rows[-1]["span_agreement_with_torch"] = round(agreement, 4)
+            if trained_on(nlp.meta.get("medkg", {}), path):
+                rows[-1]["trained_on_this_file"] = True
         ref = _published(path)
         if ref:
             rows.append({"file": str(path), "system": ref[0], "f1": ref[1], "published": True})
@@ -175,8 +183,9 @@ def main() -> int:
         file = Path(r["file"]).parent.name + "/" + Path(r["file"]).name
         if r.get("raw_text"):
             file = "text: " + Path(r["file"]).name.split(".")[0]
+        system = r["system"] + (" [TRAINED ON THIS FILE]" if r.get("trained_on_this_file") else "")
         print(
-            f"{file:<28} {r['system']:<56} "
+            f"{file:<28} {system:<56} "
             f"{r.get('precision', ''):>6} {r.get('recall', ''):>6} {r['f1']:>6} "
             f"{r.get('sentences_per_s', ''):>7} {r.get('span_agreement_with_torch', ''):>6}  {per}"
         )

@@ -209,6 +209,8 @@ def test_train_linker_dense_encodes_the_graphs_condition_names(cli_env) -> None:
 def test_train_encoder_on_a_users_notes_then_ner_can_start_from_it(cli_env, tmp_path) -> None:  # type: ignore[no-untyped-def]
     code, _, err = run("train", "ner", "--encoder", "adapted", "--epochs", "1")
     assert code == 1 and "run `medkg train encoder`" in err and "Traceback" not in err
+    code, _, err = run("train", "ner", "--train-file", str(tmp_path / "mine.tsv"))
+    assert code == 1 and "mine.tsv" in err and "Traceback" not in err
     code, _, err = run("train", "relations", "--arch", "document", "--encoder", "adapted")
     assert code == 1 and "run `medkg train encoder`" in err
     code, _, err = run("train", "encoder", "--no-shared-corpora")

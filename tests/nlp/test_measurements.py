@@ -16,7 +16,8 @@ LABS = (
     "Oxygen saturation is 97% on room air. Lasix 40 daily. "
     "Lidocaine 1% with epinephrine 1:100,000 was injected. "
     "Cold blood potassium cardioplegia was given. "
-    "Vancomycin, gentamicin and digoxin levels were normal."
+    "Vancomycin, gentamicin and digoxin levels were normal. "
+    "She needed aggressive serum potassium and magnesium replacement."
 )
 
 
@@ -47,6 +48,8 @@ def test_results_are_measured_and_doses_stay_facts(vocab_extractor: Extractor) -
     assert ("potassium", 8) in facts  # "blood potassium cardioplegia": given
     # a measurement word after a list covers the whole list
     assert {("vancomycin", 9), ("gentamicin", 9), ("digoxin", 9)} <= measured
+    # ... and a given word after a list makes all of it given, "serum" or not
+    assert {("potassium", 10), ("magnesium", 10)} <= facts, got
 
 
 def test_a_measured_substance_is_never_written_as_a_fact(

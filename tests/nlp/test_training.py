@@ -11,7 +11,7 @@ from medkg.artifacts import resolve_ner_model
 from medkg.nlp.corpora.bio import BioFormatError, entity_spans, read_bio
 from medkg.nlp.corpora.pubtator import split_training_set
 from medkg.nlp.ner.evaluation import evaluate_ner
-from medkg.nlp.ner.recipes import NerCorpora, train_ner
+from medkg.nlp.ner.recipes import NerCorpora, train_ner, trained_on
 from medkg.nlp.relations.cid import CidClassifier
 from medkg.nlp.relations.training import evaluate_cid, train_cid
 from medkg.settings import Settings
@@ -85,8 +85,29 @@ def test_train_ner_on_a_real_slice_and_the_extractor_uses_it(tmp_path: Path, arc
     if arch == "transformer":  # the default: word features, the vocabulary gazetteer
         gazetteer = nlp.get_pipe("ner").tagger.gazetteer
         assert gazetteer is not None and gazetteer.names["tylenol"] == "CHEMICAL"
+        # the model knows which files it learned from, by their bytes
+        record = nlp.meta["medkg"]
+        assert record["training_data"]["train"][0]["path"] == str(slices["train"])
+        assert trained_on(record, slices["train"]) and trained_on(record, slices["dev"])
+        assert not trained_on(record, BC5CDR / "devel.tsv")
     assert resolve_ner_model(settings) == best
     assert not list(out.parent.glob(".ner-train-*"))  # the work folder is cleaned up
+
+
+def test_train_ner_checks_every_corpus_before_training(tmp_path: Path) -> None:
+    good = tmp_path / "good.tsv"
+    good.write_text("Selegiline\tB-Chemical\ninduced\tO\nhypotension\tB-Disease\n")
+    bad = tmp_path / "notes.tsv"
+    bad.write_text("Aspirin\tB-Chemical\nfor\tO\npain\n")
+    out = tmp_path / "ner"
+    with pytest.raises(BioFormatError, match=r"notes.tsv:3: expected 'token<TAB>tag'"):
+        train_ner(NerCorpora(train=[good, bad], dev=[good]), out, epochs=1)
+    bad.write_text("Aspirin\tB-Chemical\nfor\tO\npain\tB-Problem\n")
+    with pytest.raises(ValueError, match=r"notes.tsv: tags of PROBLEM, which this NER does not"):
+        train_ner(NerCorpora(train=[good, bad], dev=[good]), out, epochs=1)
+    with pytest.raises(FileNotFoundError, match="missing.tsv"):
+        train_ner(NerCorpora(train=[good, tmp_path / "missing.tsv"], dev=[good]), out, epochs=1)
+    assert not out.exists()
 
 
 @needs_bc5cdr

@@ -113,6 +113,16 @@ def train_ner_cmd(
             "('transformer' only; docs/results.md)."
         ),
     ] = True,
+    train_file: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="Another BIO file (token<TAB>tag, CHEMICAL/DISEASE tags) to train on beside "
+            "BC5CDR train and NCBI-disease train: your own annotated notes, or BC5CDR devel "
+            "for a final model once it has been evaluated. Repeatable; its last tenth joins "
+            "the development set.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Train the CHEMICAL/DISEASE NER on BC5CDR train + NCBI-disease train (spaCy)."""
     from medkg.nlp.ner.recipes import NerCorpora, train_ner
@@ -123,7 +133,8 @@ def train_ner_cmd(
     encoder = _encoder_choice(encoder, settings)
     with user_errors():
         best = train_ner(
-            NerCorpora.shared(settings.shared_data_dir), out, max_steps, eval_every,
+            NerCorpora.shared(settings.shared_data_dir, train_file or ()), out, max_steps,
+            eval_every,
             arch=arch, epochs=epochs, device=device, word_features=word_features,
             gazetteer=gazetteer, partial_labels=partial_labels, members=members, seed=seed,
             calibrate=calibrate, precision=precision, encoder=encoder,

@@ -12,7 +12,8 @@ would call wrong first. A mention is *measured* (``ent._.measured``) when
   chemical, since a drug's blood level is a measurement too; unless what
   follows says it is given ("cold blood potassium cardioplegia"). Such a
   word covers a whole list of chemicals ("serum cortisol, ACTH, potassium,
-  aldosterone level");
+  aldosterone level"), and a given word after a list makes the whole list
+  given ("serum potassium and magnesium replacement");
 - it names a substance of ``analytes.tsv`` and a result follows: a number,
   maybe after "of", "is", "was" or ":", that no dose unit follows ("potassium
   4.0" is a result, "potassium 20 mEq" a dose), or a result word ("her
@@ -154,12 +155,19 @@ def _lists(doc: Doc) -> list[list[Span]]:
 def measurements_component(doc: Doc) -> Doc:
     """Set ``ent._.measured`` on the chemicals a note reports as measured. A
     specimen word before a list, or a measurement word after it, covers the
-    whole list: "serum cortisol, ACTH, potassium, aldosterone level"."""
+    whole list: "serum cortisol, ACTH, potassium, aldosterone level"; a given
+    word after a list covers it first: "serum potassium and magnesium
+    replacement" replaces both."""
     for ent in doc.ents:
         if ent.label_ in CHEMICAL_LABELS:
             ent._.measured = is_measured(ent)
     for run in _lists(doc):
-        if len(run) > 1 and (_cue_before(run[0]) or _cue_after(run[-1])):
+        if len(run) < 2:
+            continue
+        if _word_after(run[-1]) in GIVEN_AFTER:
+            for ent in run:
+                ent._.measured = False
+        elif _cue_before(run[0]) or _cue_after(run[-1]):
             for ent in run:
                 ent._.measured = True
     return doc

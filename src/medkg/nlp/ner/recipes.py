@@ -13,6 +13,7 @@ extractor loads (:func:`medkg.artifacts.resolve_ner_model`).
 
 from __future__ import annotations
 
+import hashlib
 import random
 import tempfile
 from collections.abc import Sequence
@@ -25,6 +26,7 @@ from medkg.nlp.ner.component import load_trained_tagger, write_ner_pipeline
 from medkg.nlp.ner.ensemble import TaggerEnsemble
 from medkg.nlp.ner.spacy_trainer import SPACY_CONFIGS, train_spacy_ner
 from medkg.nlp.ner.tagger import TokenTagger
+from medkg.nlp.ner.tags import LABELS
 
 #: ``medkg train ner --arch``: the fine-tuned ``transformer`` (:mod:`.training`)
 #: and the spaCy-config architectures (:mod:`.spacy_trainer`).
@@ -47,11 +49,15 @@ class NerCorpora:
     gazetteer: Path | None = None
 
     @classmethod
-    def shared(cls, shared_data_dir: Path) -> NerCorpora:
+    def shared(cls, shared_data_dir: Path, extra_train: Sequence[Path] = ()) -> NerCorpora:
+        """The shipped corpora, plus ``extra_train`` BIO files (a user's own
+        annotated notes, or BC5CDR devel for a final model once it has been
+        evaluated) trained on beside them."""
         return cls(
             train=[
                 shared_data_dir / "bc5cdr/train.tsv",
                 shared_data_dir / "ncbi-disease/train.tsv",
+                *map(Path, extra_train),
             ],
             dev=[shared_data_dir / "ncbi-disease/devel.tsv"],
             gazetteer=shared_data_dir / "hetionet/hetionet-v1.0-nodes.tsv",
@@ -59,6 +65,53 @@ class NerCorpora:
 
     def missing(self) -> list[Path]:
         return [p for p in [*self.train, *self.dev] if not p.is_file()]
+
+    def check(self) -> None:
+        """Read every corpus once before training starts, so a missing file or a
+        malformed line is one error line, not a failure after minutes of work."""
+        missing = self.missing()
+        if missing:
+            raise FileNotFoundError("missing training corpora: " + ", ".join(map(str, missing)))
+        for path in [*self.train, *self.dev]:
+            unknown = corpus_labels(read_bio(path)) - set(LABELS)
+            if unknown:
+                raise ValueError(
+                    f"{path}: tags of {', '.join(sorted(unknown))}, which this NER does not "
+                    f"learn (it tags {', '.join(LABELS)}): map them to those or to O first"
+                )
+
+    def record(self) -> dict[str, list[dict[str, str]]]:
+        """Which files trained and selected the model, by path and SHA-256: saved
+        in the model's meta, so ``bench/ner_eval.py`` can tell a file the model
+        learned from (whose score would say nothing) from an unseen one."""
+        return {
+            "train": [_file_record(p) for p in self.train],
+            "dev": [_file_record(p) for p in self.dev],
+        }
+
+
+def file_sha256(path: Path) -> str:
+    """The hex SHA-256 of a corpus file's bytes."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _file_record(path: Path) -> dict[str, str]:
+    return {"path": str(path), "sha256": file_sha256(path)}
+
+
+def trained_on(record: dict, path: Path) -> bool:
+    """Whether a model's training record (its meta's ``medkg`` part) lists a
+    training or development file with the same bytes as ``path``, an
+    ensemble's members included. A score on such a file says how well the
+    model learned it, not how it reads unseen text."""
+    digest = file_sha256(path)
+    records = [record, *record.get("members", [])]
+    return any(
+        f.get("sha256") == digest
+        for r in records
+        for part in ("train", "dev")
+        for f in r.get("training_data", {}).get(part, [])
+    )
 
 
 def _read_marked(path: Path) -> list[BioSentence]:
@@ -132,9 +185,7 @@ def train_ner(
         raise ValueError(f"unknown NER architecture {arch!r}; choose from {', '.join(NER_ARCHS)}")
     if gazetteer not in GAZETTEERS:
         raise ValueError(f"unknown gazetteer {gazetteer!r}; choose from {', '.join(GAZETTEERS)}")
-    missing = corpora.missing()
-    if missing:
-        raise FileNotFoundError("missing training corpora: " + ", ".join(map(str, missing)))
+    corpora.check()
     if members > 1:
         if arch != "transformer":
             raise ValueError("an ensemble of members needs the 'transformer' architecture")
@@ -151,7 +202,9 @@ def train_ner(
                 )  # fmt: skip
                 paths.append(member)
             dev = development_set(corpora) if calibrate else None
-            return join_ner_models(paths, output, dev=dev, device=device)
+            return join_ner_models(
+                paths, output, dev=dev, device=device, training_data=corpora.record()
+            )
     train, dev = _split(corpora, seed)
     if arch != "transformer":
         return train_spacy_ner(train, dev, output, arch, max_steps, eval_frequency, seed)
@@ -170,7 +223,9 @@ def train_ner(
         names = vocabulary_gazetteer(corpora.gazetteer)
     elif word_features and corpora.gazetteer is not None and corpora.gazetteer.is_file():
         names = Gazetteer.from_hetionet(corpora.gazetteer)
-    return train_transformer_ner(train, dev, output, config, gazetteer=names)[0]
+    return train_transformer_ner(
+        train, dev, output, config, gazetteer=names, training_data=corpora.record()
+    )[0]
 
 
 def _taggers_of(model: Path) -> tuple[list[TokenTagger], dict]:
@@ -186,13 +241,15 @@ def join_ner_models(
     output: Path,
     dev: Sequence[BioSentence] | None = None,
     device: str = "auto",
+    training_data: dict | None = None,
 ) -> Path:
     """Write one NER to ``output/model-best`` that averages the taggers of
     ``models`` (trained folders or ensembles, whose members are taken one by
     one) and return its path.
 
     With ``dev`` sentences the ensemble's outside bias is calibrated on them
-    (:mod:`.calibration`); without, it decodes with none.
+    (:mod:`.calibration`); without, it decodes with none. ``training_data``
+    (:meth:`NerCorpora.record`) is kept in the ensemble's meta.
 
     Every member is loaded before anything is written, so ``output`` may be
     one of the ``models``: it is replaced only once the ensemble is complete.
@@ -207,6 +264,8 @@ def join_ner_models(
         records += record.get("members", [{**record, "source": str(model)}])
     ensemble = TaggerEnsemble(members)
     meta: dict = {"ensemble": True, "members": records, "calibration": None}
+    if training_data is not None:
+        meta["training_data"] = training_data
     if dev:
         from medkg.encoders.device import resolve_device
 

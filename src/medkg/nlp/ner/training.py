@@ -120,13 +120,16 @@ def train_transformer_ner(
     config: TrfNerConfig | None = None,
     progress: bool = True,
     gazetteer: Gazetteer | None = None,
+    training_data: dict | None = None,
 ) -> tuple[Path, dict]:
     """Fine-tune, keep the epoch with the best dev entity F1, write a spaCy pipeline
     folder to ``output/model-best`` (through a temporary folder, so an interrupted
     run leaves no half-written model) and return it with its training log.
 
     ``gazetteer`` (names -> types) is saved inside the model, so the features
-    it gives are the same when the model runs elsewhere."""
+    it gives are the same when the model runs elsewhere. ``training_data`` (the
+    corpora's paths and hashes, :meth:`.recipes.NerCorpora.record`) goes into
+    the model's meta as it is."""
     cfg = config or TrfNerConfig()
     random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
@@ -221,5 +224,7 @@ def train_transformer_ner(
         "dev_f1": best_f1,
         "calibration": calibration,
     }
+    if training_data is not None:
+        meta["training_data"] = training_data
     record = {"dev_f1": best_f1, "log": log, "calibration": calibration}
     return write_ner_pipeline(tagger, output, meta), record
