@@ -27,9 +27,13 @@ Rows, all computed in this run on the same files:
   pass it with --bio when you have it).
 
 A model whose training record lists a file with the same bytes as an
-evaluated one (``medkg train ner --train-file``) gets that file's rows marked
-``[TRAINED ON THIS FILE]`` (``trained_on_this_file`` in the JSON): such a
-score measures memory, not reading.
+evaluated one gets that file's rows marked ``[TRAINED ON THIS FILE]`` (or
+``[SELECTED ON THIS FILE]`` for its development files; ``seen_in_training`` in
+the JSON): such a score measures memory, not reading. The default model trains
+on BC5CDR devel (decision 0046), so its BC5CDR devel rows are marked; the
+recipe's devel figures come from a model trained with ``medkg train ner
+--hold-out-devel``. A BC5CDR PubTator file counts as its BIO twin in the same
+folder (``CDR_DevelopmentSet.PubTator.txt`` is ``devel.tsv``).
 
     python bench/ner_eval.py [--model DIR ...] [--bio PATH ...] [--hetionet DIR]
 
@@ -47,6 +51,13 @@ from _ner_paths import add_ner_path_options, ner_paths
 from _results import write_results
 
 ROOT = Path(__file__).resolve().parents[1]
+#: A BC5CDR PubTator file -> the BIO file of the same abstracts beside it.
+BIO_TWIN = {
+    "CDR_TrainingSet.PubTator.txt": "train.tsv",
+    "CDR_DevelopmentSet.PubTator.txt": "devel.tsv",
+    "CDR_TestSet.PubTator.txt": "test.tsv",
+}
+SEEN_MARK = {"train": " [TRAINED ON THIS FILE]", "dev": " [SELECTED ON THIS FILE]"}
 PUBLISHED = {
     "bc5cdr": ("scispaCy en_ner_bc5cdr_md (paper, test)", 83.92),
     "ncbi": ("scispaCy NCBI-disease md (paper, test)", 81.65),
@@ -103,7 +114,7 @@ def main() -> int:
         return 2
     from medkg.nlp.ner.component import TransformerNer
     from medkg.nlp.ner.evaluation import evaluate_ner_text, span_agreement
-    from medkg.nlp.ner.recipes import trained_on
+    from medkg.nlp.ner.recipes import seen_in_training
     from medkg.nlp.pipeline import text_pipeline
 
     systems = {}
@@ -151,8 +162,9 @@ def main() -> int:
             if name in full_precision:
                 agreement = span_agreement(spans[full_precision[name]], spans[name])
                 rows[-1]["span_agreement_with_torch"] = round(agreement, 4)
-            if trained_on(nlp.meta.get("medkg", {}), path):
-                rows[-1]["trained_on_this_file"] = True
+            seen = seen_in_training(nlp.meta.get("medkg", {}), path)
+            if seen:
+                rows[-1]["seen_in_training"] = seen
         ref = _published(path)
         if ref:
             rows.append({"file": str(path), "system": ref[0], "f1": ref[1], "published": True})
@@ -163,6 +175,7 @@ def main() -> int:
         for name, nlp in systems.items()
     } if args.pubtator else {}  # fmt: skip
     for path in args.pubtator:
+        twin = path.parent / BIO_TWIN.get(path.name, path.name)
         for name, nlp in text_systems.items():
             t0 = time.perf_counter()
             s = evaluate_ner_text(nlp, path, label_map={"SYMPTOM": "DISEASE"})
@@ -173,6 +186,10 @@ def main() -> int:
                 "per_label_f1": {k: round(100 * v.f1, 2) for k, v in s.per_label.items()},
                 "seconds": round(time.perf_counter() - t0, 1),
             })  # fmt: skip
+            record = systems[name].meta.get("medkg", {})
+            seen = twin.is_file() and seen_in_training(record, twin)
+            if seen:
+                rows[-1]["seen_in_training"] = seen
 
     print(
         f"{'file':<28} {'system':<56} {'P':>6} {'R':>6} {'F1':>6} {'sent/s':>7} "
@@ -183,7 +200,7 @@ def main() -> int:
         file = Path(r["file"]).parent.name + "/" + Path(r["file"]).name
         if r.get("raw_text"):
             file = "text: " + Path(r["file"]).name.split(".")[0]
-        system = r["system"] + (" [TRAINED ON THIS FILE]" if r.get("trained_on_this_file") else "")
+        system = r["system"] + SEEN_MARK.get(r.get("seen_in_training"), "")
         print(
             f"{file:<28} {system:<56} "
             f"{r.get('precision', ''):>6} {r.get('recall', ''):>6} {r['f1']:>6} "

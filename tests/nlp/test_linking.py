@@ -256,6 +256,12 @@ def test_other_spellings_of_a_span_are_tried_before_the_nearest_string() -> None
     assert ("bone metastasis", "word form") in list(spellings("bone metastases"))
     assert ("thromboembolism", "hyphen closed") in list(spellings("thrombo-embolism"))
     assert ("constipation", "without '-predominant'") in list(spellings("constipation-predominant"))
+    # an organ's noun for the adjective vocabularies use, and back; never the condition word
+    assert ("benign prostatic hypertrophy", "organ word 'prostatic'") in list(
+        spellings("benign prostate hypertrophy")
+    )
+    assert ("kidney stones", "organ word 'kidney'") in list(spellings("renal stones"))
+    assert list(spellings("prostate")) == []
     # a head keeps the concept; a word that names no condition alone is never a head
     assert [v for v, _ in heads("postoperative delirium")] == ["delirium"]
     assert ("syncope", "head 'syncope'") in list(heads("syncopal attacks"))
@@ -366,3 +372,16 @@ def test_the_drug_context_check_covers_dictionary_matches() -> None:
     got = {k: v.entry.node_id for k, v in links.items() if v is not None}
     assert got[("hepatitis", 0)] == "DOID:2237"
     assert ("Isoniazid", 4) in got and got[("hepatitis", 4)] == "MONDO:0005359"
+
+
+def test_an_organs_noun_links_like_its_adjective(vocab_extractor: Extractor) -> None:
+    """Notes write "benign prostate hypertrophy" where the vocabularies say
+    "prostatic": the span links to that condition, not to its last word."""
+    doc = vocab_extractor.nlp.make_doc("History of benign prostate hypertrophy.")
+    link = vocab_extractor.linker.link(doc.char_span(11, 38, label="DISEASE"), {})
+    assert link is not None and "organ word 'prostatic'" in link.rule
+    hypertrophy = vocab_extractor.lexicon.resolve(
+        vocab_extractor.lexicon.candidates("hypertrophy"), "DISEASE"
+    )
+    assert hypertrophy is None or hypertrophy.entry.node_id != link.entry.node_id
+    assert "prostat" in link.entry.name.lower()

@@ -139,5 +139,17 @@ def test_cli_calibrates_on_the_shared_development_set_or_says_what_is_missing(
         assert ok.exit_code == 0, ok.output
         said = " ".join(ok.output.split())  # however Rich wrapped it
         assert "outside bias" in said and "26 sentences" in said  # 4 + 2 + 20
+        # a model that records its corpora is calibrated on those, not the shared ones
+        from medkg.nlp.ner.recipes import NerCorpora
+
+        corpora = NerCorpora(
+            train=[shared / "bc5cdr/train.tsv"], dev=[shared / "ncbi-disease/devel.tsv"]
+        )
+        meta = json.loads((model / "meta.json").read_text())
+        meta["medkg"]["training_data"] = corpora.record()
+        (model / "meta.json").write_text(json.dumps(meta))
+        ok = runner.invoke(app, ["train", "ner-calibrate", str(model), "--device", "cpu"])
+        assert ok.exit_code == 0, ok.output
+        assert "24 sentences" in " ".join(ok.output.split())  # 4 + 20
     finally:
         get_settings.cache_clear()

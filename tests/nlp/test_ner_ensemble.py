@@ -135,7 +135,7 @@ def test_train_ner_with_members_saves_one_ensemble_of_different_seeds(
     sentences, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     from medkg.nlp.ner.ensemble import TaggerEnsemble
-    from medkg.nlp.ner.recipes import NerCorpora, train_ner, trained_on
+    from medkg.nlp.ner.recipes import NerCorpora, seen_in_training, train_ner
 
     corpora = NerCorpora(
         train=[write_bio(tmp_path / "train.tsv", sentences[:40])],
@@ -146,7 +146,8 @@ def test_train_ner_with_members_saves_one_ensemble_of_different_seeds(
     assert isinstance(ensemble, TaggerEnsemble) and len(ensemble.members) == 2
     record = spacy.load(best).meta["medkg"]
     assert [m["config"]["seed"] for m in record["members"]] == [3, 4]
-    assert trained_on(record, corpora.train[0]) and trained_on(record, corpora.dev[0])
+    assert seen_in_training(record, corpora.train[0]) == "train"
+    assert seen_in_training(record, corpora.dev[0]) == "dev"
     # Calibrated as a whole (members are not calibrated on their own).
     assert record["calibration"]["outside_bias"] == ensemble.outside_bias
     assert record["calibration"]["dev_sentences"] == 4 + 8  # train's tail + dev

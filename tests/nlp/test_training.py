@@ -11,7 +11,7 @@ from medkg.artifacts import resolve_ner_model
 from medkg.nlp.corpora.bio import BioFormatError, entity_spans, read_bio
 from medkg.nlp.corpora.pubtator import split_training_set
 from medkg.nlp.ner.evaluation import evaluate_ner
-from medkg.nlp.ner.recipes import NerCorpora, train_ner, trained_on
+from medkg.nlp.ner.recipes import NerCorpora, recorded_corpora, seen_in_training, train_ner
 from medkg.nlp.relations.cid import CidClassifier
 from medkg.nlp.relations.training import evaluate_cid, train_cid
 from medkg.settings import Settings
@@ -88,8 +88,14 @@ def test_train_ner_on_a_real_slice_and_the_extractor_uses_it(tmp_path: Path, arc
         # the model knows which files it learned from, by their bytes
         record = nlp.meta["medkg"]
         assert record["training_data"]["train"][0]["path"] == str(slices["train"])
-        assert trained_on(record, slices["train"]) and trained_on(record, slices["dev"])
-        assert not trained_on(record, BC5CDR / "devel.tsv")
+        assert seen_in_training(record, slices["train"]) == "train"
+        assert seen_in_training(record, slices["dev"]) == "dev"
+        assert seen_in_training(record, BC5CDR / "devel.tsv") is None
+        # calibrating it later uses the same files; a changed file is no record
+        corpora = recorded_corpora([record])
+        assert corpora is not None and corpora.train == [slices["train"]]
+        slices["dev"].write_text(slices["dev"].read_text() + "\nmore\tO\n")
+        assert recorded_corpora([record]) is None
     assert resolve_ner_model(settings) == best
     assert not list(out.parent.glob(".ner-train-*"))  # the work folder is cleaned up
 
@@ -105,7 +111,7 @@ def test_train_ner_checks_every_corpus_before_training(tmp_path: Path) -> None:
     bad.write_text("Aspirin\tB-Chemical\nfor\tO\npain\tB-Problem\n")
     with pytest.raises(ValueError, match=r"notes.tsv: tags of PROBLEM, which this NER does not"):
         train_ner(NerCorpora(train=[good, bad], dev=[good]), out, epochs=1)
-    with pytest.raises(FileNotFoundError, match="missing.tsv"):
+    with pytest.raises(FileNotFoundError, match=r"missing\.tsv"):
         train_ner(NerCorpora(train=[good, tmp_path / "missing.tsv"], dev=[good]), out, epochs=1)
     assert not out.exists()
 

@@ -6,7 +6,9 @@ where the extractor, the rankers and the API look for it.
 
 from __future__ import annotations
 
+import json
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -117,14 +119,20 @@ def train_ner_cmd(
         list[Path] | None,
         typer.Option(
             help="Another BIO file (token<TAB>tag, CHEMICAL/DISEASE tags) to train on beside "
-            "BC5CDR train and NCBI-disease train: your own annotated notes, or BC5CDR devel "
-            "for a final model once it has been evaluated. Repeatable; its last tenth joins "
+            "the shared corpora: your own annotated notes. Repeatable; its last tenth joins "
             "the development set.",
             show_default=False,
         ),
     ] = None,
+    hold_out_devel: Annotated[
+        bool,
+        typer.Option(
+            help="Leave BC5CDR devel out of training, to evaluate on it (bench/ner_eval.py); "
+            "by default the served model learns from it too (docs/decisions/0046)."
+        ),
+    ] = False,
 ) -> None:
-    """Train the CHEMICAL/DISEASE NER on BC5CDR train + NCBI-disease train (spaCy)."""
+    """Train the CHEMICAL/DISEASE NER on BC5CDR train + devel and NCBI-disease train."""
     from medkg.nlp.ner.recipes import NerCorpora, train_ner
 
     settings = get_settings()
@@ -133,8 +141,8 @@ def train_ner_cmd(
     encoder = _encoder_choice(encoder, settings)
     with user_errors():
         best = train_ner(
-            NerCorpora.shared(settings.shared_data_dir, train_file or ()), out, max_steps,
-            eval_every,
+            NerCorpora.shared(settings.shared_data_dir, train_file or (), hold_out_devel), out,
+            max_steps, eval_every,
             arch=arch, epochs=epochs, device=device, word_features=word_features,
             gazetteer=gazetteer, partial_labels=partial_labels, members=members, seed=seed,
             calibrate=calibrate, precision=precision, encoder=encoder,
@@ -249,7 +257,7 @@ def train_ner_ensemble_cmd(
     out = output or ModelFiles.of(settings).ner
     dev = None
     if calibrate:
-        dev = _development_set(settings)
+        dev = _development_set(settings, models)
         if dev is None:
             raise typer.Exit(1)
     with user_errors():
@@ -275,7 +283,7 @@ def train_ner_calibrate_cmd(
     settings = get_settings()
     device = device or settings.device
     target = model or ModelFiles.of(settings).ner
-    dev = _development_set(settings)
+    dev = _development_set(settings, [target])
     if dev is None:
         raise typer.Exit(1)
     with user_errors():
@@ -302,12 +310,25 @@ def _device_and_precision(
     return str(dev), precision
 
 
-def _development_set(settings: Settings) -> list[BioSentence] | None:
-    """The NER development set from the shared corpora, or ``None`` (with a
-    message) when they are missing."""
-    from medkg.nlp.ner.recipes import NerCorpora, development_set
+def _development_set(settings: Settings, models: Sequence[Path]) -> list[BioSentence] | None:
+    """The development set to calibrate ``models`` on: from the corpora their
+    training records name (so no model is calibrated on sentences it learned
+    from), else from the shared corpora as models without a record were trained
+    (BC5CDR devel held out); ``None`` (with a message) when those are missing."""
+    from medkg.artifacts import ner_pipeline_folder
+    from medkg.nlp.ner.recipes import NerCorpora, development_set, recorded_corpora
 
-    corpora = NerCorpora.shared(settings.shared_data_dir)
+    records = []
+    for model in models:
+        meta = ner_pipeline_folder(Path(model)) / "meta.json"
+        try:
+            records.append(json.loads(meta.read_text(encoding="utf-8")).get("medkg", {}))
+        except (OSError, ValueError):
+            records.append({})  # not a model: the command's own check says so
+    recorded = recorded_corpora(records)
+    if recorded is not None:
+        return development_set(recorded)
+    corpora = NerCorpora.shared(settings.shared_data_dir, hold_out_devel=True)
     missing = corpora.missing()
     if missing:
         error_line(

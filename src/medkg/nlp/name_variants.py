@@ -17,7 +17,9 @@ BC5CDR devel in docs/results.md (issue 17).
 Two steps, both only tried when the text as written names nothing:
 
 * :func:`spellings` - the same concept written otherwise (word form, number,
-  hyphenation): tried before the fuzzy fallback;
+  hyphenation, an organ's noun for its adjective or back: "benign prostate
+  hypertrophy" is the vocabularies' "benign prostatic hypertrophy"): tried
+  before the fuzzy fallback;
 * :func:`heads` - the concept without its modifiers, a broader concept (or
   "<organ> disease" for an organ with a generic noun: "renal lesions"): tried
   before the fuzzy fallback for conditions and after it for chemicals
@@ -95,6 +97,21 @@ _ORGAN_OF = {
     "neurologic": "nervous system", "muscular": "muscle", "intestinal": "intestinal",
     "gastrointestinal": "gastrointestinal system", "vascular": "vascular",
 }  # fmt: skip
+#: An organ's noun used before a condition -> the adjective vocabularies name it
+#: by ("prostate hypertrophy" -> "prostatic hypertrophy", "kidney failure" ->
+#: "renal failure"); :func:`spellings` tries each direction.
+_ORGAN_ADJECTIVE = {
+    "prostate": "prostatic", "kidney": "renal", "liver": "hepatic", "heart": "cardiac",
+    "lung": "pulmonary", "stomach": "gastric", "pancreas": "pancreatic",
+    "spleen": "splenic", "ovary": "ovarian", "uterus": "uterine", "testis": "testicular",
+    "testicle": "testicular", "brain": "cerebral", "colon": "colonic", "rectum": "rectal",
+    "bladder": "vesical", "skin": "cutaneous", "eye": "ocular", "nose": "nasal",
+    "mouth": "oral", "tongue": "lingual", "bone": "osseous", "muscle": "muscular",
+    "nerve": "neural", "vein": "venous", "artery": "arterial", "breast": "mammary",
+    "bowel": "intestinal", "gallbladder": "cholecystic", "esophagus": "esophageal",
+    "larynx": "laryngeal", "pharynx": "pharyngeal", "thyroid": "thyroid",
+}  # fmt: skip
+_ORGAN_NOUN = {adj: noun for noun, adj in _ORGAN_ADJECTIVE.items() if adj != noun}
 _JOINERS = _words("and or of the with in to a an by")
 _WORD = re.compile(r"[A-Za-z0-9]+(?:[-'][A-Za-z0-9]+)*")
 _MIN_STEM = 4
@@ -146,6 +163,13 @@ def spellings(text: str) -> Iterator[tuple[str, str]]:
         variant = " ".join([*words[:-1], form])
         if new(variant):
             yield variant, "word form"
+    for i, word in enumerate(words[:-1]):  # a modifier, never the condition itself
+        lower = word.lower()
+        other = _ORGAN_ADJECTIVE.get(lower) or _ORGAN_NOUN.get(lower)
+        if other and other != lower:
+            variant = " ".join([*words[:i], other, *words[i + 1 :]])
+            if new(variant):
+                yield variant, f"organ word '{other}'"
 
 
 def heads(text: str) -> Iterator[tuple[str, str]]:

@@ -3,12 +3,17 @@ training corpora and their split, the architecture dispatch, joining models.
 
 The corpora: scispaCy's pretrained NER packages cannot be downloaded on a
 machine without hub access, so the project trains its own on real corpora:
-BC5CDR train (chemicals and diseases) plus NCBI-disease train (diseases).
-Model selection and calibration use a development set made of NCBI-disease
-devel and the last tenth of each training file, so BC5CDR devel and
-NCBI-disease test stay unseen for ``bench/ner_eval.py`` (and BC5CDR test is
-kept back for acceptance). The result is a spaCy pipeline folder that the
-extractor loads (:func:`medkg.artifacts.resolve_ner_model`).
+BC5CDR train and devel (chemicals and diseases) plus NCBI-disease train
+(diseases). BC5CDR devel is trained on by default because the served model is
+a final model: every recipe choice was made on models that held it out
+(``hold_out_devel``), and adding its 500 abstracts is worth about a point of
+F1 on unseen BC5CDR text (decision 0046). Model selection and calibration use
+a development set made of NCBI-disease devel and the last tenth of each
+training file; NCBI-disease test stays unseen for ``bench/ner_eval.py``, and
+BC5CDR test is kept back for acceptance. Each model records the files it
+learned from (:meth:`NerCorpora.record`), so a benchmark can tell a file the
+model has seen (:func:`trained_on`). The result is a spaCy pipeline folder
+that the extractor loads (:func:`medkg.artifacts.resolve_ner_model`).
 """
 
 from __future__ import annotations
@@ -49,15 +54,22 @@ class NerCorpora:
     gazetteer: Path | None = None
 
     @classmethod
-    def shared(cls, shared_data_dir: Path, extra_train: Sequence[Path] = ()) -> NerCorpora:
-        """The shipped corpora, plus ``extra_train`` BIO files (a user's own
-        annotated notes, or BC5CDR devel for a final model once it has been
-        evaluated) trained on beside them."""
+    def shared(
+        cls,
+        shared_data_dir: Path,
+        extra_train: Sequence[Path] = (),
+        hold_out_devel: bool = False,
+    ) -> NerCorpora:
+        """The shared corpora, plus ``extra_train`` BIO files (a user's own
+        annotated notes) trained on beside them. ``hold_out_devel`` leaves
+        BC5CDR devel out of training, for a model to be evaluated on it."""
+        devel = [] if hold_out_devel else [shared_data_dir / "bc5cdr/devel.tsv"]
         return cls(
             train=[
                 shared_data_dir / "bc5cdr/train.tsv",
                 shared_data_dir / "ncbi-disease/train.tsv",
-                *map(Path, extra_train),
+                *devel,
+                *(p for p in map(Path, extra_train) if p not in devel),
             ],
             dev=[shared_data_dir / "ncbi-disease/devel.tsv"],
             gazetteer=shared_data_dir / "hetionet/hetionet-v1.0-nodes.tsv",
@@ -99,19 +111,48 @@ def _file_record(path: Path) -> dict[str, str]:
     return {"path": str(path), "sha256": file_sha256(path)}
 
 
-def trained_on(record: dict, path: Path) -> bool:
-    """Whether a model's training record (its meta's ``medkg`` part) lists a
-    training or development file with the same bytes as ``path``, an
-    ensemble's members included. A score on such a file says how well the
+def _file_records(record: dict, part: str) -> list[dict[str, str]]:
+    """The ``part`` ("train" or "dev") files of a model's training record and of
+    its ensemble members', once each, in order."""
+    seen: dict[str, dict[str, str]] = {}
+    for r in [record, *record.get("members", [])]:
+        for f in r.get("training_data", {}).get(part, []):
+            seen.setdefault(f["path"], f)
+    return list(seen.values())
+
+
+def recorded_corpora(records: Sequence[dict]) -> NerCorpora | None:
+    """The corpora that trained and selected these models (their meta's
+    ``medkg`` parts), for calibrating them on sentences none of them learned
+    from: every training file (its tail is the development part) and every
+    development file. ``None`` when a model has no record or a recorded file
+    is gone or has changed since."""
+    train: dict[str, None] = {}
+    dev: dict[str, None] = {}
+    for record in records:
+        files = {part: _file_records(record, part) for part in ("train", "dev")}
+        if not files["train"]:
+            return None
+        for part, target in (("train", train), ("dev", dev)):
+            for f in files[part]:
+                path = Path(f["path"])
+                if not path.is_file() or file_sha256(path) != f["sha256"]:
+                    return None
+                target.setdefault(f["path"], None)
+    return NerCorpora(train=[Path(p) for p in train], dev=[Path(p) for p in dev])
+
+
+def seen_in_training(record: dict, path: Path) -> str | None:
+    """``"train"`` when a model's training record (its meta's ``medkg`` part)
+    lists a training file with the same bytes as ``path``, ``"dev"`` when it
+    selected or calibrated on such a file, ``None`` when it has not seen it (an
+    ensemble's members included). A score on a seen file says how well the
     model learned it, not how it reads unseen text."""
     digest = file_sha256(path)
-    records = [record, *record.get("members", [])]
-    return any(
-        f.get("sha256") == digest
-        for r in records
-        for part in ("train", "dev")
-        for f in r.get("training_data", {}).get(part, [])
-    )
+    for part in ("train", "dev"):
+        if any(f.get("sha256") == digest for f in _file_records(record, part)):
+            return part
+    return None
 
 
 def _read_marked(path: Path) -> list[BioSentence]:
