@@ -47,17 +47,10 @@ import sys
 import time
 from pathlib import Path
 
-from _ner_paths import add_ner_path_options, ner_paths
+from _ner_paths import SEEN_MARK, add_ner_path_options, ner_paths, seen_by_model
 from _results import write_results
 
 ROOT = Path(__file__).resolve().parents[1]
-#: A BC5CDR PubTator file -> the BIO file of the same abstracts beside it.
-BIO_TWIN = {
-    "CDR_TrainingSet.PubTator.txt": "train.tsv",
-    "CDR_DevelopmentSet.PubTator.txt": "devel.tsv",
-    "CDR_TestSet.PubTator.txt": "test.tsv",
-}
-SEEN_MARK = {"train": " [TRAINED ON THIS FILE]", "dev": " [SELECTED ON THIS FILE]"}
 PUBLISHED = {
     "bc5cdr": ("scispaCy en_ner_bc5cdr_md (paper, test)", 83.92),
     "ncbi": ("scispaCy NCBI-disease md (paper, test)", 81.65),
@@ -114,7 +107,6 @@ def main() -> int:
         return 2
     from medkg.nlp.ner.component import TransformerNer
     from medkg.nlp.ner.evaluation import evaluate_ner_text, span_agreement
-    from medkg.nlp.ner.recipes import seen_in_training
     from medkg.nlp.pipeline import text_pipeline
 
     systems = {}
@@ -162,7 +154,7 @@ def main() -> int:
             if name in full_precision:
                 agreement = span_agreement(spans[full_precision[name]], spans[name])
                 rows[-1]["span_agreement_with_torch"] = round(agreement, 4)
-            seen = seen_in_training(nlp.meta.get("medkg", {}), path)
+            seen = seen_by_model(nlp.meta.get("medkg", {}), path)
             if seen:
                 rows[-1]["seen_in_training"] = seen
         ref = _published(path)
@@ -175,7 +167,6 @@ def main() -> int:
         for name, nlp in systems.items()
     } if args.pubtator else {}  # fmt: skip
     for path in args.pubtator:
-        twin = path.parent / BIO_TWIN.get(path.name, path.name)
         for name, nlp in text_systems.items():
             t0 = time.perf_counter()
             s = evaluate_ner_text(nlp, path, label_map={"SYMPTOM": "DISEASE"})
@@ -186,8 +177,7 @@ def main() -> int:
                 "per_label_f1": {k: round(100 * v.f1, 2) for k, v in s.per_label.items()},
                 "seconds": round(time.perf_counter() - t0, 1),
             })  # fmt: skip
-            record = systems[name].meta.get("medkg", {})
-            seen = twin.is_file() and seen_in_training(record, twin)
+            seen = seen_by_model(systems[name].meta.get("medkg", {}), path)
             if seen:
                 rows[-1]["seen_in_training"] = seen
 

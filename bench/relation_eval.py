@@ -38,7 +38,10 @@ vocabularies, and the names ``medkg train linker`` learns from ``--train``
 before session 16), with ``--dense-index DIR`` the condition names by meaning
 (an index ``bench/link_eval.py --dense-index`` or ``medkg train linker
 --dense`` built for the same graph); the extractor (its NER:
-``MEDKG_NER_MODEL`` or the trained default, else the graph-name rules) reads
+``MEDKG_NER_MODEL`` or the trained default, else the graph-name rules; its
+rows are marked ``[TRAINED ON THIS FILE]`` when that NER learned from the
+evaluated abstracts, as the served default does from BC5CDR devel, decision
+0046: name a ``medkg train ner --hold-out-devel`` model to measure devel) reads
 each evaluation abstract's raw text,
 links its own mentions and calls CAUSES with each classifier above. A
 predicted (drug node, disease node) pair is right when the two nodes carry the
@@ -63,6 +66,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from _ner_paths import SEEN_MARK, model_record, seen_by_model
 from _results import write_results
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -189,7 +193,7 @@ def main() -> int:
             classifiers["rules + document model"] = (doc_model, doc_model.threshold)
         learn_from = None if args.no_learned_names else (args.train, args.eval)
         extra["end_to_end"] = _end_to_end(
-            store, mesh, dev, classifiers, learn_from, args.dense_index
+            store, mesh, dev, classifiers, learn_from, args.dense_index, args.eval
         )
     store.close()
     if extra.get("transformer"):
@@ -250,7 +254,7 @@ def _known_treatments(store, mesh):  # type: ignore[no-untyped-def]
     return indicated
 
 
-def _end_to_end(store, mesh, docs, classifiers, learn_from, dense_index) -> list[dict]:  # type: ignore[no-untyped-def]
+def _end_to_end(store, mesh, docs, classifiers, learn_from, dense_index, evaluated) -> list[dict]:  # type: ignore[no-untyped-def]
     """Extract from raw abstracts; score pairs through MeSH ids; charge each miss.
 
     The extractor runs once per classifier with the known-treatment rule off, and
@@ -280,6 +284,9 @@ def _end_to_end(store, mesh, docs, classifiers, learn_from, dense_index) -> list
         ", nearest meaning" if extractor.dense is not None else ""
     )
     print(f"end to end: {extractor.version} ({linking})", file=sys.stderr)
+    seen = seen_by_model(model_record(extractor.ner_model), Path(evaluated))
+    if seen:  # decision 0046: the served NER learns from BC5CDR devel
+        print(f"note: the NER has seen {evaluated.name}{SEEN_MARK[seen]}", file=sys.stderr)
     gold = gold_pairs(docs)
     notes = [NoteInput(d.pmid, d.text) for d in docs]
     rows = []
@@ -298,7 +305,8 @@ def _end_to_end(store, mesh, docs, classifiers, learn_from, dense_index) -> list
         variants = ((name, predicted), (name + ", known-treatment veto", predicted - vetoed))
         for label, pairs in variants:
             rows.append({
-                "system": f"extractor end to end: {label}", "linking": linking,
+                "system": f"extractor end to end: {label}" + SEEN_MARK.get(seen or "", ""),
+                "linking": linking, "ner_seen_in_training": seen,
                 **_end_to_end_scores(docs, extracted, mesh, gold, pairs),
                 "abstracts_per_s": round(len(docs) / seconds, 1),
             })  # fmt: skip
