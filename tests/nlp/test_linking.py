@@ -385,3 +385,50 @@ def test_an_organs_noun_links_like_its_adjective(vocab_extractor: Extractor) -> 
     )
     assert hypertrophy is None or hypertrophy.entry.node_id != link.entry.node_id
     assert "prostat" in link.entry.name.lower()
+
+
+def test_the_dictionary_matcher_reads_an_organs_noun_as_its_adjective(
+    extractor: Extractor,
+) -> None:
+    """Without an NER the matcher finds the name itself: "Benign prostate
+    hypertrophy" was "hypertrophy" alone, a side effect; a name written as the
+    vocabularies write it is matched as written."""
+    m = _mentions(
+        extractor,
+        "1. Benign prostate hypertrophy. 2. Left kidney atrophy. 3. Heart failure.",
+    )
+    assert "hypertrophy" not in m and "atrophy" not in m
+    node, rule, fact = m["Benign prostate hypertrophy"]
+    assert node.startswith(("MONDO:", "DOID:")) and "organ word 'prostatic'" in rule and fact
+    assert m["kidney atrophy"][0] == "HP:0012585"  # HPO's "Renal atrophy"
+    assert "organ word" not in m["Heart failure"][1]
+
+
+def test_phrases_that_name_nothing_hide_the_names_inside_them(store: EmbeddedStore) -> None:
+    """"body mass index" holds SIDER's Mass, "stress echocardiogram" its
+    Stress, "voluntary sterility" the disease: the matcher steps over such
+    phrases (not_mentions.tsv); the same names elsewhere still link. Under an
+    operative narrative's heading "the gas" is the insufflation gas
+    (not_names.tsv), in a clinic note a finding."""
+    store.import_nodes("SideEffect", [
+        {"id": "C0577559", "name": "Mass"},
+        {"id": "C0038435", "name": "Stress"},
+        {"id": "C0596601", "name": "Gas"},
+    ])  # fmt: skip
+    store.import_nodes("Disease", [{"id": "DOID:5223", "name": "sterility"}])
+    extractor = Extractor(None, store.settings, lexicon=Lexicon.from_store(store))
+    text = (
+        "Her body mass index is 41. A dobutamine stress echocardiogram was done. "
+        "Requesting voluntary sterility. He has a bladder mass and is under stress. "
+        "Male sterility."
+    )
+    (doc,) = extractor.extract([NoteInput("t", text)])
+    assert [(m.text, m.node_id) for m in doc.mentions] == [
+        ("mass", "C0577559"), ("stress", "C0038435"), ("sterility", "DOID:5223")
+    ]
+    text = (
+        "DESCRIPTION OF PROCEDURE:, The gas was evacuated.,"
+        "ASSESSMENT:, Regurgitation with gas after meals."
+    )
+    (doc,) = extractor.extract([NoteInput("t", text)])
+    assert [(m.text, m.section) for m in doc.mentions] == [("gas", "assessment")]

@@ -16,7 +16,7 @@ from medkg.nlp.corpora.bio import read_bio
 from medkg.nlp.documents import NoteInput
 from medkg.nlp.ner.evaluation import evaluate_ner
 from medkg.nlp.ner.features import Gazetteer
-from medkg.nlp.ner.tags import MAX_WORDS
+from medkg.nlp.ner.tags import MAX_WORDS, NOT_MENTIONS
 from medkg.nlp.ner.training import TrfNerConfig, train_transformer_ner
 from medkg.settings import Settings
 from tests.conftest import SHARED
@@ -78,6 +78,12 @@ def test_component_keeps_entities_already_set_and_handles_long_and_empty_docs(tr
     assert len(long_doc) == len(long_words)
     assert all(e.end <= len(long_doc) for e in long_doc.ents)
     assert list(nlp(Doc(nlp.vocab, words=[])).ents) == []
+    # a phrase the dictionary matcher found to name nothing is tagged by no one
+    tagged = {(e.start, e.end) for e in nlp(Doc(nlp.vocab, words=words)).ents}
+    assert tagged, "the model tags this sentence"
+    doc = Doc(nlp.vocab, words=words)
+    doc.spans[NOT_MENTIONS] = [Span(doc, start, end) for start, end in tagged]
+    assert list(nlp(doc).ents) == []
 
 
 def test_extractor_runs_with_the_transformer_ner(

@@ -131,6 +131,10 @@ class Lexicon:
     #: dropped: what a name means there is something else ("the wound" of an
     #: operative narrative is the incision; ``not_names.tsv``).
     not_in_sections: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: Name keys of phrases that name no node although a name sits inside them
+    #: ("body mass index", "mass ligation", "stress test"): the matcher steps over
+    #: them (``not_mentions.tsv``).
+    not_mentions: frozenset[str] = frozenset()
 
     @classmethod
     def from_store(cls, store: GraphStore) -> Lexicon:
@@ -183,8 +187,12 @@ class Lexicon:
             symbols={k: list(v.values()) for k, v in symbols.items()},
             ner_only=frozenset(ner_only),
             not_in_sections=not_in_sections,
+            not_mentions=frozenset(normalise(row[0]) for row in packaged_rows("not_mentions.tsv")),
         )
-        lex.max_words = min(MAX_NAME_WORDS, max((k.count(" ") + 1 for k in lex.names), default=1))
+        lex.max_words = min(
+            MAX_NAME_WORDS,
+            max((k.count(" ") + 1 for k in [*lex.names, *lex.not_mentions]), default=1),
+        )
         ambiguous = {
             e.node_id for table in (lex.names, lex.symbols) for c in table.values()
             if len(c) > 1 for e in c
@@ -232,6 +240,8 @@ class Lexicon:
             h.update(f"treats {sum(len(t) for t in self.treatments.values())}".encode())
         if self.not_in_sections:
             h.update(f"senses {len(self.not_in_sections)}".encode())
+        if self.not_mentions:
+            h.update(f"not mentions {sorted(self.not_mentions)}".encode())
         return h.hexdigest()[:8]
 
     def matchable(self, candidates: Sequence[Entry]) -> list[Entry]:

@@ -19,7 +19,8 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from medkg.nlp.lexicon import CURATED, NER_LABEL, Entry, Lexicon, Resolution, normalise
-from medkg.nlp.name_variants import HYPHEN_QUALIFIERS
+from medkg.nlp.name_variants import HYPHEN_QUALIFIERS, ORGAN_WORD_SWAP
+from medkg.nlp.ner.tags import NOT_MENTIONS
 
 FACTORY = "medkg_lexicon_matcher"
 #: Longest symbol in tokens: the tokenizer cuts at hyphens, so "HLA-B27" is
@@ -55,10 +56,13 @@ class LexiconMatcher:
             (0, len(doc))
         ]  # fmt: skip
         found: list[Span] = []
+        nothing: list[Span] = []
         for start, end in bounds:
-            taken = self._names(doc, keys, start, end, found)
+            taken = self._names(doc, keys, start, end, found, nothing)
             self._symbols(doc, words, spaces, start, end, taken, found)
         doc.set_ents(sorted(found, key=lambda s: s.start))
+        if nothing:
+            doc.spans[NOT_MENTIONS] = nothing
         return doc
 
     def _span(self, doc: Doc, i: int, j: int, res: Resolution) -> Span:
@@ -68,8 +72,9 @@ class LexiconMatcher:
         )
 
     def _names(
-        self, doc: Doc, keys: list[str], start: int, end: int, found: list[Span]
-    ) -> set[int]:
+        self, doc: Doc, keys: list[str], start: int, end: int,
+        found: list[Span], nothing: list[Span],
+    ) -> set[int]:  # fmt: skip
         lex = self.lexicon
         assert lex is not None
         taken: set[int] = set()
@@ -78,20 +83,38 @@ class LexiconMatcher:
             if not keys[i]:
                 i += 1
                 continue
-            best: tuple[int, list[Entry]] | None = None
+            best: tuple[int, list[Entry], str] | None = None
             ner_end = 0  # end of the longest name here that only the NER may link
+            nothing_end = 0  # end of the longest phrase here that names nothing
             words: list[str] = []
+            organ_at = -1  # the first modifier that is an organ's noun or adjective
             for j in range(i, end):
                 if keys[j]:
+                    if organ_at < 0 and words and words[-1] in ORGAN_WORD_SWAP:
+                        organ_at = len(words) - 1
                     words.append(keys[j])
                     if len(words) > lex.max_words:
                         break
-                    key = " ".join(words)
+                    key, how = " ".join(words), ""
+                    if key in lex.not_mentions:
+                        nothing_end = j + 1
+                    if key not in lex.names and organ_at >= 0:
+                        # "benign prostate hypertrophy": notes use the organ's
+                        # noun where the vocabularies write its adjective
+                        other = ORGAN_WORD_SWAP[words[organ_at]]
+                        key = " ".join([*words[:organ_at], other, *words[organ_at + 1 :]])
+                        how = f"; organ word '{other}'"
                     if key in lex.names:
                         if matchable := lex.matchable(lex.names[key]):
-                            best = (j + 1, matchable)
+                            best = (j + 1, matchable, how)
                         else:
                             ner_end = j + 1
+            if nothing_end > (best[0] if best else i):
+                # "body mass index": no "mass" inside it, and no symbol either
+                taken.update(range(i, nothing_end))
+                nothing.append(Span(doc, i, nothing_end))
+                i = nothing_end
+                continue
             if best is None:
                 i += 1
                 continue
@@ -100,6 +123,8 @@ class LexiconMatcher:
                 continue
             res = lex.resolve(best[1])
             assert res is not None
+            if best[2]:
+                res = Resolution(res.entry, res.rule + best[2])
             found.append(self._span(doc, i, best[0], res))
             taken.update(range(i, best[0]))
             i = best[0]

@@ -111,7 +111,11 @@ _ORGAN_ADJECTIVE = {
     "bowel": "intestinal", "gallbladder": "cholecystic", "esophagus": "esophageal",
     "larynx": "laryngeal", "pharynx": "pharyngeal", "thyroid": "thyroid",
 }  # fmt: skip
-_ORGAN_NOUN = {adj: noun for noun, adj in _ORGAN_ADJECTIVE.items() if adj != noun}
+#: Either direction, for the dictionary matcher's lookups of written n-grams.
+ORGAN_WORD_SWAP = {
+    **{noun: adj for noun, adj in _ORGAN_ADJECTIVE.items() if adj != noun},
+    **{adj: noun for noun, adj in _ORGAN_ADJECTIVE.items() if adj != noun},
+}
 _JOINERS = _words("and or of the with in to a an by")
 _WORD = re.compile(r"[A-Za-z0-9]+(?:[-'][A-Za-z0-9]+)*")
 _MIN_STEM = 4
@@ -165,8 +169,8 @@ def spellings(text: str) -> Iterator[tuple[str, str]]:
             yield variant, "word form"
     for i, word in enumerate(words[:-1]):  # a modifier, never the condition itself
         lower = word.lower()
-        other = _ORGAN_ADJECTIVE.get(lower) or _ORGAN_NOUN.get(lower)
-        if other and other != lower:
+        other = ORGAN_WORD_SWAP.get(lower)
+        if other:
             variant = " ".join([*words[:i], other, *words[i + 1 :]])
             if new(variant):
                 yield variant, f"organ word '{other}'"

@@ -79,8 +79,9 @@ if TYPE_CHECKING:  # the component module loads torch: only when a model needs i
 TOKENIZER_REVISION = 4
 #: Raised whenever the linker's rules change what a span links to while the
 #: lexicon stays the same (its fingerprint is in the version already; 1: a
-#: learned drug-induced name needs a chemical in the sentence, decision 0035).
-LINKER_REVISION = 1
+#: learned drug-induced name needs a chemical in the sentence, decision 0035;
+#: 2: an organ's noun reads as its adjective, "prostate hypertrophy", decision 0038).
+LINKER_REVISION = 2
 #: Raised whenever the assertion context (:mod:`.context`) flags mentions
 #: differently (1: a trigger inside another entity's name is no cue; 2: what a
 #: consent paragraph lists as risks or potential complications is hypothetical;

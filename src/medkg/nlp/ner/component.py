@@ -30,7 +30,7 @@ from medkg.artifacts import NER_BEST, ner_pipeline_folder, replace_folder
 from medkg.nlp.corpora.bio import entity_spans
 from medkg.nlp.ner.ensemble import ENSEMBLE_FILE, TaggerEnsemble
 from medkg.nlp.ner.tagger import TokenTagger
-from medkg.nlp.ner.tags import MAX_WORDS, sentence_chunks
+from medkg.nlp.ner.tags import MAX_WORDS, NOT_MENTIONS, sentence_chunks
 
 #: The factory name saved pipelines refer to.
 FACTORY = "medkg_transformer_ner"
@@ -89,7 +89,8 @@ class TransformerNer:
                 found += [Span(doc, start + s, start + e, label=lab)
                           for lab, s, e in entity_spans(tags)]  # fmt: skip
             existing = list(doc.ents)
-            taken = {i for e in existing for i in range(e.start, e.end)}
+            held = [*existing, *doc.spans.get(NOT_MENTIONS, [])]  # "voluntary sterility"
+            taken = {i for e in held for i in range(e.start, e.end)}
             new = [s for s in filter_spans(found) if not taken & set(range(s.start, s.end))]
             doc.set_ents(sorted(existing + new, key=lambda s: s.start))
         return docs

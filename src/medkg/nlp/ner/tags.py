@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 LABELS = ("CHEMICAL", "DISEASE")
 #: Words per encoded chunk; sentences are cut here so no chunk passes 512 pieces.
 MAX_WORDS = 128
+#: ``doc.spans`` key of phrases no entity may cover: the dictionary matcher
+#: puts there the phrases it found to name nothing ("body mass index",
+#: ``nlp/not_mentions.tsv``), and the transformer NER tags nothing inside them.
+NOT_MENTIONS = "medkg_not_mentions"
 
 
 def bio_tags(labels: Sequence[str] = LABELS) -> list[str]:
