@@ -318,3 +318,19 @@ def test_a_consent_list_is_hypothetical_over_its_semicolons() -> None:
         "fever": (True, False), "cough": (False, False)}  # fmt: skip
     got = flags("The risks include bleeding; however, he has anemia.", ["bleeding", "anemia"])
     assert got == {"bleeding": (False, True), "anemia": (False, False)}
+
+
+def test_what_care_avoids_or_a_step_prevents_did_not_happen() -> None:
+    """"Care was taken to avoid injury to the nerves", "to prevent
+    cerebrospinal fluid leak": hypothetical; a drug given as prophylaxis and a
+    condition outside the cue's sentence stay facts."""
+    flags = _context_flags
+    got = flags("Care was taken to avoid injury to the nerves. He has hypertension.",
+                ["injury", "hypertension"])  # fmt: skip
+    assert got == {"injury": (False, True), "hypertension": (False, False)}
+    got = flags("The catheter was tied to prevent cerebrospinal fluid leak.",
+                ["cerebrospinal fluid leak"])  # fmt: skip
+    assert got == {"cerebrospinal fluid leak": (False, True)}
+    got = flags("Cefazolin was given for prophylaxis against surgical infection.",
+                ["Cefazolin", "infection"])  # fmt: skip
+    assert got == {"Cefazolin": (False, False), "infection": (False, True)}

@@ -37,6 +37,10 @@ _FORWARD: dict[str, list[str]] = {
         # ("risk factors include diabetes" are the patient's: "risks" only; and
         # "complications included a wound infection" happened)
         "risks", "potential complications", "possible complications",
+        # what care avoids or a step prevents has not happened: "care was taken
+        # to avoid injury to the nerves", "to prevent cerebrospinal fluid leak"
+        "avoid", "avoiding", "prevent", "preventing", "prophylaxis against",
+        "prophylaxis for",
     ],
     "historical": [
         "history of", "h/o", "hx of", "past medical history", "previous", "prior",

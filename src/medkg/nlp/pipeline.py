@@ -89,8 +89,9 @@ LINKER_REVISION = 2
 #: section heading flags the mentions under it and is no mention, a numbered
 #: list stays in its cue's scope, a cause or a new clause ends one, "etc." before
 #: a lower-case word ends no sentence; decision 0042; 5: a measured substance,
-#: "creatinine 1.1", is no fact, and procedure materials are no drugs; decision 0044).
-CONTEXT_REVISION = 5
+#: "creatinine 1.1", is no fact, and procedure materials are no drugs; decision 0044;
+#: 6: what care avoids or a step prevents is hypothetical, decision 0037).
+CONTEXT_REVISION = 6
 EXTRACTOR_VERSION = (
     f"{__version__}+spacy{spacy.__version__}+tok{TOKENIZER_REVISION}+link{LINKER_REVISION}"
     f"+ctx{CONTEXT_REVISION}"
