@@ -407,20 +407,22 @@ def test_the_dictionary_matcher_reads_an_organs_noun_as_its_adjective(
 def test_phrases_that_name_nothing_hide_the_names_inside_them(store: EmbeddedStore) -> None:
     """"body mass index" holds SIDER's Mass, "stress echocardiogram" its
     Stress, "voluntary sterility" the disease: the matcher steps over such
-    phrases (not_mentions.tsv); the same names elsewhere still link. Under an
+    phrases (not_mentions.tsv), and a listed phrase that is itself a name
+    ("urine output") names nothing; the same names elsewhere still link. Under an
     operative narrative's heading "the gas" is the insufflation gas
     (not_names.tsv), in a clinic note a finding."""
     store.import_nodes("SideEffect", [
         {"id": "C0577559", "name": "Mass"},
         {"id": "C0038435", "name": "Stress"},
         {"id": "C0596601", "name": "Gas"},
+        {"id": "C1287298", "name": "Urine output"},
     ])  # fmt: skip
     store.import_nodes("Disease", [{"id": "DOID:5223", "name": "sterility"}])
     extractor = Extractor(None, store.settings, lexicon=Lexicon.from_store(store))
     text = (
         "Her body mass index is 41. A dobutamine stress echocardiogram was done. "
         "Requesting voluntary sterility. He has a bladder mass and is under stress. "
-        "Male sterility."
+        "Male sterility. 200 cc of clear urine output."
     )
     (doc,) = extractor.extract([NoteInput("t", text)])
     assert [(m.text, m.node_id) for m in doc.mentions] == [

@@ -109,8 +109,9 @@ class LexiconMatcher:
                             best = (j + 1, matchable, how)
                         else:
                             ner_end = j + 1
-            if nothing_end > (best[0] if best else i):
-                # "body mass index": no "mass" inside it, and no symbol either
+            if nothing_end and nothing_end >= (best[0] if best else i + 1):
+                # "body mass index": no "mass" inside it, and no symbol either;
+                # a listed phrase that is a name as well names nothing ("urine output")
                 taken.update(range(i, nothing_end))
                 nothing.append(Span(doc, i, nothing_end))
                 i = nothing_end
