@@ -145,3 +145,24 @@ def test_capitalised_words_of_a_note_are_no_gene_symbols(vocab_extractor) -> Non
         [NoteInput("h", "Diagnosed with ALL in 2019. REVIEW: ALL OTHER SYSTEMS NEGATIVE.")]
     )
     assert [m.sentence_index for m in doc.mentions if m.text == "ALL"] == [0]
+
+
+@needs_hetionet
+def test_laboratory_abbreviations_link_to_the_measured_protein(vocab_extractor) -> None:  # type: ignore[no-untyped-def]
+    """A lab panel's abbreviations named diseases and genes that notes never
+    mean: "ALT" well-differentiated liposarcoma, "CK" chikungunya, "hCG" a
+    hypertrichosis syndrome, "ADHESIVE TAPE" the gene CC2D1A (alias TAPE)."""
+    from medkg.nlp import NoteInput
+
+    note = (
+        "LABS: ALT 60, CK 1200, LDH 400. Urine hCG was negative. "
+        "ALLERGIES: PENICILLIN and ADHESIVE TAPE. POST OPERATIVE DIAGNOSES: Same."
+    )
+    (doc,) = vocab_extractor.extract([NoteInput("panel", note)])
+    linked = {m.text: (m.node_label, m.node_id) for m in doc.mentions}
+    assert linked["ALT"] == ("Gene", "2875")  # GPT, alanine aminotransferase
+    assert linked["CK"] == ("Drug", "D003402")  # MeSH Creatine Kinase
+    assert linked["LDH"] == ("Drug", "D007770")
+    assert linked["hCG"] == ("Drug", "D006063")
+    assert "TAPE" not in linked and "POST" not in linked
+    assert all(m.measured for m in doc.mentions if m.text in {"ALT", "CK", "LDH", "hCG"})

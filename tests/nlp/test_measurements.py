@@ -74,3 +74,26 @@ def test_materials_of_a_procedure_are_no_drugs(vocab_extractor: Extractor) -> No
     )
     (doc,) = vocab_extractor.extract([NoteInput("op", narrative)])
     assert not {m.text.lower() for m in doc.mentions} & {"carbon dioxide", "cotton", "date"}
+
+
+def test_a_gene_named_as_a_laboratory_test_is_measured(vocab_extractor: Extractor) -> None:
+    """Notes name a gene's protein as a test ("PSA 4.5", "elevated PSA", "CRP
+    was normal"): measured, no fact of the gene; a gene the note states about
+    the patient stays a fact, and hCG, which is also given, is measured only
+    with a result."""
+    text = (
+        "His PSA was 4.5. Elevated PSA with nocturia. Serum CRP was normal. "
+        "She carries a BRCA1 mutation. BRCA1 testing was offered to her sister. "
+        "Urine HCG was negative. HCG stimulation was discussed."
+    )
+    (doc,) = vocab_extractor.extract([NoteInput("genes", text)])
+    got = [(m.text, m.node_id, m.sentence_index, m.measured, m.is_positive_fact)
+           for m in sorted(doc.mentions, key=lambda m: m.start)]  # fmt: skip
+    by = {(t, s): (node, measured, fact) for t, node, s, measured, fact in got}
+    assert by[("PSA", 0)] == ("354", True, False), got  # KLK3
+    assert by[("PSA", 1)] == ("354", True, False), got
+    assert by[("CRP", 2)][1:] == (True, False), got
+    assert by[("BRCA1", 3)] == ("672", False, True), got
+    assert by[("BRCA1", 4)][1] is True, got  # "testing"
+    assert by[("HCG", 5)] == ("D006063", True, False), got
+    assert by[("HCG", 6)] == ("D006063", False, True), got

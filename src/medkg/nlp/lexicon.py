@@ -242,6 +242,9 @@ class Lexicon:
             h.update(f"senses {len(self.not_in_sections)}".encode())
         if self.not_mentions:
             h.update(f"not mentions {sorted(self.not_mentions)}".encode())
+        if self.abbreviations:
+            curated = sorted((a, e.node_id) for a, e in self.abbreviations.items())
+            h.update(f"curated {curated}".encode())
         return h.hexdigest()[:8]
 
     def matchable(self, candidates: Sequence[Entry]) -> list[Entry]:

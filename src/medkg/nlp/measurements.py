@@ -21,6 +21,12 @@ would call wrong first. A mention is *measured* (``ent._.measured``) when
 - it names an ``always`` substance of that table (creatinine, hemoglobin):
   nobody is given those, so every mention is a result or a test's name.
 
+Gene mentions are read the same way: a note names a gene's protein as a
+laboratory test ("PSA 4.5", "elevated PSA", "CRP was normal", "BRCA1
+testing"), and "PSA" as a fact put the gene KLK3 among what the patient
+has. A gene a note states about the patient ("she carries a BRCA1
+mutation") has no measurement cue and stays a fact.
+
 A measured mention keeps its link and span but is no fact of the patient
 (:class:`~medkg.nlp.documents.Mention.is_positive_fact`), like a negated one.
 Rejected: dropping analytes from the drug vocabulary (potassium chloride and
@@ -39,8 +45,9 @@ from spacy.tokens import Doc, Span
 
 from medkg.nlp.packaged import packaged_rows
 
-#: Entity labels a measurement applies to (the NER's and the name matcher's chemicals).
-CHEMICAL_LABELS = frozenset({"CHEMICAL"})
+#: Entity labels a measurement applies to: the NER's and the name matcher's
+#: chemicals, and the matcher's genes (a gene's protein is a laboratory test).
+MEASURED_LABELS = frozenset({"CHEMICAL", "GENE"})
 #: Words after a chemical that make it the thing measured, whatever the chemical.
 MEASURE_AFTER = frozenset({
     "level", "levels", "trough", "troughs", "peak", "saturation", "saturations", "sat",
@@ -62,7 +69,8 @@ RESULT_LINKS = frozenset({"of", "is", "was", "were", "at", "=", ":", "-", "value
 #: Words that report a result without its number ("potassium was elevated at 7").
 RESULT_WORDS = frozenset({
     "elevated", "high", "low", "normal", "abnormal", "decreased", "increased", "raised",
-    "unremarkable", "normalized", "borderline",
+    "unremarkable", "normalized", "borderline", "negative", "positive", "undetectable",
+    "detectable",
 })  # fmt: skip
 #: A result: a number, with decimals or thousands, maybe a percentage's digits.
 _NUMBER = re.compile(r"^[<>]?\d+(?:[.,]\d+)*$")
@@ -86,7 +94,7 @@ def analytes() -> dict[str, str]:
 
 
 def is_measured(ent: Span) -> bool:
-    """Whether the chemical ``ent`` is a measured substance (module docstring)."""
+    """Whether the chemical or gene ``ent`` is a measured substance (module docstring)."""
     if _word_after(ent) in GIVEN_AFTER:
         return False
     if _cue_after(ent) or _cue_before(ent):
@@ -134,10 +142,11 @@ _LIST_GLUE = frozenset({",", "and", "or", "/", ";"})
 
 
 def _lists(doc: Doc) -> list[list[Span]]:
-    """Runs of chemical entities of one sentence with only list glue between them."""
+    """Runs of chemical or gene entities of one sentence with only list glue
+    between them ("sodium, potassium, creatinine and CRP")."""
     runs: list[list[Span]] = []
     for ent in doc.ents:
-        if ent.label_ not in CHEMICAL_LABELS:
+        if ent.label_ not in MEASURED_LABELS:
             continue
         last = runs[-1][-1] if runs else None
         if (
@@ -153,13 +162,13 @@ def _lists(doc: Doc) -> list[list[Span]]:
 
 @Language.component("medkg_measurements")
 def measurements_component(doc: Doc) -> Doc:
-    """Set ``ent._.measured`` on the chemicals a note reports as measured. A
+    """Set ``ent._.measured`` on the chemicals and genes a note reports as measured. A
     specimen word before a list, or a measurement word after it, covers the
     whole list: "serum cortisol, ACTH, potassium, aldosterone level"; a given
     word after a list covers it first: "serum potassium and magnesium
     replacement" replaces both."""
     for ent in doc.ents:
-        if ent.label_ in CHEMICAL_LABELS:
+        if ent.label_ in MEASURED_LABELS:
             ent._.measured = is_measured(ent)
     for run in _lists(doc):
         if len(run) < 2:

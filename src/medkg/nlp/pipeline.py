@@ -90,8 +90,9 @@ LINKER_REVISION = 2
 #: list stays in its cue's scope, a cause or a new clause ends one, "etc." before
 #: a lower-case word ends no sentence; decision 0042; 5: a measured substance,
 #: "creatinine 1.1", is no fact, and procedure materials are no drugs; decision 0044;
-#: 6: what care avoids or a step prevents is hypothetical, decision 0037).
-CONTEXT_REVISION = 6
+#: 6: what care avoids or a step prevents is hypothetical, decision 0037;
+#: 7: a gene's protein named as a laboratory test, "PSA 4.5", is measured).
+CONTEXT_REVISION = 7
 EXTRACTOR_VERSION = (
     f"{__version__}+spacy{spacy.__version__}+tok{TOKENIZER_REVISION}+link{LINKER_REVISION}"
     f"+ctx{CONTEXT_REVISION}"
