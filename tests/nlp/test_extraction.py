@@ -334,3 +334,16 @@ def test_what_care_avoids_or_a_step_prevents_did_not_happen() -> None:
     got = flags("Cefazolin was given for prophylaxis against surgical infection.",
                 ["Cefazolin", "infection"])  # fmt: skip
     assert got == {"Cefazolin": (False, False), "infection": (False, True)}
+
+
+def test_a_risk_or_a_possibility_is_hypothetical() -> None:
+    """"a higher risk for atrophy", "the possibility of malignancy" name what
+    might happen; "risk factors" are the patient's."""
+    flags = _context_flags
+    got = flags("It has a higher risk for atrophy because of the tissue.", ["atrophy"])
+    assert got == {"atrophy": (False, True)}
+    got = flags("We discussed the possibility of malignancy. She has anemia.",
+                ["malignancy", "anemia"])  # fmt: skip
+    assert got == {"malignancy": (False, True), "anemia": (False, False)}
+    got = flags("His risk factors include diabetes.", ["diabetes"])
+    assert got == {"diabetes": (False, False)}

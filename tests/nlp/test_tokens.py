@@ -54,6 +54,12 @@ def test_a_full_stop_and_comma_between_words_split_the_token() -> None:
     assert "1,000" in [t.text for t in doc] and ";" in [t.text for t in doc]
     assert [e.text for e in doc.ents] == ["asthma"]
     assert next(iter(doc.sents)).text.rstrip(",") == "Seen for asthma."
+    # a closing bracket before the stop is a token too, and so is the opening one
+    doc = nlp("Gastrostomy (gastrocutaneous asthma).,PLAN: PSA (PSA).,OR")
+    words = [t.text for t in doc]
+    assert words[2:8] == ["gastrocutaneous", "asthma", ")", ".", ",", "PLAN"], words
+    assert words[-6:-2] == ["(", "PSA", ")", "."], words
+    assert [e.text for e in doc.ents] == ["asthma"]
 
 
 def test_a_name_inside_a_longer_name_only_the_ner_links_is_left_to_the_ner() -> None:

@@ -30,7 +30,8 @@ _FORWARD: dict[str, list[str]] = {
     ],
     "hypothetical": [
         "if", "in case of", "should he develop", "should she develop", "should the patient",
-        "return if", "watch for", "monitor for", "risk of", "at risk for", "concern for",
+        "return if", "watch for", "monitor for", "risk of", "at risk for", "risk for",
+        "concern for", "possibility of", "possibility to",
         "rule out", "r/o", "to exclude", "possible", "suspected", "evaluate for",
         # consent paragraphs list what could happen: "the risks and potential
         # complications ... include bleeding, infection, pulmonary embolism"

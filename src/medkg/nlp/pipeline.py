@@ -74,9 +74,9 @@ if TYPE_CHECKING:  # the component module loads torch: only when a model needs i
 #: Code version; an :class:`Extractor` appends the hashes of the models it loaded.
 #: Raised whenever :func:`set_tokenizer` cuts text differently (2: the slash
 #: between words; 3: every hyphen between words, and the brackets of a word
-#: before one; 4: a full stop and comma between words), so that notes are
-#: re-extracted with the new tokens.
-TOKENIZER_REVISION = 4
+#: before one; 4: a full stop and comma between words; 5: and a closing
+#: bracket before them), so that notes are re-extracted with the new tokens.
+TOKENIZER_REVISION = 5
 #: Raised whenever the linker's rules change what a span links to while the
 #: lexicon stays the same (its fingerprint is in the version already; 1: a
 #: learned drug-induced name needs a chemical in the sentence, decision 0035;
@@ -91,8 +91,9 @@ LINKER_REVISION = 2
 #: a lower-case word ends no sentence; decision 0042; 5: a measured substance,
 #: "creatinine 1.1", is no fact, and procedure materials are no drugs; decision 0044;
 #: 6: what care avoids or a step prevents is hypothetical, decision 0037;
-#: 7: a gene's protein named as a laboratory test, "PSA 4.5", is measured).
-CONTEXT_REVISION = 7
+#: 7: a gene's protein named as a laboratory test, "PSA 4.5", is measured;
+#: 8: "risk for", "possibility of" open a hypothetical, decision 0037).
+CONTEXT_REVISION = 8
 EXTRACTOR_VERSION = (
     f"{__version__}+spacy{spacy.__version__}+tok{TOKENIZER_REVISION}+link{LINKER_REVISION}"
     f"+ctx{CONTEXT_REVISION}"
@@ -115,11 +116,13 @@ _HYPHEN = r"(?<=[A-Za-z0-9)\]])-(?=[A-Za-z0-9(\[])"
 #: word (letters or digits at both ends) before a hyphen is cut out: its
 #: opening bracket becomes a prefix (scispaCy's rule, exact text, gets a first
 #: alternative; each prefix rule is anchored with ``^``), its closing one an
-#: infix.
-_BRACKET_BEFORE_HYPHEN = (
-    (r"\((?![^\(\s]+\)\S+)", r"\((?=[A-Za-z0-9][^\(\s]*[A-Za-z0-9]\)-)|^\((?![^\(\s]+\)\S+)"),
-    (r"\[(?![^\[\s]+\]\S+)", r"\[(?=[A-Za-z0-9][^\[\s]*[A-Za-z0-9]\]-)|^\[(?![^\[\s]+\]\S+)"),
-)
+#: infix. The same before a flattened line break's stop and comma ("(PSA).,PLAN").
+_BRACKETED_WORD_CUT = (
+    (r"\((?![^\(\s]+\)\S+)",
+     r"\((?=[A-Za-z0-9][^\(\s]*[A-Za-z0-9]\)(?:-|[.;:]?,[A-Za-z(\[]))|^\((?![^\(\s]+\)\S+)"),
+    (r"\[(?![^\[\s]+\]\S+)",
+     r"\[(?=[A-Za-z0-9][^\[\s]*[A-Za-z0-9]\](?:-|[.;:]?,[A-Za-z(\[]))|^\[(?![^\[\s]+\]\S+)"),
+)  # fmt: skip
 _CLOSE_BEFORE_HYPHEN = r"(?<=[A-Za-z0-9]{2})[)\]](?=-[A-Za-z0-9])"
 #: "digitalis- and pilocarpine-induced": the first drug ends at its hyphen.
 _DANGLING_HYPHEN = r"(?<=[A-Za-z]{3})-$"
@@ -131,8 +134,13 @@ _WORD_SLASH = r"(?<=[A-Za-z]{3})/(?=[A-Za-z]{3})"
 #: commas (MTSamples: 2,258 such joins in 318 reports), a sentence's last word,
 #: its full stop, the comma and the next heading's first word were one token,
 #: so neither word could be a mention. The stop (or colon, semicolon) and the
-#: comma each become a token (decision 0042).
-_STOP_COMMA = r"(?<=[A-Za-z0-9)\]])[.;:](?=,[A-Za-z(\[])|(?<=[.;:]),(?=[A-Za-z(\[])"
+#: comma each become a token (decision 0042). A closing bracket before them
+#: is a token too ("(gastrocutaneous fistula).,POSTOPERATIVE": the infix
+#: split left "fistula)" one token, and "(PSA).," defined no abbreviation).
+_STOP_COMMA = (
+    r"(?<=[A-Za-z0-9]{2})[)\]](?=[.;:]?,[A-Za-z(\[])"
+    r"|(?<=[A-Za-z0-9)\]])[.;:](?=,[A-Za-z(\[])|(?<=[.;:)\]]),(?=[A-Za-z(\[])"
+)
 
 # scispaCy's AbbreviationDetector builds a matcher without patterns, and spaCy's
 # tokenizer regex trips a FutureWarning on Python 3.11: both are noise for users.
@@ -158,7 +166,7 @@ def set_tokenizer(nlp: Language) -> Language:
     suffix = nlp.tokenizer.suffix_search.__self__.pattern  # type: ignore[attr-defined]
     nlp.tokenizer.suffix_search = re.compile(f"{_DANGLING_HYPHEN}|{suffix}").search
     prefix = nlp.tokenizer.prefix_search.__self__.pattern  # type: ignore[attr-defined]
-    for kept, cut in _BRACKET_BEFORE_HYPHEN:
+    for kept, cut in _BRACKETED_WORD_CUT:
         prefix = prefix.replace(kept, cut)
     nlp.tokenizer.prefix_search = re.compile(prefix).search
     return nlp
