@@ -347,3 +347,18 @@ def test_a_risk_or_a_possibility_is_hypothetical() -> None:
     assert got == {"malignancy": (False, True), "anemia": (False, False)}
     got = flags("His risk factors include diabetes.", ["diabetes"])
     assert got == {"diabetes": (False, False)}
+
+
+def test_ease_and_treatments_that_failed_negate_nothing() -> None:
+    """"without difficulty" in an operative note and a treatment that did not
+    work ("not helped with Detrol", "not relieved by morphine") negate
+    nothing; "without difficulty breathing" still negates the entity."""
+    flags = _context_flags
+    got = flags("This was done without difficulty reducing the hernia.", ["hernia"])
+    assert got == {"hernia": (False, False)}
+    got = flags("Urge incontinence, not helped with Detrol.", ["incontinence", "Detrol"])
+    assert got == {"incontinence": (False, False), "Detrol": (False, False)}
+    got = flags("Her pain was not relieved by morphine.", ["pain", "morphine"])
+    assert got == {"pain": (False, False), "morphine": (False, False)}
+    got = flags("He was without difficulty breathing.", ["difficulty breathing"])
+    assert got == {"difficulty breathing": (True, False)}

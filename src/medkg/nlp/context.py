@@ -75,13 +75,22 @@ _LIST_GOES_ON = frozenset({"which"})
 #: Phrases that look like cues and are none (ConText's pseudo-triggers): their
 #: words neither open nor close a scope ("risks to include but not be limited
 #: to bleeding" lists risks; its "but" ends nothing and its "not" negates
-#: nothing; "mother states" reports, it is no family history).
+#: nothing; "mother states" reports, it is no family history; "not helped
+#: with Detrol" took Detrol; "without difficulty" negates nothing).
 _PSEUDO = re.compile(
     r"(?<![\w/])(?:but (?:(?:are|is|be|was|were) )?(?:not )?(?:be )?limited to"
     # a relative who tells or notices something about the patient: "the mother
     # states that he developed a fever" is the child's fever
     r"|(?:mother|father|parents?|mom|dad) (?:states|stated|says|said|reports|reported"
-    r"|relates|related|notes|noted|noticed|thinks|feels|felt|brought))(?![\w/])",
+    r"|relates|related|notes|noted|noticed|thinks|feels|felt|brought)"
+    # an operative note's ease: "reducing the hernia without difficulty" or
+    # "without difficulty reducing the hernia" negates no hernia
+    r"|without (?:any )?(?:difficulty|difficulties|incident)"
+    # a treatment that did not work was taken: "urge incontinence, not helped
+    # with Detrol", "pain not relieved by morphine", "did not tolerate metformin"
+    r"|not (?:been )?(?:helped|relieved|controlled|improved) (?:by|with|on)"
+    r"|(?:did not|does not|not|failed to) (?:respond(?:ing)?|responsive) to"
+    r"|(?:did not|could not|unable to|does not|cannot) tolerate)(?![\w/])",
     re.IGNORECASE,
 )
 
@@ -135,8 +144,16 @@ def _spans(sent: Span, pattern: re.Pattern[str]) -> Iterator[tuple[str, Span]]:
 
 
 def _pseudo_tokens(sent: Span) -> set[int]:
-    """Token indices inside the sentence's pseudo-triggers (:data:`_PSEUDO`)."""
-    return {i for _, span in _spans(sent, _PSEUDO) for i in range(span.start, span.end)}
+    """Token indices inside the sentence's pseudo-triggers (:data:`_PSEUDO`),
+    but for one that overlaps an entity: "without difficulty breathing" is no
+    "without difficulty", its "without" negates the entity."""
+    entity = {i for ent in sent.ents for i in range(ent.start, ent.end)}
+    return {
+        i
+        for _, span in _spans(sent, _PSEUDO)
+        if entity.isdisjoint(range(span.start, span.end))
+        for i in range(span.start, span.end)
+    }
 
 
 def _triggers(sent: Span, pseudo: set[int]) -> list[_Trigger]:

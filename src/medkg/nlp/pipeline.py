@@ -92,7 +92,8 @@ LINKER_REVISION = 2
 #: "creatinine 1.1", is no fact, and procedure materials are no drugs; decision 0044;
 #: 6: what care avoids or a step prevents is hypothetical, decision 0037;
 #: 7: a gene's protein named as a laboratory test, "PSA 4.5", is measured;
-#: 8: "risk for", "possibility of" open a hypothetical, decision 0037).
+#: 8: "risk for", "possibility of" open a hypothetical, "without difficulty"
+#: and "not helped with" negate nothing, decision 0037).
 CONTEXT_REVISION = 8
 EXTRACTOR_VERSION = (
     f"{__version__}+spacy{spacy.__version__}+tok{TOKENIZER_REVISION}+link{LINKER_REVISION}"
