@@ -60,6 +60,12 @@ def test_a_full_stop_and_comma_between_words_split_the_token() -> None:
     assert words[2:8] == ["gastrocutaneous", "asthma", ")", ".", ",", "PLAN"], words
     assert words[-6:-2] == ["(", "PSA", ")", "."], words
     assert [e.text for e in doc.ents] == ["asthma"]
+    # a numbered list flattened to commas: each item's last word is a word
+    doc = nlp("DIAGNOSES:,1.  Severe asthma.,2.  Asthma.,3.  None. He takes 1,000 mg.")
+    words = [t.text for t in doc]
+    assert words[6:12] == ["Severe", "asthma", ".", ",", "2", "."], words
+    assert [e.text for e in doc.ents] == ["asthma", "Asthma"]
+    assert "1,000" in words
 
 
 def test_a_name_inside_a_longer_name_only_the_ner_links_is_left_to_the_ner() -> None:

@@ -87,10 +87,10 @@ _PSEUDO = re.compile(
     # "without difficulty reducing the hernia" negates no hernia
     r"|without (?:any )?(?:difficulty|difficulties|incident)"
     # a treatment that did not work was taken: "urge incontinence, not helped
-    # with Detrol", "pain not relieved by morphine", "did not tolerate metformin"
+    # with Detrol", "pain not relieved by morphine" ("could not tolerate
+    # penicillin" stays a negation: no drug fact of what the patient cannot take)
     r"|not (?:been )?(?:helped|relieved|controlled|improved) (?:by|with|on)"
-    r"|(?:did not|does not|not|failed to) (?:respond(?:ing)?|responsive) to"
-    r"|(?:did not|could not|unable to|does not|cannot) tolerate)(?![\w/])",
+    r"|(?:did not|does not|not|failed to) (?:respond(?:ing)?|responsive) to)(?![\w/])",
     re.IGNORECASE,
 )
 
