@@ -428,6 +428,12 @@ def test_phrases_that_name_nothing_hide_the_names_inside_them(store: EmbeddedSto
     assert [(m.text, m.node_id) for m in doc.mentions] == [
         ("mass", "C0577559"), ("stress", "C0038435"), ("sterility", "DOID:5223")
     ]
+    # analgesia is no statement of pain
+    store.import_nodes("Symptom", [{"id": "D010146", "name": "Pain"}])
+    extractor = Extractor(None, store.settings, lexicon=Lexicon.from_store(store))
+    text = "Given IV pain medications and pain meds for pain control. She has pain."
+    (doc,) = extractor.extract([NoteInput("t", text)])
+    assert [(m.text, m.start) for m in doc.mentions] == [("pain", text.rindex("pain"))]
     text = (
         "DESCRIPTION OF PROCEDURE:, The gas was evacuated.,"
         "ASSESSMENT:, Regurgitation with gas after meals."
