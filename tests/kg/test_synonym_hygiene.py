@@ -166,3 +166,21 @@ def test_laboratory_abbreviations_link_to_the_measured_protein(vocab_extractor) 
     assert linked["hCG"] == ("Drug", "D006063")
     assert "TAPE" not in linked and "POST" not in linked
     assert all(m.measured for m in doc.mentions if m.text in {"ALT", "CK", "LDH", "hCG"})
+
+
+@needs_hetionet
+def test_an_operative_narrative_s_techniques_are_no_findings(vocab_extractor) -> None:  # type: ignore[no-untyped-def]
+    """"interrupted CTX sutures" named cerebrotendinous xanthomatosis, "HIT
+    technique" heparin-induced thrombocytopenia, "negative aspiration" the
+    finding aspiration; a clinic note's aspiration still links."""
+    from medkg.nlp import NoteInput
+
+    note = (
+        "DESCRIPTION OF PROCEDURE: Negative aspiration was performed. The ribs were "
+        "closed with interrupted CTX sutures. HIT technique was performed. "
+        "After aspiration of venous blood, the wire was passed. "
+        "ASSESSMENT: Recurrent aspiration."
+    )
+    (doc,) = vocab_extractor.extract([NoteInput("op", note)])
+    got = [(m.text.lower(), m.section) for m in doc.mentions]
+    assert got == [("aspiration", "assessment")], got
