@@ -10,7 +10,7 @@ mentions out of patient facts.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
@@ -143,14 +143,19 @@ def _spans(sent: Span, pattern: re.Pattern[str]) -> Iterator[tuple[str, Span]]:
             yield m.group(0), span
 
 
-def _pseudo_tokens(sent: Span) -> set[int]:
+def _pseudo_tokens(sent: Span, ents: Sequence[Span]) -> set[int]:
     """Token indices inside the sentence's pseudo-triggers (:data:`_PSEUDO`),
-    but for one that overlaps an entity: "without difficulty breathing" is no
-    "without difficulty", its "without" negates the entity."""
-    entity = {i for ent in sent.ents for i in range(ent.start, ent.end)}
+    but for one that overlaps an entity of ``ents`` (the sentence's; not
+    ``sent.ents``, which walks all the doc's entities for every sentence):
+    "without difficulty breathing" is no "without difficulty", its "without"
+    negates the entity."""
+    spans = [span for _, span in _spans(sent, _PSEUDO)]
+    if not spans:
+        return set()
+    entity = {i for ent in ents for i in range(ent.start, ent.end)}
     return {
         i
-        for _, span in _spans(sent, _PSEUDO)
+        for span in spans
         if entity.isdisjoint(range(span.start, span.end))
         for i in range(span.start, span.end)
     }
@@ -229,7 +234,7 @@ def context_component(doc: Doc) -> Doc:
         # "Absent radius", "Migraine without aura", "Partial absence of cerebellar
         # vermis" name findings the patient has, and must not negate the other
         # findings of a list ("short stature, absent thumb and microcephaly").
-        pseudo = _pseudo_tokens(sent)
+        pseudo = _pseudo_tokens(sent, ents)
         triggers = [
             t for t in _triggers(sent, pseudo)
             if not any(t.start < e.end and e.start < t.end for e in ents)
