@@ -112,39 +112,45 @@ STOP_EVERY = 256
 #: (a name's key reads a hyphen as a space), as are symbols ("IL-6" is rebuilt
 #: from its tokens).
 _HYPHEN = r"(?<=[A-Za-z0-9)\]])-(?=[A-Za-z0-9(\[])"
+#: "asthma.,FAMILY HISTORY:", "Anemia.,3.": where a note's line breaks were
+#: flattened to commas, what follows a line's last word: maybe its stop (or
+#: colon, semicolon), the comma, and the next line's first character. The
+#: splits below that cut such joins share it (decision 0042).
+_NEXT_WORD = r"[A-Za-z0-9(\[]"
+_LINE_BREAK_AHEAD = rf"[.;:]?,{_NEXT_WORD}"
 #: "methamphetamine (METH)-induced": scispaCy keeps a bracket on a word that
 #: goes on after it ("(+)-pentazocine", "[3H]nicotine"), so "(METH)" was one
 #: token and the abbreviation detector never saw METH defined. A bracketed
-#: word (letters or digits at both ends) before a hyphen is cut out: its
-#: opening bracket becomes a prefix (scispaCy's rule, exact text, gets a first
-#: alternative; each prefix rule is anchored with ``^``), its closing one an
-#: infix. The same before a flattened line break's stop and comma ("(PSA).,PLAN").
+#: word (letters or digits at both ends) before a hyphen or a flattened line
+#: break ("(PSA).,PLAN") is cut out: its opening bracket becomes a prefix
+#: (scispaCy's rule, exact text, gets a first alternative; each prefix rule is
+#: anchored with ``^``), its closing one an infix (:data:`_CLOSE_BRACKET`).
+#: What may follow a bracketed word that is cut out.
+_CUT_BEFORE = rf"(?:-|{_LINE_BREAK_AHEAD})"
 _BRACKETED_WORD_CUT = (
     (r"\((?![^\(\s]+\)\S+)",
-     r"\((?=[A-Za-z0-9][^\(\s]*[A-Za-z0-9]\)(?:-|[.;:]?,[A-Za-z0-9(\[]))|^\((?![^\(\s]+\)\S+)"),
+     rf"\((?=[A-Za-z0-9][^\(\s]*[A-Za-z0-9]\){_CUT_BEFORE})|^\((?![^\(\s]+\)\S+)"),
     (r"\[(?![^\[\s]+\]\S+)",
-     r"\[(?=[A-Za-z0-9][^\[\s]*[A-Za-z0-9]\](?:-|[.;:]?,[A-Za-z0-9(\[]))|^\[(?![^\[\s]+\]\S+)"),
+     rf"\[(?=[A-Za-z0-9][^\[\s]*[A-Za-z0-9]\]{_CUT_BEFORE})|^\[(?![^\[\s]+\]\S+)"),
 )  # fmt: skip
-_CLOSE_BEFORE_HYPHEN = r"(?<=[A-Za-z0-9]{2})[)\]](?=-[A-Za-z0-9])"
+#: A closing bracket after two letters or digits, before a hyphen ("(METH)-")
+#: or a flattened line break ("(gastrocutaneous fistula).,POSTOPERATIVE": an
+#: infix split leaves its pieces unsearched for suffixes, so "fistula)" had
+#: stayed one token).
+_CLOSE_BRACKET = r"(?<=[A-Za-z0-9]{2})[)\]](?=-[A-Za-z0-9]|" + _LINE_BREAK_AHEAD + ")"
 #: "digitalis- and pilocarpine-induced": the first drug ends at its hyphen.
 _DANGLING_HYPHEN = r"(?<=[A-Za-z]{3})-$"
 #: A slash between two words of three letters or more ("urticaria/angioedema",
 #: "nausea/vomiting", "ergotamine/caffeine") joins two concepts, each its own
 #: mention; units ("mg/kg") and "and/or" stay whole.
 _WORD_SLASH = r"(?<=[A-Za-z]{3})/(?=[A-Za-z]{3})"
-#: "asthma.,FAMILY HISTORY:": where a note's line breaks were flattened to
-#: commas (MTSamples: 2,258 such joins in 318 reports), a sentence's last word,
-#: its full stop, the comma and the next heading's first word were one token,
-#: so neither word could be a mention. The stop (or colon, semicolon) and the
-#: comma each become a token (decision 0042). A closing bracket before them
-#: is a token too ("(gastrocutaneous fistula).,POSTOPERATIVE": the infix
-#: split left "fistula)" one token, and "(PSA).," defined no abbreviation),
-#: and a numbered list's next number is a word like any other ("Anemia.,3.":
-#: 530 such joins in the 318 MTSamples reports hid each item's last word).
-_STOP_COMMA = (
-    r"(?<=[A-Za-z0-9]{2})[)\]](?=[.;:]?,[A-Za-z0-9(\[])"
-    r"|(?<=[A-Za-z0-9)\]])[.;:](?=,[A-Za-z0-9(\[])|(?<=[.;:)\]]),(?=[A-Za-z0-9(\[])"
-)
+#: A flattened line break glued a line's last word, its full stop, the comma
+#: and the next line's first word into one token (MTSamples: 2,258 joins
+#: before a heading, "asthma.,FAMILY", and 530 before a numbered list's next
+#: number, "Anemia.,3.", in 318 reports), so neither word could be a mention.
+#: The stop (or colon, semicolon) and the comma each become a token; "1,000"
+#: and "1.5,2.5" stay whole (decision 0042).
+_STOP_COMMA = rf"(?<=[A-Za-z0-9)\]])[.;:](?=,{_NEXT_WORD})|(?<=[.;:)\]]),(?={_NEXT_WORD})"
 
 # scispaCy's AbbreviationDetector builds a matcher without patterns, and spaCy's
 # tokenizer regex trips a FutureWarning on Python 3.11: both are noise for users.
@@ -156,16 +162,16 @@ def set_tokenizer(nlp: Language) -> Language:
     """scispaCy's tokenizer, plus a split at a hyphen between words
     ("arthralgia-myalgia" -> "arthralgia", "-", "myalgia"), after a word's
     dangling hyphen ("digitalis- and ..."), around a bracketed word before a
-    hyphen ("(METH)-induced") and at a slash between words
-    ("urticaria/angioedema"), and between a full stop and a comma before a
-    word ("asthma.,FAMILY"). scispaCy keeps these whole, so neither part
+    hyphen ("(METH)-induced") or a flattened line break, at a slash between
+    words ("urticaria/angioedema"), and between a full stop and a comma before
+    a word ("asthma.,FAMILY", "Anemia.,3."). scispaCy keeps these whole, so neither part
     could be a mention of its own, and the NER's training corpora cut them
     (decisions 0030, 0031, 0042). These are the extractor's tokens, which benchmarks
     of its parts must share."""
     nlp.tokenizer = combined_rule_tokenizer(nlp)
     infix = nlp.tokenizer.infix_finditer.__self__.pattern  # type: ignore[attr-defined]
     nlp.tokenizer.infix_finditer = re.compile(
-        f"{_CLOSE_BEFORE_HYPHEN}|{_HYPHEN}|{_WORD_SLASH}|{_STOP_COMMA}|{infix}"
+        f"{_CLOSE_BRACKET}|{_HYPHEN}|{_WORD_SLASH}|{_STOP_COMMA}|{infix}"
     ).finditer
     suffix = nlp.tokenizer.suffix_search.__self__.pattern  # type: ignore[attr-defined]
     nlp.tokenizer.suffix_search = re.compile(f"{_DANGLING_HYPHEN}|{suffix}").search
