@@ -141,6 +141,17 @@ def test_rankings_and_trials_from_the_cli(cli_env, tmp_path) -> None:  # type: i
     assert all(i["evidence"] and i["label"] == "Drug" for i in answer["items"])
     code, _, err = run("recommend", "--disease", "DB00331")
     assert code == 1 and "not a Disease" in err and "Traceback" not in err
+    # a drug the patient is allergic to leaves the top of the list, and the notes say so
+    top = answer["items"][0]["id"]
+    code, out, err = run(
+        "recommend", "--disease", "DOID:9352", "--allergy", top, "--limit", "3", "--json"
+    )
+    assert code == 0, err
+    held = json.loads(out)
+    assert top not in [i["id"] for i in held["items"]]
+    assert any("allergies" in n for n in held["notes"]), held["notes"]
+    code, _, err = run("recommend", "--disease", "DOID:9352", "--allergy", "DOID:9352")
+    assert code == 1 and "not a Drug id" in err and "Traceback" not in err
     code, _, err = run("diagnose")
     assert code == 1 and "describe the patient" in err
     bad = tmp_path / "trials.jsonl"

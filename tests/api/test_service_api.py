@@ -113,6 +113,27 @@ def test_treatments_for_a_disease_and_for_a_patient(client: TestClient) -> None:
     assert client.post("/v1/recommend/treatments", json={}, headers=R).status_code == 400
 
 
+def test_treatments_flag_the_patients_allergies(client: TestClient) -> None:
+    """A drug the patient is allergic to, given by id or named under ALLERGIES,
+    is ranked below every other drug; past the limit, the notes name it
+    (decision 0047)."""
+    plain = client.post(
+        "/v1/recommend/treatments", json={"disease_id": "DOID:9352", "limit": 5}, headers=R
+    ).json()
+    first = plain["items"][0]
+    for patient in ({"allergy_ids": [first["id"]]}, {"text": f"ALLERGIES: {first['name']}."}):
+        res = client.post("/v1/recommend/treatments", headers=R, json={
+            "disease_id": "DOID:9352", "limit": 5, "patient": patient}).json()  # fmt: skip
+        ids = [i["id"] for i in res["items"]]
+        assert first["id"] not in ids and len(ids) == 5
+        assert ids[:4] == [i["id"] for i in plain["items"][1:]]
+        held = [n for n in res["notes"] if n.startswith("ranked below this list")]
+        assert held and first["name"] in held[0] and "allergy" in held[0], res["notes"]
+    bad = client.post("/v1/recommend/treatments", headers=R, json={
+        "disease_id": "DOID:9352", "patient": {"allergy_ids": ["DOID:9352"]}})  # fmt: skip
+    assert bad.status_code == 400 and "not a Drug id" in bad.json()["detail"]
+
+
 def test_trial_matching_flags_exclusions(
     client: TestClient, app_store: EmbeddedStore, tmp_path: Path
 ) -> None:

@@ -178,6 +178,31 @@ def test_a_cause_or_a_new_clause_ends_a_negation() -> None:
     }  # fmt: skip
 
 
+def test_a_conversation_with_a_parent_is_no_family_history() -> None:
+    """"I talked to the mother and told her that the cellulitis is resolving":
+    the child's cellulitis; "his mother has asthma" stays the mother's."""
+    import spacy
+
+    from medkg.nlp import context  # noqa: F401  (registers medkg_context)
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("medkg_context")
+    text = (
+        "I talked to the mother and told her that the cellulitis is resolving. "
+        "I spoke with his father by phone and explained the hydrocele. His mother has asthma."
+    )
+    doc = nlp.make_doc(text)
+    doc.ents = [
+        doc.char_span(text.index(n), text.index(n) + len(n), label="DISEASE")
+        for n in ("cellulitis", "hydrocele", "asthma")
+    ]  # fmt: skip
+    doc = nlp(doc)
+    assert {e.text: e._.family for e in doc.ents} == {
+        "cellulitis": False, "hydrocele": False, "asthma": True,
+    }  # fmt: skip
+
+
 def test_identifiers_are_masked_in_stored_sentences() -> None:
     masked = mask_identifiers("Mr. John Smith, MRN: 12345678, seen 03/14/2021, call 555-123-4567.")
     assert "John" not in masked and "12345678" not in masked

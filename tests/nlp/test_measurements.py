@@ -97,3 +97,25 @@ def test_a_gene_named_as_a_laboratory_test_is_measured(vocab_extractor: Extracto
     assert by[("BRCA1", 4)][1] is True, got  # "testing"
     assert by[("HCG", 5)] == ("D006063", True, False), got
     assert by[("HCG", 6)] == ("D006063", False, True), got
+
+
+def test_devices_foods_and_organisms_are_no_drugs(vocab_extractor: Extractor) -> None:
+    """Names DrugBank holds that a note uses for something else (not_names.tsv,
+    not_mentions.tsv, analytes.tsv; read in MTSamples): an implant maker, a
+    dressing, implant metal, a diet, a culture's organism, a resistance; and two
+    laboratory tests. The drugs around them stay facts."""
+    text = (
+        "PROCEDURE: Knee arthroplasty using Biomet cemented components and a titanium plate. "
+        "Coban was used to wrap the dressing. A pneumoperitoneum was created. "
+        "Lidocaine 1% was injected.\n"
+        "HISTORY: He likes chicken and not steak. Cultures were positive for Escherichia coli. "
+        "It is unknown whether it is methicillin-resistant. He takes clindamycin.\n"
+        "LABS: Alkaline phosphatase was 770. Prothrombin time 12.6 seconds."
+    )
+    (doc,) = vocab_extractor.extract([NoteInput("materials", text)])
+    by = {m.text.lower(): m for m in doc.mentions}
+    for word in ("biomet", "titanium", "coban", "pneumoperitoneum", "chicken",
+                 "escherichia coli", "methicillin"):  # fmt: skip
+        assert word not in by, (word, by[word].node_id)
+    assert by["lidocaine"].is_positive_fact and by["clindamycin"].is_positive_fact
+    assert by["alkaline phosphatase"].measured and by["prothrombin"].measured

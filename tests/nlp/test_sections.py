@@ -16,7 +16,7 @@ def test_headings_in_capitals_after_a_comma_start_sections() -> None:
         ("history", "other"),
         ("family history", "family"),
         ("past medical history", "historical"),
-        ("allergies", "other"),
+        ("allergies", "allergies"),
         ("social history", "other"),
     ]
     sections = find_sections(MTSAMPLES_STYLE)
@@ -159,3 +159,42 @@ def test_the_stop_of_etc_before_a_lower_case_word_ends_no_sentence() -> None:
         "The next day, e.g. today, fever.",
     ]
     assert [e._.hypothetical for e in doc.ents] == [True, True, True, False, False]
+
+
+def test_a_prescriptions_latin_ends_no_sentence_and_prn_is_an_indication() -> None:
+    """"Vicodin 1 p.o. q.4h. p.r.n. pain" is one sentence, and the as-needed cue
+    makes only the finding right after it hypothetical: "p.r.n. pain" is what the
+    drug is for, not pain the patient has; a drug after "as needed" stays, and
+    "p.o." before a capital still ends a sentence."""
+    import spacy
+
+    from medkg.nlp.pipeline import text_pipeline
+
+    nlp = text_pipeline(spacy.blank("en"))
+    nlp.add_pipe("medkg_context")
+    text = (
+        "Vicodin ES 1 p.o. q.4h. p.r.n. pain, #30 for pain. He has knee pain. "
+        "Tylenol as needed, lisinopril daily for hypertension. Take 1 tablet p.o. Fever today."
+    )
+    doc = nlp.make_doc(text)
+    spans = [("pain", 0), ("pain", 1), ("knee pain", 0), ("lisinopril", 0),
+             ("hypertension", 0), ("Fever", 0)]  # fmt: skip
+    ents = []
+    for name, nth in spans:
+        at = -1
+        for _ in range(nth + 1):
+            at = text.index(name, at + 1)
+        label = "CHEMICAL" if name == "lisinopril" else "DISEASE"
+        ents.append(doc.char_span(at, at + len(name), label=label))
+    doc.ents = sorted(ents, key=lambda e: e.start)
+    doc = nlp(doc)
+    assert [s.text.strip() for s in doc.sents] == [
+        "Vicodin ES 1 p.o. q.4h. p.r.n. pain, #30 for pain.",
+        "He has knee pain.",
+        "Tylenol as needed, lisinopril daily for hypertension.",
+        "Take 1 tablet p.o.",
+        "Fever today.",
+    ]
+    got = [(e.text, e._.hypothetical) for e in doc.ents]
+    assert got == [("pain", True), ("pain", False), ("knee pain", False),
+                   ("lisinopril", False), ("hypertension", False), ("Fever", False)]  # fmt: skip

@@ -126,6 +126,13 @@ class PatientIn(BaseModel):
         max_length=200,
         description="Graph ids already linked (symptoms, diseases...)",
     )
+    allergy_ids: list[Text] = Field(
+        default_factory=list,
+        max_length=200,
+        description="Drug ids the patient is allergic to, beside the allergies the text "
+        "names; treatments flag them and their pharmacologic class (allergy_conflict) "
+        "and rank them below the others",
+    )
     image_base64: str | None = Field(None, description="Optional PNG/JPEG image, base64")
     timeout_s: float | None = Field(
         None,

@@ -94,7 +94,9 @@ def ingest_notes_cmd(
             f"documents: {result.created} new, {result.replaced} replaced, "
             f"{result.unchanged} unchanged; mentions written: {result.facts}; "
             f"relations: {result.relations}; new nodes: {result.new_nodes}; "
-            f"negated/hypothetical/family/measured mentions kept out: {result.excluded_mentions}"
+            f"reported drug allergies: {result.allergies}; "
+            "negated/hypothetical/family/measured/allergen mentions kept out of the facts: "
+            f"{result.excluded_mentions}"
         )
     for failure in result.failures:
         error_line(f"note {failure.doc_id}: not ingested: {failure.error}")

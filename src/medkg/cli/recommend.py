@@ -31,6 +31,7 @@ def _rank(
     limit: int,
     as_json: bool,
     image: Path | None = None,
+    allergy: list[str] | None = None,
 ) -> None:
     from medkg.fusion.image_fusion import validate_image
     from medkg.fusion.rank import rank_patient
@@ -46,7 +47,8 @@ def _rank(
         ranking = rank_patient(
             task, store, TrainedModels(settings),  # type: ignore[arg-type]
             extractor=Extractor(store, settings) if text else None, text=text,
-            entity_ids=entity or [], disease_id=disease, image=raw, limit=limit,
+            entity_ids=entity or [], allergy_ids=allergy or [], disease_id=disease, image=raw,
+            limit=limit,
         )  # fmt: skip
     show_ranking(ranking, as_json)
 
@@ -56,11 +58,17 @@ def recommend(
     disease: Annotated[str | None, typer.Option(help="Disease id, e.g. DOID:9352.")] = None,
     text: TextOpt = None,
     entity: EntityOpt = None,
+    allergy: Annotated[
+        list[str] | None,
+        typer.Option(help="Drug id the patient is allergic to (repeatable), e.g. DB01053."),
+    ] = None,
     limit: LimitOpt = 10,
     as_json: JsonOpt = False,
 ) -> None:
-    """Rank drugs for a disease or a patient, with evidence paths."""
-    _rank("treatments", text, entity, disease, limit, as_json)
+    """Rank drugs for a disease or a patient, with evidence paths; drugs the patient
+    is allergic to (given or named in the text) and their class are flagged and
+    ranked below the others."""
+    _rank("treatments", text, entity, disease, limit, as_json, allergy=allergy)
 
 
 @app.command()

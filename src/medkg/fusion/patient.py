@@ -45,6 +45,8 @@ class PatientEntity:
     family: bool = False
     #: A substance measured ("creatinine 1.1"), not taken (:mod:`medkg.nlp.measurements`).
     measured: bool = False
+    #: A drug the patient is allergic to ("ALLERGIES: Cipro"; :mod:`medkg.nlp.allergies`).
+    allergen: bool = False
     #: Character span in the patient text; ``None`` for an entity given by id.
     span: tuple[int, int] | None = None
     #: The text's section heading above the mention ("family history"), if any.
@@ -59,7 +61,7 @@ class PatientEntity:
         if self.span is not None:
             out |= {"negated": self.negated, "hypothetical": self.hypothetical,
                     "family": self.family, "measured": self.measured,
-                    "section": self.section}  # fmt: skip
+                    "allergen": self.allergen, "section": self.section}  # fmt: skip
         return out
 
 
@@ -81,6 +83,15 @@ class PatientContext:
     @property
     def affirmed_ids(self) -> set[str]:
         return {e.id for e in self.entities if e.affirmed}
+
+    @property
+    def allergy_ids(self) -> set[str]:
+        """Drugs the patient reports an allergy to (affirmed allergens: "allergic
+        to penicillin", not "no known allergy to penicillin")."""
+        return {
+            e.id for e in self.entities
+            if e.allergen and not (e.negated or e.hypothetical or e.family)
+        }  # fmt: skip
 
     def affirmed_text(self) -> str:
         """The text for a sentence encoder: the patient text with the characters of
@@ -113,6 +124,7 @@ def entities_from_document(doc: ExtractedDocument) -> list[PatientEntity]:
             hypothetical=m.hypothetical,
             family=m.family,
             measured=m.measured,
+            allergen=m.allergen,
             span=(m.start, m.end),
             section=m.section,
         )
@@ -126,6 +138,7 @@ def build_patient_context(
     text: str | None = None,
     entity_ids: list[str] | None = None,
     stop: StopCheck | None = None,
+    allergy_ids: list[str] | None = None,
 ) -> PatientContext:
     """Link the text (negated/hypothetical/family mentions kept but not affirmed)
     and check the given ids; unknown ids are one error naming them all.
@@ -144,6 +157,14 @@ def build_patient_context(
             continue
         entity = PatientEntity(nid, node["label"], node.get("name"), 1.0, affirmed=True)
         ctx.entities.append(entity)
+    for nid in allergy_ids or []:
+        node = store.get_node(nid)
+        if node is None or node["label"] != "Drug":
+            unknown.append(f"{nid} (allergy: not a Drug id in the graph)")
+            continue
+        ctx.entities.append(
+            PatientEntity(nid, "Drug", node.get("name"), 1.0, affirmed=False, allergen=True)
+        )
     if unknown:
         raise PatientInputError("unknown entity ids: " + ", ".join(unknown))
     return ctx

@@ -33,6 +33,7 @@ def rank_patient(
     extractor: Extractor | None = None,
     text: str | None = None,
     entity_ids: Sequence[str] = (),
+    allergy_ids: Sequence[str] = (),
     disease_id: str | None = None,
     image: bytes | None = None,
     limit: int = 10,
@@ -49,6 +50,9 @@ def rank_patient(
         extractor: links ``text``; needed whenever ``text`` is given.
         text: the patient description in free text.
         entity_ids: graph ids already linked (symptoms, diseases...).
+        allergy_ids: Drug ids the patient is allergic to, beside those the text
+            names ("ALLERGIES: penicillin"); a treatment ranking flags them and
+            their pharmacologic class and ranks them below the others.
         disease_id: ``treatments`` only: rank drugs for this disease instead of
             (or beside) a patient.
         image: a checked PNG/JPEG (:func:`medkg.fusion.image_fusion.check_image`);
@@ -69,8 +73,10 @@ def rank_patient(
         beside = " beside the image" if image is not None else ""
         raise PatientInputError(f"describe the patient: give {what}text and/or entity ids{beside}")
     ctx: PatientContext | None = None
-    if described:
-        ctx = build_patient_context(store, extractor, text, list(entity_ids), stop)
+    if described or allergy_ids:
+        ctx = build_patient_context(
+            store, extractor, text, list(entity_ids), stop, allergy_ids=list(allergy_ids)
+        )
     if task == "diagnosis":
         assert ctx is not None
         return diagnose(store, ctx, limit, models, image)

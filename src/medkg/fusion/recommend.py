@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from medkg.fusion.allergy_check import flag_allergies
 from medkg.fusion.evidence import RankedItem, Ranking
 from medkg.fusion.graph_ranker import (
     METHOD,
@@ -25,6 +26,9 @@ from medkg.kg.store.base import GraphStore
 
 DISEASE = frozenset({"Disease"})
 SYMPTOM = frozenset({"Symptom"})
+#: Extra drugs ranked when the patient reports allergies, so that the drugs
+#: moved down for a conflict (:mod:`.allergy_check`) leave no hole in the list.
+ALLERGY_MARGIN = 20
 
 
 def recommend_treatments(
@@ -36,7 +40,9 @@ def recommend_treatments(
 ) -> Ranking:
     """Drugs for a disease id, or for a patient: their stated diseases, else the
     diagnoses the patient's findings point to (``inferred_diseases``), so one
-    patient description serves all three tasks."""
+    patient description serves all three tasks. A drug the patient reports an
+    allergy to, or one of its pharmacologic class, is flagged and ranked below
+    the others (:mod:`.allergy_check`)."""
     notes: list[str] = []
     if disease_id:
         node = store.get_node(disease_id)
@@ -55,6 +61,8 @@ def recommend_treatments(
     else:
         raise PatientInputError("give disease_id or a patient")
     method = METHOD
+    allergies = ctx.allergy_ids if ctx is not None else set()
+    wanted, limit = limit, limit + (ALLERGY_MARGIN if allergies else 0)
     ckpt = models.treatments() if models is not None else None
     in_model = {d: w for d, w in diseases.items() if ckpt is not None and d in ckpt.disease_index}
     if ckpt is not None and in_model:
@@ -83,6 +91,8 @@ def recommend_treatments(
                 "the trained treatment ranker does not know these diseases (added after "
                 "training): ranked graph-only; retrain with `medkg train fusion`"
             )
+    items, allergy_notes = flag_allergies(store, items, allergies, wanted)
+    notes += allergy_notes
     return Ranking(
         task="treatments",
         method=method,

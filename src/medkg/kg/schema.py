@@ -200,6 +200,9 @@ REL_TYPES: dict[str, RelType] = {
             tuple(("Document", lbl) for lbl in _ENTITY_LABELS),
             extra_props={"mentions": "STRING[]"},
         ),
+        # A drug a note names as the patient's allergy ("ALLERGIES: Cipro"): no
+        # fact of what the patient takes (nlp/allergies.py), same provenance.
+        RelType("REPORTS_ALLERGY", (("Document", "Drug"),), extra_props={"mentions": "STRING[]"}),
         RelType("STUDIES", (("ClinicalTrial", "Disease"),)),
         RelType("TESTS", (("ClinicalTrial", "Drug"),)),
         RelType(

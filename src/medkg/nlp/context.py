@@ -42,6 +42,9 @@ _FORWARD: dict[str, list[str]] = {
         # to avoid injury to the nerves", "to prevent cerebrospinal fluid leak"
         "avoid", "avoiding", "prevent", "preventing", "prophylaxis against",
         "prophylaxis for",
+        # a drug's as-needed indication: "Vicodin p.r.n. pain" (only the finding
+        # right after it: :data:`_NEXT_ONLY`)
+        "p.r.n.", "p.r.n", "prn", "as needed for", "as needed",
     ],
     "historical": [
         "history of", "h/o", "hx of", "past medical history", "previous", "prior",
@@ -66,6 +69,11 @@ _BACKWARD: dict[str, list[str]] = {
     ],
 }  # fmt: skip
 
+#: Triggers whose scope is the one entity right after them, and only a finding
+#: (not a chemical): "Tylenol p.r.n. headache" is an indication, not the
+#: patient's headache; "Tylenol as needed, lisinopril daily" leaves lisinopril.
+_NEXT_ONLY = frozenset({"p.r.n.", "p.r.n", "prn", "as needed for", "as needed"})
+
 #: Triggers that introduce a list: their scope runs on over the list's
 #: semicolons ("risks to include bleeding; infection; injury to bowel").
 _LIST_TRIGGERS = frozenset({"risks", "potential complications", "possible complications"})
@@ -83,6 +91,12 @@ _PSEUDO = re.compile(
     # states that he developed a fever" is the child's fever
     r"|(?:mother|father|parents?|mom|dad) (?:states|stated|says|said|reports|reported"
     r"|relates|related|notes|noted|noticed|thinks|feels|felt|brought)"
+    # a conversation with a parent: "I talked to the mother and told her that the
+    # cellulitis is resolving", "spoke with his father by phone" (the child's)
+    r"|(?:talked|talking|spoke|speaking|met|meeting|discussed|explained|called|"
+    r"reassured|counseled|counselled)(?: [a-z]+){0,3}? (?:to|with) (?:the |his |her |their )?"
+    r"(?:patient's )?(?:mother|father|parents?|mom|dad)"
+    r"|(?:told|informed|reassured) (?:the |his |her |their )?(?:mother|father|parents?|mom|dad)"
     # an operative note's ease: "reducing the hernia without difficulty" or
     # "without difficulty reducing the hernia" negates no hernia
     r"|without (?:any )?(?:difficulty|difficulties|incident)"
@@ -115,6 +129,8 @@ class _Trigger:
     forward: bool
     #: the scope runs over semicolons (:data:`_LIST_TRIGGERS`)
     over_lists: bool = False
+    #: the scope is the next entity only, a finding (:data:`_NEXT_ONLY`)
+    next_only: bool = False
 
 
 def _phrase_re(phrases: list[str]) -> re.Pattern[str]:
@@ -166,8 +182,11 @@ def _triggers(sent: Span, pseudo: set[int]) -> list[_Trigger]:
     for flag, forward, pattern in _PATTERNS:
         for text, span in _spans(sent, pattern):
             if not pseudo.intersection(range(span.start, span.end)):
-                listing = text.lower() in _LIST_TRIGGERS
-                found.append(_Trigger(flag, span.start, span.end, forward, listing))
+                key = text.lower()
+                found.append(
+                    _Trigger(flag, span.start, span.end, forward, key in _LIST_TRIGGERS,
+                             key in _NEXT_ONLY)
+                )  # fmt: skip
     return found
 
 
@@ -184,9 +203,13 @@ _TERMINATOR_PAIRS = {
 }  # fmt: skip
 
 
-def _terminator_between(
+def terminator_between(
     doc: Doc, a: int, b: int, pseudo: AbstractSet[int] = frozenset(), over_lists: bool = False
 ) -> bool:
+    """Whether a cue's scope ends between tokens ``a`` and ``b``: a terminator
+    word ("but", "however"...), a semicolon (unless the cue runs over lists), a
+    cause ("due to") or a new clause ("and had"). :mod:`.allergies` reads an
+    allergy cue's scope the same way."""
     ends = _TERMINATORS - _LIST_GOES_ON if over_lists else _TERMINATORS
     for i in range(a, b):
         if i in pseudo:
@@ -241,22 +264,31 @@ def context_component(doc: Doc) -> Doc:
         ]  # fmt: skip
         for ent in ents:
             for t in triggers:
+                if t.next_only:
+                    if ent.label_ != "CHEMICAL" and ent is _first_after(ents, t.end):
+                        setattr(ent._, t.flag, True)
+                    continue
                 before = t.forward and t.end <= ent.start
                 after = not t.forward and ent.end <= t.start
                 if (
-                    before and not _terminator_between(doc, t.end, ent.start, pseudo, t.over_lists)
-                ) or (after and not _terminator_between(doc, ent.end, t.start, pseudo)):
+                    before and not terminator_between(doc, t.end, ent.start, pseudo, t.over_lists)
+                ) or (after and not terminator_between(doc, ent.end, t.start, pseudo)):
                     setattr(ent._, t.flag, True)
         if opens_list:
             listing = next(
                 (
                     t for t in sorted(triggers, key=lambda t: -t.end)
                     if t.forward
-                    and not _terminator_between(doc, t.end, sent.end, pseudo, t.over_lists)
+                    and not terminator_between(doc, t.end, sent.end, pseudo, t.over_lists)
                 ),
                 listing,
             )  # fmt: skip
     return doc
+
+
+def _first_after(ents: Sequence[Span], i: int) -> Span | None:
+    """The first of the sentence's entities that starts at or after token ``i``."""
+    return min((e for e in ents if e.start >= i), key=lambda e: e.start, default=None)
 
 
 #: A sentence that ends by opening a list: "... include, but are not limited

@@ -56,13 +56,24 @@ class Mention:
     #: A substance the note reports as measured ("creatinine 1.1", "digoxin
     #: level"), not one given to the patient (:mod:`.measurements`).
     measured: bool = False
+    #: A substance the patient is allergic to ("ALLERGIES: Cipro", "allergic to
+    #: penicillin"), not one the patient takes (:mod:`.allergies`).
+    allergen: bool = False
 
     @property
     def is_positive_fact(self) -> bool:
         """Only affirmed, current mentions about the patient become facts (a
-        measured substance is a result, not a fact about what the patient has
-        or takes)."""
-        return not (self.negated or self.hypothetical or self.family or self.measured)
+        measured substance is a result, an allergen what the patient must not be
+        given: neither is a fact about what the patient has or takes)."""
+        return not (
+            self.negated or self.hypothetical or self.family or self.measured or self.allergen
+        )
+
+    @property
+    def is_reported_allergy(self) -> bool:
+        """An allergen the note affirms as the patient's: "allergic to penicillin",
+        not "no known allergy to penicillin" nor "her mother is allergic to it"."""
+        return self.allergen and not (self.negated or self.hypothetical or self.family)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,10 @@ entity nodes, with ``source = 'extraction'``, this document in
 ``document_ids``, the masked sentences and JSON ``evidence`` (spans, method,
 confidence). Imported facts (Hetionet) are separate relationships and are never
 touched. Negated, hypothetical, family and measured ("creatinine 1.1")
-mentions are counted but never written as facts. Mentions that link to
+mentions are counted but never written as facts. A drug the note names as the
+patient's allergy ("ALLERGIES: Cipro"; :mod:`.allergies`) is no fact either:
+it is written as ``Document-REPORTS_ALLERGY->Drug``, with the same provenance
+as a ``MENTIONS`` relationship. Mentions that link to
 nothing become nodes only with ``create_unlinked``; such nodes carry
 ``extracted = true``.
 
@@ -54,6 +57,8 @@ class IngestResult:
     relations: int = 0
     new_nodes: int = 0
     excluded_mentions: int = 0
+    #: Drugs written as the patients' reported allergies (``REPORTS_ALLERGY``).
+    allergies: int = 0
     #: Notes a bulk engine's worker failed on (nothing of them written).
     failures: list[FailedNote] = field(default_factory=list)
 
@@ -88,51 +93,44 @@ def _stored_version(store: GraphStore, doc_id: str) -> tuple[str, str] | None:
     return (rows[0][0], rows[0][1]) if rows else None
 
 
-def write_document(store: GraphStore, doc: ExtractedDocument) -> tuple[int, int, int]:
-    """Replace one document's facts; returns (mentions, relations, new nodes) written."""
+#: Node-relationships a document holds that a re-ingest replaces: its facts and
+#: its patient's reported allergies (Document -> entity).
+DOCUMENT_REL_TYPES = ("MENTIONS", "REPORTS_ALLERGY")
+
+
+def write_document(store: GraphStore, doc: ExtractedDocument) -> tuple[int, int, int, int]:
+    """Replace one document's facts; returns (mentions, relations, new nodes,
+    reported allergies) written."""
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     version = doc.extractor_version
     store.import_nodes("Document", [{"id": doc.doc_id, "source": SOURCE}])
     new_nodes = _create_unlinked_nodes(store, doc)
-    groups: dict[tuple[str, str], list[Mention]] = defaultdict(list)
-    for m in doc.mentions:
-        if m.is_positive_fact:
-            groups[(m.node_label, m.node_id)].append(m)
-    by_label: dict[str, list[dict]] = defaultdict(list)
-    for (label, node_id), mentions in groups.items():
-        sentence_ids = sorted({m.sentence_index for m in mentions})
-        by_label[label].append({
-            "eid": node_id,
-            "conf": max(m.confidence for m in mentions),
-            "sentences": [doc.sentences[i] for i in sentence_ids],
-            "mentions": [
-                json.dumps({
-                    "text": m.text, "start": m.start, "end": m.end,
-                    "sentence": m.sentence_index, "confidence": m.confidence,
-                    "historical": m.historical, "abbreviation_of": m.via_abbreviation,
-                    "link": m.link_rule, "section": m.section,
-                }, sort_keys=True)
-                for m in mentions
-            ],
-        })  # fmt: skip
+    by_label = _mention_rows(doc, [m for m in doc.mentions if m.is_positive_fact])
+    allergies = _mention_rows(
+        doc,
+        [m for m in doc.mentions if m.is_reported_allergy and m.node_label == "Drug"
+         and not m.new_node],
+    )  # fmt: skip
     common = {"doc": doc.doc_id, "source": SOURCE, "extractor": EXTRACTOR_NAME,
               "version": version, "now": now}  # fmt: skip
     statements: list[tuple[str, dict]] = [
-        ("MATCH (d:Document {id: $doc})-[r:MENTIONS]->() DELETE r", {"doc": doc.doc_id})
+        (f"MATCH (d:Document {{id: $doc}})-[r:{rel}]->() DELETE r", {"doc": doc.doc_id})
+        for rel in DOCUMENT_REL_TYPES
     ]
     statements += [
         (f"MATCH ()-[r:{rel}]->() WHERE r.source = $source AND $doc IN r.document_ids DELETE r",
          {"doc": doc.doc_id, "source": SOURCE})
         for rel in EXTRACTED_REL_TYPES
     ]  # fmt: skip
-    for label, rows in by_label.items():
-        statements.append((
-            f"UNWIND $rows AS r MATCH (d:Document {{id: $doc}}), (e:{label} {{id: r.eid}}) "
-            "CREATE (d)-[:MENTIONS {source: $source, confidence: r.conf, sentences: r.sentences, "
-            "mentions: r.mentions, document_ids: [$doc], extractor: $extractor, "
-            "extractor_version: $version, updated_at: $now}]->(e)",
-            {"rows": rows, **common},
-        ))  # fmt: skip
+    for rel, rows_by_label in (("MENTIONS", by_label), ("REPORTS_ALLERGY", allergies)):
+        for label, rows in rows_by_label.items():
+            statements.append((
+                f"UNWIND $rows AS r MATCH (d:Document {{id: $doc}}), (e:{label} {{id: r.eid}}) "
+                f"CREATE (d)-[:{rel} {{source: $source, confidence: r.conf, "
+                "sentences: r.sentences, mentions: r.mentions, document_ids: [$doc], "
+                "extractor: $extractor, extractor_version: $version, updated_at: $now}]->(e)",
+                {"rows": rows, **common},
+            ))  # fmt: skip
     relation_rows = _relation_rows(doc)
     for (rel, head_label, tail_label), rows in relation_rows.items():
         statements.append((
@@ -152,7 +150,34 @@ def write_document(store: GraphStore, doc: ExtractedDocument) -> tuple[int, int,
         props["text"] = doc.text
     store.import_nodes("Document", [props])
     n_mentions = sum(len(rows) for rows in by_label.values())
-    return n_mentions, sum(len(rows) for rows in relation_rows.values()), new_nodes
+    n_allergies = sum(len(rows) for rows in allergies.values())
+    return (n_mentions, sum(len(rows) for rows in relation_rows.values()), new_nodes, n_allergies)
+
+
+def _mention_rows(doc: ExtractedDocument, mentions: list[Mention]) -> dict[str, list[dict]]:
+    """One row per linked node of ``mentions``, grouped by the node's label: the
+    masked sentences, each mention's span and link rule, the best confidence."""
+    groups: dict[tuple[str, str], list[Mention]] = defaultdict(list)
+    for m in mentions:
+        groups[(m.node_label, m.node_id)].append(m)
+    by_label: dict[str, list[dict]] = defaultdict(list)
+    for (label, node_id), group in groups.items():
+        sentence_ids = sorted({m.sentence_index for m in group})
+        by_label[label].append({
+            "eid": node_id,
+            "conf": max(m.confidence for m in group),
+            "sentences": [doc.sentences[i] for i in sentence_ids],
+            "mentions": [
+                json.dumps({
+                    "text": m.text, "start": m.start, "end": m.end,
+                    "sentence": m.sentence_index, "confidence": m.confidence,
+                    "historical": m.historical, "abbreviation_of": m.via_abbreviation,
+                    "link": m.link_rule, "section": m.section,
+                }, sort_keys=True)
+                for m in group
+            ],
+        })  # fmt: skip
+    return by_label
 
 
 def _relation_rows(doc: ExtractedDocument) -> dict[tuple[str, str, str], list[dict]]:
@@ -225,8 +250,9 @@ def ingest_documents(
         if previous == (doc.sha256, doc.extractor_version):
             result.unchanged += 1
         else:
-            facts, relations, new_nodes = write_document(store, doc)
+            facts, relations, new_nodes, allergies = write_document(store, doc)
             result.facts += facts
+            result.allergies += allergies
             result.relations += relations
             result.new_nodes += new_nodes
             if previous is None:

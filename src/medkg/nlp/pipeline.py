@@ -38,6 +38,7 @@ from medkg import __version__
 from medkg.artifacts import ModelFiles, resolve_ner_model
 from medkg.kg.store.base import GraphStore
 from medkg.nlp import (  # noqa: F401  (register the medkg_* components)
+    allergies,
     context,
     measurements,
     sections,
@@ -94,8 +95,10 @@ LINKER_REVISION = 2
 #: 6: what care avoids or a step prevents is hypothetical, decision 0037;
 #: 7: a gene's protein named as a laboratory test, "PSA 4.5", is measured;
 #: 8: "risk for", "possibility of" open a hypothetical, "without difficulty"
-#: and "not helped with" negate nothing, decision 0037).
-CONTEXT_REVISION = 8
+#: and "not helped with" negate nothing, decision 0037; 9: a drug under an
+#: allergies heading or after "allergic to" is an allergen, no fact, decision
+#: 0047; "p.r.n. pain" is hypothetical, "talked to the mother" no family cue).
+CONTEXT_REVISION = 9
 EXTRACTOR_VERSION = (
     f"{__version__}+spacy{spacy.__version__}+tok{TOKENIZER_REVISION}+link{LINKER_REVISION}"
     f"+ctx{CONTEXT_REVISION}"
@@ -206,6 +209,7 @@ def build_nlp(lexicon: Lexicon, ner_model: str | Path | None = None) -> Language
     nlp.add_pipe("medkg_sections")
     nlp.add_pipe("medkg_context")
     nlp.add_pipe("medkg_measurements")
+    nlp.add_pipe("medkg_allergies")
     return nlp
 
 
@@ -387,7 +391,7 @@ class Extractor:
                     historical=ent._.historical, family=ent._.family, via_abbreviation=via,
                     new_node=new_node, link_rule=linked.rule,
                     section=section.name if section else None,
-                    measured=ent._.measured,
+                    measured=ent._.measured, allergen=ent._.allergen,
                 )
             )  # fmt: skip
         if stop is not None:

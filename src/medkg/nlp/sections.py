@@ -34,8 +34,10 @@ from medkg.nlp.packaged import packaged_rows
 #: Section kinds: ``family`` mentions are the relatives', ``historical`` ones
 #: the patient's past (:mod:`.context` flags them); under a ``procedure``
 #: heading, the operative narrative, some names mean the operation's own things
-#: ("the wound" is the incision: ``not_names.tsv``). Every other heading is
-#: kind ``other``. A heading the table does not list gets its kind from its words.
+#: ("the wound" is the incision: ``not_names.tsv``); under an ``allergies``
+#: heading a drug is one the patient must not be given (:mod:`.allergies`).
+#: Every other heading is kind ``other``. A heading the table does not list
+#: gets its kind from its words.
 KINDS: dict[str, re.Pattern[str]] = {
     # a relative's own heading ("MOTHER: breast cancer") is family history too
     "family": re.compile(
@@ -47,6 +49,9 @@ KINDS: dict[str, re.Pattern[str]] = {
     ),
     # the operative narrative ("DESCRIPTION OF PROCEDURE", "PROCEDURE IN DETAIL"),
     # not the headings that name the operation, why it was done or what it found
+    # "ALLERGIES TO MEDICATIONS", "DRUG ALLERGIES", "ALLERGIES/ADVERSE REACTIONS";
+    # not a review of systems' "ALLERGY/IMMUNOLOGY" (no drug list under it)
+    "allergies": re.compile(r"^(?!.*\bimmunolog)(?:[a-z]+ )?allerg(?:y|ies)\b"),
     "procedure": re.compile(
         r"^(?!.*\b(?:indications?|reasons?|title|name|performed|planned|diagnos[ie]s"
         r"|findings|consent)\b).*\b(?:procedures?|operations?|operative|technique|case)\b"
@@ -99,14 +104,15 @@ class Section:
     """One section: its heading's characters and the text it governs."""
 
     name: str  # the heading, lower case, spaces collapsed: "family history"
-    kind: str  # "family", "historical", "procedure" or "other"
+    kind: str  # "family", "historical", "procedure", "allergies" or "other"
     heading_start: int
     heading_end: int  # after the colon
     end: int  # where the next heading starts (or the text ends)
 
 
 def section_kind(name: str) -> str:
-    """``family``, ``historical``, ``procedure`` or ``other`` for a heading (lower case)."""
+    """``family``, ``historical``, ``procedure``, ``allergies`` or ``other`` for a heading
+    (lower case)."""
     if name in known_headings():
         return known_headings()[name]
     for kind, pattern in KINDS.items():

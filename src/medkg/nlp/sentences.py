@@ -12,10 +12,14 @@ And one boundary the sentencizer gets wrong is undone: the full stop of "etc."
 (or "e.g.", "i.e.", "vs.") before a word in lower case or a list's
 semicolon ends no sentence. "Risks include bleeding; injury to bowel, etc.;
 small-bowel obstruction; abdominal hernia" is one list, and the cue that
-opened it governs all of it.
+opened it governs all of it. So does a prescription's Latin ("p.o.", "b.i.d.",
+"q.4h.", "p.r.n."): "Vicodin 1 p.o. q.4h. p.r.n. pain" was four sentences, and
+the as-needed cue never reached its pain.
 """
 
 from __future__ import annotations
+
+import re
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -25,6 +29,19 @@ MAX_SENTENCE_TOKENS = 128
 _SOFT_BREAKS = {",", ";", ":", "|", "-", "\u2022"}
 #: Abbreviations whose full stop ends no sentence before a lower-case word.
 _NO_END_BEFORE_LOWER = frozenset({"etc", "e.g", "i.e", "vs", "approx", "incl", "cf"})
+#: A prescription's abbreviations (route, frequency, as needed), which notes
+#: write with full stops: "p.o", "b.i.d", "q.4h", "q.4-6h", "p.r.n", "q.h.s".
+_DOSING = re.compile(
+    r"(?:p\.o|p\.r|b\.i\.d|t\.i\.d|q\.i\.d|q\.o\.d|q\.d|q\.a\.m|q\.p\.m|q\.?h\.s|h\.s|a\.c|p\.c"
+    r"|p\.r\.n|s\.l|i\.v|i\.m|s\.c|q\.? ?\d+(?:-\d+)?\.? ?h(?:rs?|ours?)?)",
+    re.IGNORECASE,
+)
+
+
+def _no_end_word(word: str) -> bool:
+    """Whether an abbreviation (without its last full stop) ends no sentence
+    before a lower-case word."""
+    return word.lower() in _NO_END_BEFORE_LOWER or _DOSING.fullmatch(word) is not None
 
 
 class SentenceCap:
@@ -64,8 +81,8 @@ def _after_abbreviation(doc: Doc, start: int) -> bool:
     while i > 0 and doc[i].text in {";", ","}:
         i -= 1
     if doc[i].text == "." and i > 0:  # "etc" "." as two tokens
-        return doc[i - 1].lower_ in _NO_END_BEFORE_LOWER
-    return doc[i].text.endswith(".") and doc[i].lower_[:-1] in _NO_END_BEFORE_LOWER  # "e.g."
+        return _no_end_word(doc[i - 1].text)
+    return doc[i].text.endswith(".") and _no_end_word(doc[i].text[:-1])  # "e.g."
 
 
 @Language.factory("medkg_sentence_cap", default_config={"max_tokens": MAX_SENTENCE_TOKENS})

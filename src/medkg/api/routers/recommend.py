@@ -64,7 +64,8 @@ async def _rank(
         ranking = rank_patient(
             task, state.store, state.models,
             extractor=state.extractor() if patient.text else None, text=patient.text,
-            entity_ids=patient.entity_ids, disease_id=disease_id,
+            entity_ids=patient.entity_ids, allergy_ids=patient.allergy_ids,
+            disease_id=disease_id,
             image=check_image(patient.image_base64, state.settings.max_image_pixels),
             limit=body.limit, stop=stop,
         )  # fmt: skip

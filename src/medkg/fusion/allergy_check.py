@@ -1,0 +1,83 @@
+"""Drugs a treatment ranking must not put first: the patient's reported allergies.
+
+Why: a patient description that says "ALLERGIES: penicillin" and a ranking
+that recommends penicillin is the first thing a clinician would call unsafe.
+The extractor marks such drugs (:mod:`medkg.nlp.allergies`); here a ranked
+drug is *in conflict* when it is one of them, or when a pharmacologic class
+(Hetionet's ``PharmacologicClass-INCLUDES->Drug``, FDA established classes such
+as "Penicillin-class Antibacterial") includes both it and an allergen: cross-
+reactivity within a class is what a prescriber checks next. A drug in conflict
+is flagged with the reason and ranked below every drug without one; where
+that puts it past the answer's limit, the answer's notes name it: hiding it
+silently would also hide that the graph knows it treats the disease.
+Rejected: dropping conflicts without a word (the reader should see what was
+held back and why), and a class match through the ATC tree (not in the graph).
+The class check needs Hetionet's pharmacologic-class edges, which the shipped
+subset lacks (``../shared/data/README.md``): on it, only the allergen itself
+is caught.
+"""
+
+from __future__ import annotations
+
+from medkg.fusion.evidence import RankedItem
+from medkg.kg.store.base import GraphStore
+
+
+def allergy_conflicts(
+    store: GraphStore, drug_ids: list[str], allergy_ids: set[str]
+) -> dict[str, list[str]]:
+    """Drug id -> why it conflicts with the allergies: the allergen itself, or
+    the class it shares with one ("same pharmacologic class as ...")."""
+    if not allergy_ids or not drug_ids:
+        return {}
+    names = dict(
+        store.query(
+            "MATCH (d:Drug) WHERE d.id IN $ids RETURN d.id, d.name", {"ids": sorted(allergy_ids)}
+        ).rows
+    )
+    out: dict[str, list[str]] = {}
+    for did in drug_ids:
+        if did in allergy_ids:
+            out[did] = [f"the patient reports an allergy to {names.get(did) or did}"]
+    rows = store.query(
+        "MATCH (a:Drug)<-[:INCLUDES]-(c:PharmacologicClass)-[:INCLUDES]->(d:Drug) "
+        "WHERE a.id IN $allergies AND d.id IN $drugs AND a.id <> d.id "
+        "RETURN d.id, c.name, a.id ORDER BY d.id, c.name, a.id",
+        {"allergies": sorted(allergy_ids), "drugs": list(drug_ids)},
+    ).rows
+    for did, cls, aid in rows:
+        if did in allergy_ids:
+            continue
+        out.setdefault(did, []).append(
+            f"same pharmacologic class ({cls}) as {names.get(aid) or aid}, "
+            "which the patient reports an allergy to"
+        )
+    return out
+
+
+def flag_allergies(
+    store: GraphStore, items: list[RankedItem], allergy_ids: set[str], limit: int
+) -> tuple[list[RankedItem], list[str]]:
+    """The items with every conflicting drug flagged (``flags["allergy_conflict"]``)
+    and moved below the others, order otherwise kept; cut to ``limit``. Also the
+    answer's notes: that conflicts are flagged, and which ones fell past the limit."""
+    conflicts = allergy_conflicts(store, [i.id for i in items], allergy_ids)
+    if not conflicts:
+        return items[:limit], []
+    for item in items:
+        if item.id in conflicts:
+            item.flags["allergy_conflict"] = conflicts[item.id]
+    ordered = [i for i in items if i.id not in conflicts] + [i for i in items if i.id in conflicts]
+    shown, held = ordered[:limit], [i for i in ordered[limit:] if i.id in conflicts]
+    notes = []
+    if any(i.id in conflicts for i in shown):
+        notes.append(
+            "drugs that conflict with the patient's reported allergies are flagged "
+            "allergy_conflict and ranked below the others"
+        )
+    if held:
+        notes.append(
+            "ranked below this list for the patient's reported allergies: "
+            + "; ".join(f"{i.name or i.id} ({conflicts[i.id][0]})" for i in held)
+        )
+    return shown, notes

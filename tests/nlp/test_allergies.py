@@ -1,0 +1,149 @@
+"""Allergies (decision 0047): a drug a note names as the patient's allergy is
+no fact of what the patient takes; it is written as REPORTS_ALLERGY, and a
+treatment ranking flags it and ranks it below the others."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from medkg.fusion.allergy_check import allergy_conflicts
+from medkg.fusion.rank import rank_patient
+from medkg.kg.store.embedded import EmbeddedStore
+from medkg.nlp import Extractor
+from medkg.nlp.documents import NoteInput
+from medkg.nlp.ingest import ingest_documents
+from medkg.nlp.sections import section_kind
+from medkg.settings import Settings
+
+NOTE = (
+    "ALLERGIES: Compazine and Allegra.\n"
+    "MEDICATIONS: Cipro 500 mg b.i.d.\n"
+    "HPI: She is allergic to codeine and morphine. She takes lisinopril daily. "
+    "No known allergy to amoxicillin. Her mother is allergic to aspirin. "
+    "Ibuprofen intolerance was noted in 2010. "
+    "She had an allergic reaction to naproxen, but tolerates acetaminophen."
+)
+
+
+def _drugs(extractor: Extractor, doc_id: str, text: str) -> dict[str, tuple[bool, bool, bool]]:
+    """Drug mention (lower case) -> (allergen, reported allergy, fact)."""
+    (doc,) = extractor.extract([NoteInput(doc_id, text)])
+    return {
+        m.text.lower(): (m.allergen, m.is_reported_allergy, m.is_positive_fact)
+        for m in doc.mentions
+        if m.node_label == "Drug"
+    }
+
+
+def test_allergy_headings_are_their_own_kind() -> None:
+    assert section_kind("allergies") == "allergies"
+    assert section_kind("allergies to medications") == "allergies"
+    assert section_kind("drug allergies") == "allergies"
+    assert section_kind("allergy/immunology") == "other"  # a review of systems' heading
+    assert section_kind("medications") == "other"
+
+
+def test_allergens_are_no_facts(vocab_extractor: Extractor) -> None:
+    got = _drugs(vocab_extractor, "allergy-note", NOTE)
+    reported, plain_fact = (True, True, False), (False, False, True)
+    assert got["compazine"] == reported and got["allegra"] == reported
+    assert got["cipro"] == plain_fact, got  # under MEDICATIONS: taken
+    assert got["codeine"] == reported and got["morphine"] == reported, got  # "allergic to"
+    assert got["lisinopril"] == plain_fact, got
+    assert got["amoxicillin"] == (True, False, False), got  # negated: no allergy reported
+    assert got["aspirin"] == (True, False, False), got  # the mother's
+    assert got["ibuprofen"] == reported, got  # "ibuprofen intolerance"
+    assert got["naproxen"] == reported, got
+    assert got["acetaminophen"] == plain_fact, got  # "but" ends the cue's scope
+
+
+def test_reported_allergies_are_written_apart_and_replaced_on_reingest(
+    vocab_extractor: Extractor, vocab_store: EmbeddedStore
+) -> None:
+    def written(rel: str) -> set[str]:
+        rows = vocab_store.query(
+            f"MATCH (:Document {{id: 'allergy-ingest'}})-[:{rel}]->(n:Drug) RETURN n.name"
+        ).rows
+        return {r[0].lower() for r in rows}
+
+    (doc,) = vocab_extractor.extract([NoteInput("allergy-ingest", NOTE)])
+    first = ingest_documents(vocab_store, [doc])
+    allergies = {"prochlorperazine", "fexofenadine", "codeine", "morphine", "ibuprofen",
+                 "naproxen"}  # fmt: skip
+    assert written("REPORTS_ALLERGY") == allergies
+    assert first.allergies == len(allergies)
+    facts = written("MENTIONS")
+    assert {"ciprofloxacin", "lisinopril", "acetaminophen"} <= facts
+    assert not facts & (allergies | {"amoxicillin", "acetylsalicylic acid"})
+    rel = vocab_store.query(
+        "MATCH (:Document {id: 'allergy-ingest'})-[r:REPORTS_ALLERGY]->(:Drug {name: 'Codeine'}) "
+        "RETURN r.sentences, r.mentions, r.extractor_version"
+    ).rows[0]
+    assert len(rel[0]) == 1 and rel[0][0].endswith("She is allergic to codeine and morphine.")
+    assert '"text": "codeine"' in rel[1][0] and rel[2] == doc.extractor_version
+    # the same document again writes nothing; a corrected one replaces its allergies
+    again = ingest_documents(vocab_store, [doc])
+    assert again.unchanged == 1 and written("REPORTS_ALLERGY") == allergies
+    (fixed,) = vocab_extractor.extract(
+        [NoteInput("allergy-ingest", "ALLERGIES: Codeine.\nMEDICATIONS: Morphine 2 mg.")]
+    )
+    assert ingest_documents(vocab_store, [fixed]).replaced == 1
+    assert written("REPORTS_ALLERGY") == {"codeine"}
+    assert written("MENTIONS") == {"morphine"}
+
+
+def test_a_treatment_ranking_flags_the_patients_allergy(
+    vocab_extractor: Extractor, vocab_store: EmbeddedStore
+) -> None:
+    plain = rank_patient("treatments", vocab_store, None, disease_id="DOID:9352", limit=5)
+    assert len(plain.items) >= 3
+    first = plain.items[0]
+    given = rank_patient(
+        "treatments", vocab_store, None, disease_id="DOID:9352", allergy_ids=[first.id], limit=5
+    )
+    assert first.id not in [i.id for i in given.items]  # moved past the limit ...
+    assert any(first.name in n and "allergy" in n for n in given.notes), given.notes  # ... named
+    assert [i.id for i in given.items][:2] == [i.id for i in plain.items][1:3]
+    # read from the text: "ALLERGIES: <drug>" is the same allergy; with a long
+    # enough list the drug stays in it, flagged, below every other drug
+    text = f"Type 2 diabetes mellitus.\nALLERGIES: {first.name}."
+    read = rank_patient(
+        "treatments", vocab_store, None, extractor=vocab_extractor, text=text, limit=100
+    )
+    ids = [i.id for i in read.items]
+    assert ids[-1] == first.id, ids
+    assert read.items[-1].flags["allergy_conflict"] == [
+        f"the patient reports an allergy to {first.name}"
+    ]
+    entity = next(e for e in read.patient_entities if e["id"] == first.id)
+    assert entity["allergen"] is True and entity["affirmed"] is False
+
+
+def test_a_drug_of_an_allergens_pharmacologic_class_conflicts(tmp_path: Path) -> None:
+    """The shipped Hetionet subset has no pharmacologic-class edges; a small graph
+    of its own has them (penicillins)."""
+    s = Settings(data_dir=tmp_path, backend="embedded")
+    store = EmbeddedStore(s.graph_dir / "medkg.lbug", s)
+    try:
+        store.import_nodes("Drug", [
+            {"id": "DB01053", "name": "Benzylpenicillin"},
+            {"id": "DB01060", "name": "Amoxicillin"},
+            {"id": "DB00537", "name": "Ciprofloxacin"},
+        ])  # fmt: skip
+        store.import_nodes(
+            "PharmacologicClass", [{"id": "N0000175497", "name": "Penicillin-class Antibacterial"}]
+        )
+        store.import_edges("INCLUDES", "PharmacologicClass", "Drug", [
+            {"start": "N0000175497", "end": "DB01053"},
+            {"start": "N0000175497", "end": "DB01060"},
+        ])  # fmt: skip
+        got = allergy_conflicts(store, ["DB01060", "DB00537", "DB01053"], {"DB01053"})
+    finally:
+        store.close()
+    assert got == {
+        "DB01053": ["the patient reports an allergy to Benzylpenicillin"],
+        "DB01060": [
+            "same pharmacologic class (Penicillin-class Antibacterial) as Benzylpenicillin, "
+            "which the patient reports an allergy to"
+        ],
+    }
