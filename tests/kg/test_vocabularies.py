@@ -211,6 +211,19 @@ def test_mesh_chemicals_without_a_drugbank_drug_become_drugs(vocab_store: Embedd
     assert "MESH:D005839" in _one(vocab_store, "MATCH (d:Drug {id: 'DB00798'}) RETURN d.xrefs")[0]
 
 
+def test_drugs_carry_their_mesh_classes(vocab_store: EmbeddedStore) -> None:
+    """Every drug with a MeSH heading (its own id or an xref) carries the
+    heading's tree numbers: amoxicillin's run on from the class Penicillins',
+    ciprofloxacin's do not (decision 0047: an allergy to the class)."""
+    def trees(drug_id: str) -> list[str]:
+        return _one(vocab_store, f"MATCH (d:Drug {{id: '{drug_id}'}}) RETURN d.mesh_trees")[0]
+
+    penicillins = trees("D010406")  # MeSH's own class node
+    assert penicillins and all(t.startswith("D") for t in penicillins)
+    assert any(t.startswith(c + ".") for t in trees("DB01060") for c in penicillins)  # amoxicillin
+    assert not any(t.startswith(c) for t in trees("DB00537") for c in penicillins)  # cipro
+
+
 def _mesh_chemicals(drugs: dict[str, tuple[str, str | None]], headings: dict[str, str]):  # type: ignore[no-untyped-def]
     """``add_mesh_chemicals`` on a tiny Builder: ``drugs`` id -> (name, its MeSH
     id or None), ``headings`` MeSH id -> name (all chemicals, tree D)."""

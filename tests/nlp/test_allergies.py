@@ -147,3 +147,20 @@ def test_a_drug_of_an_allergens_pharmacologic_class_conflicts(tmp_path: Path) ->
             "which the patient reports an allergy to"
         ],
     }
+
+
+def test_penicillin_names_the_class_and_holds_back_its_members(
+    vocab_extractor: Extractor, vocab_store: EmbeddedStore
+) -> None:
+    """"ALLERGIES: Penicillin" (clinical_names.tsv: MeSH's class Penicillins) and
+    "could not tolerate sulfa" are reported allergies; amoxicillin, inside the
+    class by its MeSH tree numbers, conflicts with the first, ciprofloxacin
+    with neither."""
+    text = "ALLERGIES: Penicillin.\nHPI: She could not tolerate sulfa due to a rash."
+    (doc,) = vocab_extractor.extract([NoteInput("penicillin", text)])
+    got = {m.text.lower(): (m.node_id, m.is_reported_allergy, m.negated) for m in doc.mentions
+           if m.node_label == "Drug"}  # fmt: skip
+    assert got == {"penicillin": ("D010406", True, False), "sulfa": ("D013449", True, False)}
+    conflicts = allergy_conflicts(vocab_store, ["DB01060", "DB00537"], {"D010406"})
+    assert list(conflicts) == ["DB01060"]
+    assert "MeSH class of Penicillins" in conflicts["DB01060"][0]

@@ -165,15 +165,16 @@ def test_a_trigger_inside_an_entity_name_negates_nothing_else() -> None:
 
 def test_a_cause_or_a_new_clause_ends_a_negation() -> None:
     """"Could not tolerate penicillin due to allergy": the allergy is the
-    patient's; "would not stand, and had discomfort": a new verb, a new clause.
-    A list joined by "and" stays negated."""
+    patient's, and the intolerance is affirmed (penicillin is an allergen,
+    decision 0047, not a negated drug); "would not stand, and had discomfort":
+    a new verb, a new clause. A list joined by "and" stays negated."""
     got = _context_flags(
         "He could not tolerate penicillin due to allergy. He would not stand upright, "
         "and had discomfort. No fever, chills and sweats.",
         ["penicillin", "allergy", "discomfort", "chills", "sweats"],
     )
     assert {name: negated for name, (negated, _) in got.items()} == {
-        "penicillin": True, "allergy": False, "discomfort": False, "chills": True,
+        "penicillin": False, "allergy": False, "discomfort": False, "chills": True,
         "sweats": True,
     }  # fmt: skip
 

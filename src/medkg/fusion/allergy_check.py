@@ -3,7 +3,10 @@
 Why: a patient description that says "ALLERGIES: penicillin" and a ranking
 that recommends penicillin is the first thing a clinician would call unsafe.
 The extractor marks such drugs (:mod:`medkg.nlp.allergies`); here a ranked
-drug is *in conflict* when it is one of them, or when a pharmacologic class
+drug is *in conflict* when it is one of them, when it lies inside an allergen's
+MeSH class (the drug's ``mesh_trees`` run on from the allergen's: "allergic to
+penicillin" names the class Penicillins, and amoxicillin is in it; the
+vocabulary import sets the property), or when a pharmacologic class
 (Hetionet's ``PharmacologicClass-INCLUDES->Drug``, FDA established classes such
 as "Penicillin-class Antibacterial") includes both it and an allergen: cross-
 reactivity within a class is what a prescriber checks next. A drug in conflict
@@ -11,10 +14,11 @@ is flagged with the reason and ranked below every drug without one; where
 that puts it past the answer's limit, the answer's notes name it: hiding it
 silently would also hide that the graph knows it treats the disease.
 Rejected: dropping conflicts without a word (the reader should see what was
-held back and why), and a class match through the ATC tree (not in the graph).
-The class check needs Hetionet's pharmacologic-class edges, which the shipped
-subset lacks (``../shared/data/README.md``): on it, only the allergen itself
-is caught.
+held back and why); a class match through the ATC tree (not in the graph);
+MeSH siblings of a single drug's allergen (a drug's MeSH parent is often a
+broad chemical family, "Proline" for an ACE inhibitor). The pharmacologic-class
+rule needs Hetionet's class edges, which the shipped subset lacks
+(``../shared/data/README.md``); the MeSH rule works on the vocabulary graph.
 """
 
 from __future__ import annotations
@@ -52,7 +56,37 @@ def allergy_conflicts(
             f"same pharmacologic class ({cls}) as {names.get(aid) or aid}, "
             "which the patient reports an allergy to"
         )
+    for did, aid in _inside_mesh_classes(store, drug_ids, allergy_ids):
+        out.setdefault(did, []).append(
+            f"in the MeSH class of {names.get(aid) or aid}, which the patient reports an "
+            "allergy to"
+        )
     return out
+
+
+def _inside_mesh_classes(
+    store: GraphStore, drug_ids: list[str], allergy_ids: set[str]
+) -> list[tuple[str, str]]:
+    """(drug, allergen) pairs where one of the drug's MeSH tree numbers is one
+    of the allergen's or runs on from it (a drug that carries the class's own
+    MeSH id, Benzylpenicillin for Penicillins, is the same concept)."""
+    trees = dict(
+        store.query(
+            "MATCH (d:Drug) WHERE d.id IN $ids AND d.mesh_trees IS NOT NULL "
+            "RETURN d.id, d.mesh_trees",
+            {"ids": sorted(set(drug_ids) | allergy_ids)},
+        ).rows
+    )
+    pairs = []
+    for did in drug_ids:
+        if did in allergy_ids:
+            continue
+        own = trees.get(did) or []
+        for aid in sorted(allergy_ids):
+            classes = trees.get(aid) or []
+            if any(t == c or t.startswith(c + ".") for t in own for c in classes):
+                pairs.append((did, aid))
+    return pairs
 
 
 def flag_allergies(

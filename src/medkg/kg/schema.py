@@ -83,7 +83,14 @@ NODE_LABELS: dict[str, NodeLabel] = {
         NodeLabel("Anatomy", "UBERON", "Anatomy"),
         NodeLabel("BiologicalProcess", "GO", "Biological Process"),
         NodeLabel("CellularComponent", "GO", "Cellular Component"),
-        NodeLabel("Drug", "DrugBank/MeSH", "Compound"),
+        NodeLabel(
+            "Drug",
+            "DrugBank/MeSH",
+            "Compound",
+            # MeSH tree numbers: the drug's place in MeSH's classes (a drug is in a
+            # class when one of its numbers runs on from one of the class's)
+            extra_props={"mesh_trees": "STRING[]"},
+        ),
         NodeLabel("Disease", "DOID/MONDO", "Disease"),
         NodeLabel("Gene", "Entrez", "Gene"),
         NodeLabel("MolecularFunction", "GO", "Molecular Function"),

@@ -12,7 +12,8 @@ recommend the very drug the patient is allergic to. A chemical mention is an
   MEDICATIONS:");
 - an allergy cue comes before it in its sentence and no terminator of the
   assertion context ends the cue's scope in between ("allergic to penicillin
-  and sulfa", "an allergy to codeine", "intolerant of statins");
+  and sulfa", "an allergy to codeine", "intolerant of statins", "could not
+  tolerate penicillin");
 - an allergy word follows it ("penicillin allergy", "codeine intolerance").
 
 An allergen is no fact of what the patient has or takes
@@ -43,7 +44,9 @@ ALLERGY_SECTION = "allergies"
 #: Cues whose scope runs forward to the chemicals after them.
 _CUE_BEFORE = re.compile(
     r"(?<![\w/])(?:allergic (?:reactions? )?to|allerg(?:y|ies) to|anaphylaxis to"
-    r"|intoleran(?:t|ce) (?:of|to)|hypersensitivity to)(?![\w/])",
+    r"|intoleran(?:t|ce) (?:of|to)|hypersensitivity to"
+    r"|(?:could|can|did|does|would|will) (?:not|really not|not really) tolerate"
+    r"|cannot tolerate|unable to tolerate)(?![\w/])",
     re.IGNORECASE,
 )
 #: Words right after a chemical that make it the allergen ("penicillin allergy").

@@ -101,9 +101,12 @@ _PSEUDO = re.compile(
     # "without difficulty reducing the hernia" negates no hernia
     r"|without (?:any )?(?:difficulty|difficulties|incident)"
     # a treatment that did not work was taken: "urge incontinence, not helped
-    # with Detrol", "pain not relieved by morphine" ("could not tolerate
-    # penicillin" stays a negation: no drug fact of what the patient cannot take)
+    # with Detrol", "pain not relieved by morphine"
     r"|not (?:been )?(?:helped|relieved|controlled|improved) (?:by|with|on)"
+    # an intolerance is affirmed, and the drug is an allergen (allergies.py):
+    # "could not tolerate penicillin due to allergy" reports the allergy
+    r"|(?:could|can|cannot|did|does|would|will) (?:not |really not |not really )?tolerate"
+    r"|unable to tolerate"
     r"|(?:did not|does not|not|failed to) (?:respond(?:ing)?|responsive) to)(?![\w/])",
     re.IGNORECASE,
 )

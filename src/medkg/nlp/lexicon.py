@@ -102,6 +102,9 @@ class Lexicon:
     names: dict[str, list[Entry]] = field(default_factory=dict)
     symbols: dict[str, list[Entry]] = field(default_factory=dict)
     abbreviations: dict[str, Entry] = field(default_factory=dict)
+    #: Name key -> the node a word of clinical notes means that no vocabulary
+    #: gives that name ("penicillin" -> MeSH's Penicillins; ``clinical_names.tsv``).
+    clinical_names: dict[str, Entry] = field(default_factory=dict)
     #: Nodes tied by SAME_AS -> the node holding their concept (linking goes there).
     same_as: dict[str, Entry] = field(default_factory=dict)
     #: Disease -> the Symptom node tied to it by SAME_AS ("diarrhea" names DOID's
@@ -209,7 +212,24 @@ class Lexicon:
             for abbr, long in _curated_abbreviations()
             if (best := lex.resolve(lex.candidates(long))) is not None
         }
+        lex.add_clinical_names()
         return lex
+
+    def add_clinical_names(self) -> None:
+        """``clinical_names.tsv``: words notes use for a node that the vocabularies
+        do not give it ("penicillin" for the class Penicillins, "sulfa" for
+        Sulfonamides). The curated sense is the name's only candidate, and its
+        node may be matched by the dictionary even when it is a MeSH heading
+        (``ner_only``): the table says what the word means in a note."""
+        for row in packaged_rows("clinical_names.tsv"):
+            found = self.resolve(self.candidates(row[1]))
+            if found is not None:
+                e = found.entry
+                self.clinical_names[normalise(row[0])] = Entry(e.label, e.node_id, e.name, False)
+        for key, entry in self.clinical_names.items():
+            self.names[key] = [entry]
+            self.max_words = max(self.max_words, key.count(" ") + 1)
+        self.ner_only = self.ner_only - {e.node_id for e in self.clinical_names.values()}
 
     def learn(self, names: dict[str, Entry], symbols: dict[str, Entry] | None = None) -> None:
         """Add names (and exact-case symbols) annotators gave nodes in a training
@@ -245,6 +265,9 @@ class Lexicon:
         if self.abbreviations:
             curated = sorted((a, e.node_id) for a, e in self.abbreviations.items())
             h.update(f"curated {curated}".encode())
+        if self.clinical_names:
+            clinical = sorted((k, e.node_id) for k, e in self.clinical_names.items())
+            h.update(f"clinical {clinical}".encode())
         return h.hexdigest()[:8]
 
     def matchable(self, candidates: Sequence[Entry]) -> list[Entry]:

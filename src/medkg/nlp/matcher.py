@@ -89,6 +89,11 @@ class LexiconMatcher:
             words: list[str] = []
             organ_at = -1  # the first modifier that is an organ's noun or adjective
             for j in range(i, end):
+                if j > i and doc[j].text == ":":
+                    # a label and what follows it are no one name: "ALLERGIES:
+                    # Latex" is no "allergies latex" (HPO's few names with a
+                    # colon, "EMG: myotonic discharges", are labelled findings)
+                    break
                 if keys[j]:
                     if organ_at < 0 and words and words[-1] in ORGAN_WORD_SWAP:
                         organ_at = len(words) - 1

@@ -112,6 +112,8 @@ class Draft:
     definition: str | None = None
     #: A side effect whose name is a procedure's (:func:`mark_procedure_side_effects`).
     procedure: bool = False
+    #: A drug's MeSH tree numbers (:func:`add_drug_classes`).
+    mesh_trees: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -199,6 +201,8 @@ class Builder:
                 extra["description"] = d.definition
             if d.procedure:
                 extra["procedure"] = True
+            if d.mesh_trees:
+                extra["mesh_trees"] = d.mesh_trees
             batch.add_node(label, node_id, d.name, source=d.source or False, **extra)
         for (rel, sl, el), pairs in self.edges.items():
             for (s, e), props in pairs.items():
@@ -686,6 +690,32 @@ def add_mesh_chemicals(b: Builder, mesh: dict[str, MeshRecord]) -> None:
     b.report.add("chemicals from MeSH (no DrugBank drug)", added)
 
 
+def add_drug_classes(b: Builder, mesh: dict[str, MeshRecord]) -> None:
+    """Each drug's MeSH tree numbers (its own MeSH id's and its MeSH xrefs'), as
+    the property ``mesh_trees``: MeSH files every drug under its class
+    (Amoxicillin D02.065.589.099.750.750.050 under Penicillins
+    D02.065.589.099.750.750), so a drug is in a class when one of its tree
+    numbers runs on from one of the class's. Why: "allergic to penicillin"
+    names the class, and a treatment ranking must hold back amoxicillin
+    (:mod:`medkg.fusion.allergy_check`); the shipped Hetionet subset has no
+    pharmacologic-class edges. A property, not ``IS_A`` edges: the graph
+    encoders read every relationship type, and drug classes are no evidence
+    they were measured with."""
+    n = 0
+    for (label, node_id), d in b.drafts.items():
+        if label != "Drug":
+            continue
+        mids = {x[5:] for x in d.xrefs if x.startswith("MESH:")}
+        if node_id in mesh:  # a MeSH heading's own node ("Penicillins")
+            mids.add(node_id)
+        trees = sorted({t for m in mids if m in mesh for t in mesh[m].trees
+                        if t.startswith(MESH_CHEMICALS)})  # fmt: skip
+        if trees:
+            d.mesh_trees = trees
+            n += 1
+    b.report.add("drugs placed in MeSH's classes (tree numbers)", n)
+
+
 def _drug_of_heading(
     key: str, own: dict[str, list[Key]], b: Builder
 ) -> tuple[Draft, str] | None:
@@ -756,6 +786,7 @@ def build_batch(
         ("drugs (DrugBank, MeSH)", lambda: add_drugs(b, inputs.drugs, inputs.mesh,
                                                      inputs.mesh_supp, inputs.mesh_mappings)),
         ("chemicals (MeSH)", lambda: add_mesh_chemicals(b, inputs.mesh)),
+        ("drug classes (MeSH trees)", lambda: add_drug_classes(b, inputs.mesh)),
     ]  # fmt: skip
     for name, step in steps:
         if progress:
