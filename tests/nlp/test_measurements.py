@@ -108,14 +108,15 @@ def test_devices_foods_and_organisms_are_no_drugs(vocab_extractor: Extractor) ->
         "PROCEDURE: Knee arthroplasty using Biomet cemented components and a titanium plate. "
         "Coban was used to wrap the dressing. A pneumoperitoneum was created. "
         "Lidocaine 1% was injected.\n"
-        "HISTORY: He likes chicken and not steak. Cultures were positive for Escherichia coli. "
+        "HISTORY: He likes chicken and not steak. His ideal body weight is 160 pounds. "
+        "Cultures were positive for Escherichia coli. "
         "It is unknown whether it is methicillin-resistant. He takes clindamycin.\n"
         "LABS: Alkaline phosphatase was 770. Prothrombin time 12.6 seconds."
     )
     (doc,) = vocab_extractor.extract([NoteInput("materials", text)])
     by = {m.text.lower(): m for m in doc.mentions}
-    for word in ("biomet", "titanium", "coban", "pneumoperitoneum", "chicken",
-                 "escherichia coli", "methicillin"):  # fmt: skip
+    for word in ("biomet", "titanium", "coban", "pneumoperitoneum", "chicken", "escherichia coli",
+                 "methicillin", "ideal body weight", "body weight"):  # fmt: skip
         assert word not in by, (word, by[word].node_id)
     assert by["lidocaine"].is_positive_fact and by["clindamycin"].is_positive_fact
     assert by["alkaline phosphatase"].measured and by["prothrombin"].measured
