@@ -164,3 +164,32 @@ def test_penicillin_names_the_class_and_holds_back_its_members(
     conflicts = allergy_conflicts(vocab_store, ["DB01060", "DB00537"], {"D010406"})
     assert list(conflicts) == ["DB01060"]
     assert "MeSH class of Penicillins" in conflicts["DB01060"][0]
+
+
+def test_a_combination_brand_links_to_each_ingredient(
+    vocab_extractor: Extractor, vocab_store: EmbeddedStore
+) -> None:
+    """DrugBank names single drugs only; "Percocet" is oxycodone and
+    acetaminophen (combination_brands.tsv): one span, one link per ingredient,
+    each a fact (or each an allergen under ALLERGIES), and every row of the
+    table resolves to drugs of the vocabulary graph."""
+    from medkg.nlp.packaged import packaged_rows
+
+    lexicon = vocab_extractor.lexicon
+    rows = packaged_rows("combination_brands.tsv")
+    assert len(lexicon.combinations) == len(rows)  # no row silently dropped
+    text = "MEDICATIONS: Percocet 5/325 p.r.n.\nALLERGIES: Bactrim."
+    (doc,) = vocab_extractor.extract([NoteInput("combination", text)])
+    got = sorted((m.text, m.node_id, m.is_positive_fact, m.is_reported_allergy, m.link_rule)
+                 for m in doc.mentions if m.node_label == "Drug")  # fmt: skip
+    assert got == [
+        ("Bactrim", "DB00440", False, True, "combination brand: Sulfamethoxazole + Trimethoprim"),
+        ("Bactrim", "DB01015", False, True, "combination brand: Sulfamethoxazole + Trimethoprim"),
+        ("Percocet", "DB00316", True, False, "combination brand: Oxycodone + Acetaminophen"),
+        ("Percocet", "DB00497", True, False, "combination brand: Oxycodone + Acetaminophen"),
+    ], got
+    ingest_documents(vocab_store, [doc])
+    facts = vocab_store.query(
+        "MATCH (:Document {id: 'combination'})-[:MENTIONS]->(d:Drug) RETURN d.id ORDER BY d.id"
+    ).rows
+    assert facts == [["DB00316"], ["DB00497"]]

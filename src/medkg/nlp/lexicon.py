@@ -105,6 +105,9 @@ class Lexicon:
     #: Name key -> the node a word of clinical notes means that no vocabulary
     #: gives that name ("penicillin" -> MeSH's Penicillins; ``clinical_names.tsv``).
     clinical_names: dict[str, Entry] = field(default_factory=dict)
+    #: Name key of a combination product's brand -> its ingredients' nodes
+    #: ("percocet" -> Oxycodone, Acetaminophen; ``combination_brands.tsv``).
+    combinations: dict[str, tuple[Entry, ...]] = field(default_factory=dict)
     #: Nodes tied by SAME_AS -> the node holding their concept (linking goes there).
     same_as: dict[str, Entry] = field(default_factory=dict)
     #: Disease -> the Symptom node tied to it by SAME_AS ("diarrhea" names DOID's
@@ -230,6 +233,32 @@ class Lexicon:
             self.names[key] = [entry]
             self.max_words = max(self.max_words, key.count(" ") + 1)
         self.ner_only = self.ner_only - {e.node_id for e in self.clinical_names.values()}
+        self.add_combination_brands()
+
+    def add_combination_brands(self) -> None:
+        """``combination_brands.tsv``: brands of fixed-dose combinations ("Percocet":
+        oxycodone and acetaminophen), which DrugBank's vocabulary, single drugs
+        only, does not name. A brand matches as a name of its first ingredient;
+        the extractor gives the mention one link per ingredient
+        (:attr:`combinations`). A row whose ingredients do not all resolve to
+        drugs of this graph is left out."""
+        for row in packaged_rows("combination_brands.tsv"):
+            found = [self.resolve(self.candidates(name.strip())) for name in row[1].split("+")]
+            if not found or any(f is None or f.entry.label != "Drug" for f in found):
+                continue
+            entries = tuple(
+                Entry(f.entry.label, f.entry.node_id, f.entry.name, False)
+                for f in found
+                if f is not None
+            )
+            key = normalise(row[0])
+            self.combinations[key] = entries
+            self.names[key] = [entries[0]]
+            self.max_words = max(self.max_words, key.count(" ") + 1)
+
+    def combination(self, text: str) -> tuple[Entry, ...]:
+        """The ingredients a combination brand names, or ``()``."""
+        return self.combinations.get(normalise(text), ())
 
     def learn(self, names: dict[str, Entry], symbols: dict[str, Entry] | None = None) -> None:
         """Add names (and exact-case symbols) annotators gave nodes in a training
@@ -268,6 +297,9 @@ class Lexicon:
         if self.clinical_names:
             clinical = sorted((k, e.node_id) for k, e in self.clinical_names.items())
             h.update(f"clinical {clinical}".encode())
+        if self.combinations:
+            combos = sorted((k, [e.node_id for e in v]) for k, v in self.combinations.items())
+            h.update(f"combinations {combos}".encode())
         return h.hexdigest()[:8]
 
     def matchable(self, candidates: Sequence[Entry]) -> list[Entry]:

@@ -382,18 +382,24 @@ class Extractor:
             section = ent._.section
             if self._other_sense_here(entry.node_id, section):
                 continue
-            mentions.append(
-                Mention(
-                    text=ent.text, start=ent.start_char, end=ent.end_char,
-                    sentence_index=sent_index[ent.sent.start], ner_label=ent.label_,
-                    node_label=entry.label, node_id=entry.node_id, confidence=confidence,
-                    negated=ent._.negated, hypothetical=ent._.hypothetical,
-                    historical=ent._.historical, family=ent._.family, via_abbreviation=via,
-                    new_node=new_node, link_rule=linked.rule,
-                    section=section.name if section else None,
-                    measured=ent._.measured, allergen=ent._.allergen,
-                )
-            )  # fmt: skip
+            # a combination brand ("Percocet") names each of its ingredients
+            entries, rule = (entry,), linked.rule
+            if ingredients := self.lexicon.combination(ent.text):
+                entries = ingredients
+                rule = "combination brand: " + " + ".join(e.name or e.node_id for e in ingredients)
+            for e in entries:
+                mentions.append(
+                    Mention(
+                        text=ent.text, start=ent.start_char, end=ent.end_char,
+                        sentence_index=sent_index[ent.sent.start], ner_label=ent.label_,
+                        node_label=e.label, node_id=e.node_id, confidence=confidence,
+                        negated=ent._.negated, hypothetical=ent._.hypothetical,
+                        historical=ent._.historical, family=ent._.family, via_abbreviation=via,
+                        new_node=new_node, link_rule=rule,
+                        section=section.name if section else None,
+                        measured=ent._.measured, allergen=ent._.allergen,
+                    )
+                )  # fmt: skip
         if stop is not None:
             stop.check()
         found = self._relations(sents, mentions) if relations else []
