@@ -178,6 +178,8 @@ def test_a_combination_brand_links_to_each_ingredient(
     lexicon = vocab_extractor.lexicon
     rows = packaged_rows("combination_brands.tsv")
     assert len(lexicon.combinations) == len(rows)  # no row silently dropped
+    assert len(lexicon.clinical_names) == len(packaged_rows("clinical_names.tsv"))
+    assert lexicon.lookup("Xylocaine").node_id == "DB00281"  # a brand DrugBank lacks
     text = "MEDICATIONS: Percocet 5/325 p.r.n.\nALLERGIES: Bactrim."
     (doc,) = vocab_extractor.extract([NoteInput("combination", text)])
     got = sorted((m.text, m.node_id, m.is_positive_fact, m.is_reported_allergy, m.link_rule)
