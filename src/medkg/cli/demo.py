@@ -140,8 +140,14 @@ def _extract(store: GraphStore, extractor: Extractor, samples: Path, n_notes: in
         "ORDER BY documents DESC, entity LIMIT 8"
     )
     console.print(result_table(top, "Most mentioned entities (affirmed mentions only)"))
+    allergies = store.query(
+        "MATCH (d:Document)-[:REPORTS_ALLERGY]->(x:Drug) RETURN x.name AS drug, "
+        "collect(d.id) AS documents ORDER BY drug LIMIT 8"
+    )
+    console.print(result_table(allergies, "Reported drug allergies (no drug facts)"))
     rels = store.query(
-        "MATCH (a)-[r]->(b) WHERE r.source = 'extraction' AND type(r) <> 'MENTIONS' "
+        "MATCH (a)-[r]->(b) WHERE r.source = 'extraction' "
+        "AND NOT type(r) IN ['MENTIONS', 'REPORTS_ALLERGY'] "
         "RETURN type(r) AS relation, a.name AS head, b.name AS tail, r.confidence AS conf "
         "ORDER BY conf DESC LIMIT 8"
     )
