@@ -179,6 +179,18 @@ def test_a_cause_or_a_new_clause_ends_a_negation() -> None:
     }  # fmt: skip
 
 
+def test_a_differential_is_hypothetical_on_both_sides_of_versus() -> None:
+    """"renal cyst versus renal cell carcinoma or other tumor": every term of the
+    differential is uncertain, the finding before the differential is not."""
+    got = _context_flags(
+        "He has diabetes and a renal cyst versus renal cell carcinoma or other tumor.",
+        ["diabetes", "renal cyst", "renal cell carcinoma", "tumor"],
+    )
+    assert {name: hypothetical for name, (_, hypothetical) in got.items()} == {
+        "diabetes": False, "renal cyst": True, "renal cell carcinoma": True, "tumor": True,
+    }  # fmt: skip
+
+
 def test_a_conversation_with_a_parent_is_no_family_history() -> None:
     """"I talked to the mother and told her that the cellulitis is resolving":
     the child's cellulitis; "his mother has asthma" stays the mother's."""

@@ -45,6 +45,9 @@ _FORWARD: dict[str, list[str]] = {
         # a drug's as-needed indication: "Vicodin p.r.n. pain" (only the finding
         # right after it: :data:`_NEXT_ONLY`)
         "p.r.n.", "p.r.n", "prn", "as needed for", "as needed",
+        # a differential: "complex renal cyst versus renal cell carcinoma or other
+        # tumor" (and the one finding before it: :data:`_PREVIOUS_ONLY`)
+        "versus", "vs.", "vs",
     ],
     "historical": [
         "history of", "h/o", "hx of", "past medical history", "previous", "prior",
@@ -62,7 +65,7 @@ _BACKWARD: dict[str, list[str]] = {
         "not seen", "absent", "ruled out", "has been ruled out", "excluded", "was excluded",
     ],
     "hypothetical": ["to be ruled out", "is suspected", "was suspected", "was considered",
-                     "is considered"],
+                     "is considered", "versus", "vs.", "vs"],
     "historical": ["in the past", "years ago", "as a child"],
     "family": [
         "in his mother", "in her mother", "in his father", "in her father", "runs in the family",
@@ -73,6 +76,10 @@ _BACKWARD: dict[str, list[str]] = {
 #: (not a chemical): "Tylenol p.r.n. headache" is an indication, not the
 #: patient's headache; "Tylenol as needed, lisinopril daily" leaves lisinopril.
 _NEXT_ONLY = frozenset({"p.r.n.", "p.r.n", "prn", "as needed for", "as needed"})
+#: Backward triggers whose scope is the one entity right before them: the first
+#: term of a differential ("insidious fistula versus tract"), not the whole
+#: sentence before it ("He has diabetes and a renal cyst versus carcinoma").
+_PREVIOUS_ONLY = frozenset({"versus", "vs.", "vs"})
 
 #: Triggers that introduce a list: their scope runs on over the list's
 #: semicolons ("risks to include bleeding; infection; injury to bowel").
@@ -132,7 +139,9 @@ class _Trigger:
     forward: bool
     #: the scope runs over semicolons (:data:`_LIST_TRIGGERS`)
     over_lists: bool = False
-    #: the scope is the next entity only, a finding (:data:`_NEXT_ONLY`)
+    #: the scope is the nearest entity only: the next one, a finding, for a
+    #: forward trigger (:data:`_NEXT_ONLY`), the previous one for a backward
+    #: trigger (:data:`_PREVIOUS_ONLY`)
     next_only: bool = False
 
 
@@ -188,7 +197,7 @@ def _triggers(sent: Span, pseudo: set[int]) -> list[_Trigger]:
                 key = text.lower()
                 found.append(
                     _Trigger(flag, span.start, span.end, forward, key in _LIST_TRIGGERS,
-                             key in _NEXT_ONLY)
+                             key in (_NEXT_ONLY if forward else _PREVIOUS_ONLY))
                 )  # fmt: skip
     return found
 
@@ -268,7 +277,9 @@ def context_component(doc: Doc) -> Doc:
         for ent in ents:
             for t in triggers:
                 if t.next_only:
-                    if ent.label_ != "CHEMICAL" and ent is _first_after(ents, t.end):
+                    if (
+                        t.forward and ent.label_ != "CHEMICAL" and ent is _first_after(ents, t.end)
+                    ) or (not t.forward and ent is _last_before(ents, t.start)):
                         setattr(ent._, t.flag, True)
                     continue
                 before = t.forward and t.end <= ent.start
@@ -292,6 +303,11 @@ def context_component(doc: Doc) -> Doc:
 def _first_after(ents: Sequence[Span], i: int) -> Span | None:
     """The first of the sentence's entities that starts at or after token ``i``."""
     return min((e for e in ents if e.start >= i), key=lambda e: e.start, default=None)
+
+
+def _last_before(ents: Sequence[Span], i: int) -> Span | None:
+    """The last of the sentence's entities that ends at or before token ``i``."""
+    return max((e for e in ents if e.end <= i), key=lambda e: e.end, default=None)
 
 
 #: A sentence that ends by opening a list: "... include, but are not limited

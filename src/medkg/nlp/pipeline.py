@@ -97,7 +97,8 @@ LINKER_REVISION = 2
 #: 8: "risk for", "possibility of" open a hypothetical, "without difficulty"
 #: and "not helped with" negate nothing, decision 0037; 9: a drug under an
 #: allergies heading or after "allergic to" is an allergen, no fact, decision
-#: 0047; "p.r.n. pain" is hypothetical, "talked to the mother" no family cue).
+#: 0047; "p.r.n. pain" and "X versus Y" are hypothetical, "talked to the
+#: mother" no family cue, decision 0037).
 CONTEXT_REVISION = 9
 EXTRACTOR_VERSION = (
     f"{__version__}+spacy{spacy.__version__}+tok{TOKENIZER_REVISION}+link{LINKER_REVISION}"
