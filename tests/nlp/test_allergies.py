@@ -195,3 +195,46 @@ def test_a_combination_brand_links_to_each_ingredient(
         "MATCH (:Document {id: 'combination'})-[:MENTIONS]->(d:Drug) RETURN d.id ORDER BY d.id"
     ).rows
     assert facts == [["DB00316"], ["DB00497"]]
+
+
+def test_a_trial_testing_an_allergen_is_flagged_and_ranked_last(tmp_path: Path) -> None:
+    """Trial matching for a patient allergic to penicillin: the trial that tests
+    amoxicillin (inside the MeSH class) is flagged and ranked below the one
+    that tests ciprofloxacin, though it ranked first without the allergy. A
+    small graph of its own, with the MeSH tree numbers the import sets."""
+    s = Settings(data_dir=tmp_path, backend="embedded")
+    store = EmbeddedStore(s.graph_dir / "medkg.lbug", s)
+    try:
+        store.import_nodes("Disease", [{"id": "DOID:104", "name": "bacterial infectious disease"}])
+        store.import_nodes("Drug", [
+            {"id": "D010406", "name": "Penicillins", "mesh_trees": ["D02.065.589.099.750.750"]},
+            {"id": "DB01060", "name": "Amoxicillin",
+             "mesh_trees": ["D02.065.589.099.750.750.050.050"]},
+            {"id": "DB00537", "name": "Ciprofloxacin", "mesh_trees": ["D02.886.675.300"]},
+        ])  # fmt: skip
+        store.import_nodes("ClinicalTrial", [
+            {"id": "NCT00000001", "name": "Amoxicillin for infection", "title": "Amoxicillin"},
+            {"id": "NCT00000002", "name": "Ciprofloxacin for infection", "title": "Cipro"},
+        ])  # fmt: skip
+        store.import_edges("STUDIES", "ClinicalTrial", "Disease", [
+            {"start": "NCT00000001", "end": "DOID:104"},
+            {"start": "NCT00000002", "end": "DOID:104"},
+        ])  # fmt: skip
+        store.import_edges("TESTS", "ClinicalTrial", "Drug", [
+            {"start": "NCT00000001", "end": "DB01060"},
+            {"start": "NCT00000002", "end": "DB00537"},
+        ])  # fmt: skip
+        plain = rank_patient("trials", store, None, entity_ids=["DOID:104"])
+        given = rank_patient(
+            "trials", store, None, entity_ids=["DOID:104"], allergy_ids=["D010406"]
+        )
+    finally:
+        store.close()
+    assert [i.id for i in plain.items] == ["NCT00000001", "NCT00000002"]
+    assert [i.id for i in given.items] == ["NCT00000002", "NCT00000001"]
+    assert given.items[1].flags["allergy_conflict"] == [
+        "tests Amoxicillin: in the MeSH class of Penicillins, which the patient reports an "
+        "allergy to"
+    ]
+    assert "allergy_conflict" not in given.items[0].flags
+    assert any("allergy" in n for n in given.notes)

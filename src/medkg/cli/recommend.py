@@ -21,6 +21,10 @@ TextOpt = Annotated[str | None, typer.Option(help="Patient text ('-' reads stdin
 EntityOpt = Annotated[list[str] | None, typer.Option(help="Linked graph id (repeatable).")]
 LimitOpt = Annotated[int, typer.Option(min=1, max=100)]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the full answer as JSON.")]
+AllergyOpt = Annotated[
+    list[str] | None,
+    typer.Option(help="Drug id the patient is allergic to (repeatable), e.g. DB01053."),
+]
 
 
 def _rank(
@@ -58,10 +62,7 @@ def recommend(
     disease: Annotated[str | None, typer.Option(help="Disease id, e.g. DOID:9352.")] = None,
     text: TextOpt = None,
     entity: EntityOpt = None,
-    allergy: Annotated[
-        list[str] | None,
-        typer.Option(help="Drug id the patient is allergic to (repeatable), e.g. DB01053."),
-    ] = None,
+    allergy: AllergyOpt = None,
     limit: LimitOpt = 10,
     as_json: JsonOpt = False,
 ) -> None:
@@ -89,8 +90,10 @@ def diagnose(
 def match_trials(
     text: TextOpt = None,
     entity: EntityOpt = None,
+    allergy: AllergyOpt = None,
     limit: LimitOpt = 10,
     as_json: JsonOpt = False,
 ) -> None:
-    """Rank clinical trials for a patient; trials that exclude the patient are flagged."""
-    _rank("trials", text, entity, None, limit, as_json)
+    """Rank clinical trials for a patient; trials that exclude the patient, or test a
+    drug the patient is allergic to, are flagged."""
+    _rank("trials", text, entity, None, limit, as_json, allergy=allergy)

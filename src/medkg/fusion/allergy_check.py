@@ -115,3 +115,41 @@ def flag_allergies(
             + "; ".join(f"{i.name or i.id} ({conflicts[i.id][0]})" for i in held)
         )
     return shown, notes
+
+
+def flag_trial_allergies(
+    store: GraphStore, items: list[RankedItem], allergy_ids: set[str]
+) -> tuple[list[RankedItem], list[str]]:
+    """Trials that test a drug in conflict with the patient's allergies (their
+    ``TESTS`` edges; :func:`allergy_conflicts`) flagged ``allergy_conflict``
+    ("tests Amoxicillin: in the MeSH class of Penicillins, ...") and moved below
+    the others, order otherwise kept; and a note when any was."""
+    if not allergy_ids or not items:
+        return items, []
+    tested: dict[str, list[tuple[str, str]]] = {}
+    for tid, did, name in store.query(
+        "MATCH (t:ClinicalTrial)-[:TESTS]->(d:Drug) WHERE t.id IN $ids "
+        "RETURN t.id, d.id, d.name ORDER BY t.id, d.id",
+        {"ids": [i.id for i in items]},
+    ).rows:
+        tested.setdefault(tid, []).append((did, name or did))
+    drugs = sorted({d for pairs in tested.values() for d, _ in pairs})
+    conflicts = allergy_conflicts(store, drugs, allergy_ids)
+    flagged = set()
+    for item in items:
+        reasons = [
+            f"tests {name}: {why}"
+            for did, name in tested.get(item.id, [])
+            for why in conflicts.get(did, [])
+        ]
+        if reasons:
+            item.flags["allergy_conflict"] = reasons
+            flagged.add(item.id)
+    if not flagged:
+        return items, []
+    ordered = [i for i in items if i.id not in flagged] + [i for i in items if i.id in flagged]
+    note = (
+        "trials that test a drug the patient reports an allergy to are flagged "
+        "allergy_conflict and ranked below the others"
+    )
+    return ordered, [note]

@@ -51,8 +51,9 @@ def rank_patient(
         text: the patient description in free text.
         entity_ids: graph ids already linked (symptoms, diseases...).
         allergy_ids: Drug ids the patient is allergic to, beside those the text
-            names ("ALLERGIES: penicillin"); a treatment ranking flags them and
-            their pharmacologic class and ranks them below the others.
+            names ("ALLERGIES: penicillin"); treatments flag them and their
+            classes and rank them below the others, trials flag and move down
+            the trials that test them.
         disease_id: ``treatments`` only: rank drugs for this disease instead of
             (or beside) a patient.
         image: a checked PNG/JPEG (:func:`medkg.fusion.image_fusion.check_image`);

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from medkg.fusion.allergy_check import flag_allergies
+from medkg.fusion.allergy_check import flag_allergies, flag_trial_allergies
 from medkg.fusion.evidence import RankedItem, Ranking
 from medkg.fusion.graph_ranker import (
     METHOD,
@@ -272,7 +272,8 @@ def match_trials(
 ) -> Ranking:
     """Trials for the patient; with text and a text encoder, the hybrid of
     :mod:`.trial_ranker`, else graph-only; trials that exclude the patient are
-    flagged."""
+    flagged, and so are trials that test a drug the patient is allergic to
+    (:func:`~.allergy_check.flag_trial_allergies`)."""
     notes = []
     has_trials = bool(store.query("MATCH (t:ClinicalTrial) RETURN t.id LIMIT 1").rows)
     if not has_trials:
@@ -290,11 +291,14 @@ def match_trials(
             store, ctx.text, diseases, ctx.affirmed_ids, models.text_encoder(None),
             models.trial_vectors, limit,
         )  # fmt: skip
+        items, allergy_notes = flag_trial_allergies(store, items, ctx.allergy_ids)
         return Ranking(
             task="trials", method=HYBRID, items=items,
-            patient_entities=ctx.as_dicts(), notes=notes,
+            patient_entities=ctx.as_dicts(), notes=notes + allergy_notes,
         )  # fmt: skip
     items = rank_trials(store, diseases, ctx.affirmed_ids, limit) if diseases else []
+    items, allergy_notes = flag_trial_allergies(store, items, ctx.allergy_ids)
+    notes += allergy_notes
     return Ranking(
         task="trials", method=METHOD, items=items, patient_entities=ctx.as_dicts(), notes=notes
     )
