@@ -238,3 +238,16 @@ def test_a_trial_testing_an_allergen_is_flagged_and_ranked_last(tmp_path: Path) 
     ]
     assert "allergy_conflict" not in given.items[0].flags
     assert any("allergy" in n for n in given.notes)
+
+
+def test_the_reaction_an_allergy_list_names_is_a_relation(vocab_extractor: Extractor) -> None:
+    """"Bactrim which causes a rash" under an allergies heading: no drug fact, a
+    reported allergy of both ingredients, and what the drug did to the patient
+    (CAUSES), as for any affirmed drug."""
+    (doc,) = vocab_extractor.extract(
+        [NoteInput("reaction", "ALLERGIES TO MEDICATIONS: Bactrim which causes a rash.")]
+    )
+    causes = sorted((doc.mentions[r.head].node_id, doc.mentions[r.tail].text)
+                    for r in doc.relations if r.rel_type == "CAUSES")  # fmt: skip
+    assert causes == [("DB00440", "rash"), ("DB01015", "rash")], causes
+    assert all(m.is_reported_allergy for m in doc.mentions if m.node_label == "Drug")

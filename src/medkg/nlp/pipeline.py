@@ -518,9 +518,11 @@ class Extractor:
 
 def _relation_ready(m: Mention) -> bool:
     """May the mention take part in a relation? Affirmed (not negated,
-    hypothetical or a relative's), and not linked by meaning only: such a link is
-    a guess, stored as a mention but not built on (decision 0022)."""
-    return m.is_positive_fact and RULE_MEANING not in m.link_rule
+    hypothetical or a relative's; a reported allergy is affirmed too: "Bactrim,
+    which causes a rash" and "hypersensitivity to carbamazepine" are what the
+    drug did), and not linked by meaning only: such a link is a guess, stored as
+    a mention but not built on (decision 0022)."""
+    return (m.is_positive_fact or m.is_reported_allergy) and RULE_MEANING not in m.link_rule
 
 
 _FORKED: Extractor | None = None  # the extractor forked workers inherit
