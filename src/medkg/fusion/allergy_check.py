@@ -1,4 +1,5 @@
-"""Drugs a treatment ranking must not put first: the patient's reported allergies.
+"""Drugs a ranking must not put first: the patient's reported allergies (treatments,
+and trials that test such a drug).
 
 Why: a patient description that says "ALLERGIES: penicillin" and a ranking
 that recommends penicillin is the first thing a clinician would call unsafe.
@@ -30,8 +31,9 @@ from medkg.kg.store.base import GraphStore
 def allergy_conflicts(
     store: GraphStore, drug_ids: list[str], allergy_ids: set[str]
 ) -> dict[str, list[str]]:
-    """Drug id -> why it conflicts with the allergies: the allergen itself, or
-    the class it shares with one ("same pharmacologic class as ...")."""
+    """Drug id -> why it conflicts with the allergies: the allergen itself, the
+    class it shares with one ("same pharmacologic class as ..."), or an
+    allergen's MeSH class it lies in ("in the MeSH class of Penicillins ...")."""
     if not allergy_ids or not drug_ids:
         return {}
     names = dict(
