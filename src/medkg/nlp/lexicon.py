@@ -188,6 +188,8 @@ class Lexicon:
                         not_in_sections[node_id] = kinds
                     if _name_ok(key) and kinds != frozenset():
                         add(names, key, entry)
+                        if label == "SideEffect" and (turned := _participle_first(key)):
+                            add(names, turned, Entry(label, node_id, name, False))
         lex = cls(
             names={k: list(v.values()) for k, v in names.items()},
             symbols={k: list(v.values()) for k, v in symbols.items()},
@@ -459,6 +461,19 @@ def _not_names() -> dict[tuple[str, str], frozenset[str]]:
         if len(row) > 3 else frozenset()
         for row in packaged_rows("not_names.tsv")
     }
+
+
+#: SIDER's MedDRA-style names put the participle last ("Abortion missed",
+#: "Libido decreased", "Vision blurred", "Hearing impaired"); notes write it
+#: first ("missed abortion", "decreased libido"). Not "bleed", "need", "seed".
+_PARTICIPLE_LAST = re.compile(r"^([a-z]+) ([a-z]+(?<!e)ed)$")
+
+
+def _participle_first(key: str) -> str | None:
+    """A two-word side-effect name with its participle moved to the front
+    ("abortion missed" -> "missed abortion"), or None."""
+    m = _PARTICIPLE_LAST.match(key)
+    return f"{m.group(2)} {m.group(1)}" if m else None
 
 
 def _curated_abbreviations() -> list[tuple[str, str]]:

@@ -82,7 +82,9 @@ TOKENIZER_REVISION = 5
 #: Raised whenever the linker's rules change what a span links to while the
 #: lexicon stays the same (its fingerprint is in the version already; 1: a
 #: learned drug-induced name needs a chemical in the sentence, decision 0035;
-#: 2: an organ's noun reads as its adjective, "prostate hypertrophy", decision 0038).
+#: 2: an organ's noun reads as its adjective, "prostate hypertrophy", decision 0038;
+#: the lexicon's own rules, such as a side effect's participle read first, are in
+#: its fingerprint).
 LINKER_REVISION = 2
 #: Raised whenever the assertion context (:mod:`.context`) flags mentions
 #: differently (1: a trigger inside another entity's name is no cue; 2: what a
