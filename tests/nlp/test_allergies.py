@@ -4,8 +4,6 @@ treatment ranking flags it and ranks it below the others."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from medkg.fusion.allergy_check import allergy_conflicts
 from medkg.fusion.rank import rank_patient
 from medkg.kg.store.embedded import EmbeddedStore
@@ -13,7 +11,6 @@ from medkg.nlp import Extractor
 from medkg.nlp.documents import NoteInput
 from medkg.nlp.ingest import ingest_documents
 from medkg.nlp.sections import section_kind
-from medkg.settings import Settings
 
 NOTE = (
     "ALLERGIES: Compazine and Allegra.\n"
@@ -119,27 +116,22 @@ def test_a_treatment_ranking_flags_the_patients_allergy(
     assert entity["allergen"] is True and entity["affirmed"] is False
 
 
-def test_a_drug_of_an_allergens_pharmacologic_class_conflicts(tmp_path: Path) -> None:
+def test_a_drug_of_an_allergens_pharmacologic_class_conflicts(store: EmbeddedStore) -> None:
     """The shipped Hetionet subset has no pharmacologic-class edges; a small graph
     of its own has them (penicillins)."""
-    s = Settings(data_dir=tmp_path, backend="embedded")
-    store = EmbeddedStore(s.graph_dir / "medkg.lbug", s)
-    try:
-        store.import_nodes("Drug", [
-            {"id": "DB01053", "name": "Benzylpenicillin"},
-            {"id": "DB01060", "name": "Amoxicillin"},
-            {"id": "DB00537", "name": "Ciprofloxacin"},
-        ])  # fmt: skip
-        store.import_nodes(
-            "PharmacologicClass", [{"id": "N0000175497", "name": "Penicillin-class Antibacterial"}]
-        )
-        store.import_edges("INCLUDES", "PharmacologicClass", "Drug", [
-            {"start": "N0000175497", "end": "DB01053"},
-            {"start": "N0000175497", "end": "DB01060"},
-        ])  # fmt: skip
-        got = allergy_conflicts(store, ["DB01060", "DB00537", "DB01053"], {"DB01053"})
-    finally:
-        store.close()
+    store.import_nodes("Drug", [
+        {"id": "DB01053", "name": "Benzylpenicillin"},
+        {"id": "DB01060", "name": "Amoxicillin"},
+        {"id": "DB00537", "name": "Ciprofloxacin"},
+    ])  # fmt: skip
+    store.import_nodes(
+        "PharmacologicClass", [{"id": "N0000175497", "name": "Penicillin-class Antibacterial"}]
+    )
+    store.import_edges("INCLUDES", "PharmacologicClass", "Drug", [
+        {"start": "N0000175497", "end": "DB01053"},
+        {"start": "N0000175497", "end": "DB01060"},
+    ])  # fmt: skip
+    got = allergy_conflicts(store, ["DB01060", "DB00537", "DB01053"], {"DB01053"})
     assert got == {
         "DB01053": ["the patient reports an allergy to Benzylpenicillin"],
         "DB01060": [
@@ -197,39 +189,32 @@ def test_a_combination_brand_links_to_each_ingredient(
     assert facts == [["DB00316"], ["DB00497"]]
 
 
-def test_a_trial_testing_an_allergen_is_flagged_and_ranked_last(tmp_path: Path) -> None:
+def test_a_trial_testing_an_allergen_is_flagged_and_ranked_last(store: EmbeddedStore) -> None:
     """Trial matching for a patient allergic to penicillin: the trial that tests
     amoxicillin (inside the MeSH class) is flagged and ranked below the one
     that tests ciprofloxacin, though it ranked first without the allergy. A
     small graph of its own, with the MeSH tree numbers the import sets."""
-    s = Settings(data_dir=tmp_path, backend="embedded")
-    store = EmbeddedStore(s.graph_dir / "medkg.lbug", s)
-    try:
-        store.import_nodes("Disease", [{"id": "DOID:104", "name": "bacterial infectious disease"}])
-        store.import_nodes("Drug", [
-            {"id": "D010406", "name": "Penicillins", "mesh_trees": ["D02.065.589.099.750.750"]},
-            {"id": "DB01060", "name": "Amoxicillin",
-             "mesh_trees": ["D02.065.589.099.750.750.050.050"]},
-            {"id": "DB00537", "name": "Ciprofloxacin", "mesh_trees": ["D02.886.675.300"]},
-        ])  # fmt: skip
-        store.import_nodes("ClinicalTrial", [
-            {"id": "NCT00000001", "name": "Amoxicillin for infection", "title": "Amoxicillin"},
-            {"id": "NCT00000002", "name": "Ciprofloxacin for infection", "title": "Cipro"},
-        ])  # fmt: skip
-        store.import_edges("STUDIES", "ClinicalTrial", "Disease", [
-            {"start": "NCT00000001", "end": "DOID:104"},
-            {"start": "NCT00000002", "end": "DOID:104"},
-        ])  # fmt: skip
-        store.import_edges("TESTS", "ClinicalTrial", "Drug", [
-            {"start": "NCT00000001", "end": "DB01060"},
-            {"start": "NCT00000002", "end": "DB00537"},
-        ])  # fmt: skip
-        plain = rank_patient("trials", store, None, entity_ids=["DOID:104"])
-        given = rank_patient(
-            "trials", store, None, entity_ids=["DOID:104"], allergy_ids=["D010406"]
-        )
-    finally:
-        store.close()
+    store.import_nodes("Disease", [{"id": "DOID:104", "name": "bacterial infectious disease"}])
+    store.import_nodes("Drug", [
+        {"id": "D010406", "name": "Penicillins", "mesh_trees": ["D02.065.589.099.750.750"]},
+        {"id": "DB01060", "name": "Amoxicillin",
+         "mesh_trees": ["D02.065.589.099.750.750.050.050"]},
+        {"id": "DB00537", "name": "Ciprofloxacin", "mesh_trees": ["D02.886.675.300"]},
+    ])  # fmt: skip
+    store.import_nodes("ClinicalTrial", [
+        {"id": "NCT00000001", "name": "Amoxicillin for infection", "title": "Amoxicillin"},
+        {"id": "NCT00000002", "name": "Ciprofloxacin for infection", "title": "Cipro"},
+    ])  # fmt: skip
+    store.import_edges("STUDIES", "ClinicalTrial", "Disease", [
+        {"start": "NCT00000001", "end": "DOID:104"},
+        {"start": "NCT00000002", "end": "DOID:104"},
+    ])  # fmt: skip
+    store.import_edges("TESTS", "ClinicalTrial", "Drug", [
+        {"start": "NCT00000001", "end": "DB01060"},
+        {"start": "NCT00000002", "end": "DB00537"},
+    ])  # fmt: skip
+    plain = rank_patient("trials", store, None, entity_ids=["DOID:104"])
+    given = rank_patient("trials", store, None, entity_ids=["DOID:104"], allergy_ids=["D010406"])
     assert [i.id for i in plain.items] == ["NCT00000001", "NCT00000002"]
     assert [i.id for i in given.items] == ["NCT00000002", "NCT00000001"]
     assert given.items[1].flags["allergy_conflict"] == [

@@ -442,26 +442,17 @@ def test_phrases_that_name_nothing_hide_the_names_inside_them(store: EmbeddedSto
     assert [(m.text, m.section) for m in doc.mentions] == [("gas", "assessment")]
 
 
-def test_a_side_effect_name_reads_with_its_participle_first(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_side_effect_name_reads_with_its_participle_first(store: EmbeddedStore) -> None:
     """SIDER writes "Abortion missed", "Libido decreased"; notes write "missed
     abortion", "decreased libido" (MTSamples' "Missed abortion" had linked as
     the bare "abortion"). "Major bleed" is no participle."""
-    from medkg.kg.store.embedded import EmbeddedStore
-    from medkg.nlp.lexicon import Lexicon
-    from medkg.settings import Settings
-
-    s = Settings(data_dir=tmp_path, backend="embedded")
-    store = EmbeddedStore(s.graph_dir / "medkg.lbug", s)
-    try:
-        store.import_nodes("SideEffect", [
-            {"id": "C0000814", "name": "Abortion missed"},
-            {"id": "C0156543", "name": "Abortion"},
-            {"id": "C0011124", "name": "Libido decreased"},
-            {"id": "C0000001", "name": "Major bleed"},
-        ])  # fmt: skip
-        lexicon = Lexicon.from_store(store)
-    finally:
-        store.close()
+    store.import_nodes("SideEffect", [
+        {"id": "C0000814", "name": "Abortion missed"},
+        {"id": "C0156543", "name": "Abortion"},
+        {"id": "C0011124", "name": "Libido decreased"},
+        {"id": "C0000001", "name": "Major bleed"},
+    ])  # fmt: skip
+    lexicon = Lexicon.from_store(store)
     assert lexicon.lookup("missed abortion").node_id == "C0000814"
     assert lexicon.lookup("decreased libido").node_id == "C0011124"
     assert lexicon.lookup("Libido decreased").node_id == "C0011124"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from spacy.tokens import Doc
+
 from medkg.nlp.sections import find_sections, section_at, section_kind
 
 MTSAMPLES_STYLE = (
@@ -133,25 +135,32 @@ def test_a_family_history_in_sentence_case_ends_at_the_next_line_heading() -> No
     assert section_at(sections, text.index("metformin")).name == "home medications"
 
 
-def test_the_stop_of_etc_before_a_lower_case_word_ends_no_sentence() -> None:
-    """"Risks include bleeding; injury to bowel, etc.; small-bowel obstruction"
-    is one list under one cue; "He had pain, etc. The next day" is two sentences."""
+def _read_in_context(text: str, spans: list[tuple[int, str, str]]) -> Doc:
+    """``text`` through the extractor's tokenizer, sentences and assertion
+    context, with the given (first character, name, label) spans as entities."""
     import spacy
 
     from medkg.nlp.pipeline import text_pipeline
 
     nlp = text_pipeline(spacy.blank("en"))
     nlp.add_pipe("medkg_context")
+    doc = nlp.make_doc(text)
+    doc.ents = sorted(
+        (doc.char_span(at, at + len(name), label=label) for at, name, label in spans),
+        key=lambda e: e.start,
+    )
+    return nlp(doc)
+
+
+def test_the_stop_of_etc_before_a_lower_case_word_ends_no_sentence() -> None:
+    """"Risks include bleeding; injury to bowel, etc.; small-bowel obstruction"
+    is one list under one cue; "He had pain, etc. The next day" is two sentences."""
     text = (
         "The risks include bleeding; injury to bowel, etc.; small-bowel obstruction; "
         "abdominal hernia. He had pain, etc. The next day, e.g. today, fever."
     )
-    doc = nlp.make_doc(text)
     names = ["bleeding", "bowel obstruction", "abdominal hernia", "pain", "fever"]
-    doc.ents = [
-        doc.char_span(text.index(n), text.index(n) + len(n), label="DISEASE") for n in names
-    ]  # fmt: skip
-    doc = nlp(doc)
+    doc = _read_in_context(text, [(text.index(n), n, "DISEASE") for n in names])
     assert [s.text.strip() for s in doc.sents] == [
         "The risks include bleeding; injury to bowel, etc.; small-bowel obstruction; "
         "abdominal hernia.",
@@ -166,28 +175,18 @@ def test_a_prescriptions_latin_ends_no_sentence_and_prn_is_an_indication() -> No
     makes only the finding right after it hypothetical: "p.r.n. pain" is what the
     drug is for, not pain the patient has; a drug after "as needed" stays, and
     "p.o." before a capital still ends a sentence."""
-    import spacy
-
-    from medkg.nlp.pipeline import text_pipeline
-
-    nlp = text_pipeline(spacy.blank("en"))
-    nlp.add_pipe("medkg_context")
     text = (
         "Vicodin ES 1 p.o. q.4h. p.r.n. pain, #30 for pain. He has knee pain. "
         "Tylenol as needed, lisinopril daily for hypertension. Take 1 tablet p.o. Fever today."
     )
-    doc = nlp.make_doc(text)
-    spans = [("pain", 0), ("pain", 1), ("knee pain", 0), ("lisinopril", 0),
-             ("hypertension", 0), ("Fever", 0)]  # fmt: skip
-    ents = []
-    for name, nth in spans:
-        at = -1
-        for _ in range(nth + 1):
-            at = text.index(name, at + 1)
-        label = "CHEMICAL" if name == "lisinopril" else "DISEASE"
-        ents.append(doc.char_span(at, at + len(name), label=label))
-    doc.ents = sorted(ents, key=lambda e: e.start)
-    doc = nlp(doc)
+    first_pain = text.index("pain")
+    doc = _read_in_context(text, [
+        (first_pain, "pain", "DISEASE"), (text.index("pain", first_pain + 1), "pain", "DISEASE"),
+        (text.index("knee pain"), "knee pain", "DISEASE"),
+        (text.index("lisinopril"), "lisinopril", "CHEMICAL"),
+        (text.index("hypertension"), "hypertension", "DISEASE"),
+        (text.index("Fever"), "Fever", "DISEASE"),
+    ])  # fmt: skip
     assert [s.text.strip() for s in doc.sents] == [
         "Vicodin ES 1 p.o. q.4h. p.r.n. pain, #30 for pain.",
         "He has knee pain.",

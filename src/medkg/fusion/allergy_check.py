@@ -103,7 +103,7 @@ def flag_allergies(
     for item in items:
         if item.id in conflicts:
             item.flags["allergy_conflict"] = conflicts[item.id]
-    ordered = [i for i in items if i.id not in conflicts] + [i for i in items if i.id in conflicts]
+    ordered = _below_the_others(items, set(conflicts))
     shown, held = ordered[:limit], [i for i in ordered[limit:] if i.id in conflicts]
     notes = []
     if any(i.id in conflicts for i in shown):
@@ -137,7 +137,7 @@ def flag_trial_allergies(
         tested.setdefault(tid, []).append((did, name or did))
     drugs = sorted({d for pairs in tested.values() for d, _ in pairs})
     conflicts = allergy_conflicts(store, drugs, allergy_ids)
-    flagged = set()
+    flagged: set[str] = set()
     for item in items:
         reasons = [
             f"tests {name}: {why}"
@@ -149,9 +149,14 @@ def flag_trial_allergies(
             flagged.add(item.id)
     if not flagged:
         return items, []
-    ordered = [i for i in items if i.id not in flagged] + [i for i in items if i.id in flagged]
+    ordered = _below_the_others(items, flagged)
     note = (
         "trials that test a drug the patient reports an allergy to are flagged "
         "allergy_conflict and ranked below the others"
     )
     return ordered, [note]
+
+
+def _below_the_others(items: list[RankedItem], flagged: set[str]) -> list[RankedItem]:
+    """The items with the flagged ones moved after all others, each group in order."""
+    return [i for i in items if i.id not in flagged] + [i for i in items if i.id in flagged]

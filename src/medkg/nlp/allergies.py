@@ -35,7 +35,8 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from medkg.nlp.context import terminator_between
+from medkg.nlp.context import phrase_spans, terminator_between
+from medkg.nlp.measurements import word_after
 
 #: Entity labels an allergy applies to: the NER's and the name matcher's chemicals.
 ALLERGEN_LABELS = frozenset({"CHEMICAL"})
@@ -58,22 +59,6 @@ if not Span.has_extension("allergen"):
     Span.set_extension("allergen", default=False)
 
 
-def _cue_ends(sent: Span) -> list[int]:
-    """Token index after each allergy cue of the sentence."""
-    ends = []
-    for m in _CUE_BEFORE.finditer(sent.text):
-        span = sent.doc.char_span(
-            sent.start_char + m.start(), sent.start_char + m.end(), alignment_mode="expand"
-        )
-        if span is not None:
-            ends.append(span.end)
-    return ends
-
-
-def _word_after(ent: Span) -> str:
-    return ent.doc[ent.end].lower_ if ent.end < ent.sent.end else ""
-
-
 @Language.component("medkg_allergies")
 def allergies_component(doc: Doc) -> Doc:
     """Set ``ent._.allergen`` on the chemicals a note names as the patient's
@@ -86,12 +71,12 @@ def allergies_component(doc: Doc) -> Doc:
         if section is not None and section.kind == ALLERGY_SECTION:
             ent._.allergen = True
             continue
-        if _word_after(ent) in ALLERGY_AFTER:
+        if word_after(ent) in ALLERGY_AFTER:
             ent._.allergen = True
             continue
         sent = ent.sent
         if sent.start not in cues:
-            cues[sent.start] = _cue_ends(sent)
+            cues[sent.start] = [span.end for _, span in phrase_spans(sent, _CUE_BEFORE)]
         ent._.allergen = any(
             end <= ent.start and not terminator_between(doc, end, ent.start)
             for end in cues[sent.start]

@@ -161,7 +161,7 @@ for _flag in FLAGS:
         Span.set_extension(_flag, default=False)
 
 
-def _spans(sent: Span, pattern: re.Pattern[str]) -> Iterator[tuple[str, Span]]:
+def phrase_spans(sent: Span, pattern: re.Pattern[str]) -> Iterator[tuple[str, Span]]:
     """Each match of ``pattern`` in the sentence, with the tokens it covers."""
     for m in pattern.finditer(sent.text):
         span = sent.doc.char_span(
@@ -177,7 +177,7 @@ def _pseudo_tokens(sent: Span, ents: Sequence[Span]) -> set[int]:
     ``sent.ents``, which walks all the doc's entities for every sentence):
     "without difficulty breathing" is no "without difficulty", its "without"
     negates the entity."""
-    spans = [span for _, span in _spans(sent, _PSEUDO)]
+    spans = [span for _, span in phrase_spans(sent, _PSEUDO)]
     if not spans:
         return set()
     entity = {i for ent in ents for i in range(ent.start, ent.end)}
@@ -192,7 +192,7 @@ def _pseudo_tokens(sent: Span, ents: Sequence[Span]) -> set[int]:
 def _triggers(sent: Span, pseudo: set[int]) -> list[_Trigger]:
     found = []
     for flag, forward, pattern in _PATTERNS:
-        for text, span in _spans(sent, pattern):
+        for text, span in phrase_spans(sent, pattern):
             if not pseudo.intersection(range(span.start, span.end)):
                 key = text.lower()
                 found.append(

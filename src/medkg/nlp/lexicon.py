@@ -227,13 +227,10 @@ class Lexicon:
         node may be matched by the dictionary even when it is a MeSH heading
         (``ner_only``): the table says what the word means in a note."""
         for row in packaged_rows("clinical_names.tsv"):
-            found = self.resolve(self.candidates(row[1]))
-            if found is not None:
-                e = found.entry
-                self.clinical_names[normalise(row[0])] = Entry(e.label, e.node_id, e.name, False)
+            if (entry := self._curated_entry(row[1])) is not None:
+                self.clinical_names[normalise(row[0])] = entry
         for key, entry in self.clinical_names.items():
-            self.names[key] = [entry]
-            self.max_words = max(self.max_words, key.count(" ") + 1)
+            self._only_candidate(key, entry)
         self.ner_only = self.ner_only - {e.node_id for e in self.clinical_names.values()}
         self.add_combination_brands()
 
@@ -245,18 +242,27 @@ class Lexicon:
         (:attr:`combinations`). A row whose ingredients do not all resolve to
         drugs of this graph is left out."""
         for row in packaged_rows("combination_brands.tsv"):
-            found = [self.resolve(self.candidates(name.strip())) for name in row[1].split("+")]
-            if not found or any(f is None or f.entry.label != "Drug" for f in found):
+            found = [self._curated_entry(name.strip()) for name in row[1].split("+")]
+            entries = tuple(e for e in found if e is not None and e.label == "Drug")
+            if not entries or len(entries) != len(found):
                 continue
-            entries = tuple(
-                Entry(f.entry.label, f.entry.node_id, f.entry.name, False)
-                for f in found
-                if f is not None
-            )
             key = normalise(row[0])
             self.combinations[key] = entries
-            self.names[key] = [entries[0]]
-            self.max_words = max(self.max_words, key.count(" ") + 1)
+            self._only_candidate(key, entries[0])
+
+    def _curated_entry(self, name: str) -> Entry | None:
+        """The node a curated table's name resolves to (by the rules of every
+        other name), as a synonym of it; None when this graph has no such node."""
+        found = self.resolve(self.candidates(name))
+        if found is None:
+            return None
+        e = found.entry
+        return Entry(e.label, e.node_id, e.name, False)
+
+    def _only_candidate(self, key: str, entry: Entry) -> None:
+        """Make ``entry`` the one candidate of the name key ``key``."""
+        self.names[key] = [entry]
+        self.max_words = max(self.max_words, key.count(" ") + 1)
 
     def combination(self, text: str) -> tuple[Entry, ...]:
         """The ingredients a combination brand names, or ``()``."""

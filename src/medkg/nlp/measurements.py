@@ -95,7 +95,7 @@ def analytes() -> dict[str, str]:
 
 def is_measured(ent: Span) -> bool:
     """Whether the chemical or gene ``ent`` is a measured substance (module docstring)."""
-    if _word_after(ent) in GIVEN_AFTER:
+    if word_after(ent) in GIVEN_AFTER:
         return False
     if _cue_after(ent) or _cue_before(ent):
         return True
@@ -105,13 +105,13 @@ def is_measured(ent: Span) -> bool:
     return kind == "value" and _result_follows(ent.doc, ent.end, ent.sent.end)
 
 
-def _word_after(ent: Span) -> str:
+def word_after(ent: Span) -> str:
     """The next word of the entity's sentence, lower case ("" at its end)."""
     return ent.doc[ent.end].lower_ if ent.end < ent.sent.end else ""
 
 
 def _cue_after(ent: Span) -> bool:
-    return _word_after(ent) in MEASURE_AFTER
+    return word_after(ent) in MEASURE_AFTER
 
 
 def _cue_before(ent: Span) -> bool:
@@ -173,7 +173,7 @@ def measurements_component(doc: Doc) -> Doc:
     for run in _lists(doc):
         if len(run) < 2:
             continue
-        if _word_after(run[-1]) in GIVEN_AFTER:
+        if word_after(run[-1]) in GIVEN_AFTER:
             for ent in run:
                 ent._.measured = False
         elif _cue_before(run[0]) or _cue_after(run[-1]):
