@@ -47,6 +47,11 @@ class PatientEntity:
     measured: bool = False
     #: A drug the patient is allergic to ("ALLERGIES: Cipro"; :mod:`medkg.nlp.allergies`).
     allergen: bool = False
+    #: A drug the text says the patient no longer takes ("taken off Plavix";
+    #: :mod:`medkg.nlp.medication_status`); still affirmed: the patient took it.
+    discontinued: bool = False
+    #: Under a past-history heading or after "history of" (ConText's historical).
+    historical: bool = False
     #: Character span in the patient text; ``None`` for an entity given by id.
     span: tuple[int, int] | None = None
     #: The text's section heading above the mention ("family history"), if any.
@@ -61,7 +66,8 @@ class PatientEntity:
         if self.span is not None:
             out |= {"negated": self.negated, "hypothetical": self.hypothetical,
                     "family": self.family, "measured": self.measured,
-                    "allergen": self.allergen, "section": self.section}  # fmt: skip
+                    "allergen": self.allergen, "discontinued": self.discontinued,
+                    "historical": self.historical, "section": self.section}  # fmt: skip
         return out
 
 
@@ -125,6 +131,8 @@ def entities_from_document(doc: ExtractedDocument) -> list[PatientEntity]:
             family=m.family,
             measured=m.measured,
             allergen=m.allergen,
+            discontinued=m.discontinued,
+            historical=m.historical,
             span=(m.start, m.end),
             section=m.section,
         )

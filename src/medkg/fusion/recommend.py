@@ -22,6 +22,7 @@ from medkg.fusion.graph_ranker import (
     reachable_diseases,
 )
 from medkg.fusion.patient import FINDING_LABELS, PatientContext, PatientInputError
+from medkg.fusion.patient_medications import flag_patient_medications
 from medkg.kg.store.base import GraphStore
 
 DISEASE = frozenset({"Disease"})
@@ -42,7 +43,8 @@ def recommend_treatments(
     diagnoses the patient's findings point to (``inferred_diseases``), so one
     patient description serves all three tasks. A drug the patient reports an
     allergy to, or one of its pharmacologic class, is flagged and ranked below
-    the others (:mod:`.allergy_check`)."""
+    the others (:mod:`.allergy_check`); one the patient takes or took is
+    flagged (:mod:`.patient_medications`)."""
     notes: list[str] = []
     if disease_id:
         node = store.get_node(disease_id)
@@ -92,7 +94,7 @@ def recommend_treatments(
                 "training): ranked graph-only; retrain with `medkg train fusion`"
             )
     items, allergy_notes = flag_allergies(store, items, allergies, wanted)
-    notes += allergy_notes
+    notes += allergy_notes + flag_patient_medications(items, ctx)
     return Ranking(
         task="treatments",
         method=method,

@@ -202,10 +202,12 @@ REL_TYPES: dict[str, RelType] = {
             (("SideEffect", "Disease"), ("SideEffect", "Symptom"), ("Symptom", "Disease")),
         ),
         # Product relationships (extraction, trials, patients).
+        # ``discontinued``: the note says the patient no longer takes the drug
+        # ("taken off Plavix", nlp/medication_status.py); still a fact.
         RelType(
             "MENTIONS",
             tuple(("Document", lbl) for lbl in _ENTITY_LABELS),
-            extra_props={"mentions": "STRING[]"},
+            extra_props={"mentions": "STRING[]", "discontinued": "BOOLEAN"},
         ),
         # A drug a note names as the patient's allergy ("ALLERGIES: Cipro"): no
         # fact of what the patient takes (nlp/allergies.py), same provenance.

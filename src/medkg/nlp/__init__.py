@@ -6,7 +6,9 @@
 (:mod:`.ingest`). Modules, lowest first: :mod:`.documents` (the data passed
 around), :mod:`.inputs` (reading and checking notes), :mod:`.privacy`,
 :mod:`.lexicon` and :mod:`.linking` (names to graph ids), :mod:`.context`
-(negated, hypothetical, historical, family), :mod:`.relations`, :mod:`.ner`,
+(negated, hypothetical, historical, family), :mod:`.sections`,
+:mod:`.measurements`, :mod:`.allergies` and :mod:`.medication_status` (what a
+drug mention says: measured, an allergen, stopped), :mod:`.relations`, :mod:`.ner`,
 :mod:`.corpora` (training and evaluation files), :mod:`.pipeline`,
 :mod:`.ingest`.
 

@@ -114,6 +114,11 @@ _PSEUDO = re.compile(
     # "could not tolerate penicillin due to allergy" reports the allergy
     r"|(?:could|can|cannot|did|does|would|will) (?:not |really not |not really )?tolerate"
     r"|unable to tolerate"
+    # a drug kept or no longer taken is no negated drug: "did not stop his
+    # aspirin" takes it, "no longer taking metformin" took it (discontinued,
+    # medication_status.py)
+    r"|(?:not|never) (?:stop(?:ped)?|discontinued?|c[oa]me off|go off|went off|been off)"
+    r"|no longer (?:taking|takes|on|using|uses|receiving|receives|needs|requires)"
     r"|(?:did not|does not|not|failed to) (?:respond(?:ing)?|responsive) to)(?![\w/])",
     re.IGNORECASE,
 )

@@ -59,6 +59,10 @@ class Mention:
     #: A substance the patient is allergic to ("ALLERGIES: Cipro", "allergic to
     #: penicillin"), not one the patient takes (:mod:`.allergies`).
     allergen: bool = False
+    #: A drug the note says the patient no longer takes ("taken off Plavix",
+    #: "Coumadin was discontinued"; :mod:`.medication_status`). Still a fact: the
+    #: patient took it.
+    discontinued: bool = False
 
     @property
     def is_positive_fact(self) -> bool:

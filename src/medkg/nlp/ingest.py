@@ -12,7 +12,9 @@ touched. Negated, hypothetical, family and measured ("creatinine 1.1")
 mentions are counted but never written as facts. A drug the note names as the
 patient's allergy ("ALLERGIES: Cipro"; :mod:`.allergies`) is no fact either:
 it is written as ``Document-REPORTS_ALLERGY->Drug``, with the same provenance
-as a ``MENTIONS`` relationship. Mentions that link to
+as a ``MENTIONS`` relationship. A drug the note says the patient no longer
+takes ("taken off Plavix"; :mod:`.medication_status`) is a fact whose
+``MENTIONS`` carries ``discontinued = true``. Mentions that link to
 nothing become nodes only with ``create_unlinked``; such nodes carry
 ``extracted = true``.
 
@@ -122,11 +124,13 @@ def write_document(store: GraphStore, doc: ExtractedDocument) -> tuple[int, int,
          {"doc": doc.doc_id, "source": SOURCE})
         for rel in EXTRACTED_REL_TYPES
     ]  # fmt: skip
+    # a fact says whether the note has the drug stopped (medication_status.py)
+    status = {"MENTIONS": "discontinued: r.discontinued, ", "REPORTS_ALLERGY": ""}
     for rel, rows_by_label in (("MENTIONS", by_label), ("REPORTS_ALLERGY", allergies)):
         for label, rows in rows_by_label.items():
             statements.append((
                 f"UNWIND $rows AS r MATCH (d:Document {{id: $doc}}), (e:{label} {{id: r.eid}}) "
-                f"CREATE (d)-[:{rel} {{source: $source, confidence: r.conf, "
+                f"CREATE (d)-[:{rel} {{source: $source, confidence: r.conf, {status[rel]}"
                 "sentences: r.sentences, mentions: r.mentions, document_ids: [$doc], "
                 "extractor: $extractor, extractor_version: $version, updated_at: $now}]->(e)",
                 {"rows": rows, **common},
@@ -156,7 +160,9 @@ def write_document(store: GraphStore, doc: ExtractedDocument) -> tuple[int, int,
 
 def _mention_rows(doc: ExtractedDocument, mentions: list[Mention]) -> dict[str, list[dict]]:
     """One row per linked node of ``mentions``, grouped by the node's label: the
-    masked sentences, each mention's span and link rule, the best confidence."""
+    masked sentences, each mention's span and link rule, the best confidence, and
+    whether every mention has the drug stopped (``discontinued``: the note says
+    the patient no longer takes it; one current mention makes it current)."""
     groups: dict[tuple[str, str], list[Mention]] = defaultdict(list)
     for m in mentions:
         groups[(m.node_label, m.node_id)].append(m)
@@ -166,12 +172,14 @@ def _mention_rows(doc: ExtractedDocument, mentions: list[Mention]) -> dict[str, 
         by_label[label].append({
             "eid": node_id,
             "conf": max(m.confidence for m in group),
+            "discontinued": all(m.discontinued for m in group),
             "sentences": [doc.sentences[i] for i in sentence_ids],
             "mentions": [
                 json.dumps({
                     "text": m.text, "start": m.start, "end": m.end,
                     "sentence": m.sentence_index, "confidence": m.confidence,
-                    "historical": m.historical, "abbreviation_of": m.via_abbreviation,
+                    "historical": m.historical, "discontinued": m.discontinued,
+                    "abbreviation_of": m.via_abbreviation,
                     "link": m.link_rule, "section": m.section,
                 }, sort_keys=True)
                 for m in group

@@ -41,6 +41,7 @@ from medkg.nlp import (  # noqa: F401  (register the medkg_* components)
     allergies,
     context,
     measurements,
+    medication_status,
     sections,
     sentences,
 )
@@ -100,8 +101,9 @@ LINKER_REVISION = 2
 #: and "not helped with" negate nothing, decision 0037; 9: a drug under an
 #: allergies heading or after "allergic to" is an allergen, no fact, decision
 #: 0047; "p.r.n. pain" and "X versus Y" are hypothetical, "talked to the
-#: mother" no family cue, decision 0037).
-CONTEXT_REVISION = 9
+#: mother" no family cue, decision 0037; 10: a drug the note says was stopped,
+#: "taken off Plavix", is discontinued, decision 0048).
+CONTEXT_REVISION = 10
 EXTRACTOR_VERSION = (
     f"{__version__}+spacy{spacy.__version__}+tok{TOKENIZER_REVISION}+link{LINKER_REVISION}"
     f"+ctx{CONTEXT_REVISION}"
@@ -213,6 +215,7 @@ def build_nlp(lexicon: Lexicon, ner_model: str | Path | None = None) -> Language
     nlp.add_pipe("medkg_context")
     nlp.add_pipe("medkg_measurements")
     nlp.add_pipe("medkg_allergies")
+    nlp.add_pipe("medkg_medication_status")
     return nlp
 
 
@@ -401,6 +404,7 @@ class Extractor:
                         new_node=new_node, link_rule=rule,
                         section=section.name if section else None,
                         measured=ent._.measured, allergen=ent._.allergen,
+                        discontinued=ent._.discontinued,
                     )
                 )  # fmt: skip
         if stop is not None:

@@ -35,7 +35,9 @@ from medkg.nlp.packaged import packaged_rows
 #: the patient's past (:mod:`.context` flags them); under a ``procedure``
 #: heading, the operative narrative, some names mean the operation's own things
 #: ("the wound" is the incision: ``not_names.tsv``); under an ``allergies``
-#: heading a drug is one the patient must not be given (:mod:`.allergies`).
+#: heading a drug is one the patient must not be given (:mod:`.allergies`);
+#: under a ``discontinued`` one a drug the patient no longer takes
+#: (:mod:`.medication_status`).
 #: Every other heading is kind ``other``. A heading the table does not list
 #: gets its kind from its words.
 KINDS: dict[str, re.Pattern[str]] = {
@@ -52,6 +54,12 @@ KINDS: dict[str, re.Pattern[str]] = {
     # "ALLERGIES TO MEDICATIONS", "DRUG ALLERGIES", "ALLERGIES/ADVERSE REACTIONS";
     # not a review of systems' "ALLERGY/IMMUNOLOGY" (no drug list under it)
     "allergies": re.compile(r"^(?!.*\bimmunolog)(?:[a-z]+ )?allerg(?:y|ies)\b"),
+    # drugs the patient no longer takes ("DISCONTINUED MEDICATIONS", "PREVIOUS
+    # MEDICATIONS", "MEDICATIONS STOPPED"; :mod:`.medication_status`)
+    "discontinued": re.compile(
+        r"^(?:discontinued|stopped|previous|prior|past|former|old) (?:home )?"
+        r"(?:medications?|meds|drugs)\b|^(?:medications?|meds) (?:discontinued|stopped)\b"
+    ),
     "procedure": re.compile(
         r"^(?!.*\b(?:indications?|reasons?|title|name|performed|planned|diagnos[ie]s"
         r"|findings|consent)\b).*\b(?:procedures?|operations?|operative|technique|case)\b"
@@ -104,15 +112,15 @@ class Section:
     """One section: its heading's characters and the text it governs."""
 
     name: str  # the heading, lower case, spaces collapsed: "family history"
-    kind: str  # "family", "historical", "procedure", "allergies" or "other"
+    kind: str  # "family", "historical", "procedure", "allergies", "discontinued" or "other"
     heading_start: int
     heading_end: int  # after the colon
     end: int  # where the next heading starts (or the text ends)
 
 
 def section_kind(name: str) -> str:
-    """``family``, ``historical``, ``procedure``, ``allergies`` or ``other`` for a heading
-    (lower case)."""
+    """``family``, ``historical``, ``procedure``, ``allergies``, ``discontinued`` or
+    ``other`` for a heading (lower case)."""
     if name in known_headings():
         return known_headings()[name]
     for kind, pattern in KINDS.items():

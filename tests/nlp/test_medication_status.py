@@ -1,0 +1,115 @@
+"""Discontinued medications (decision 0048): a drug the note says the patient
+no longer takes is still a fact, marked ``discontinued``; plans and modals
+("will discontinue", "cannot be taken off") leave it current; a treatment
+ranking says which ranked drugs the patient takes or took."""
+
+from __future__ import annotations
+
+from medkg.fusion.rank import rank_patient
+from medkg.kg.store.embedded import EmbeddedStore
+from medkg.nlp import Extractor
+from medkg.nlp.documents import NoteInput
+from medkg.nlp.ingest import ingest_documents
+from medkg.nlp.sections import section_kind
+
+NOTE = (
+    "HPI: He had a heart attack when he was taken off Plavix. "
+    "Coumadin was discontinued and he was started on heparin. "
+    "He stopped taking his aspirin and metoprolol last week, but continues lisinopril. "
+    "He is no longer taking metformin. "
+    "She stopped the prophylactic Macrodantin due to hives. "
+    "He was switched from Fortaz to ciprofloxacin.\n"
+    "PLAN: The patient will discontinue Ditropan. He cannot be taken off prednisone. "
+    "He did not stop his atorvastatin.\n"
+    "DISCONTINUED MEDICATIONS: Lasix, simvastatin.\n"
+)
+
+
+def _drugs(extractor: Extractor, doc_id: str, text: str) -> dict[str, tuple[bool, bool]]:
+    """Drug mention (lower case) -> (discontinued, fact)."""
+    (doc,) = extractor.extract([NoteInput(doc_id, text)])
+    return {
+        m.text.lower(): (m.discontinued, m.is_positive_fact)
+        for m in doc.mentions
+        if m.node_label == "Drug"
+    }
+
+
+def test_discontinued_medication_headings_are_their_own_kind() -> None:
+    assert section_kind("discontinued medications") == "discontinued"
+    assert section_kind("previous medications") == "discontinued"
+    assert section_kind("medications stopped") == "discontinued"
+    assert section_kind("current medications") == "other"
+    assert section_kind("medications") == "other"
+
+
+def test_stopped_drugs_are_discontinued_facts(vocab_extractor: Extractor) -> None:
+    got = _drugs(vocab_extractor, "stopped-note", NOTE)
+    stopped, current = (True, True), (False, True)
+    for drug in ("plavix", "coumadin", "aspirin", "metoprolol", "macrodantin", "fortaz"):
+        assert got[drug] == stopped, (drug, got)
+    # "no longer taking" took it: a stopped drug, not a negated one
+    assert got["metformin"] == stopped, got
+    # what starts or goes on beside a stopped drug is current
+    for drug in ("heparin", "lisinopril", "ciprofloxacin"):
+        assert got[drug] == current, (drug, got)
+    # a plan or a modal leaves the drug current; "did not stop" is no negation
+    for drug in ("ditropan", "prednisone", "atorvastatin"):
+        assert got[drug] == current, (drug, got)
+    assert got["lasix"] == stopped and got["simvastatin"] == stopped, got  # the heading
+
+
+def test_the_fact_says_discontinued_and_reingest_replaces_it(
+    vocab_extractor: Extractor, vocab_store: EmbeddedStore
+) -> None:
+    def facts() -> dict[str, bool]:
+        rows = vocab_store.query(
+            "MATCH (:Document {id: 'stopped-ingest'})-[r:MENTIONS]->(n:Drug) "
+            "RETURN n.name, r.discontinued"
+        ).rows
+        return {name.lower(): flag for name, flag in rows}
+
+    text = "Coumadin was discontinued. She takes lisinopril and Coumadin is no longer needed."
+    (doc,) = vocab_extractor.extract([NoteInput("stopped-ingest", text)])
+    ingest_documents(vocab_store, [doc])
+    assert facts() == {"warfarin": True, "lisinopril": False}, facts()
+    mentions = vocab_store.query(
+        "MATCH (:Document {id: 'stopped-ingest'})-[r:MENTIONS]->(:Drug {name: 'Warfarin'}) "
+        "RETURN r.mentions"
+    ).rows[0][0]
+    assert all('"discontinued": true' in m for m in mentions), mentions
+    assert ingest_documents(vocab_store, [doc]).unchanged == 1  # nothing written twice
+    # a corrected note: one current mention makes the fact current
+    (fixed,) = vocab_extractor.extract(
+        [NoteInput("stopped-ingest", "Coumadin was discontinued. Coumadin was restarted.")]
+    )
+    assert ingest_documents(vocab_store, [fixed]).replaced == 1
+    assert facts() == {"warfarin": False}, facts()
+
+
+def test_a_treatment_ranking_flags_the_patients_own_drugs(
+    vocab_extractor: Extractor, vocab_store: EmbeddedStore
+) -> None:
+    plain = rank_patient("treatments", vocab_store, None, disease_id="DOID:9352", limit=20)
+    assert len(plain.items) >= 3
+    taken, stopped = plain.items[0], plain.items[1]
+    assert not any("patient_medication" in i.flags for i in plain.items)
+    text = (
+        f"Type 2 diabetes mellitus. She takes {taken.name} daily. "
+        f"{stopped.name} was discontinued last year."
+    )
+    read = rank_patient(
+        "treatments", vocab_store, None, extractor=vocab_extractor, text=text, limit=20
+    )
+    assert [i.id for i in read.items] == [i.id for i in plain.items]  # the order is kept
+    flags = {i.id: i.flags.get("patient_medication") for i in read.items}
+    assert flags[taken.id] == {
+        "status": "current", "sentences": [f"She takes {taken.name} daily."]
+    }  # fmt: skip
+    assert flags[stopped.id] == {
+        "status": "past", "sentences": [f"{stopped.name} was discontinued last year."]
+    }  # fmt: skip
+    assert sum(f is not None for f in flags.values()) == 2, flags
+    assert any("patient_medication" in n for n in read.notes), read.notes
+    entity = next(e for e in read.patient_entities if e["id"] == stopped.id)
+    assert entity["discontinued"] is True and entity["affirmed"] is True
