@@ -355,6 +355,41 @@ def test_a_symptom_heading_outside_the_symptom_tree_names_its_symptom() -> None:
     assert not b.edges.get(("SAME_AS", "Symptom", "Disease"))
 
 
+def test_a_heading_several_diseases_cite_names_the_one_of_its_name() -> None:
+    """MeSH's Macular Degeneration is cited by DOID's macular degeneration and by
+    the narrower age related macular degeneration: its entry terms go to the
+    first only, but for one that is another node's own name (Neoplasms lists
+    "Cancer"); a heading whose name no citing disease has names none of them."""
+    from medkg.kg.importers.vocabularies.build import Builder, add_mesh_names
+    from medkg.kg.importers.vocabularies.tables import MeshRecord
+
+    b = Builder({})
+    b.node("Disease", "DOID:4448", "macular degeneration", "doid").xrefs.add("MESH:D008268")
+    b.node("Disease", "DOID:10871", "age related macular degeneration", "doid").xrefs.add(
+        "MESH:D008268"
+    )
+    b.node("Disease", "DOID:14566", "neoplasm", "doid").xrefs.add("MESH:D009369")
+    b.node("Disease", "DOID:162", "cancer", "doid").xrefs.add("MESH:D009369")
+    b.node("Disease", "MONDO:0010811", "benign prostatic hyperplasia", "mondo").xrefs.add(
+        "MESH:D011470"
+    )
+    b.node("Disease", "DOID:2883", "prostatic adenoma", "doid").xrefs.add("MESH:D011470")
+    mesh = {r.id: r for r in [
+        MeshRecord("D008268", "Macular Degeneration", ["Maculopathy", "Macular Dystrophy"],
+                   ["C11.768.585"]),
+        MeshRecord("D009369", "Neoplasms", ["Tumors", "Cancer", "Neoplasia"], ["C04"]),
+        MeshRecord("D011470", "Prostatic Hyperplasia", ["Prostatic Hypertrophy"],
+                   ["C12.294.565"]),
+    ]}  # fmt: skip
+    add_mesh_names(b, mesh)
+    synonyms = {k[1]: d.synonyms for k, d in b.drafts.items()}
+    assert synonyms["DOID:4448"] == ["Maculopathy", "Macular Dystrophy"]
+    assert synonyms["DOID:10871"] == []
+    assert synonyms["DOID:14566"] == ["Tumors", "Neoplasia"]  # "Cancer" is DOID:162's name
+    assert synonyms["DOID:162"] == []
+    assert synonyms["MONDO:0010811"] == [] and synonyms["DOID:2883"] == []
+
+
 def test_side_effects_named_as_procedures_are_marked() -> None:
     """A side effect is marked a procedure only when every MeSH descriptor its
     name heads (any spelling, word order or number) is a technique (E) or a

@@ -332,7 +332,8 @@ def add_mesh_names(b: Builder, mesh: dict[str, MeshRecord]) -> None:
     to those diseases. Where the heading's name is another node's own name, that
     node is the concept and takes the names (DOID's enterocele cites Hernia,
     HPO's Hernia is the concept; decision 0038), unless the citing disease has
-    the heading's name too (MONDO's "teeth, fused" and Fused Teeth)."""
+    the heading's name too (MONDO's "teeth, fused" and Fused Teeth). A heading
+    several diseases cite names the one of its name (:func:`_names_to_the_namesake`)."""
     index = b.xref_index("Disease", ("MESH",))
     own_name: dict[str, set[Key]] = defaultdict(set)
     for key in b.drafts:
@@ -342,7 +343,10 @@ def add_mesh_names(b: Builder, mesh: dict[str, MeshRecord]) -> None:
     for x, keys in index.items():
         mid = x.split(":", 1)[1]
         rec = mesh.get(mid)
-        if rec is None or len(keys) != 1 or ("Symptom", mid) in b.drafts:
+        if rec is None or ("Symptom", mid) in b.drafts:
+            continue
+        if len(keys) > 1:
+            _names_to_the_namesake(b, rec, keys, own_name)
             continue
         named = own_name.get(name_key(rec.name), set())
         (citing,) = keys
@@ -356,6 +360,28 @@ def add_mesh_names(b: Builder, mesh: dict[str, MeshRecord]) -> None:
             b.drafts[citing].synonyms += [rec.name, *rec.entry_terms]
             added += 1
     b.report.add("diseases named by their MeSH heading", added)
+
+
+def _names_to_the_namesake(
+    b: Builder, rec: MeshRecord, keys: set[Key], own_name: dict[str, set[Key]]
+) -> None:
+    """A heading several diseases cite gives its entry terms to the one citing
+    disease that has the heading's name (as a bag of words: MeSH's Macular
+    Degeneration on DOID's macular degeneration, beside age related macular
+    degeneration), not to the others, which are narrower or neighbours; an
+    entry term that is another node's own name stays that node's (Neoplasms
+    lists "Cancer", which DOID's cancer is). No such disease, or two: nothing."""
+    heading = word_bag(rec.name)
+    namesakes = [
+        k for k in keys
+        if heading in {word_bag(n) for n in (b.display_name(k) or "", *b.drafts[k].synonyms)}
+    ]  # fmt: skip
+    if len(namesakes) != 1:
+        return
+    (namesake,) = namesakes
+    terms = [t for t in rec.entry_terms if own_name.get(name_key(t), {namesake}) <= {namesake}]
+    b.drafts[namesake].synonyms += terms
+    b.report.add("MeSH headings several diseases cite named on the one of their name")
 
 
 def add_mesh_disease_headings(b: Builder, mesh: dict[str, MeshRecord]) -> None:
