@@ -457,3 +457,16 @@ def test_a_side_effect_name_reads_with_its_participle_first(store: EmbeddedStore
     assert lexicon.lookup("decreased libido").node_id == "C0011124"
     assert lexicon.lookup("Libido decreased").node_id == "C0011124"
     assert lexicon.lookup("major bleed") is not None and lexicon.lookup("bleed major") is None
+
+
+def test_the_matchers_prefix_sets_follow_the_names() -> None:
+    """The matcher grows a candidate only while some name goes on from it; names
+    learned later (``medkg train linker``) must extend the prefixes, or their
+    longer names would never be reached."""
+    hf = Entry("Disease", "DOID:6000", "heart failure")
+    lex = Lexicon(names={"heart failure": [hf]}, symbols={"IL-6": [Entry("Gene", "3569", "IL6")]},
+                  not_mentions=frozenset({"body mass index"}))  # fmt: skip
+    assert lex.name_prefixes() == {"heart", "body", "body mass"}
+    assert lex.symbol_prefixes() == {"I", "IL", "IL-", "IL-6"}
+    lex.learn({"acute kidney injury": Entry("Disease", "DOID:3021", "acute kidney failure")})
+    assert lex.name_prefixes() == {"heart", "body", "body mass", "acute", "acute kidney"}

@@ -141,6 +141,13 @@ class Lexicon:
     #: ("body mass index", "mass ligation", "stress test"): the matcher steps over
     #: them (``not_mentions.tsv``).
     not_mentions: frozenset[str] = frozenset()
+    #: :meth:`name_prefixes`' set and the (names, not-mentions) sizes it was built for.
+    _prefixes: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
+    _prefixes_size: tuple[int, int] = field(default=(-1, -1), repr=False, compare=False)
+    _symbol_prefixes: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
+    _symbol_prefixes_size: tuple[int, int] = field(
+        default=(-1, -1), repr=False, compare=False
+    )
 
     @classmethod
     def from_store(cls, store: GraphStore) -> Lexicon:
@@ -258,6 +265,39 @@ class Lexicon:
             return None
         e = found.entry
         return Entry(e.label, e.node_id, e.name, False)
+
+    def name_prefixes(self) -> frozenset[str]:
+        """Every proper word prefix of a name key or a not-mention phrase ("heart"
+        and "heart failure" of "heart failure with preserved ejection fraction"):
+        the matcher stops growing a candidate no name goes on from. Built on first
+        use and again after names were added (names are only ever added)."""
+        size = (len(self.names), len(self.not_mentions))
+        if self._prefixes_size != size:
+            out: set[str] = set()
+            for key in (*self.names, *self.not_mentions):
+                cut = key.rfind(" ")
+                while cut > 0 and (prefix := key[:cut]) not in out:
+                    out.add(prefix)
+                    cut = key.rfind(" ", 0, cut)
+            self._prefixes = frozenset(out)
+            self._prefixes_size = size
+        return self._prefixes
+
+    def symbol_prefixes(self) -> frozenset[str]:
+        """Every leading part of a symbol or curated abbreviation, itself included
+        ("I", "IL", "IL-", "IL-6"): the matcher tries no candidate longer than
+        the longest one the text starts. Built like :meth:`name_prefixes`."""
+        size = (len(self.symbols), len(self.abbreviations))
+        if self._symbol_prefixes_size != size:
+            out: set[str] = set()
+            for text in (*self.symbols, *self.abbreviations):
+                for cut in range(len(text), 0, -1):
+                    if text[:cut] in out:
+                        break
+                    out.add(text[:cut])
+            self._symbol_prefixes = frozenset(out)
+            self._symbol_prefixes_size = size
+        return self._symbol_prefixes
 
     def _only_candidate(self, key: str, entry: Entry) -> None:
         """Make ``entry`` the one candidate of the name key ``key``."""

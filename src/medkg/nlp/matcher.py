@@ -49,8 +49,11 @@ class LexiconMatcher:
     def __call__(self, doc: Doc) -> Doc:
         if self.lexicon is None:
             raise ValueError(f"{self.name}: no lexicon set")
-        words = [t.text for t in doc]
-        spaces = [t.whitespace_ for t in doc]
+        words: list[str] = []
+        spaces: list[str] = []
+        for t in doc:  # one pass: each Token is an object spaCy makes on access
+            words.append(t.text)
+            spaces.append(t.whitespace_)
         keys = [normalise(w) for w in words]
         bounds = [(s.start, s.end) for s in doc.sents] if doc.has_annotation("SENT_START") else [
             (0, len(doc))
@@ -58,7 +61,7 @@ class LexiconMatcher:
         found: list[Span] = []
         nothing: list[Span] = []
         for start, end in bounds:
-            taken = self._names(doc, keys, start, end, found, nothing)
+            taken = self._names(doc, words, keys, start, end, found, nothing)
             self._symbols(doc, words, spaces, start, end, taken, found)
         doc.set_ents(sorted(found, key=lambda s: s.start))
         if nothing:
@@ -72,11 +75,15 @@ class LexiconMatcher:
         )
 
     def _names(
-        self, doc: Doc, keys: list[str], start: int, end: int,
+        self, doc: Doc, texts: list[str], keys: list[str], start: int, end: int,
         found: list[Span], nothing: list[Span],
     ) -> set[int]:  # fmt: skip
+        """Names leftmost-longest; a candidate grows word by word while some name
+        (or not-mention phrase) goes on from it (:meth:`Lexicon.name_prefixes`),
+        so most words cost one lookup instead of ``max_words`` joins."""
         lex = self.lexicon
         assert lex is not None
+        prefixes = lex.name_prefixes()
         taken: set[int] = set()
         i = start
         while i < end:
@@ -89,7 +96,7 @@ class LexiconMatcher:
             words: list[str] = []
             organ_at = -1  # the first modifier that is an organ's noun or adjective
             for j in range(i, end):
-                if j > i and doc[j].text == ":":
+                if j > i and texts[j] == ":":
                     # a label and what follows it are no one name: "ALLERGIES:
                     # Latex" is no "allergies latex" (HPO's few names with a
                     # colon, "EMG: myotonic discharges", are labelled findings)
@@ -100,20 +107,24 @@ class LexiconMatcher:
                     words.append(keys[j])
                     if len(words) > lex.max_words:
                         break
-                    key, how = " ".join(words), ""
+                    key = plain = " ".join(words)
+                    how, swapped = "", ""
                     if key in lex.not_mentions:
                         nothing_end = j + 1
-                    if key not in lex.names and organ_at >= 0:
+                    if organ_at >= 0:
                         # "benign prostate hypertrophy": notes use the organ's
                         # noun where the vocabularies write its adjective
                         other = ORGAN_WORD_SWAP[words[organ_at]]
-                        key = " ".join([*words[:organ_at], other, *words[organ_at + 1 :]])
-                        how = f"; organ word '{other}'"
+                        swapped = " ".join([*words[:organ_at], other, *words[organ_at + 1 :]])
+                        if key not in lex.names:
+                            key, how = swapped, f"; organ word '{other}'"
                     if key in lex.names:
                         if matchable := lex.matchable(lex.names[key]):
                             best = (j + 1, matchable, how)
                         else:
                             ner_end = j + 1
+                    if plain not in prefixes and swapped not in prefixes:
+                        break  # no longer name starts with these words
             if nothing_end and nothing_end >= (best[0] if best else i + 1):
                 # "body mass index": no "mass" inside it, and no symbol either;
                 # a listed phrase that is a name as well names nothing ("urine output")
@@ -149,13 +160,21 @@ class LexiconMatcher:
         """
         lex = self.lexicon
         assert lex is not None
+        prefixes = lex.symbol_prefixes()
         i = start
         while i < end:
-            if i in taken:
+            if i in taken or words[i] not in prefixes:
                 i += 1
                 continue
+            # the longest candidate that still starts some symbol's text
+            last, text = i + 1, words[i]
+            while last < min(end, i + MAX_SYMBOL_TOKENS):
+                text += spaces[last - 1] + words[last]
+                if text not in prefixes:
+                    break
+                last += 1
             hit = None
-            for j in range(min(end, i + MAX_SYMBOL_TOKENS), i, -1):
+            for j in range(last, i, -1):
                 if any(k in taken for k in range(i + 1, j)):
                     continue
                 if _inside_hyphenated_word(words, spaces, i, j, start, end):
