@@ -199,3 +199,52 @@ def test_a_disease_without_a_tied_symptom_is_no_finding(vocab_extractor: Extract
     assert [m.node_id for m in doc.mentions] == ["DOID:8778", "DOID:12365"]
     assert "DOID:12365" not in extractor.lexicon.tied_symptom  # no phenotype is malaria
     assert not [r for r in doc.relations if r.rel_type == "PRESENTS"]
+
+
+def test_a_bare_with_is_presents_only_where_the_graph_knows_the_pair(
+    vocab_extractor: Extractor,
+) -> None:
+    """"Marfan syndrome with arachnodactyly" is a presentation the HPO annotates;
+    "Overactive bladder with microscopic hematuria"-like pairs are co-findings
+    the words cannot tell apart, so an unknown pair with a bare "with" is no
+    relation, while an explicit trigger still is; "X, presented with Y" after a
+    history list is what the patient presented with (known_findings.py)."""
+    assert "HP:0001166" in vocab_extractor.lexicon.findings["DOID:14323"]
+
+    def presents(text: str) -> set[tuple[str, str]]:
+        (doc,) = vocab_extractor.extract([NoteInput("with", text)])
+        return {(doc.mentions[r.head].text, doc.mentions[r.tail].text)
+                for r in doc.relations if r.rel_type == "PRESENTS"}  # fmt: skip
+
+    assert presents("Marfan syndrome with arachnodactyly.") == {
+        ("Marfan syndrome", "arachnodactyly")
+    }
+    assert presents("Marfan syndrome with hematuria.") == set()
+    assert presents("Marfan syndrome presenting with hematuria.") == {
+        ("Marfan syndrome", "hematuria")
+    }
+    assert presents("History of asthma, Marfan syndrome, presented with hematuria.") == set()
+    # two histories, no cause; the same words with a cause are one
+    assert presents("Hematuria and a history of Marfan syndrome.") == set()
+    assert presents("Hematuria secondary to Marfan syndrome.") == {
+        ("Marfan syndrome", "Hematuria")
+    }
+    # a diagnosis in question is hypothetical, and so takes part in no relation
+    assert presents("Headaches, question of temporal arteritis.") == set()
+
+
+def test_a_finding_is_known_through_its_parents_and_children() -> None:
+    from medkg.nlp.relations.known_findings import finding_known
+
+    findings = {"D1": frozenset({"HP:hematuria"}), "D0": frozenset({"HP:fever"})}
+    parents = {
+        "HP:microscopic": ("HP:hematuria",),  # the note more specific
+        "HP:hematuria": ("HP:urine",),
+        "D2": ("D0",),  # a disease whose parent presents the finding
+    }
+    assert finding_known(findings, parents, "D1", "HP:hematuria")
+    assert finding_known(findings, parents, "D1", "HP:microscopic")
+    assert finding_known(findings, parents, "D1", "HP:urine")  # the note more general
+    assert finding_known(findings, parents, "D2", "HP:fever")
+    assert not finding_known(findings, parents, "D1", "HP:fever")
+    assert not finding_known(findings, parents, "D3", "HP:hematuria")

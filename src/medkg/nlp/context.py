@@ -33,6 +33,8 @@ _FORWARD: dict[str, list[str]] = {
         "return if", "watch for", "monitor for", "risk of", "at risk for", "risk for",
         "concern for", "possibility of", "possibility to",
         "rule out", "r/o", "to exclude", "possible", "suspected", "evaluate for",
+        # a diagnosis in question: "Headaches, question of temporal arteritis"
+        "question of", "questionable",
         # consent paragraphs list what could happen: "the risks and potential
         # complications ... include bleeding, infection, pulmonary embolism"
         # ("risk factors include diabetes" are the patient's: "risks" only; and

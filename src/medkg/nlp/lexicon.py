@@ -34,6 +34,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from medkg.kg.spelling import normalise
 from medkg.kg.store.base import GraphStore
 from medkg.nlp.packaged import packaged_rows
+from medkg.nlp.relations.known_findings import curated_findings
 from medkg.nlp.relations.known_treatments import curated_treatments
 
 #: Graph label -> NER label (BC5CDR's Chemical/Disease plus Gene and Symptom).
@@ -129,6 +130,9 @@ class Lexicon:
     #: Drug node -> the nodes its imported TREATS/PALLIATES edges give it for: a
     #: CAUSES between them is dropped (relations/known_treatments.py).
     treatments: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: Disease node -> the findings its imported PRESENTS edges give it: a bare
+    #: "disease with finding" is PRESENTS only for those (relations/known_findings.py).
+    findings: dict[str, frozenset[str]] = field(default_factory=dict)
     #: Name -> its candidates before :meth:`learn` put a learned node first: what
     #: the text names when a learned convention does not apply (the linker's
     #: drug-context check).
@@ -216,6 +220,7 @@ class Lexicon:
         lex.tied_symptom = _tied_symptoms(store, lex.same_as)
         lex.parents = _parents(store)
         lex.treatments = curated_treatments(store)
+        lex.findings = curated_findings(store)
         lex.degree = _degrees(store, ambiguous)
         # after the ties and degrees: a long form several nodes share is resolved by
         # the same rules as every other name
@@ -335,6 +340,8 @@ class Lexicon:
             h.update(f"ner-only {len(self.ner_only)}".encode())
         if self.treatments:
             h.update(f"treats {sum(len(t) for t in self.treatments.values())}".encode())
+        if self.findings:
+            h.update(f"presents {sum(len(f) for f in self.findings.values())}".encode())
         if self.not_in_sections:
             h.update(f"senses {len(self.not_in_sections)}".encode())
         if self.not_mentions:

@@ -64,8 +64,9 @@ from medkg.nlp.relations.cid_models import FINETUNED
 from medkg.nlp.relations.document_cid import CHEMICAL, DISEASE, DocumentCid, EntityMention
 from medkg.nlp.relations.finetuned import CONFIG_FILE, FineTunedEncoder
 from medkg.nlp.relations.hypernyms import drop_ancestors, parent_hierarchy
+from medkg.nlp.relations.known_findings import finding_known
 from medkg.nlp.relations.known_treatments import treated_node
-from medkg.nlp.relations.rules import DRUG, PROBLEM, SpanRef, find_relations
+from medkg.nlp.relations.rules import DRUG, GRAPH_CHECKED, PROBLEM, SpanRef, find_relations
 from medkg.nlp.sections import Section
 from medkg.nlp.stopping import StopCheck
 from medkg.settings import Settings
@@ -102,7 +103,8 @@ LINKER_REVISION = 2
 #: allergies heading or after "allergic to" is an allergen, no fact, decision
 #: 0047; "p.r.n. pain" and "X versus Y" are hypothetical, "talked to the
 #: mother" no family cue, decision 0037; 10: a drug the note says was stopped,
-#: "taken off Plavix", is discontinued, decision 0048).
+#: "taken off Plavix", is discontinued, decision 0048; "question of X" is
+#: hypothetical).
 CONTEXT_REVISION = 10
 EXTRACTOR_VERSION = (
     f"{__version__}+spacy{spacy.__version__}+tok{TOKENIZER_REVISION}+link{LINKER_REVISION}"
@@ -450,6 +452,12 @@ class Extractor:
             for r in find_relations(sents[si].text, refs, pair_model, self.cid_threshold):
                 head, tail = mentions[r.head].node_id, mentions[r.tail].node_id
                 if head == tail or (r.rel_type == "CAUSES" and self._indicated(head, tail)):
+                    continue
+                # a finding tied to a disease mention is looked up as that symptom
+                finding = findings.get(tail, tail)
+                if r.method in GRAPH_CHECKED and not finding_known(
+                    self.lexicon.findings, self.lexicon.parents, head, finding
+                ):
                     continue
                 # a disease mention as PRESENTS' finding: the edge goes to its symptom
                 tail_as = None

@@ -29,6 +29,10 @@ FINDING = frozenset({"Symptom"})
 GENE = frozenset({"Gene"})
 
 MAX_GAP_CHARS = 80
+#: Rules whose relation the extractor keeps only where the graph knows the pair
+#: (:mod:`.known_findings`): a bare "with" joins co-diagnoses as often as a
+#: disease and its finding.
+GRAPH_CHECKED = frozenset({"disease-with-finding"})
 
 
 @dataclass(frozen=True)
@@ -102,8 +106,11 @@ RULES: list[Rule] = [
         DISEASE,
         FINDING,
         _rx(
-            r"\b(present(?:s|ed|ing)? with|characteri[sz]ed by|manifest(?:s|ed|ing)? (?:as|with)|"
-            r"complicated by|symptoms? (?:of|such as|including)|with)\b"
+            # not after a comma: "history of diabetes, coronary artery disease,
+            # presented with urinary retention" is what the patient presented with
+            r"(?<!,)(?<!, )\b(present(?:s|ed|ing)? with|characteri[sz]ed by|"
+            r"manifest(?:s|ed|ing)? (?:as|with)|complicated by|"
+            r"symptoms? (?:of|such as|including))\b"
         ),
         True,
         0.7,
@@ -111,11 +118,23 @@ RULES: list[Rule] = [
     ),
     Rule(
         "PRESENTS",
+        DISEASE,
+        FINDING,
+        # "pneumonia with fever": kept only where the graph knows the pair
+        # (:data:`GRAPH_CHECKED`, relations/known_findings.py)
+        _rx(r"^\W*with\W+(?:\w+\W+){0,2}?$"),
+        True,
+        0.7,
+        "disease-with-finding",
+    ),
+    Rule(
+        "PRESENTS",
         FINDING,
         DISEASE,
         _rx(
+            # not a history's "of": "neurogenic bladder and history of stroke"
             r"\b(due to|secondary to|from|consistent with|suggestive of|caused by|attributed to|"
-            r"of)\W*(?:\w+\W+){0,2}?$"
+            r"(?<!history )(?<!hx )of)\W*(?:\w+\W+){0,2}?$"
         ),
         False,
         0.7,
