@@ -37,6 +37,7 @@ from spacy.tokens import Doc, Span
 
 from medkg.nlp.context import phrase_spans, terminator_between
 from medkg.nlp.measurements import word_after
+from medkg.nlp.sections import under_section
 
 #: Entity labels an allergy applies to: the NER's and the name matcher's chemicals.
 ALLERGEN_LABELS = frozenset({"CHEMICAL"})
@@ -67,8 +68,7 @@ def allergies_component(doc: Doc) -> Doc:
     for ent in doc.ents:
         if ent.label_ not in ALLERGEN_LABELS:
             continue
-        section = ent._.section
-        if section is not None and section.kind == ALLERGY_SECTION:
+        if under_section(ent, ALLERGY_SECTION):
             ent._.allergen = True
             continue
         if word_after(ent) in ALLERGY_AFTER:

@@ -46,6 +46,7 @@ from spacy.tokens import Doc, Span
 
 from medkg.nlp.context import phrase_spans
 from medkg.nlp.measurements import DOSE_UNITS
+from medkg.nlp.sections import under_section
 
 #: Entity labels a medication status applies to: the NER's and the name matcher's chemicals.
 MEDICATION_LABELS = frozenset({"CHEMICAL"})
@@ -131,8 +132,7 @@ def medication_status_component(doc: Doc) -> Doc:
     for ent in doc.ents:
         if ent.label_ not in MEDICATION_LABELS:
             continue
-        section = ent._.section
-        if section is not None and section.kind == DISCONTINUED_SECTION:
+        if under_section(ent, DISCONTINUED_SECTION):
             ent._.discontinued = True
         by_sentence.setdefault(ent.sent.start, []).append(ent)
     for drugs in by_sentence.values():

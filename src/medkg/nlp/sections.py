@@ -118,6 +118,13 @@ class Section:
     end: int  # where the next heading starts (or the text ends)
 
 
+def under_section(ent: Span, kind: str) -> bool:
+    """Whether the entity stands under a heading of that kind (``ent._.section``
+    is set by ``medkg_sections``)."""
+    section = ent._.section
+    return section is not None and section.kind == kind
+
+
 def section_kind(name: str) -> str:
     """``family``, ``historical``, ``procedure``, ``allergies``, ``discontinued`` or
     ``other`` for a heading (lower case)."""

@@ -25,17 +25,12 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 
 from medkg.kg.store.base import GraphStore
+from medkg.nlp.relations.known_treatments import imported_targets
 
 
 def curated_findings(store: GraphStore) -> dict[str, frozenset[str]]:
     """Disease node id -> the finding (Symptom) ids imported PRESENTS edges give it."""
-    out: dict[str, set[str]] = {}
-    for disease, finding in store.query(
-        "MATCH (a:Disease)-[r:PRESENTS]->(b:Symptom) WHERE r.extractor IS NULL RETURN a.id, b.id",
-        row_cap=10_000_000,
-    ).rows:
-        out.setdefault(disease, set()).add(finding)
-    return {k: frozenset(v) for k, v in out.items()}
+    return imported_targets(store, ("PRESENTS",), "Disease", "Symptom")
 
 
 def finding_known(

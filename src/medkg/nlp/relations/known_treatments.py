@@ -32,13 +32,22 @@ INDICATIONS = ("TREATS", "PALLIATES")
 def curated_treatments(store: GraphStore) -> dict[str, frozenset[str]]:
     """Drug node id -> the ids of the nodes it treats or palliates, by imported
     (not extracted) edges."""
+    return imported_targets(store, INDICATIONS, "Drug")
+
+
+def imported_targets(
+    store: GraphStore, rel_types: Sequence[str], start: str, end: str | None = None
+) -> dict[str, frozenset[str]]:
+    """Start node id -> the end node ids of its imported ``rel_types`` edges
+    (those without an ``extractor``: curated knowledge, not what notes said)."""
     out: dict[str, set[str]] = {}
-    for rel in INDICATIONS:
-        for drug, disease in store.query(
-            f"MATCH (a:Drug)-[r:{rel}]->(b) WHERE r.extractor IS NULL RETURN a.id, b.id",
+    target = f"(b:{end})" if end else "(b)"
+    for rel in rel_types:
+        for a, b in store.query(
+            f"MATCH (a:{start})-[r:{rel}]->{target} WHERE r.extractor IS NULL RETURN a.id, b.id",
             row_cap=10_000_000,
         ).rows:
-            out.setdefault(drug, set()).add(disease)
+            out.setdefault(a, set()).add(b)
     return {k: frozenset(v) for k, v in out.items()}
 
 
