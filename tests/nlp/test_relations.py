@@ -248,3 +248,16 @@ def test_a_finding_is_known_through_its_parents_and_children() -> None:
     assert finding_known(findings, parents, "D2", "HP:fever")
     assert not finding_known(findings, parents, "D1", "HP:fever")
     assert not finding_known(findings, parents, "D3", "HP:hematuria")
+
+
+def test_on_a_drug_after_a_lists_and_is_no_treatment(vocab_extractor: Extractor) -> None:
+    """"Known hypertension, on lisinopril" gives the drug for the disease; "minimal
+    hematuria, and on Bactrim DS" lists what the patient leaves with."""
+
+    def treats(text: str) -> set[tuple[str, str]]:
+        (doc,) = vocab_extractor.extract([NoteInput("on", text)])
+        return {(doc.mentions[r.head].text, doc.mentions[r.tail].text)
+                for r in doc.relations if r.rel_type == "TREATS"}  # fmt: skip
+
+    assert treats("Known hypertension, on lisinopril.") == {("lisinopril", "hypertension")}
+    assert treats("Discharged with minimal hematuria, and on ciprofloxacin.") == set()

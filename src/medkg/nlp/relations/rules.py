@@ -70,8 +70,10 @@ RULES: list[Rule] = [
         PROBLEM,
         DRUG,
         _rx(
+            # "Known HTN, on lisinopril"; not a list's next item: "minimal
+            # hematuria, and on Bactrim DS" (discharged on it, not for it)
             r"^\W*(?:\w+\W+){0,3}?((?:treated|managed|controlled|improved|responded|maintained|"
-            r"well controlled)\s+(?:with|by|on|to)|on|started on|requiring)\W*$"
+            r"well controlled)\s+(?:with|by|on|to)|(?<!and )on|started on|requiring)\W*$"
         ),
         False,
         0.75,
