@@ -113,3 +113,27 @@ def test_a_treatment_ranking_flags_the_patients_own_drugs(
     assert any("patient_medication" in n for n in read.notes), read.notes
     entity = next(e for e in read.patient_entities if e["id"] == stopped.id)
     assert entity["discontinued"] is True and entity["affirmed"] is True
+
+
+def test_only_a_stopped_drug_is_past() -> None:
+    """ConText's historical is a condition's ("history of erectile dysfunction,
+    last visit started on Cialis" flags Cialis): it leaves a drug current; a
+    drug named once stopped and once taken is current."""
+    from medkg.fusion.patient import PatientContext, PatientEntity
+    from medkg.fusion.patient_medications import medication_status
+
+    def drug(nid: str, sentence: str, **flags: bool) -> PatientEntity:
+        return PatientEntity(nid, "Drug", nid, 1.0, True, sentence=sentence, **flags)
+
+    ctx = PatientContext(entities=[
+        drug("DB00820", "last visit started on Cialis", historical=True),
+        drug("DB00682", "Coumadin was discontinued.", discontinued=True),
+        drug("DB00945", "Aspirin was stopped.", discontinued=True),
+        drug("DB00945", "Aspirin was restarted."),
+        PatientEntity("DB00331", "Drug", "Metformin", 1.0, False, negated=True),
+    ])  # fmt: skip
+    got = medication_status(ctx)
+    assert {d: v["status"] for d, v in got.items()} == {
+        "DB00820": "current", "DB00682": "past", "DB00945": "current"
+    }  # fmt: skip
+    assert got["DB00945"]["sentences"] == ["Aspirin was stopped.", "Aspirin was restarted."]

@@ -8,10 +8,13 @@ itself does not change (whether to continue, add or retry a drug is the
 prescriber's call, and the graph's evidence for it still holds); each such drug
 carries ``flags.patient_medication``: ``status`` ``current`` (an affirmed drug
 mention, or a drug id the caller gave) or ``past`` (the note says it was
-stopped, :mod:`medkg.nlp.medication_status`, or names it as history), and the
-patient's sentences that say so. Rejected: moving past drugs down like
-allergies (a drug stopped before surgery is no contraindication), and reading
-a reason for stopping (notes state it too rarely and too freely for rules).
+stopped, :mod:`medkg.nlp.medication_status`), and the patient's sentences that
+say so. Rejected: moving past drugs down like allergies (a drug stopped before
+surgery is no contraindication); reading a reason for stopping (notes state it
+too rarely and too freely for rules); ConText's ``historical`` as past (its
+cues are a condition's: "history of erectile dysfunction, last visit started
+on Cialis" flags Cialis, which the patient takes, and a past medical
+history's "hypertension, on lisinopril" names a current drug).
 Decision 0048.
 """
 
@@ -32,8 +35,8 @@ def medication_status(ctx: PatientContext) -> dict[str, dict[str, object]]:
     for e in ctx.entities:
         if e.label != "Drug" or not e.affirmed:
             continue
-        past = e.discontinued or e.historical
-        status[e.id] = "current" if not past or status.get(e.id) == "current" else "past"
+        past = e.discontinued and status.get(e.id) != "current"
+        status[e.id] = "past" if past else "current"
         said = sentences.setdefault(e.id, [])
         if e.sentence and e.sentence not in said:
             said.append(e.sentence)
