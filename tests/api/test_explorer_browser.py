@@ -129,6 +129,15 @@ def test_explorer_search_graph_click_cypher_recommend(base_url: str, tmp_path: P
         page.wait_for_selector("#rec-results li")
         assert "graph-only" in page.inner_text("#rec-method")
         assert "TREATS" in page.inner_text("#rec-results")
+        # a patient's text: the drugs the patient takes and stopped are said so
+        page.fill("#rec-input", "Type 2 diabetes mellitus. She takes metformin. "
+                  "Glyburide was discontinued.")  # fmt: skip
+        page.click("#rec-run")
+        page.wait_for_function(
+            "document.querySelector('#rec-results').innerText.includes('the patient takes it')"
+        )
+        listed = page.inner_text("#rec-results")
+        assert "the patient stopped it" in listed and "She takes metformin." in listed
         page.wait_for_timeout(500)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         shot = ARTIFACTS / "explorer.png"

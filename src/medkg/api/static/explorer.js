@@ -171,6 +171,19 @@ function highlight(item) {
   network.fit();
 }
 
+// What a clinician must see beside a drug: a known indication, the patient's
+// allergy (and why), and whether the patient already takes or stopped it.
+function flagText(flags) {
+  let text = flags.known ? " (known treatment)" : "";
+  if (flags.allergy_conflict) text += ` - allergy conflict: ${flags.allergy_conflict[0]}`;
+  const med = flags.patient_medication;
+  if (med) {
+    text += med.status === "current" ? " - the patient takes it" : " - the patient stopped it";
+    if (med.sentences.length) text += ` ("${med.sentences[0]}")`;
+  }
+  return text;
+}
+
 $("rec-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   const value = $("rec-input").value.trim();
@@ -185,8 +198,7 @@ $("rec-form").addEventListener("submit", async (e) => {
       const li = document.createElement("li");
       li.innerHTML = `<b></b> <span></span><div class="evidence"></div>`;
       li.querySelector("b").textContent = item.name;
-      li.querySelector("span").textContent = `score ${item.score}` +
-        (item.flags.known ? " (known treatment)" : "");
+      li.querySelector("span").textContent = `score ${item.score}` + flagText(item.flags);
       li.querySelector(".evidence").textContent = item.evidence.map((p) => p.text).join(" | ");
       li.addEventListener("click", () => highlight(item));
       $("rec-results").appendChild(li);
