@@ -36,6 +36,9 @@ def test_demo_runs_end_to_end_on_a_fresh_machine(tmp_path: Path) -> None:
     out = proc.stdout
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "Traceback" not in proc.stderr
+    # the example note's stopped drug is a fact marked discontinued
+    stopped = out[out.index("Stopped drugs") :]
+    assert "Glipizide" in stopped[: stopped.index("Relations extracted")]
     # trained small, then every task answered by the trained / hybrid rankers
     assert (tmp_path / "data/models/fusion/treatments.pt").is_file()
     assert (tmp_path / "data/models/fusion/diagnosis.pt").is_file()

@@ -149,7 +149,7 @@ def _extract(store: GraphStore, extractor: Extractor, samples: Path, n_notes: in
         "MATCH (d:Document)-[r:MENTIONS]->(x:Drug) WHERE r.discontinued = true "
         "RETURN x.name AS drug, collect(d.id) AS documents ORDER BY drug LIMIT 8"
     )
-    console.print(result_table(stopped, "Drugs the notes say were stopped (discontinued facts)"))
+    console.print(result_table(stopped, "Stopped drugs (discontinued facts)"))
     rels = store.query(
         "MATCH (a)-[r]->(b) WHERE r.source = 'extraction' "
         "AND NOT type(r) IN ['MENTIONS', 'REPORTS_ALLERGY'] "
