@@ -152,6 +152,16 @@ def test_rankings_and_trials_from_the_cli(cli_env, tmp_path) -> None:  # type: i
     assert any("allergies" in n for n in held["notes"]), held["notes"]
     code, _, err = run("recommend", "--disease", "DOID:9352", "--allergy", "DOID:9352")
     assert code == 1 and "not a Drug id" in err and "Traceback" not in err
+    # the table says which drug the patient reports an allergy to, takes or stopped
+    code, out, err = run(
+        "recommend", "--limit", "30", "--allergy", top, "--text",
+        f"Type 2 diabetes mellitus. She takes {answer['items'][1]['name']}. "
+        f"{answer['items'][2]['name']} was discontinued.",
+    )  # fmt: skip
+    assert code == 0, err
+    # (the table wraps its cells, so words rather than phrases)
+    words = set(out.replace("│", " ").split())
+    assert {"takes", "stopped", "conflict:", "allergy"} <= words, out
     code, _, err = run("diagnose")
     assert code == 1 and "describe the patient" in err
     bad = tmp_path / "trials.jsonl"

@@ -116,6 +116,21 @@ def progress() -> Progress:
     )
 
 
+def flag_text(flags: dict[str, Any]) -> str:
+    """What a reader must see beside an item, in a few words: a known
+    treatment, an allergy conflict, the patient's own drug, a trial's exclusion
+    (the JSON answer has the whole of each flag)."""
+    parts = ["known treatment"] if flags.get("known") else []
+    if conflict := flags.get("allergy_conflict"):
+        parts.append(f"allergy conflict: {conflict[0]}")
+    if med := flags.get("patient_medication"):
+        parts.append("the patient takes it" if med["status"] == "current" else
+                     "the patient stopped it")  # fmt: skip
+    if excluded := flags.get("excluded_by"):
+        parts.append("excluded by " + ", ".join(excluded))
+    return "; ".join(parts)
+
+
 def show_ranking(ranking: Ranking, as_json: bool) -> None:
     """A ranking as a table (evidence: the first path of each item) and its notes,
     or the whole answer as JSON, as the API returns it."""
@@ -123,11 +138,13 @@ def show_ranking(ranking: Ranking, as_json: bool) -> None:
         print_json(json.loads(ranking.model_dump_json()))
         return
     table = Table(title=f"{ranking.task}: {ranking.method}")
-    for col in ("#", "id", "name", "score", "evidence"):
+    for col in ("#", "id", "name", "score", "flags", "evidence"):
         table.add_column(col)
     for i, item in enumerate(ranking.items, 1):
         ev = item.evidence[0].text if item.evidence else ""
-        table.add_row(str(i), item.id, item.name or "", f"{item.score:.3f}", ev)
+        table.add_row(
+            str(i), item.id, item.name or "", f"{item.score:.3f}", flag_text(item.flags), ev
+        )
     console.print(table)
     for note in ranking.notes:
         err_console.print(f"note: {note}")
