@@ -137,3 +137,40 @@ def test_only_a_stopped_drug_is_past() -> None:
         "DB00820": "current", "DB00682": "past", "DB00945": "current"
     }  # fmt: skip
     assert got["DB00945"]["sentences"] == ["Aspirin was stopped.", "Aspirin was restarted."]
+
+
+def test_a_stopped_drug_excludes_only_where_a_trial_means_any_use(store: EmbeddedStore) -> None:
+    """"Current use of warfarin" does not exclude a patient whose warfarin was
+    discontinued; "Prior treatment with warfarin" does, and so does any
+    criterion for a patient who still takes it. A small graph of its own."""
+    from medkg.fusion.patient import PatientContext, PatientEntity
+    from medkg.fusion.recommend import match_trials
+    from medkg.fusion.trial_exclusions import only_current_use
+
+    assert only_current_use(["Current use of warfarin"], ["Warfarin", "Coumadin"])
+    assert only_current_use(["Patients taking coumadin."], ["Warfarin", "Coumadin"])
+    assert not only_current_use(["Prior treatment with warfarin"], ["Warfarin"])
+    assert not only_current_use(["Current or previous warfarin use"], ["Warfarin"])
+    assert not only_current_use(["Current use of anticoagulants"], ["Warfarin"])  # not named
+    store.import_nodes("Disease", [{"id": "DOID:0060224", "name": "atrial fibrillation"}])
+    store.import_nodes("Drug", [{"id": "DB00682", "name": "Warfarin", "synonyms": ["Coumadin"]}])
+    store.import_nodes("ClinicalTrial", [
+        {"id": "NCT00000011", "name": "A", "title": "A",
+         "exclusion": ["Current use of Coumadin"], "exclusion_ids": ["DB00682"]},
+        {"id": "NCT00000012", "name": "B", "title": "B",
+         "exclusion": ["Prior treatment with warfarin"], "exclusion_ids": ["DB00682"]},
+    ])  # fmt: skip
+    store.import_edges("STUDIES", "ClinicalTrial", "Disease", [
+        {"start": "NCT00000011", "end": "DOID:0060224"},
+        {"start": "NCT00000012", "end": "DOID:0060224"},
+    ])  # fmt: skip
+
+    def excluded(**drug: bool) -> dict[str, list[str]]:
+        ctx = PatientContext(entities=[
+            PatientEntity("DOID:0060224", "Disease", "atrial fibrillation", 1.0, True),
+            PatientEntity("DB00682", "Drug", "Warfarin", 1.0, True, **drug),
+        ])  # fmt: skip
+        return {i.id: i.flags["excluded_by"] for i in match_trials(store, ctx).items}
+
+    assert excluded(discontinued=True) == {"NCT00000011": [], "NCT00000012": ["DB00682"]}
+    assert excluded() == {"NCT00000011": ["DB00682"], "NCT00000012": ["DB00682"]}

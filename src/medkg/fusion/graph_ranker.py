@@ -14,10 +14,12 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
 from medkg.fusion.evidence import EvidenceNode, EvidencePath, RankedItem, path_text
+from medkg.fusion.trial_exclusions import only_current_use
 from medkg.kg.store.base import GraphStore
 
 METHOD = "graph-only (weighted metapath counts; no trained model)"
@@ -222,19 +224,37 @@ EXCLUSION_PENALTY = 0.1
 
 
 def rank_trials(
-    store: GraphStore, disease_ids: dict[str, float], patient_ids: set[str], limit: int = 10
+    store: GraphStore,
+    disease_ids: dict[str, float],
+    patient_ids: set[str],
+    limit: int = 10,
+    stopped_ids: AbstractSet[str] = frozenset(),
 ) -> list[RankedItem]:
     """Trials studying the patient's diseases; trials whose exclusion criteria name one of
-    the patient's affirmed entities are pushed down and flagged ``excluded_by``."""
+    the patient's affirmed entities are pushed down and flagged ``excluded_by``, but
+    for a drug the patient stopped (``stopped_ids``) whose criteria speak of current
+    use only (:mod:`.trial_exclusions`)."""
     cands = _run_metapaths(store, "ClinicalTrial", disease_ids, [TRIAL_PATH])
     excluded: dict[str, list[str]] = {}
     rows = store.query(
-        "MATCH (t:ClinicalTrial) WHERE t.id IN $ids RETURN t.id, t.exclusion_ids",
+        "MATCH (t:ClinicalTrial) WHERE t.id IN $ids RETURN t.id, t.exclusion_ids, t.exclusion",
         {"ids": list(cands)},
     ).rows
-    for cid, exclusion_ids in rows:
-        hits = sorted(set(exclusion_ids or []) & patient_ids)
+    names = _drug_names(store, stopped_ids) if stopped_ids else {}
+    for cid, exclusion_ids, items in rows:
+        hits = sorted(
+            nid for nid in set(exclusion_ids or []) & patient_ids
+            if not (nid in names and only_current_use(items or [], names[nid]))
+        )  # fmt: skip
         if hits:
             excluded[cid] = hits
             cands[cid].score *= EXCLUSION_PENALTY
     return _items(cands, "ClinicalTrial", limit, excluded_by=lambda c: excluded.get(c.id, []))
+
+
+def _drug_names(store: GraphStore, ids: AbstractSet[str]) -> dict[str, list[str]]:
+    """Drug id -> its name and synonyms."""
+    rows = store.query(
+        "MATCH (d:Drug) WHERE d.id IN $ids RETURN d.id, d.name, d.synonyms", {"ids": sorted(ids)}
+    ).rows
+    return {nid: [n for n in (name, *(synonyms or [])) if n] for nid, name, synonyms in rows}

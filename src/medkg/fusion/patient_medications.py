@@ -43,6 +43,11 @@ def medication_status(ctx: PatientContext) -> dict[str, dict[str, object]]:
     return {d: {"status": status[d], "sentences": sentences[d]} for d in status}
 
 
+def stopped_drug_ids(ctx: PatientContext) -> set[str]:
+    """The drugs the patient stopped and does not take again."""
+    return {d for d, v in medication_status(ctx).items() if v["status"] == "past"}
+
+
 def flag_patient_medications(items: list[RankedItem], ctx: PatientContext | None) -> list[str]:
     """Flag (``flags.patient_medication``) the ranked drugs the patient takes or
     took, in place; the answer's note when any was."""

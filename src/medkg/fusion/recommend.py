@@ -22,7 +22,7 @@ from medkg.fusion.graph_ranker import (
     reachable_diseases,
 )
 from medkg.fusion.patient import FINDING_LABELS, PatientContext, PatientInputError
-from medkg.fusion.patient_medications import flag_patient_medications
+from medkg.fusion.patient_medications import flag_patient_medications, stopped_drug_ids
 from medkg.kg.store.base import GraphStore
 
 DISEASE = frozenset({"Disease"})
@@ -274,8 +274,9 @@ def match_trials(
 ) -> Ranking:
     """Trials for the patient; with text and a text encoder, the hybrid of
     :mod:`.trial_ranker`, else graph-only; trials that exclude the patient are
-    flagged, and so are trials that test a drug the patient is allergic to
-    (:func:`~.allergy_check.flag_trial_allergies`)."""
+    flagged (not for a drug the patient stopped when the criterion is about
+    current use: :mod:`.trial_exclusions`), and so are trials that test a drug
+    the patient is allergic to (:func:`~.allergy_check.flag_trial_allergies`)."""
     notes = []
     has_trials = bool(store.query("MATCH (t:ClinicalTrial) RETURN t.id LIMIT 1").rows)
     if not has_trials:
@@ -291,14 +292,15 @@ def match_trials(
 
         items = hybrid_trial_items(
             store, ctx.text, diseases, ctx.affirmed_ids, models.text_encoder(None),
-            models.trial_vectors, limit,
+            models.trial_vectors, limit, stopped_drug_ids(ctx),
         )  # fmt: skip
         items, allergy_notes = flag_trial_allergies(store, items, ctx.allergy_ids)
         return Ranking(
             task="trials", method=HYBRID, items=items,
             patient_entities=ctx.as_dicts(), notes=notes + allergy_notes,
         )  # fmt: skip
-    items = rank_trials(store, diseases, ctx.affirmed_ids, limit) if diseases else []
+    stopped = stopped_drug_ids(ctx)
+    items = rank_trials(store, diseases, ctx.affirmed_ids, limit, stopped) if diseases else []
     items, allergy_notes = flag_trial_allergies(store, items, ctx.allergy_ids)
     notes += allergy_notes
     return Ranking(

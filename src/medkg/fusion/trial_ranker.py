@@ -12,6 +12,7 @@ patient entity its exclusion criteria name.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import torch
@@ -47,6 +48,7 @@ def hybrid_trial_items(
     encoder: Any,
     vectors: dict[str, torch.Tensor],
     limit: int,
+    stopped: AbstractSet[str] = frozenset(),
 ) -> list[RankedItem]:
     """Rank every trial in the store; ``vectors`` caches trial embeddings by text digest
     (a re-imported, corrected trial is re-encoded)."""
@@ -61,7 +63,7 @@ def hybrid_trial_items(
         encoded = encoder.encode([texts[tid] for tid in missing])
         vectors.update(zip([keys[tid] for tid in missing], encoded, strict=True))
     patient = encoder.encode([patient_text])[0]
-    graph = {i.id: i for i in rank_trials(store, diseases, affirmed, 1_000_000)}
+    graph = {i.id: i for i in rank_trials(store, diseases, affirmed, 1_000_000, stopped)}
     scored = []
     for tid, title, *_ in rows:
         sim = float(patient @ vectors[keys[tid]])
