@@ -57,6 +57,12 @@ def test_stopped_drugs_are_discontinued_facts(vocab_extractor: Extractor) -> Non
     for drug in ("ditropan", "prednisone", "atorvastatin"):
         assert got[drug] == current, (drug, got)
     assert got["lasix"] == stopped and got["simvastatin"] == stopped, got  # the heading
+    # a new event ends a history's scope: the drug started at the last visit is current
+    (doc,) = vocab_extractor.extract([NoteInput(
+        "started", "History of erectile dysfunction, last visit started on Cialis 10 mg."
+    )])  # fmt: skip
+    cialis = next(m for m in doc.mentions if m.text == "Cialis")
+    assert not (cialis.historical or cialis.discontinued) and cialis.is_positive_fact
 
 
 def test_the_fact_says_discontinued_and_reingest_replaces_it(

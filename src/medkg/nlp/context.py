@@ -135,6 +135,11 @@ _TERMINATORS = {
     "which",
     "secondary",
     "apart",
+    # a new event: "history of erectile dysfunction, last visit started on
+    # Cialis" (Cialis is current), "denies chest pain, started on aspirin"
+    "started",
+    "restarted",
+    "initiated",
 }
 
 

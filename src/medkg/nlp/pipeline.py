@@ -104,7 +104,7 @@ LINKER_REVISION = 2
 #: 0047; "p.r.n. pain" and "X versus Y" are hypothetical, "talked to the
 #: mother" no family cue, decision 0037; 10: a drug the note says was stopped,
 #: "taken off Plavix", is discontinued, decision 0048; "question of X" is
-#: hypothetical).
+#: hypothetical; "started" ends a cue's scope).
 CONTEXT_REVISION = 10
 EXTRACTOR_VERSION = (
     f"{__version__}+spacy{spacy.__version__}+tok{TOKENIZER_REVISION}+link{LINKER_REVISION}"
