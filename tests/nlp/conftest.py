@@ -50,3 +50,16 @@ def write_bio(path: Path, sents: list[BioSentence]) -> Path:
         + "\n"
     )
     return path
+
+
+def drug_flags(extractor, doc_id: str, text: str, *attrs: str) -> dict[str, tuple]:  # type: ignore[no-untyped-def]
+    """Drug mention (lower case) -> the values of ``attrs`` on its Mention (flags
+    or properties such as ``is_positive_fact``), from one real extraction."""
+    from medkg.nlp.documents import NoteInput
+
+    (doc,) = extractor.extract([NoteInput(doc_id, text)])
+    return {
+        m.text.lower(): tuple(getattr(m, a) for a in attrs)
+        for m in doc.mentions
+        if m.node_label == "Drug"
+    }

@@ -11,6 +11,7 @@ from medkg.nlp import Extractor
 from medkg.nlp.documents import NoteInput
 from medkg.nlp.ingest import ingest_documents
 from medkg.nlp.sections import section_kind
+from tests.nlp.conftest import drug_flags
 
 NOTE = (
     "ALLERGIES: Compazine and Allegra.\n"
@@ -24,12 +25,8 @@ NOTE = (
 
 def _drugs(extractor: Extractor, doc_id: str, text: str) -> dict[str, tuple[bool, bool, bool]]:
     """Drug mention (lower case) -> (allergen, reported allergy, fact)."""
-    (doc,) = extractor.extract([NoteInput(doc_id, text)])
-    return {
-        m.text.lower(): (m.allergen, m.is_reported_allergy, m.is_positive_fact)
-        for m in doc.mentions
-        if m.node_label == "Drug"
-    }
+    return drug_flags(extractor, doc_id, text, "allergen", "is_reported_allergy",
+                      "is_positive_fact")  # fmt: skip
 
 
 def test_allergy_headings_are_their_own_kind() -> None:

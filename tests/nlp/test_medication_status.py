@@ -11,6 +11,7 @@ from medkg.nlp import Extractor
 from medkg.nlp.documents import NoteInput
 from medkg.nlp.ingest import ingest_documents
 from medkg.nlp.sections import section_kind
+from tests.nlp.conftest import drug_flags
 
 NOTE = (
     "HPI: He had a heart attack when he was taken off Plavix. "
@@ -27,12 +28,7 @@ NOTE = (
 
 def _drugs(extractor: Extractor, doc_id: str, text: str) -> dict[str, tuple[bool, bool]]:
     """Drug mention (lower case) -> (discontinued, fact)."""
-    (doc,) = extractor.extract([NoteInput(doc_id, text)])
-    return {
-        m.text.lower(): (m.discontinued, m.is_positive_fact)
-        for m in doc.mentions
-        if m.node_label == "Drug"
-    }
+    return drug_flags(extractor, doc_id, text, "discontinued", "is_positive_fact")
 
 
 def test_discontinued_medication_headings_are_their_own_kind() -> None:

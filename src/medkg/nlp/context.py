@@ -290,8 +290,8 @@ def context_component(doc: Doc) -> Doc:
             for t in triggers:
                 if t.next_only:
                     if (
-                        t.forward and ent.label_ != "CHEMICAL" and ent is _first_after(ents, t.end)
-                    ) or (not t.forward and ent is _last_before(ents, t.start)):
+                        t.forward and ent.label_ != "CHEMICAL" and ent is first_after(ents, t.end)
+                    ) or (not t.forward and ent is last_before(ents, t.start)):
                         setattr(ent._, t.flag, True)
                     continue
                 before = t.forward and t.end <= ent.start
@@ -312,12 +312,14 @@ def context_component(doc: Doc) -> Doc:
     return doc
 
 
-def _first_after(ents: Sequence[Span], i: int) -> Span | None:
-    """The first of the sentence's entities that starts at or after token ``i``."""
+def first_after(ents: Sequence[Span], i: int) -> Span | None:
+    """The first of the sentence's entities that starts at or after token ``i``
+    (the scope of a next-only cue here, a stopping cue's drug in
+    :mod:`.medication_status`)."""
     return min((e for e in ents if e.start >= i), key=lambda e: e.start, default=None)
 
 
-def _last_before(ents: Sequence[Span], i: int) -> Span | None:
+def last_before(ents: Sequence[Span], i: int) -> Span | None:
     """The last of the sentence's entities that ends at or before token ``i``."""
     return max((e for e in ents if e.end <= i), key=lambda e: e.end, default=None)
 

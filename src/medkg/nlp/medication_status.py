@@ -39,12 +39,11 @@ Decision 0048.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from medkg.nlp.context import phrase_spans
+from medkg.nlp.context import first_after, last_before, phrase_spans
 from medkg.nlp.measurements import DOSE_UNITS
 from medkg.nlp.sections import under_section
 
@@ -95,26 +94,9 @@ MAX_GAP = 3
 #: aspirin were stopped".
 _LIST_WORDS = frozenset({",", "and", "or", "/", "&", "as", "well", "plus", "both", "also"})
 _DOSE_WORDS = DOSE_UNITS | {
-    "daily",
-    "nightly",
-    "b.i.d.",
-    "t.i.d.",
-    "q.i.d.",
-    "bid",
-    "tid",
-    "qid",
-    "q.d.",
-    "qd",
-    "p.o.",
-    "po",
-    "iv",
-    "therapy",
-    "treatment",
-    "infusion",
-    "drip",
-    "dose",
-    "doses",
-}
+    "daily", "nightly", "b.i.d.", "t.i.d.", "q.i.d.", "bid", "tid", "qid", "q.d.", "qd",
+    "p.o.", "po", "iv", "therapy", "treatment", "infusion", "drip", "dose", "doses",
+}  # fmt: skip
 #: A singular verb before a cue after the drug reaches that drug only: "She
 #: takes lisinopril and Coumadin was stopped" (but "aspirin and Plavix were").
 _SINGULAR = frozenset({"is", "was", "has"})
@@ -139,13 +121,11 @@ def medication_status_component(doc: Doc) -> Doc:
         sent = drugs[0].sent
         for _, cue in phrase_spans(sent, _CUE_BEFORE):
             if not _not_yet(doc, cue.start, sent.start):
-                _mark_list(doc, drugs, _first_after(doc, drugs, cue.end), forward=True)
+                _mark_list(doc, drugs, _reached_after(doc, drugs, cue.end), forward=True)
         for text, cue in phrase_spans(sent, _CUE_AFTER):
-            k = _last_before(doc, drugs, cue.start)
-            if text.split()[0].lower() in _SINGULAR:  # "... and Coumadin was stopped"
-                _mark_list(doc, drugs, k, forward=False, one=True)
-            else:
-                _mark_list(doc, drugs, k, forward=False)
+            # "... and Coumadin was stopped": a singular verb reaches one drug
+            one = text.split()[0].lower() in _SINGULAR
+            _mark_list(doc, drugs, _reached_before(doc, drugs, cue.start), False, one)
     return doc
 
 
@@ -160,27 +140,26 @@ def _not_yet(doc: Doc, cue_start: int, sent_start: int) -> bool:
     return False
 
 
-def _first_after(doc: Doc, drugs: Sequence[Span], i: int) -> int | None:
-    """Index in ``drugs`` of the drug the cue ending at token ``i`` reaches."""
-    for k, ent in enumerate(drugs):
-        if ent.start >= i:
-            gap = doc[i : ent.start]
-            if len(gap) <= MAX_GAP and all(t.lower_ in _GAP_WORDS for t in gap):
-                return k
-            return None
-    return None
+def _reached_after(doc: Doc, drugs: list[Span], i: int) -> int | None:
+    """Index in ``drugs`` of the drug the cue ending at token ``i`` reaches: the
+    next one, through at most :data:`MAX_GAP` of :data:`_GAP_WORDS`."""
+    ent = first_after(drugs, i)
+    if ent is None:
+        return None
+    gap = doc[i : ent.start]
+    ok = len(gap) <= MAX_GAP and all(t.lower_ in _GAP_WORDS for t in gap)
+    return drugs.index(ent) if ok else None
 
 
-def _last_before(doc: Doc, drugs: Sequence[Span], i: int) -> int | None:
-    """Index in ``drugs`` of the drug a cue starting at token ``i`` follows."""
-    for k in range(len(drugs) - 1, -1, -1):
-        ent = drugs[k]
-        if ent.end <= i:
-            gap = doc[ent.end : i]
-            if len(gap) <= MAX_GAP + 1 and all(_is_dose(t.lower_) for t in gap):
-                return k
-            return None
-    return None
+def _reached_before(doc: Doc, drugs: list[Span], i: int) -> int | None:
+    """Index in ``drugs`` of the drug a cue starting at token ``i`` follows: the
+    one before it, through at most ``MAX_GAP + 1`` dose words."""
+    ent = last_before(drugs, i)
+    if ent is None:
+        return None
+    gap = doc[ent.end : i]
+    ok = len(gap) <= MAX_GAP + 1 and all(_is_dose(t.lower_) for t in gap)
+    return drugs.index(ent) if ok else None
 
 
 def _is_dose(word: str) -> bool:
@@ -196,7 +175,7 @@ def _glued(doc: Doc, a: Span, b: Span) -> bool:
 
 
 def _mark_list(
-    doc: Doc, drugs: Sequence[Span], k: int | None, forward: bool, one: bool = False
+    doc: Doc, drugs: list[Span], k: int | None, forward: bool, one: bool = False
 ) -> None:
     """Mark drug ``k`` and (unless ``one``) the drugs its list goes on with, away
     from the cue."""
@@ -205,7 +184,7 @@ def _mark_list(
     drugs[k]._.discontinued = True
     if one:
         return
-    step = -1 if not forward else 1
+    step = 1 if forward else -1
     j = k
     while 0 <= j + step < len(drugs):
         a, b = (drugs[j], drugs[j + step]) if forward else (drugs[j + step], drugs[j])

@@ -454,9 +454,8 @@ class Extractor:
                 if head == tail or (r.rel_type == "CAUSES" and self._indicated(head, tail)):
                     continue
                 # a finding tied to a disease mention is looked up as that symptom
-                finding = findings.get(tail, tail)
                 if r.method in GRAPH_CHECKED and not finding_known(
-                    self.lexicon.findings, self.lexicon.parents, head, finding
+                    self.lexicon.findings, self.lexicon.parents, head, findings.get(tail, tail)
                 ):
                     continue
                 # a disease mention as PRESENTS' finding: the edge goes to its symptom

@@ -46,6 +46,6 @@ def finding_known(
         shown = findings.get(node)
         if not shown:
             continue
-        if around & set(shown) or any(finding in parents.get(s, ()) for s in shown):
+        if not around.isdisjoint(shown) or any(finding in parents.get(s, ()) for s in shown):
             return True
     return False
