@@ -167,9 +167,12 @@ def vocab_store(
     source = HetionetSource.from_dir(HETIONET)
     import_hetionet(store, source, max_edges_per_type=300)
     # Hetionet's edgeless side effect named like a disease (the search complaint),
-    # and its side effect named as a procedure is (decision 0041)
+    # its side effect named as a procedure is (decision 0041), and the one named
+    # like MeSH's Hemorrhage (decision 0050)
     side_effects = source.read().nodes["SideEffect"]
-    store.import_nodes("SideEffect", [side_effects["C0011860"], side_effects["C0543467"]])
+    store.import_nodes(
+        "SideEffect", [side_effects[i] for i in ("C0011860", "C0543467", "C0019080")]
+    )
     summary, report = import_vocabularies(store, inputs=vocab_inputs)
     store.first_summary = summary  # type: ignore[attr-defined]
     store.report = report  # type: ignore[attr-defined]

@@ -517,3 +517,42 @@ def test_readers_refuse_what_they_cannot_read(tmp_path: Path) -> None:
     assert parse_frequency("HP:0040283") == 0.17 and parse_frequency("") is None
     with pytest.raises(ValueError, match="frequency"):
         parse_frequency("often")
+
+
+def test_a_side_effect_takes_the_mesh_disease_heading_of_its_name() -> None:
+    """A disease heading no disease or phenotype carries goes to the one side
+    effect of its name, British spellings and all, with the entry terms that are
+    no other node's own name; not to a side effect marked a procedure, not where
+    two side effects share the name, and not when a node carries it already."""
+    from medkg.kg.importers.vocabularies.build import Builder, add_side_effect_headings
+    from medkg.kg.importers.vocabularies.tables import MeshRecord
+
+    b = Builder({"SideEffect": {
+        "C1": "Haemorrhage", "C2": "Infarction", "C3": "Oedema", "C4": "Oedema",
+        "C5": "Biopsy", "C6": "Death",
+    }})  # fmt: skip
+    b.node("SideEffect", "C5", None, "test").procedure = True
+    b.node("Disease", "DOID:1", "end of life", "test")
+    b.node("Disease", "DOID:2", "myocardial infarction", "test").xrefs.add("MESH:D007238")
+    mesh = {r.id: r for r in [
+        MeshRecord("D006470", "Hemorrhage", ["Hemorrhages", "Bleeding"], ["C23.550.414"]),
+        MeshRecord("D007238", "Infarction", ["Infarct"], ["C23.550.513"]),
+        MeshRecord("D004487", "Edema", ["Oedema"], ["C23.888.277"]),
+        MeshRecord("D001706", "Biopsy", [], ["C99.1"]),
+        MeshRecord("D003643", "Death", ["End Of Life"], ["C23.550.260"]),
+        MeshRecord("D000001", "Haemorrhage Spray", [], ["D01.1"]),  # not a disease heading
+    ]}  # fmt: skip
+    add_side_effect_headings(b, mesh)
+    rows = b.batch().nodes["SideEffect"]
+    assert rows["C1"]["xrefs"] == ["MESH:D006470"]
+    assert set(rows["C1"]["synonyms"]) == {"Hemorrhages", "Bleeding"}
+    assert "xrefs" not in rows.get("C2", {}) or rows["C2"]["xrefs"] == []  # carried already
+    assert not any(rows.get(i, {}).get("xrefs") for i in ("C3", "C4", "C5"))
+    assert rows["C6"]["xrefs"] == ["MESH:D003643"] and not rows["C6"].get("synonyms")
+
+
+def test_the_import_gives_haemorrhage_mesh_s_hemorrhage(vocab_store: EmbeddedStore) -> None:
+    xrefs, synonyms = _one(
+        vocab_store, "MATCH (n:SideEffect {id: 'C0019080'}) RETURN n.xrefs, n.synonyms"
+    )
+    assert "MESH:D006470" in xrefs and "Bleeding" in synonyms

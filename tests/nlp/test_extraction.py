@@ -358,6 +358,26 @@ def test_a_consent_list_is_hypothetical_over_its_semicolons() -> None:
     assert got == {"bleeding": (False, True), "anemia": (False, False)}
 
 
+def test_what_a_plan_discussed_could_happen_the_patient_s_own_condition_did() -> None:
+    """"We have discussed bleeding, infection, MI, stroke, and death" lists
+    outcomes of a surgery, not a living patient's history (MTSamples); a
+    discussion of the patient's own condition or of its diagnosis keeps the
+    facts, as does what was discussed before the cue."""
+    flags = _context_flags
+    risks = ["bleeding", "infection", "stroke", "death"]
+    got = flags("We have discussed bleeding, infection, stroke, and death.", risks)
+    assert got == dict.fromkeys(risks, (False, True))
+    assert flags("We discussed erectile dysfunction.", ["erectile dysfunction"]) == {
+        "erectile dysfunction": (False, True)}  # fmt: skip
+    for text, name in (
+        ("I discussed his diabetes with him at length.", "diabetes"),
+        ("We discussed the diagnosis of hydrocele with the parents.", "hydrocele"),
+        ("We discussed with the patient that his asthma is poorly controlled.", "asthma"),
+        ("Options such as removal of the spermatocele were discussed.", "spermatocele"),
+    ):
+        assert flags(text, [name]) == {name: (False, False)}, text
+
+
 def test_what_care_avoids_or_a_step_prevents_did_not_happen() -> None:
     """"Care was taken to avoid injury to the nerves", "to prevent
     cerebrospinal fluid leak": hypothetical; a drug given as prophylaxis and a

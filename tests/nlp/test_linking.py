@@ -470,3 +470,47 @@ def test_the_matchers_prefix_sets_follow_the_names() -> None:
     assert lex.symbol_prefixes() == {"I", "IL", "IL-", "IL-6"}
     lex.learn({"acute kidney injury": Entry("Disease", "DOID:3021", "acute kidney failure")})
     assert lex.name_prefixes() == {"heart", "body", "body mass", "acute", "acute kidney"}
+
+
+def test_the_nearest_string_names_no_narrower_concept(extractor: Extractor) -> None:
+    """The fuzzy fallback is for spellings: a name that holds every word of the
+    span and another of content is a narrower concept ("scrotum" is no "scrotum
+    tumor", "bleeding" no "oral bleeding"), so it is passed over for the next
+    nearest name; locants and joining words add no content. Measured on
+    MTSamples and BC5CDR devel (docs/results.md, decision 0050)."""
+    from medkg.nlp.linking import adds_words
+
+    assert adds_words("scrotum", "scrotum tumor")
+    assert adds_words("bleeding", "oral bleeding")
+    assert adds_words("soft palate", "cancer of soft palate")
+    assert not adds_words("haemorrhages", "hemorrhage")  # not a superset: a spelling
+    assert not adds_words("benzylacyclouridine", "5 benzylacyclouridine")  # a locant
+    assert not adds_words("adenovirus disease", "disease due to adenovirus")
+    assert not adds_words("tumors", "tumor")
+
+    linker = extractor.linker
+    for text in ("scrotum", "epididymis", "tonsil", "soft palate"):
+        nearest = [linker.fuzzy._keys[i] for i, _ in linker.fuzzy.nearest(text)]
+        assert adds_words(text, nearest[0]), (text, nearest)  # the nearest is narrower
+        found = linker.link_text(text, "DISEASE")
+        assert found is None or "neoplasm" not in found.entry.name, (text, found)
+
+
+def test_an_eponym_alone_links_to_its_disease(extractor: Extractor) -> None:
+    """ "Parkinson's" in a problem list is Parkinson's disease: the possessive
+    eponym is tried with "disease" (then "syndrome") before any nearest string."""
+    found = extractor.linker.link_text("Parkinson's", "DISEASE")
+    assert found is not None and found.entry.node_id == "DOID:14330", found
+    assert "eponym 'disease'" in found.rule
+    assert ("Crohn\u2019s disease", "eponym 'disease'") in list(spellings("Crohn\u2019s"))
+    assert not any("eponym" in how for _, how in spellings("Parkinson"))
+
+
+def test_bleeding_links_to_the_side_effect_of_mesh_s_hemorrhage(extractor: Extractor) -> None:
+    """MeSH's Hemorrhage (whose entry term is "Bleeding") goes to Hetionet's side
+    effect "Haemorrhage" by name, so an operative note's bleeding is that node,
+    not the nearest string "oral bleeding"."""
+    m = _mentions(extractor, "Bleeding was controlled with electrocautery.")
+    node, rule, fact = m["Bleeding"]
+    assert node == "C0019080", m
+    assert fact and "fuzzy" not in rule

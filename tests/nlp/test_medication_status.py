@@ -61,6 +61,20 @@ def test_stopped_drugs_are_discontinued_facts(vocab_extractor: Extractor) -> Non
     assert not (cialis.historical or cialis.discontinued) and cialis.is_positive_fact
 
 
+def test_a_switch_to_another_drug_stops_the_one_before(vocab_extractor: Extractor) -> None:
+    """ "was kept on Fortaz, and was switched over to ciprofloxacin" (MTSamples):
+    Fortaz stopped, ciprofloxacin current; a plan to switch, or a switch to
+    something that is no drug, stops nothing."""
+    got = _drugs(vocab_extractor, "switch", (
+        "He was kept on Fortaz, and was switched over to ciprofloxacin. "
+        "She has been on Coumadin and was then changed to heparin. "
+        "We will switch him to Lasix. He takes aspirin and was switched to a soft diet."
+    ))  # fmt: skip
+    assert got["fortaz"] == got["coumadin"] == (True, True), got
+    for drug in ("ciprofloxacin", "heparin", "lasix", "aspirin"):
+        assert got[drug] == (False, True), (drug, got)
+
+
 def test_the_fact_says_discontinued_and_reingest_replaces_it(
     vocab_extractor: Extractor, vocab_store: EmbeddedStore
 ) -> None:
@@ -73,8 +87,9 @@ def test_the_fact_says_discontinued_and_reingest_replaces_it(
 
     text = "Coumadin was discontinued. She takes lisinopril and Coumadin is no longer needed."
     (doc,) = vocab_extractor.extract([NoteInput("stopped-ingest", text)])
-    ingest_documents(vocab_store, [doc])
+    written = ingest_documents(vocab_store, [doc])
     assert facts() == {"warfarin": True, "lisinopril": False}, facts()
+    assert (written.facts, written.discontinued) == (2, 1)  # the summary counts it
     mentions = vocab_store.query(
         "MATCH (:Document {id: 'stopped-ingest'})-[r:MENTIONS]->(:Drug {name: 'Warfarin'}) "
         "RETURN r.mentions"
@@ -85,7 +100,8 @@ def test_the_fact_says_discontinued_and_reingest_replaces_it(
     (fixed,) = vocab_extractor.extract(
         [NoteInput("stopped-ingest", "Coumadin was discontinued. Coumadin was restarted.")]
     )
-    assert ingest_documents(vocab_store, [fixed]).replaced == 1
+    rewritten = ingest_documents(vocab_store, [fixed])
+    assert (rewritten.replaced, rewritten.discontinued) == (1, 0)
     assert facts() == {"warfarin": False}, facts()
 
 

@@ -92,7 +92,8 @@ def ingest_notes_cmd(
     else:
         console.print(
             f"documents: {result.created} new, {result.replaced} replaced, "
-            f"{result.unchanged} unchanged; mentions written: {result.facts}; "
+            f"{result.unchanged} unchanged; mentions written: {result.facts} "
+            f"({result.discontinued} of them drugs the notes say were stopped); "
             f"relations: {result.relations}; new nodes: {result.new_nodes}; "
             f"reported drug allergies: {result.allergies}; "
             "negated/hypothetical/family/measured/allergen mentions kept out of the facts: "

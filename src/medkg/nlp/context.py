@@ -40,6 +40,10 @@ _FORWARD: dict[str, list[str]] = {
         # ("risk factors include diabetes" are the patient's: "risks" only; and
         # "complications included a wound infection" happened)
         "risks", "potential complications", "possible complications",
+        # and a plan's talk of what could happen, named bare: "We have discussed
+        # bleeding, infection, ... MI, stroke, and death" (the patient's own
+        # condition comes with a determiner: a pseudo-trigger below)
+        "discussed", "discuss",
         # what care avoids or a step prevents has not happened: "care was taken
         # to avoid injury to the nerves", "to prevent cerebrospinal fluid leak"
         "avoid", "avoiding", "prevent", "preventing", "prophylaxis against",
@@ -121,7 +125,11 @@ _PSEUDO = re.compile(
     # medication_status.py)
     r"|(?:not|never) (?:stop(?:ped)?|discontinued?|c[oa]me off|go off|went off|been off)"
     r"|no longer (?:taking|takes|on|using|uses|receiving|receives|needs|requires)"
-    r"|(?:did not|does not|not|failed to) (?:respond(?:ing)?|responsive) to)(?![\w/])",
+    r"|(?:did not|does not|not|failed to) (?:respond(?:ing)?|responsive) to"
+    # a discussion of the patient's own condition or of its results: "discussed
+    # his diabetes", "discussed the diagnosis of hydrocele", "discussed with him"
+    r"|discuss(?:ed)? (?:(?:this|these|that|those|the|his|her|their|its|my|our|your|it|them|with"
+    r"|results?|findings?|diagnos[ie]s)(?![\w/])|(?:the )?patient's))(?![\w/])",
     re.IGNORECASE,
 )
 

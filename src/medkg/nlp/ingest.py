@@ -61,6 +61,9 @@ class IngestResult:
     excluded_mentions: int = 0
     #: Drugs written as the patients' reported allergies (``REPORTS_ALLERGY``).
     allergies: int = 0
+    #: Drug facts the note says the patient no longer takes (``MENTIONS`` with
+    #: ``discontinued``; counted in :attr:`facts` too).
+    discontinued: int = 0
     #: Notes a bulk engine's worker failed on (nothing of them written).
     failures: list[FailedNote] = field(default_factory=list)
 
@@ -100,9 +103,19 @@ def _stored_version(store: GraphStore, doc_id: str) -> tuple[str, str] | None:
 DOCUMENT_REL_TYPES = ("MENTIONS", "REPORTS_ALLERGY")
 
 
-def write_document(store: GraphStore, doc: ExtractedDocument) -> tuple[int, int, int, int]:
-    """Replace one document's facts; returns (mentions, relations, new nodes,
-    reported allergies) written."""
+@dataclass(frozen=True)
+class Written:
+    """What :func:`write_document` wrote for one document."""
+
+    facts: int
+    relations: int
+    new_nodes: int
+    allergies: int
+    discontinued: int
+
+
+def write_document(store: GraphStore, doc: ExtractedDocument) -> Written:
+    """Replace one document's facts; returns the counts written."""
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     version = doc.extractor_version
     store.import_nodes("Document", [{"id": doc.doc_id, "source": SOURCE}])
@@ -153,9 +166,13 @@ def write_document(store: GraphStore, doc: ExtractedDocument) -> tuple[int, int,
     if doc.text is not None:
         props["text"] = doc.text
     store.import_nodes("Document", [props])
-    n_mentions = sum(len(rows) for rows in by_label.values())
-    n_allergies = sum(len(rows) for rows in allergies.values())
-    return (n_mentions, sum(len(rows) for rows in relation_rows.values()), new_nodes, n_allergies)
+    return Written(
+        facts=sum(len(rows) for rows in by_label.values()),
+        relations=sum(len(rows) for rows in relation_rows.values()),
+        new_nodes=new_nodes,
+        allergies=sum(len(rows) for rows in allergies.values()),
+        discontinued=sum(r["discontinued"] for r in by_label.get("Drug", [])),
+    )
 
 
 def _mention_rows(doc: ExtractedDocument, mentions: list[Mention]) -> dict[str, list[dict]]:
@@ -258,11 +275,12 @@ def ingest_documents(
         if previous == (doc.sha256, doc.extractor_version):
             result.unchanged += 1
         else:
-            facts, relations, new_nodes, allergies = write_document(store, doc)
-            result.facts += facts
-            result.allergies += allergies
-            result.relations += relations
-            result.new_nodes += new_nodes
+            written = write_document(store, doc)
+            result.facts += written.facts
+            result.allergies += written.allergies
+            result.discontinued += written.discontinued
+            result.relations += written.relations
+            result.new_nodes += written.new_nodes
             if previous is None:
                 result.created += 1
             else:

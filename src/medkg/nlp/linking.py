@@ -21,6 +21,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
+from medkg.kg.plurals import singular
 from medkg.nlp.dense_names import DenseNames
 from medkg.nlp.lexicon import CURATED, Entry, Lexicon, Resolution, normalise
 from medkg.nlp.name_variants import heads, spellings
@@ -48,6 +51,9 @@ RULE_MEANING = "nearest meaning"
 DRUG_CONTEXT = re.compile(r"\b(?:drugs?|substances?|chemicals?|chemically|medications?)\b", re.I)
 #: How many texts' nearest names the fuzzy linker remembers before starting over.
 MEMO_SIZE = 100_000
+#: How many of a text's nearest names the fuzzy linker looks through for one that
+#: names no narrower concept (:func:`adds_words`).
+FUZZY_CANDIDATES = 5
 
 
 @dataclass(frozen=True)
@@ -80,28 +86,59 @@ class FuzzyLinker:
         # checking, not arithmetic (profiled in docs/decisions/0024).
         self._memo: dict[str, tuple[int, float]] = {}
 
-    def nearest(self, text: str) -> tuple[int, float]:
-        """(index into the sorted names, cosine) of the name nearest ``text``."""
+    def nearest(self, text: str) -> list[tuple[int, float]]:
+        """(index into the sorted names, cosine) of the :data:`FUZZY_CANDIDATES`
+        names nearest ``text``, nearest first."""
         key = normalise(text)
-        hit = self._memo.get(key)
-        if hit is None:
+        hits = self._memo.get(key)
+        if hits is None:
             assert self._postings is not None
             sims = (self._vec.transform([key]) @ self._postings).toarray().ravel()
-            best = int(sims.argmax())
-            hit = (best, float(sims[best]))
+            k = min(FUZZY_CANDIDATES, len(sims))
+            top = np.argpartition(-sims, k - 1)[:k]
+            hits = [(int(i), float(sims[i])) for i in sorted(top, key=lambda i: (-sims[i], i))]
             if len(self._memo) >= MEMO_SIZE:
                 self._memo.clear()
-            self._memo[key] = hit
-        return hit
+            self._memo[key] = hits
+        return hits
 
     def link(self, text: str, ner_label: str | None = None) -> tuple[Resolution, float] | None:
+        """The nearest name above the threshold that does not add words to the
+        text (:func:`adds_words`), resolved for ``ner_label``."""
         if self._postings is None:
             return None
-        best, score = self.nearest(text)
-        if score < self.threshold:
-            return None
-        found = self.lexicon.resolve(self.lexicon.names[self._keys[best]], ner_label)
-        return (found, score) if found else None
+        key = normalise(text)
+        for best, score in self.nearest(text):
+            if score < self.threshold:
+                return None
+            name = self._keys[best]
+            if adds_words(key, name):
+                continue
+            found = self.lexicon.resolve(self.lexicon.names[name], ner_label)
+            if found:
+                return found, score
+        return None
+
+
+def adds_words(text: str, name: str) -> bool:
+    """Does ``name`` hold every word of ``text`` (singular) and another word of
+    content? Then it names a narrower concept, whatever its 3-gram cosine: a
+    note's "bleeding" is no "oral bleeding", "scrotum" no "scrotum tumor",
+    "patella" no "bone patella" (the fuzzy step is for spellings: "haemorrhages",
+    "tumours"). Locants, single letters and joining words add no content: "5
+    benzylacyclouridine" and "disease due to adenovirus" are still the text's
+    concept. Both are keys as :func:`~.lexicon.normalise` writes them."""
+    words = {singular(w) for w in text.split()}
+    named = {singular(w) for w in name.split()}
+    return words <= named and any(
+        len(w) > 1 and not w.isdigit() and w not in _JOINING_WORDS for w in named - words
+    )
+
+
+#: Words that join a name's parts without adding to its meaning (:func:`adds_words`).
+_JOINING_WORDS = frozenset(
+    {"of", "to", "due", "by", "caused", "the", "in", "with", "and", "or", "for", "on"}
+)
 
 
 class Linker:

@@ -21,6 +21,8 @@ chemical mention is *discontinued* (``ent._.discontinued``) when
   patient is still on it);
 - a stopping cue in the past follows it ("Coumadin was discontinued", "his
   aspirin has since been stopped", "Lasix is no longer needed");
+- a switch to another drug follows it ("was kept on Fortaz, and was switched
+  over to ciprofloxacin");
 - it continues a list that one of those reaches ("stopped aspirin and
   Plavix", "aspirin 81 mg and Plavix were discontinued"; a singular verb
   after a list reaches its last drug only: "takes lisinopril and Coumadin was
@@ -70,6 +72,17 @@ _CUE_AFTER = re.compile(
     r"(?![\w/])",
     re.IGNORECASE,
 )
+#: A switch to another drug: the drug before it is the one stopped ("was kept on
+#: Fortaz, and was switched over to ciprofloxacin").
+_SWITCH_TO = re.compile(
+    r"(?<![\w/])(?:switched|changed|converted)(?: (?:him|her|them))?(?: over)? to(?![\w/])",
+    re.IGNORECASE,
+)
+#: Words allowed between the stopped drug and a switch after it.
+_SWITCH_GAP = frozenset({
+    ",", "and", "then", "was", "were", "is", "has", "had", "been", "he", "she", "they",
+    "subsequently", "later", "eventually", "finally", "so", "but",
+})  # fmt: skip
 #: Words before a cue that make it a plan or a possibility, not a fact: "will
 #: discontinue", "cannot be taken off", "allowed to off her Coumadin", "did not
 #: stop", "approved to get off of the Plavix".
@@ -126,7 +139,27 @@ def medication_status_component(doc: Doc) -> Doc:
             # "... and Coumadin was stopped": a singular verb reaches one drug
             one = text.split()[0].lower() in _SINGULAR
             _mark_list(doc, drugs, _reached_before(doc, drugs, cue.start), False, one)
+        for _, cue in phrase_spans(sent, _SWITCH_TO):
+            if not _not_yet(doc, cue.start, sent.start):
+                _mark_list(doc, drugs, _switched_drug(doc, drugs, cue), forward=False)
     return doc
+
+
+def _switched_drug(doc: Doc, drugs: list[Span], cue: Span) -> int | None:
+    """Index in ``drugs`` of the drug a switch to another drug stops: in "was
+    kept on Fortaz, and was switched over to ciprofloxacin" the drug before the
+    cue, across :data:`_SWITCH_GAP` words. Only when a drug follows the
+    switch: "switched to a soft diet" stops nothing."""
+    after = first_after(drugs, cue.end)
+    if after is None or after.start - cue.end > MAX_GAP:
+        return None
+    before = last_before(drugs, cue.start)
+    if before is None:
+        return None
+    gap = doc[before.end : cue.start]
+    if len(gap) <= MAX_GAP + 3 and all(t.lower_ in _SWITCH_GAP or _is_dose(t.lower_) for t in gap):
+        return drugs.index(before)
+    return None
 
 
 def _not_yet(doc: Doc, cue_start: int, sent_start: int) -> bool:

@@ -141,6 +141,14 @@ def _word_forms(word: str) -> Iterator[str]:
                     yield noun
 
 
+#: A word in the possessive ("Parkinson's", straight or curly apostrophe): an
+#: eponym that names its disease alone in notes, where the vocabularies write
+#: "Parkinson's disease".
+POSSESSIVE = re.compile("[A-Za-z]['\u2019]s$")
+#: What an eponym alone stands for, most usual first.
+EPONYM_NOUNS = ("disease", "syndrome")
+
+
 def spellings(text: str) -> Iterator[tuple[str, str]]:
     """``(variant, how)`` for the same concept written otherwise, most literal
     first: hyphens closed up, the part before a qualifying hyphen word, the last
@@ -163,6 +171,10 @@ def spellings(text: str) -> Iterator[tuple[str, str]]:
     words = text.split()
     if not words:
         return
+    if POSSESSIVE.search(words[-1]):  # an eponym alone: "Parkinson's", "Alzheimer's"
+        for noun in EPONYM_NOUNS:
+            if new(f"{text} {noun}"):
+                yield f"{text} {noun}", f"eponym '{noun}'"
     for form in _word_forms(words[-1]):
         variant = " ".join([*words[:-1], form])
         if new(variant):

@@ -85,9 +85,10 @@ TOKENIZER_REVISION = 5
 #: lexicon stays the same (its fingerprint is in the version already; 1: a
 #: learned drug-induced name needs a chemical in the sentence, decision 0035;
 #: 2: an organ's noun reads as its adjective, "prostate hypertrophy", decision 0038;
-#: the lexicon's own rules, such as a side effect's participle read first, are in
+#: 3: the nearest string names no narrower concept, "Parkinson's" is an eponym,
+#: decision 0050; the lexicon's own rules, such as a side effect's participle read first, are in
 #: its fingerprint).
-LINKER_REVISION = 2
+LINKER_REVISION = 3
 #: Raised whenever the assertion context (:mod:`.context`) flags mentions
 #: differently (1: a trigger inside another entity's name is no cue; 2: what a
 #: consent paragraph lists as risks or potential complications is hypothetical;
@@ -104,8 +105,10 @@ LINKER_REVISION = 2
 #: 0047; "p.r.n. pain" and "X versus Y" are hypothetical, "talked to the
 #: mother" no family cue, decision 0037; 10: a drug the note says was stopped,
 #: "taken off Plavix", is discontinued, decision 0048; "question of X" is
-#: hypothetical; "started" ends a cue's scope).
-CONTEXT_REVISION = 10
+#: hypothetical; "started" ends a cue's scope; 11: "We have discussed bleeding,
+#: infection..." is hypothetical, decision 0050; "kept on Fortaz, and switched
+#: over to ciprofloxacin" stops Fortaz, decision 0048).
+CONTEXT_REVISION = 11
 EXTRACTOR_VERSION = (
     f"{__version__}+spacy{spacy.__version__}+tok{TOKENIZER_REVISION}+link{LINKER_REVISION}"
     f"+ctx{CONTEXT_REVISION}"
