@@ -378,6 +378,16 @@ def test_what_a_plan_discussed_could_happen_the_patient_s_own_condition_did() ->
         assert flags(text, [name]) == {name: (False, False)}, text
 
 
+def test_since_ends_a_negation() -> None:
+    """ "has not had any urinary tract infection since he has been on Proscar"
+    (MTSamples): the infection is negated, the drug he has been on is not."""
+    got = _context_flags(
+        "He has not had any urinary tract infection since he has been on Proscar.",
+        ["urinary tract infection", "Proscar"],
+    )
+    assert got == {"urinary tract infection": (True, False), "Proscar": (False, False)}
+
+
 def test_what_care_avoids_or_a_step_prevents_did_not_happen() -> None:
     """"Care was taken to avoid injury to the nerves", "to prevent
     cerebrospinal fluid leak": hypothetical; a drug given as prophylaxis and a

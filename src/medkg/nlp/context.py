@@ -148,6 +148,9 @@ _TERMINATORS = {
     "started",
     "restarted",
     "initiated",
+    # a time from which something holds: "has not had any urinary tract infection
+    # since he has been on Proscar" (on Proscar), "no pain since starting aspirin"
+    "since",
 }
 
 
