@@ -129,9 +129,12 @@ def test_negation_scope_stops_at_but(extractor: Extractor) -> None:
     assert m["fever"].negated and not m["headache"].negated
 
 
-def _context_flags(text: str, names: list[str]) -> dict[str, tuple[bool, bool]]:
+def _context_flags(
+    text: str, names: list[str], chemicals: tuple[str, ...] = ()
+) -> dict[str, tuple[bool, bool]]:
     """(negated, hypothetical) of each named span of ``text``, from the context
-    component alone (sentencizer and the names as entities, no NER)."""
+    component alone (sentencizer and the names as entities, no NER; those in
+    ``chemicals`` labelled CHEMICAL, the others DISEASE)."""
     import spacy
 
     from medkg.nlp import context  # noqa: F401  (registers medkg_context)
@@ -141,7 +144,9 @@ def _context_flags(text: str, names: list[str]) -> dict[str, tuple[bool, bool]]:
     nlp.add_pipe("medkg_context")
     doc = nlp.make_doc(text)
     doc.ents = [
-        doc.char_span(text.index(n), text.index(n) + len(n), label="DISEASE") for n in names
+        doc.char_span(text.index(n), text.index(n) + len(n),
+                      label="CHEMICAL" if n in chemicals else "DISEASE")
+        for n in names
     ]  # fmt: skip
     doc = nlp(doc)
     return {e.text: (e._.negated, e._.hypothetical) for e in doc.ents}
@@ -376,6 +381,22 @@ def test_what_a_plan_discussed_could_happen_the_patient_s_own_condition_did() ->
         ("Options such as removal of the spermatocele were discussed.", "spermatocele"),
     ):
         assert flags(text, [name]) == {name: (False, False)}, text
+
+
+def test_without_reaches_only_the_next_chemical() -> None:
+    """ "lidocaine without epinephrine ... and 0.5 cc of lidocaine" (MTSamples):
+    no epinephrine, lidocaine given; findings after "without" are all negated."""
+    got = _context_flags(
+        "He was given 1% lidocaine without epinephrine using a syringe and 0.5 cc of Xylocaine.",
+        ["lidocaine", "epinephrine", "Xylocaine"],
+        chemicals=("lidocaine", "epinephrine", "Xylocaine"),
+    )
+    assert got == {
+        "lidocaine": (False, False), "epinephrine": (True, False), "Xylocaine": (False, False)
+    }  # fmt: skip
+    got = _context_flags("Neck is supple without adenopathy, thyromegaly or bruits.",
+                         ["adenopathy", "thyromegaly", "bruits"])  # fmt: skip
+    assert all(neg for neg, _ in got.values()), got
 
 
 def test_since_ends_a_negation() -> None:

@@ -87,6 +87,11 @@ _NEXT_ONLY = frozenset({"p.r.n.", "p.r.n", "prn", "as needed for", "as needed"})
 #: sentence before it ("He has diabetes and a renal cyst versus carcinoma").
 _PREVIOUS_ONLY = frozenset({"versus", "vs.", "vs"})
 
+#: Triggers that reach a chemical only when it is the first entity after them:
+#: "1% lidocaine without epinephrine using a tuberculin syringe and 0.5 cc of
+#: lidocaine" gave no epinephrine, and lidocaine all the same, while "without
+#: fever, chills or night sweats" negates the whole list of findings.
+_CHEMICAL_NEXT_ONLY = frozenset({"without"})
 #: Triggers that introduce a list: their scope runs on over the list's
 #: semicolons ("risks to include bleeding; infection; injury to bowel").
 _LIST_TRIGGERS = frozenset({"risks", "potential complications", "possible complications"})
@@ -166,6 +171,8 @@ class _Trigger:
     #: forward trigger (:data:`_NEXT_ONLY`), the previous one for a backward
     #: trigger (:data:`_PREVIOUS_ONLY`)
     next_only: bool = False
+    #: a chemical in the scope must be the next entity (:data:`_CHEMICAL_NEXT_ONLY`)
+    chemical_next_only: bool = False
 
 
 def _phrase_re(phrases: list[str]) -> re.Pattern[str]:
@@ -220,7 +227,8 @@ def _triggers(sent: Span, pseudo: set[int]) -> list[_Trigger]:
                 key = text.lower()
                 found.append(
                     _Trigger(flag, span.start, span.end, forward, key in _LIST_TRIGGERS,
-                             key in (_NEXT_ONLY if forward else _PREVIOUS_ONLY))
+                             key in (_NEXT_ONLY if forward else _PREVIOUS_ONLY),
+                             forward and key in _CHEMICAL_NEXT_ONLY)
                 )  # fmt: skip
     return found
 
@@ -304,6 +312,12 @@ def context_component(doc: Doc) -> Doc:
                         t.forward and ent.label_ != "CHEMICAL" and ent is first_after(ents, t.end)
                     ) or (not t.forward and ent is last_before(ents, t.start)):
                         setattr(ent._, t.flag, True)
+                    continue
+                if (
+                    t.chemical_next_only
+                    and ent.label_ == "CHEMICAL"
+                    and ent is not first_after(ents, t.end)
+                ):
                     continue
                 before = t.forward and t.end <= ent.start
                 after = not t.forward and ent.end <= t.start

@@ -107,7 +107,8 @@ LINKER_REVISION = 3
 #: "taken off Plavix", is discontinued, decision 0048; "question of X" is
 #: hypothetical; "started" ends a cue's scope; 11: "We have discussed bleeding,
 #: infection..." is hypothetical, decision 0050; "kept on Fortaz, and switched
-#: over to ciprofloxacin" stops Fortaz, decision 0048; "since" ends a cue's scope).
+#: over to ciprofloxacin" stops Fortaz, decision 0048; "since" ends a cue's scope;
+#: "without" reaches only the next chemical).
 CONTEXT_REVISION = 11
 EXTRACTOR_VERSION = (
     f"{__version__}+spacy{spacy.__version__}+tok{TOKENIZER_REVISION}+link{LINKER_REVISION}"
