@@ -440,6 +440,12 @@ def test_phrases_that_name_nothing_hide_the_names_inside_them(store: EmbeddedSto
     )
     (doc,) = extractor.extract([NoteInput("t", text)])
     assert [(m.text, m.section) for m in doc.mentions] == [("gas", "assessment")]
+    # a season is no fall
+    store.import_nodes("Symptom", [{"id": "HP:0002527", "name": "Falls", "synonyms": ["Fall"]}])
+    extractor = Extractor(None, store.settings, lexicon=Lexicon.from_store(store))
+    text = "A new tumor was found last fall. He had a fall yesterday."
+    (doc,) = extractor.extract([NoteInput("t", text)])
+    assert [(m.text, m.start) for m in doc.mentions] == [("fall", text.rindex("fall"))]
 
 
 def test_a_side_effect_name_reads_with_its_participle_first(store: EmbeddedStore) -> None:
