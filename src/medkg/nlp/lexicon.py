@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from spacy.lang.en.stop_words import STOP_WORDS
@@ -97,6 +97,43 @@ def _name_ok(key: str) -> bool:
 
 
 @dataclass
+class _Derived:
+    """A set derived from tables that only grow, rebuilt when their sizes change:
+    the matcher asks for it at every note, the tables change only when names
+    are learned or added."""
+
+    size: tuple[int, ...] = (-1,)
+    value: frozenset[str] = frozenset()
+
+    def get(self, size: tuple[int, ...], build: Callable[[], set[str]]) -> frozenset[str]:
+        if size != self.size:
+            self.value, self.size = frozenset(build()), size
+        return self.value
+
+
+def _word_prefixes(keys: Iterable[str]) -> set[str]:
+    """Every proper word prefix of the keys ("a b" and "a" of "a b c")."""
+    out: set[str] = set()
+    for key in keys:
+        cut = key.rfind(" ")
+        while cut > 0 and (prefix := key[:cut]) not in out:
+            out.add(prefix)
+            cut = key.rfind(" ", 0, cut)
+    return out
+
+
+def _leading_parts(texts: Iterable[str]) -> set[str]:
+    """Every leading part of the texts, each text included ("I", "IL", "IL-6")."""
+    out: set[str] = set()
+    for text in texts:
+        for cut in range(len(text), 0, -1):
+            if text[:cut] in out:
+                break
+            out.add(text[:cut])
+    return out
+
+
+@dataclass
 class Lexicon:
     """Normalised name -> candidate nodes; exact symbol -> candidate nodes."""
 
@@ -145,13 +182,9 @@ class Lexicon:
     #: ("body mass index", "mass ligation", "stress test"): the matcher steps over
     #: them (``not_mentions.tsv``).
     not_mentions: frozenset[str] = frozenset()
-    #: :meth:`name_prefixes`' set and the (names, not-mentions) sizes it was built for.
-    _prefixes: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
-    _prefixes_size: tuple[int, int] = field(default=(-1, -1), repr=False, compare=False)
-    _symbol_prefixes: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
-    _symbol_prefixes_size: tuple[int, int] = field(
-        default=(-1, -1), repr=False, compare=False
-    )
+    #: :meth:`name_prefixes` and :meth:`symbol_prefixes`, as last built.
+    _prefixes: _Derived = field(default_factory=_Derived, repr=False, compare=False)
+    _symbol_prefixes: _Derived = field(default_factory=_Derived, repr=False, compare=False)
 
     @classmethod
     def from_store(cls, store: GraphStore) -> Lexicon:
@@ -276,33 +309,19 @@ class Lexicon:
         and "heart failure" of "heart failure with preserved ejection fraction"):
         the matcher stops growing a candidate no name goes on from. Built on first
         use and again after names were added (names are only ever added)."""
-        size = (len(self.names), len(self.not_mentions))
-        if self._prefixes_size != size:
-            out: set[str] = set()
-            for key in (*self.names, *self.not_mentions):
-                cut = key.rfind(" ")
-                while cut > 0 and (prefix := key[:cut]) not in out:
-                    out.add(prefix)
-                    cut = key.rfind(" ", 0, cut)
-            self._prefixes = frozenset(out)
-            self._prefixes_size = size
-        return self._prefixes
+        return self._prefixes.get(
+            (len(self.names), len(self.not_mentions)),
+            lambda: _word_prefixes((*self.names, *self.not_mentions)),
+        )
 
     def symbol_prefixes(self) -> frozenset[str]:
         """Every leading part of a symbol or curated abbreviation, itself included
         ("I", "IL", "IL-", "IL-6"): the matcher tries no candidate longer than
         the longest one the text starts. Built like :meth:`name_prefixes`."""
-        size = (len(self.symbols), len(self.abbreviations))
-        if self._symbol_prefixes_size != size:
-            out: set[str] = set()
-            for text in (*self.symbols, *self.abbreviations):
-                for cut in range(len(text), 0, -1):
-                    if text[:cut] in out:
-                        break
-                    out.add(text[:cut])
-            self._symbol_prefixes = frozenset(out)
-            self._symbol_prefixes_size = size
-        return self._symbol_prefixes
+        return self._symbol_prefixes.get(
+            (len(self.symbols), len(self.abbreviations)),
+            lambda: _leading_parts((*self.symbols, *self.abbreviations)),
+        )
 
     def _only_candidate(self, key: str, entry: Entry) -> None:
         """Make ``entry`` the one candidate of the name key ``key``."""
