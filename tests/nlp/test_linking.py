@@ -493,6 +493,9 @@ def test_the_nearest_string_names_no_narrower_concept(extractor: Extractor) -> N
     assert not adds_words("benzylacyclouridine", "5 benzylacyclouridine")  # a locant
     assert not adds_words("adenovirus disease", "disease due to adenovirus")
     assert not adds_words("tumors", "tumor")
+    assert adds_words("enlarged thyroid gland", "enlarged parathyroid glands")  # a prefix
+    assert not adds_words("moya moya", "moyamoya disease")  # closed up, no prefix
+    assert adds_words("vp", "vp 16") and adds_words("gu", "gu 17")  # a code's number
 
     linker = extractor.linker
     for text in ("scrotum", "epididymis", "tonsil", "soft palate"):

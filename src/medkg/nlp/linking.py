@@ -121,20 +121,42 @@ class FuzzyLinker:
 
 
 def adds_words(text: str, name: str) -> bool:
-    """Does ``name`` hold every word of ``text`` (singular) and another word of
-    content? Then it names a narrower concept, whatever its 3-gram cosine: a
-    note's "bleeding" is no "oral bleeding", "scrotum" no "scrotum tumor",
-    "patella" no "bone patella" (the fuzzy step is for spellings: "haemorrhages",
-    "tumours"). Locants, single letters and joining words add no content: "5
-    benzylacyclouridine" and "disease due to adenovirus" are still the text's
-    concept. Both are keys as :func:`~.lexicon.normalise` writes them."""
+    """Does ``name`` say more than ``text``: every word of the text (singular)
+    and another word of content, or one of its words behind a prefix? Then it
+    names a narrower or another concept, whatever its 3-gram cosine: a note's
+    "bleeding" is no "oral bleeding", "scrotum" no "scrotum tumor", "enlarged
+    thyroid gland" no "enlarged parathyroid glands" (the fuzzy step is for
+    spellings: "haemorrhages", "tumours"). Locants, single letters and joining
+    words add no content ("5 benzylacyclouridine", "disease due to adenovirus"
+    are still the text's concept), but a number after a code of up to three
+    letters is its identity ("VP" is no "VP-16"). Both are keys as
+    :func:`~.lexicon.normalise` writes them."""
     words = {singular(w) for w in text.split()}
     named = {singular(w) for w in name.split()}
+    extra = named - words
+    if any(_prefixed(w, words) for w in extra):
+        return True
+    code = len(text.replace(" ", "")) <= MAX_CODE_LENGTH
     return words <= named and any(
-        len(w) > 1 and not w.isdigit() and w not in _JOINING_WORDS for w in named - words
+        len(w) > 1 and w not in _JOINING_WORDS and (code or not w.isdigit()) for w in extra
     )
 
 
+def _prefixed(word: str, words: set[str]) -> bool:
+    """Is ``word`` one of ``words`` behind a prefix of three letters or more
+    ("parathyroid" of "thyroid", "hypotension" of "tension"), the prefix not
+    itself one of the words ("moyamoya" is "moya moya" closed up)?"""
+    return any(
+        len(w) >= 4
+        and len(word) - len(w) >= 3
+        and word.endswith(w)
+        and word[: -len(w)] not in words
+        for w in words
+    )
+
+
+#: Longest text (letters and digits) read as a code whose number is its identity.
+MAX_CODE_LENGTH = 3
 #: Words that join a name's parts without adding to its meaning (:func:`adds_words`).
 _JOINING_WORDS = frozenset(
     {"of", "to", "due", "by", "caused", "the", "in", "with", "and", "or", "for", "on"}
