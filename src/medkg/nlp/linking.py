@@ -229,6 +229,13 @@ class Linker:
             if found is not None:
                 rule = f"abbreviation defined in text; {found.rule}"
                 return Link(found.entry, CONF_DEFINED_ABBREVIATION, long_form.text, rule)
+            # its other spellings or (a condition's) head before what the letters
+            # name elsewhere: "contrast media-induced nephropathy (CIN)" is no
+            # cervical intraepithelial neoplasia
+            via_long = self._by_spelling_or_head(long_form.text, ent.label_)
+            if via_long is not None:
+                rule = f"abbreviation defined in text; {via_long.rule}"
+                return Link(via_long.entry, via_long.confidence, long_form.text, rule)
         if ent.ent_id_:
             label, node_id, *rest = ent.ent_id_.split("|", 2)
             rule = rest[0] if rest else "name"
@@ -259,19 +266,25 @@ class Linker:
         after it for chemicals, whose head is often a salt or a class ("lithium
         carbonate" is not carbonate): measured both ways in docs/results.md.
         A condition nothing else links is tried by meaning last (decision 0022)."""
+        if ner_label == "CHEMICAL":
+            hit = self._by_spelling_or_head(text, ner_label)  # spellings only
+            return hit or self._nearest(text, ner_label) or self._by_head(text, ner_label)
+        return (
+            self._by_spelling_or_head(text, ner_label)
+            or self._nearest(text, ner_label)
+            or self._by_meaning(text, ner_label)
+        )
+
+    def _by_spelling_or_head(self, text: str, ner_label: str | None) -> Link | None:
+        """:meth:`link_text` without its nearest-string and by-meaning steps (and
+        without the head for chemicals, whose head is often a salt)."""
         hit = self._first_named(spellings(text), ner_label)
         if hit is not None:
             found, variant, how = hit
             return Link(
                 found.entry, CONF_VARIANT, None, f"NER span; {how} '{variant}'; {found.rule}"
             )
-        if ner_label == "CHEMICAL":
-            return self._nearest(text, ner_label) or self._by_head(text, ner_label)
-        return (
-            self._by_head(text, ner_label)
-            or self._nearest(text, ner_label)
-            or self._by_meaning(text, ner_label)
-        )
+        return None if ner_label == "CHEMICAL" else self._by_head(text, ner_label)
 
     def _by_meaning(self, text: str, ner_label: str | None) -> Link | None:
         if self.dense is None or ner_label not in ("DISEASE", "SYMPTOM"):
