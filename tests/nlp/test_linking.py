@@ -255,6 +255,13 @@ def test_other_spellings_of_a_span_are_tried_before_the_nearest_string() -> None
     assert next(spellings("heart diseases")) == ("heart disease", "word form")
     assert ("bone metastasis", "word form") in list(spellings("bone metastases"))
     assert ("thromboembolism", "hyphen closed") in list(spellings("thrombo-embolism"))
+    assert ("edema", "word form") in list(spellings("edematous"))
+    # an organ's function said to be lost is its insufficiency, then dysfunction
+    assert [v for v, how in spellings("decreased renal function") if how == "function lost"] == [
+        "renal insufficiency", "renal dysfunction", "renal failure"
+    ]  # fmt: skip
+    assert ("kidney insufficiency", "function lost") in list(spellings("Loss of kidney function"))
+    assert not any(how == "function lost" for _, how in spellings("normal renal function"))
     assert ("constipation", "without '-predominant'") in list(spellings("constipation-predominant"))
     # an organ's noun for the adjective vocabularies use, and back; never the condition word
     assert ("benign prostatic hypertrophy", "organ word 'prostatic'") in list(
@@ -494,6 +501,7 @@ def test_the_nearest_string_names_no_narrower_concept(extractor: Extractor) -> N
     assert not adds_words("adenovirus disease", "disease due to adenovirus")
     assert not adds_words("tumors", "tumor")
     assert adds_words("enlarged thyroid gland", "enlarged parathyroid glands")  # a prefix
+    assert adds_words("normal renal function", "abnormal renal function")  # the opposite
     assert not adds_words("moya moya", "moyamoya disease")  # closed up, no prefix
     assert adds_words("vp", "vp 16") and adds_words("gu", "gu 17")  # a code's number
 

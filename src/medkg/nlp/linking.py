@@ -143,12 +143,12 @@ def adds_words(text: str, name: str) -> bool:
 
 
 def _prefixed(word: str, words: set[str]) -> bool:
-    """Is ``word`` one of ``words`` behind a prefix of three letters or more
-    ("parathyroid" of "thyroid", "hypotension" of "tension"), the prefix not
-    itself one of the words ("moyamoya" is "moya moya" closed up)?"""
+    """Is ``word`` one of ``words`` behind a prefix of two letters or more
+    ("parathyroid" of "thyroid", "abnormal" of "normal"), the prefix not itself
+    one of the words ("moyamoya" is "moya moya" closed up)?"""
     return any(
         len(w) >= 4
-        and len(word) - len(w) >= 3
+        and len(word) - len(w) >= 2
         and word.endswith(w)
         and word[: -len(w)] not in words
         for w in words

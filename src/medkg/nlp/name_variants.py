@@ -51,6 +51,7 @@ _ADJECTIVE_TO_NOUN: tuple[tuple[str, str], ...] = (
     ("ic", "ia"),  # dystonic, ischemic, hypoxic, anemic
     ("ic", "y"),  # neuropathic, myopathic
     ("al", "e"),  # syncopal
+    ("atous", "a"),  # edematous, erythematous, granulomatous
 )
 
 
@@ -147,6 +148,18 @@ def _word_forms(word: str) -> Iterator[str]:
 POSSESSIVE = re.compile("[A-Za-z]['\u2019]s$")
 #: What an eponym alone stands for, most usual first.
 EPONYM_NOUNS = ("disease", "syndrome")
+#: An organ's function said to be lost: "decreased renal function", "loss of
+#: kidney function", "impairment in auditory function" (the organ word is group 1).
+FUNCTION_LOSS = re.compile(
+    r"^(?:(?:decreased|impaired|reduced|diminished|poor|abnormal|deteriorated|deteriorating"
+    r"|worsened|worsening|declining|compromised)"
+    r"|(?:loss|decrease|reduction|impairment|deterioration|decline) (?:of|in))"
+    r" ((?:[a-z]+ )?[a-z]+) function$",
+    re.IGNORECASE,
+)
+#: What a lost function is called, tried in order ("renal insufficiency",
+#: "renal dysfunction").
+FUNCTION_LOSS_NOUNS = ("insufficiency", "dysfunction", "failure")
 
 
 def spellings(text: str) -> Iterator[tuple[str, str]]:
@@ -171,6 +184,11 @@ def spellings(text: str) -> Iterator[tuple[str, str]]:
     words = text.split()
     if not words:
         return
+    if lost := FUNCTION_LOSS.match(text):  # "decreased renal function"
+        for noun in FUNCTION_LOSS_NOUNS:
+            variant = f"{lost.group(1)} {noun}"
+            if new(variant):
+                yield variant, "function lost"
     if POSSESSIVE.search(words[-1]):  # an eponym alone: "Parkinson's", "Alzheimer's"
         for noun in EPONYM_NOUNS:
             if new(f"{text} {noun}"):

@@ -87,9 +87,10 @@ TOKENIZER_REVISION = 5
 #: 2: an organ's noun reads as its adjective, "prostate hypertrophy", decision 0038;
 #: 3: the nearest string names no narrower concept, "Parkinson's" is an eponym,
 #: decision 0050; 4: a defined abbreviation's long form links through its
-#: spellings or head before the letters' own names; the lexicon's own rules,
+#: spellings or head before the letters' own names; 5: "decreased renal
+#: function" is renal insufficiency, "edematous" edema; the lexicon's own rules,
 #: such as a side effect's participle read first, are in its fingerprint).
-LINKER_REVISION = 4
+LINKER_REVISION = 5
 #: Raised whenever the assertion context (:mod:`.context`) flags mentions
 #: differently (1: a trigger inside another entity's name is no cue; 2: what a
 #: consent paragraph lists as risks or potential complications is hypothetical;
