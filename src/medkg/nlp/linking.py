@@ -84,7 +84,7 @@ class FuzzyLinker:
         # The nearest name of each text already asked about. Notes repeat their
         # unmatched spans, and a vectoriser call on one text is mostly input
         # checking, not arithmetic (profiled in docs/decisions/0024).
-        self._memo: dict[str, tuple[int, float]] = {}
+        self._memo: dict[str, list[tuple[int, float]]] = {}
 
     def nearest(self, text: str) -> list[tuple[int, float]]:
         """(index into the sorted names, cosine) of the :data:`FUZZY_CANDIDATES`
@@ -249,7 +249,7 @@ class Linker:
         curated = lex.abbreviations.get(ent.text)
         if curated is not None:  # an NER span the matcher did not claim: "ASA", "Na"
             return Link(curated, CONF_CURATED_ABBREVIATION, ent.text, f"NER span; {CURATED}")
-        if long_form is not None:  # "levodopa-induced dyskinesia (LID)": the long form's variants
+        if long_form is not None:  # the long form's nearest string or meaning, last
             via_long = self.link_text(long_form.text, ent.label_)
             if via_long is not None:
                 rule = f"abbreviation defined in text; {via_long.rule}"
