@@ -399,6 +399,17 @@ def test_without_reaches_only_the_next_chemical() -> None:
     assert all(neg for neg, _ in got.values()), got
 
 
+def test_free_right_after_a_finding_negates_it() -> None:
+    """ "back to normal and pain free now", "pain-free": no pain; "otherwise
+    symptom free" after a finding leaves that finding."""
+    assert _context_flags("He is back to normal and pain free now.", ["pain"]) == {
+        "pain": (True, False)}  # fmt: skip
+    assert _context_flags("She has been pain-free since the surgery.", ["pain"]) == {
+        "pain": (True, False)}  # fmt: skip
+    got = _context_flags("He has knee pain and is otherwise symptom free.", ["knee pain"])
+    assert got == {"knee pain": (False, False)}
+
+
 def test_since_ends_a_negation() -> None:
     """ "has not had any urinary tract infection since he has been on Proscar"
     (MTSamples): the infection is negated, the drug he has been on is not."""

@@ -548,3 +548,17 @@ def test_an_abbreviation_defined_in_the_text_means_its_long_form(extractor: Extr
     assert len(cins) == 2 and {m.node_id for m in cins} == {nephropathy.node_id}, cins
     assert all(m.link_rule.startswith("abbreviation defined in text; ") for m in cins)
     assert _mentions(extractor, "CIN 2 on the cervical biopsy.")["CIN"][0] != nephropathy.node_id
+
+
+def test_words_that_name_the_patient_s_own_disease_or_a_procedure_are_no_facts(
+    extractor: Extractor,
+) -> None:
+    """ "his disease burden" refers back to the patient's disease, which the
+    Disease Ontology's root says nothing about; "fine needle aspiration" is a
+    biopsy, not aspiration into the airway (not_names.tsv, not_mentions.tsv)."""
+    m = _mentions(extractor, "Given his disease burden, surgery was advised.")
+    assert "disease" not in m, m
+    text = "Nodules benign by fine needle aspiration. Recurrent aspiration."
+    (doc,) = extractor.extract([NoteInput("fna", text)])
+    found = [m.start for m in doc.mentions if "aspiration" in m.text.lower()]
+    assert found == [text.rindex("aspiration")], doc.mentions

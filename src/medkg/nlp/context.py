@@ -69,6 +69,8 @@ _BACKWARD: dict[str, list[str]] = {
     "negated": [
         "was ruled out", "is ruled out", "were ruled out", "unlikely", "was negative",
         "not seen", "absent", "ruled out", "has been ruled out", "excluded", "was excluded",
+        # "pain free", "pain-free" (the finding right before it only: :data:`_ADJACENT`)
+        "free",
     ],
     "hypothetical": ["to be ruled out", "is suspected", "was suspected", "was considered",
                      "is considered", "versus", "vs.", "vs"],
@@ -87,6 +89,10 @@ _NEXT_ONLY = frozenset({"p.r.n.", "p.r.n", "prn", "as needed for", "as needed"})
 #: sentence before it ("He has diabetes and a renal cyst versus carcinoma").
 _PREVIOUS_ONLY = frozenset({"versus", "vs.", "vs"})
 
+#: Backward triggers whose scope is the entity right before them, nothing or a
+#: hyphen between: "back to normal and pain free now", "pain-free since the
+#: surgery" ("otherwise symptom free" after "knee pain" negates no pain).
+_ADJACENT = frozenset({"free"})
 #: Triggers that reach a chemical only when it is the first entity after them:
 #: "1% lidocaine without epinephrine using a tuberculin syringe and 0.5 cc of
 #: lidocaine" gave no epinephrine, and lidocaine all the same, while "without
@@ -173,6 +179,8 @@ class _Trigger:
     next_only: bool = False
     #: a chemical in the scope must be the next entity (:data:`_CHEMICAL_NEXT_ONLY`)
     chemical_next_only: bool = False
+    #: the scope is the entity right before the trigger (:data:`_ADJACENT`)
+    adjacent: bool = False
 
 
 def _phrase_re(phrases: list[str]) -> re.Pattern[str]:
@@ -228,7 +236,8 @@ def _triggers(sent: Span, pseudo: set[int]) -> list[_Trigger]:
                 found.append(
                     _Trigger(flag, span.start, span.end, forward, key in _LIST_TRIGGERS,
                              key in (_NEXT_ONLY if forward else _PREVIOUS_ONLY),
-                             forward and key in _CHEMICAL_NEXT_ONLY)
+                             forward and key in _CHEMICAL_NEXT_ONLY,
+                             not forward and key in _ADJACENT)
                 )  # fmt: skip
     return found
 
@@ -307,6 +316,11 @@ def context_component(doc: Doc) -> Doc:
         ]  # fmt: skip
         for ent in ents:
             for t in triggers:
+                if t.adjacent:
+                    between = doc[ent.end : t.start] if ent.end <= t.start else None
+                    if between is not None and all(tok.text == "-" for tok in between):
+                        setattr(ent._, t.flag, True)
+                    continue
                 if t.next_only:
                     if (
                         t.forward and ent.label_ != "CHEMICAL" and ent is first_after(ents, t.end)
