@@ -410,6 +410,18 @@ def test_free_right_after_a_finding_negates_it() -> None:
     assert got == {"knee pain": (False, False)}
 
 
+def test_a_check_for_a_finding_is_no_finding() -> None:
+    """ "a sponge stick was used to assess any bleeding", "checked for
+    bleeding": what is looked for is hypothetical (MTSamples)."""
+    flags = _context_flags
+    assert flags("A sponge stick was used to assess any bleeding in the vault.",
+                 ["bleeding"]) == {"bleeding": (False, True)}  # fmt: skip
+    assert flags("The field was checked for bleeding.", ["bleeding"]) == {
+        "bleeding": (False, True)}  # fmt: skip
+    assert flags("There was bleeding, which was checked.", ["bleeding"]) == {
+        "bleeding": (False, False)}  # fmt: skip
+
+
 def test_since_ends_a_negation() -> None:
     """ "has not had any urinary tract infection since he has been on Proscar"
     (MTSamples): the infection is negated, the drug he has been on is not."""

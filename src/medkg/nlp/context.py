@@ -33,6 +33,10 @@ _FORWARD: dict[str, list[str]] = {
         "return if", "watch for", "monitor for", "risk of", "at risk for", "risk for",
         "concern for", "possibility of", "possibility to",
         "rule out", "r/o", "to exclude", "possible", "suspected", "evaluate for",
+        # a check for something, not its finding: "a sponge stick was used to
+        # assess any bleeding", "checked for hemostasis", "examining for cancer"
+        "assess any", "assess for", "check for", "checked for", "checking for",
+        "inspected for", "looked for", "looking for", "examining for",
         # a diagnosis in question: "Headaches, question of temporal arteritis"
         "question of", "questionable",
         # consent paragraphs list what could happen: "the risks and potential

@@ -110,7 +110,8 @@ LINKER_REVISION = 5
 #: hypothetical; "started" ends a cue's scope; 11: "We have discussed bleeding,
 #: infection..." is hypothetical, decision 0050; "kept on Fortaz, and switched
 #: over to ciprofloxacin" stops Fortaz, decision 0048; "since" ends a cue's scope;
-#: "without" reaches only the next chemical; "pain free" negates the pain).
+#: "without" reaches only the next chemical; "pain free" negates the pain; what
+#: is checked for is hypothetical).
 CONTEXT_REVISION = 11
 EXTRACTOR_VERSION = (
     f"{__version__}+spacy{spacy.__version__}+tok{TOKENIZER_REVISION}+link{LINKER_REVISION}"
