@@ -515,12 +515,19 @@ def test_the_nearest_string_names_no_narrower_concept(extractor: Extractor) -> N
 
 def test_an_eponym_alone_links_to_its_disease(extractor: Extractor) -> None:
     """ "Parkinson's" in a problem list is Parkinson's disease: the possessive
-    eponym is tried with "disease" (then "syndrome") before any nearest string."""
+    eponym is tried with "disease" (then "syndrome") before any nearest string;
+    "Parkinson" and "Reye" as "Parkinson's disease", "Reye's syndrome"."""
     found = extractor.linker.link_text("Parkinson's", "DISEASE")
     assert found is not None and found.entry.node_id == "DOID:14330", found
     assert "eponym 'disease'" in found.rule
     assert ("Crohn\u2019s disease", "eponym 'disease'") in list(spellings("Crohn\u2019s"))
-    assert not any("eponym" in how for _, how in spellings("Parkinson"))
+    # without the possessive, a capitalised word is tried as the possessive only
+    assert ("Parkinson's disease", "eponym 'disease'") in list(spellings("Parkinson"))
+    found = extractor.linker.link_text("Reye", "DISEASE")
+    assert found is not None and "syndrome" in found.entry.name.lower(), found
+    assert not any("eponym" in how for _, how in spellings("parkinson"))
+    scrotum = extractor.linker.link_text("Scrotum", "DISEASE")
+    assert scrotum is None or "eponym" not in scrotum.rule, scrotum
 
 
 def test_bleeding_links_to_the_side_effect_of_mesh_s_hemorrhage(extractor: Extractor) -> None:

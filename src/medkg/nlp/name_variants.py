@@ -193,6 +193,12 @@ def spellings(text: str) -> Iterator[tuple[str, str]]:
         for noun in EPONYM_NOUNS:
             if new(f"{text} {noun}"):
                 yield f"{text} {noun}", f"eponym '{noun}'"
+    elif len(words) == 1 and text[:1].isupper() and text[1:].islower():
+        # a capitalised word alone, without the possessive: "Parkinson", "Reye";
+        # only as the possessive name an eponym has ("Scrotum" is no eponym)
+        for noun in EPONYM_NOUNS:
+            if new(f"{text}'s {noun}"):
+                yield f"{text}'s {noun}", f"eponym '{noun}'"
     for form in _word_forms(words[-1]):
         variant = " ".join([*words[:-1], form])
         if new(variant):

@@ -88,9 +88,10 @@ TOKENIZER_REVISION = 5
 #: 3: the nearest string names no narrower concept, "Parkinson's" is an eponym,
 #: decision 0050; 4: a defined abbreviation's long form links through its
 #: spellings or head before the letters' own names; 5: "decreased renal
-#: function" is renal insufficiency, "edematous" edema; the lexicon's own rules,
+#: function" is renal insufficiency, "edematous" edema; 6: "Parkinson" alone is
+#: tried as "Parkinson's disease"; the lexicon's own rules,
 #: such as a side effect's participle read first, are in its fingerprint).
-LINKER_REVISION = 5
+LINKER_REVISION = 6
 #: Raised whenever the assertion context (:mod:`.context`) flags mentions
 #: differently (1: a trigger inside another entity's name is no cue; 2: what a
 #: consent paragraph lists as risks or potential complications is hypothetical;
