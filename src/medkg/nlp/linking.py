@@ -250,7 +250,7 @@ class Linker:
         if curated is not None:  # an NER span the matcher did not claim: "ASA", "Na"
             return Link(curated, CONF_CURATED_ABBREVIATION, ent.text, f"NER span; {CURATED}")
         if long_form is not None:  # the long form's nearest string or meaning, last
-            via_long = self.link_text(long_form.text, ent.label_)
+            via_long = self._fallback(long_form.text, ent.label_)
             if via_long is not None:
                 rule = f"abbreviation defined in text; {via_long.rule}"
                 return Link(via_long.entry, via_long.confidence, long_form.text, rule)
@@ -266,14 +266,14 @@ class Linker:
         after it for chemicals, whose head is often a salt or a class ("lithium
         carbonate" is not carbonate): measured both ways in docs/results.md.
         A condition nothing else links is tried by meaning last (decision 0022)."""
+        return self._by_spelling_or_head(text, ner_label) or self._fallback(text, ner_label)
+
+    def _fallback(self, text: str, ner_label: str | None) -> Link | None:
+        """:meth:`link_text`'s steps after the spellings and a condition's head:
+        the nearest string, then a chemical's head or a condition's meaning."""
         if ner_label == "CHEMICAL":
-            hit = self._by_spelling_or_head(text, ner_label)  # spellings only
-            return hit or self._nearest(text, ner_label) or self._by_head(text, ner_label)
-        return (
-            self._by_spelling_or_head(text, ner_label)
-            or self._nearest(text, ner_label)
-            or self._by_meaning(text, ner_label)
-        )
+            return self._nearest(text, ner_label) or self._by_head(text, ner_label)
+        return self._nearest(text, ner_label) or self._by_meaning(text, ner_label)
 
     def _by_spelling_or_head(self, text: str, ner_label: str | None) -> Link | None:
         """:meth:`link_text` without its nearest-string and by-meaning steps (and

@@ -41,6 +41,7 @@ Decision 0048.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -153,13 +154,9 @@ def _switched_drug(doc: Doc, drugs: list[Span], cue: Span) -> int | None:
     after = first_after(drugs, cue.end)
     if after is None or after.start - cue.end > MAX_GAP:
         return None
-    before = last_before(drugs, cue.start)
-    if before is None:
-        return None
-    gap = doc[before.end : cue.start]
-    if len(gap) <= MAX_GAP + 3 and all(t.lower_ in _SWITCH_GAP or _is_dose(t.lower_) for t in gap):
-        return drugs.index(before)
-    return None
+    return _reached_before(
+        doc, drugs, cue.start, MAX_GAP + 3, lambda w: w in _SWITCH_GAP or _is_dose(w)
+    )
 
 
 def _not_yet(doc: Doc, cue_start: int, sent_start: int) -> bool:
@@ -184,14 +181,22 @@ def _reached_after(doc: Doc, drugs: list[Span], i: int) -> int | None:
     return drugs.index(ent) if ok else None
 
 
-def _reached_before(doc: Doc, drugs: list[Span], i: int) -> int | None:
+def _reached_before(
+    doc: Doc,
+    drugs: list[Span],
+    i: int,
+    max_gap: int = MAX_GAP + 1,
+    allowed: Callable[[str], bool] | None = None,
+) -> int | None:
     """Index in ``drugs`` of the drug a cue starting at token ``i`` follows: the
-    one before it, through at most ``MAX_GAP + 1`` dose words."""
+    one before it, through at most ``max_gap`` words ``allowed`` accepts (dose
+    words unless given)."""
     ent = last_before(drugs, i)
     if ent is None:
         return None
+    allowed = allowed or _is_dose
     gap = doc[ent.end : i]
-    ok = len(gap) <= MAX_GAP + 1 and all(_is_dose(t.lower_) for t in gap)
+    ok = len(gap) <= max_gap and all(allowed(t.lower_) for t in gap)
     return drugs.index(ent) if ok else None
 
 

@@ -189,16 +189,17 @@ def spellings(text: str) -> Iterator[tuple[str, str]]:
             variant = f"{lost.group(1)} {noun}"
             if new(variant):
                 yield variant, "function lost"
-    if POSSESSIVE.search(words[-1]):  # an eponym alone: "Parkinson's", "Alzheimer's"
-        for noun in EPONYM_NOUNS:
-            if new(f"{text} {noun}"):
-                yield f"{text} {noun}", f"eponym '{noun}'"
+    # an eponym alone: "Parkinson's", "Alzheimer's"; a capitalised word without
+    # the possessive ("Parkinson", "Reye") only as the possessive name an
+    # eponym has ("Scrotum" is no eponym)
+    eponym = None
+    if POSSESSIVE.search(words[-1]):
+        eponym = text
     elif len(words) == 1 and text[:1].isupper() and text[1:].islower():
-        # a capitalised word alone, without the possessive: "Parkinson", "Reye";
-        # only as the possessive name an eponym has ("Scrotum" is no eponym)
-        for noun in EPONYM_NOUNS:
-            if new(f"{text}'s {noun}"):
-                yield f"{text}'s {noun}", f"eponym '{noun}'"
+        eponym = f"{text}'s"
+    for noun in EPONYM_NOUNS if eponym else ():
+        if new(f"{eponym} {noun}"):
+            yield f"{eponym} {noun}", f"eponym '{noun}'"
     for form in _word_forms(words[-1]):
         variant = " ".join([*words[:-1], form])
         if new(variant):
