@@ -87,6 +87,7 @@ def evaluate(  # type: ignore[no-untyped-def]
     name (``drug_context``)."""
     from spacy.util import filter_spans
 
+    from medkg.nlp.defined_abbreviations import defined_abbreviations
     from medkg.nlp.lexicon import Lexicon
     from medkg.nlp.linking import FuzzyLinker, Linker
 
@@ -102,12 +103,12 @@ def evaluate(  # type: ignore[no-untyped-def]
         carried[t] = set().union(*by_node.values()) if by_node else set()
         covered_ids.update(by_node)
     for pt, doc in zip(docs, nlp.pipe(d.text for d in docs), strict=True):
-        abbr = {(a.start, a.end): a._.long_form for a in doc._.abbreviations}
         spans = [
             doc.char_span(m.start, m.end, label=TYPES[m.type][0], alignment_mode="expand")
             for m in pt.mentions if m.type in TYPES
         ]  # fmt: skip
         doc.ents = filter_spans([sp for sp in spans if sp is not None])
+        abbr = defined_abbreviations(doc)
         for m in pt.mentions:
             if m.type not in TYPES or not m.ids:
                 continue
@@ -191,8 +192,12 @@ def main() -> int:
     )
     ap.add_argument("--hetionet", type=Path, default=settings.hetionet_dir)
     ap.add_argument("--out", type=Path, default=ROOT / "bench/results/link_eval.json")
-    ap.add_argument("--dense-index", type=Path, default=None,
-                    help="folder to keep the encoded condition names in between runs")
+    ap.add_argument(
+        "--dense-index",
+        type=Path,
+        default=None,
+        help="folder to keep the encoded condition names in between runs",
+    )
     ap.add_argument("--no-dense", action="store_true", help="leave the nearest-meaning row out")
     args = ap.parse_args()
     if not args.pubtator.is_file():

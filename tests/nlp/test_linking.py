@@ -11,7 +11,10 @@ import pytest
 
 from medkg.kg.store.embedded import EmbeddedStore
 from medkg.nlp import Extractor, NoteInput, ingest_documents
+from medkg.nlp.chemical_formulas import formula_names, without_salt
+from medkg.nlp.defined_abbreviations import defined_abbreviations, looks_like_short_form
 from medkg.nlp.lexicon import Entry, Lexicon
+from medkg.nlp.linking import one_letter_apart
 from medkg.nlp.name_variants import heads, spellings
 
 
@@ -106,7 +109,7 @@ def test_a_side_effect_marked_a_procedure_is_no_name(store: EmbeddedStore) -> No
 def test_names_notes_use_for_something_else_are_no_names_of_that_label(
     store: EmbeddedStore,
 ) -> None:
-    """"water" in a note is irrigation or suction, not DrugBank's Water given as a
+    """ "water" in a note is irrigation or suction, not DrugBank's Water given as a
     drug; "tension" on sutures is not SIDER's nervous tension (not_names.tsv).
     Only that label loses the name: another node of the same name keeps it."""
     store.import_nodes("Drug", [{"id": "DB09145", "name": "Water"}])
@@ -412,7 +415,7 @@ def test_the_dictionary_matcher_reads_an_organs_noun_as_its_adjective(
 
 
 def test_phrases_that_name_nothing_hide_the_names_inside_them(store: EmbeddedStore) -> None:
-    """"body mass index" holds SIDER's Mass, "stress echocardiogram" its
+    """ "body mass index" holds SIDER's Mass, "stress echocardiogram" its
     Stress, "voluntary sterility" the disease: the matcher steps over such
     phrases (not_mentions.tsv), and a listed phrase that is itself a name
     ("urine output") names nothing; the same names elsewhere still link. Under an
@@ -433,7 +436,9 @@ def test_phrases_that_name_nothing_hide_the_names_inside_them(store: EmbeddedSto
     )
     (doc,) = extractor.extract([NoteInput("t", text)])
     assert [(m.text, m.node_id) for m in doc.mentions] == [
-        ("mass", "C0577559"), ("stress", "C0038435"), ("sterility", "DOID:5223")
+        ("mass", "C0577559"),
+        ("stress", "C0038435"),
+        ("sterility", "DOID:5223"),
     ]
     # analgesia is no statement of pain
     store.import_nodes("Symptom", [{"id": "D010146", "name": "Pain"}])
@@ -569,3 +574,105 @@ def test_words_that_name_the_patient_s_own_disease_or_a_procedure_are_no_facts(
     (doc,) = extractor.extract([NoteInput("fna", text)])
     found = [m.start for m in doc.mentions if "aspiration" in m.text.lower()]
     assert found == [text.rindex("aspiration")], doc.mentions
+
+
+def test_a_formula_or_ion_links_to_the_chemical_it_names(extractor: Extractor) -> None:
+    """ "KCl", "K+", "Ca(2+)": inorganic nomenclature gives the names the
+    vocabularies list; an all-capital acronym ("HF", "NO") and a bare
+    one-letter symbol are left to the abbreviations (chemical_formulas)."""
+    assert next(formula_names("KCl")) == "potassium chloride"
+    assert next(formula_names("CaCl2")) == "calcium chloride"
+    assert next(formula_names("NH4Cl")) == "ammonium chloride"
+    assert next(formula_names("MgSO4")) == "magnesium sulfate"
+    assert next(formula_names("NH3")) == "ammonia"
+    assert list(formula_names("CO2")) == ["carbon dioxide"]
+    assert next(formula_names("HCl")) == "hydrochloric acid"
+    for ion in ("K+", "K(+)", "[K(+)](i", "2K(+"):
+        assert list(formula_names(ion)) == ["potassium"], ion
+    assert list(formula_names("Cl(-)")) == ["chlorine", "chloride"]
+    for text in ("HF", "NO", "CO", "K", "P", "T", "E2", "5-HT6", "Xy2", "MS", "C02"):
+        assert list(formula_names(text)) == [], text
+    assert without_salt("bupropion HCl") == "bupropion"
+    assert without_salt("warfarin sodium") == "warfarin"
+    assert without_salt("sodium") is None and without_salt("aspirin") is None
+
+    doc = extractor.nlp.make_doc("Serum K+ fell after KCl was stopped.")
+    for start, end, name in ((6, 8, "potassium"), (20, 23, "potassium chloride")):
+        link = extractor.linker.link(doc.char_span(start, end, label="CHEMICAL"), {})
+        assert link is not None and link.entry.name.lower() == name, link
+        assert f"formula '{name}'" in link.rule
+    for text in ("KCl", "Ca(2+)"):  # only for a span the NER calls a chemical
+        found = extractor.linker.link_text(text, "DISEASE")
+        assert found is None or "formula" not in found.rule, found
+
+
+def test_a_mention_defines_the_abbreviation_bracketed_after_it(extractor: Extractor) -> None:
+    """ "phenobarbital (PB: 15 mg)", "potassium (K)", "alpha-tocopherol
+    (alpha-TC)": a recognised mention followed by a bracketed short form defines
+    it for the rest of the text, where scispaCy's detector (letters in order, the
+    bracket closing after it) finds nothing; a brand name, a route or a
+    statistic in brackets defines nothing."""
+    from spacy.tokens import Span
+
+    text = (
+        "Rats got phenobarbital (PB: 15 mg) and potassium (K) with alpha-tocopherol "
+        "(alpha-TC). PB raised K; alpha-TC did not. Aspirin (Bayer) and morphine (SC) "
+        "were given (n = 4). Bayer and SC are noted."
+    )
+    doc = extractor.nlp(text)
+    ents = []
+    for word in ("phenobarbital", "PB", "potassium", "K", "alpha-tocopherol", "alpha-TC",
+                 "Aspirin", "Bayer", "morphine", "SC"):  # fmt: skip
+        start = 0
+        while (at := text.find(word, start)) >= 0:
+            span = doc.char_span(at, at + len(word), label="CHEMICAL")
+            clash = span is None or any(span.start < e.end and e.start < span.end for e in ents)
+            if not clash:
+                ents.append(span)
+            start = at + len(word)
+    doc.ents = sorted(ents, key=lambda s: s.start)
+    defined = defined_abbreviations(doc)
+    by_text: dict[str, set[str]] = {}
+    for (s, e), lf in defined.items():
+        by_text.setdefault(doc[s:e].text, set()).add(lf.text)
+    assert by_text == {
+        "PB": {"phenobarbital"},
+        "K": {"potassium"},
+        "alpha-TC": {"alpha-tocopherol"},
+    }, by_text
+    assert sum(doc[s:e].text == "PB" for s, e in defined) == 2  # the definition and the use
+    pb = next(Span(doc, s, e, "CHEMICAL") for s, e in defined if doc[s:e].text == "PB")
+    link = extractor.linker.link(pb, defined)
+    assert link is not None and link.entry.node_id == "DB01174" and link.via == "phenobarbital"
+    assert link.rule.startswith("abbreviation defined in text")
+    assert looks_like_short_form("CsA", "cyclosporin A")
+    assert looks_like_short_form("K", "potassium")  # an element's symbol
+    assert not looks_like_short_form("Tylenol", "acetaminophen")
+    assert not looks_like_short_form("iv", "morphine")
+    assert not looks_like_short_form("SC", "morphine")  # no letter of it
+
+
+def test_a_one_letter_slip_in_a_long_word_links_to_the_word(extractor: Extractor) -> None:
+    """ "apomophine", "5 flourouracil": one letter off a long word is a typing
+    error, below the 3-gram threshold; a letter in a short code ("HCV" for
+    "CMV") or a digit ("IL-10") is another concept."""
+    assert one_letter_apart("apomophine", "apomorphine")  # deleted
+    assert one_letter_apart("procyclindine", "procyclidine")  # inserted
+    assert one_letter_apart("5 flourouracil", "5 fluorouracil")  # swapped
+    assert one_letter_apart("antipurine", "antipyrine")  # substituted
+    assert not one_letter_apart("hcv infection", "cmv infection")
+    assert not one_letter_apart("hcv infection", "hmv infection")  # a code's letter
+    assert not one_letter_apart("il 10 deficiency", "il 12 deficiency")  # a digit
+    assert not one_letter_apart("tobramicyn", "tobramycin")  # two letters
+    found = extractor.linker.link_text("methotrexte", "CHEMICAL")
+    assert found is not None and found.entry.node_id == "DB00563", found
+    assert "one letter from" in found.rule
+    assert extractor.linker.link_text("methotrexte", "GENE") is None
+
+
+def test_a_type_written_before_its_noun_is_tried_after_it() -> None:
+    """ "type B hepatitis" is hepatitis B, not the head "hepatitis" (which BC5CDR's
+    learned names read as drug-induced liver injury)."""
+    assert ("hepatitis B", "type after its noun") in list(spellings("Type B hepatitis"))
+    assert ("allergy type I", "type after its noun") in list(spellings("type I allergy"))
+    assert not any(how == "type after its noun" for _, how in spellings("typed notes"))

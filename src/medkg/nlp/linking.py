@@ -16,6 +16,7 @@ so a user can see and filter on how a link was made.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from medkg.kg.plurals import singular
+from medkg.nlp.chemical_formulas import formula_names, without_salt
 from medkg.nlp.dense_names import DenseNames
 from medkg.nlp.lexicon import CURATED, Entry, Lexicon, Resolution, normalise
 from medkg.nlp.name_variants import heads, spellings
@@ -54,6 +56,13 @@ MEMO_SIZE = 100_000
 #: How many of a text's nearest names the fuzzy linker looks through for one that
 #: names no narrower concept (:func:`adds_words`).
 FUZZY_CANDIDATES = 5
+#: How many nearest names are searched for one a typing error away
+#: (:meth:`FuzzyLinker.one_edit`); shortest text (letters) read for a typo in it;
+#: the NER labels it is read for (gene symbols are codes, a letter apart is another gene).
+TYPO_CANDIDATES = 20
+MIN_TYPO_LENGTH = 9
+MIN_TYPO_WORD = 6
+TYPO_LABELS = frozenset({"CHEMICAL", "DISEASE", "SYMPTOM"})
 
 
 @dataclass(frozen=True)
@@ -86,21 +95,21 @@ class FuzzyLinker:
         # checking, not arithmetic (profiled in docs/decisions/0024).
         self._memo: dict[str, list[tuple[int, float]]] = {}
 
-    def nearest(self, text: str) -> list[tuple[int, float]]:
-        """(index into the sorted names, cosine) of the :data:`FUZZY_CANDIDATES`
-        names nearest ``text``, nearest first."""
+    def nearest(self, text: str, k: int = FUZZY_CANDIDATES) -> list[tuple[int, float]]:
+        """(index into the sorted names, cosine) of the ``k`` (at most
+        :data:`TYPO_CANDIDATES`) names nearest ``text``, nearest first."""
         key = normalise(text)
         hits = self._memo.get(key)
         if hits is None:
             assert self._postings is not None
             sims = (self._vec.transform([key]) @ self._postings).toarray().ravel()
-            k = min(FUZZY_CANDIDATES, len(sims))
-            top = np.argpartition(-sims, k - 1)[:k]
+            n = min(TYPO_CANDIDATES, len(sims))
+            top = np.argpartition(-sims, n - 1)[:n]
             hits = [(int(i), float(sims[i])) for i in sorted(top, key=lambda i: (-sims[i], i))]
             if len(self._memo) >= MEMO_SIZE:
                 self._memo.clear()
             self._memo[key] = hits
-        return hits
+        return hits[:k]
 
     def link(self, text: str, ner_label: str | None = None) -> tuple[Resolution, float] | None:
         """The nearest name above the threshold that does not add words to the
@@ -118,6 +127,48 @@ class FuzzyLinker:
             if found:
                 return found, score
         return None
+
+    def one_edit(self, text: str, ner_label: str | None = None) -> Resolution | None:
+        """A name one typing error away from ``text`` ("apomophine",
+        "procyclindine", "5 flourouracil"), among the :data:`TYPO_CANDIDATES`
+        nearest by 3-grams, for a text of at least :data:`MIN_TYPO_LENGTH`
+        letters: a slip of one letter in a long word costs a 3-gram cosine of
+        0.7-0.77, below the threshold, yet leaves the word unmistakable. An edit
+        of a digit is no typo ("IL-10", "IL-12")."""
+        if self._postings is None or ner_label not in TYPO_LABELS:
+            return None
+        key = normalise(text)
+        if sum(c.isalpha() for c in key) < MIN_TYPO_LENGTH:
+            return None
+        for best, _ in self.nearest(text, TYPO_CANDIDATES):
+            name = self._keys[best]
+            if one_letter_apart(key, name) and not adds_words(key, name):
+                found = self.lexicon.resolve(self.lexicon.names[name], ner_label)
+                if found:
+                    return found
+        return None
+
+
+def one_letter_apart(a: str, b: str) -> bool:
+    """Are ``a`` and ``b`` one letter substituted, inserted, deleted, or two
+    neighbouring letters swapped apart (optimal string alignment distance 1),
+    the letter not a digit and its word in ``a`` a long one?"""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    i = 0
+    while i < min(len(a), len(b)) and a[i] == b[i]:
+        i += 1
+    if a[i : i + 1].isdigit() or b[i : i + 1].isdigit():
+        return False
+    word = re.findall(r"\S+", a[: i + 1])[-1:] + re.findall(r"\S+", a[i:])[:1]
+    if len("".join(word)) < MIN_TYPO_WORD:
+        return False  # "hcv" is no slip for "hmv": a short word is a code
+    if len(a) == len(b):
+        if a[i + 1 :] == b[i + 1 :]:
+            return True  # one substituted
+        return a[i : i + 2] == b[i : i + 2][::-1] and a[i + 2 :] == b[i + 2 :]  # swapped
+    longer, shorter = (a, b) if len(a) > len(b) else (b, a)
+    return longer[i + 1 :] == shorter[i:]  # one inserted or deleted
 
 
 def adds_words(text: str, name: str) -> bool:
@@ -278,7 +329,13 @@ class Linker:
     def _by_spelling_or_head(self, text: str, ner_label: str | None) -> Link | None:
         """:meth:`link_text` without its nearest-string and by-meaning steps (and
         without the head for chemicals, whose head is often a salt)."""
-        hit = self._first_named(spellings(text), ner_label)
+        variants: Iterable[tuple[str, str]] = spellings(text)
+        if ner_label == "CHEMICAL":  # "KCl", "Ca(2+)": the names a formula stands for
+            formulas = ((name, "formula") for name in formula_names(text))
+            parent = without_salt(text)
+            salt = [(parent, "without its salt")] if parent else []
+            variants = itertools.chain(formulas, salt, variants)
+        hit = self._first_named(variants, ner_label)
         if hit is not None:
             found, variant, how = hit
             return Link(
@@ -301,7 +358,11 @@ class Linker:
     def _nearest(self, text: str, ner_label: str | None) -> Link | None:
         fuzzy = self.fuzzy.link(text, ner_label)
         if fuzzy is None:
-            return None
+            typo = self.fuzzy.one_edit(text, ner_label)
+            if typo is None:
+                return None
+            rule = f"NER span; one letter from '{typo.entry.name}'; {typo.rule}"
+            return Link(typo.entry, CONF_VARIANT, None, rule)
         found, score = fuzzy
         rule = f"NER span; fuzzy {score:.2f}; {found.rule}"
         return Link(found.entry, round(CONF_MODEL * score, 3), None, rule)

@@ -157,6 +157,11 @@ FUNCTION_LOSS = re.compile(
     r" ((?:[a-z]+ )?[a-z]+) function$",
     re.IGNORECASE,
 )
+#: A type written before its noun ("type B hepatitis", "type I allergy"), which
+#: vocabularies write after it ("hepatitis B", "diabetes type 1").
+TYPE_FIRST = re.compile(r"type ([A-Za-z]|[IV]{1,3}|\d{1,2}) (\S.*)", re.I)
+
+
 #: What a lost function is called, tried in order ("renal insufficiency",
 #: "renal dysfunction").
 FUNCTION_LOSS_NOUNS = ("insufficiency", "dysfunction", "failure")
@@ -184,6 +189,11 @@ def spellings(text: str) -> Iterator[tuple[str, str]]:
     words = text.split()
     if not words:
         return
+    if typed := TYPE_FIRST.match(text):  # "type B hepatitis": "hepatitis B"
+        kind, noun = typed.groups()
+        for variant in (f"{noun} {kind}", f"{noun} type {kind}"):
+            if new(variant):
+                yield variant, "type after its noun"
     if lost := FUNCTION_LOSS.match(text):  # "decreased renal function"
         for noun in FUNCTION_LOSS_NOUNS:
             variant = f"{lost.group(1)} {noun}"

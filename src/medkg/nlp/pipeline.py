@@ -45,6 +45,7 @@ from medkg.nlp import (  # noqa: F401  (register the medkg_* components)
     sections,
     sentences,
 )
+from medkg.nlp.defined_abbreviations import defined_abbreviations
 from medkg.nlp.dense_names import META_FILE as DENSE_META
 from medkg.nlp.dense_names import DenseNames
 from medkg.nlp.documents import (
@@ -380,7 +381,7 @@ class Extractor:
     ) -> ExtractedDocument:
         sents = list(doc.sents)
         sent_index = {s.start: i for i, s in enumerate(sents)}
-        abbr_long = {(a.start, a.end): a._.long_form for a in doc._.abbreviations}
+        abbr_long = defined_abbreviations(doc)
         mentions = []
         for k, ent in enumerate(doc.ents):
             if stop is not None and k % STOP_EVERY == 0:
@@ -642,8 +643,10 @@ def _cid_classifier(
                 warnings.warn(f"CID model on {runtime} unavailable ({exc})", stacklevel=2)
         return model, model.threshold, tag
     if files.cid.is_file():
-        return CidClassifier.load(files.cid), settings.cid_threshold, "cid-" + _digest(
-            files.cid.read_bytes()
+        return (
+            CidClassifier.load(files.cid),
+            settings.cid_threshold,
+            "cid-" + _digest(files.cid.read_bytes()),
         )
     return None, settings.cid_threshold, None
 
