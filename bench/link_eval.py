@@ -108,7 +108,7 @@ def evaluate(  # type: ignore[no-untyped-def]
             for m in pt.mentions if m.type in TYPES
         ]  # fmt: skip
         doc.ents = filter_spans([sp for sp in spans if sp is not None])
-        abbr = defined_abbreviations(doc)
+        abbr = defined_abbreviations(doc, linker.names)
         for m in pt.mentions:
             if m.type not in TYPES or not m.ids:
                 continue

@@ -12,10 +12,14 @@ import pytest
 from medkg.kg.store.embedded import EmbeddedStore
 from medkg.nlp import Extractor, NoteInput, ingest_documents
 from medkg.nlp.chemical_formulas import formula_names, without_salt
-from medkg.nlp.defined_abbreviations import defined_abbreviations, looks_like_short_form
+from medkg.nlp.defined_abbreviations import (
+    defined_abbreviations,
+    looks_like_short_form,
+    spelled_out,
+)
 from medkg.nlp.lexicon import Entry, Lexicon
 from medkg.nlp.linking import one_letter_apart
-from medkg.nlp.name_variants import heads, spellings
+from medkg.nlp.name_variants import complement_first, heads, spellings
 
 
 @pytest.fixture(scope="module")
@@ -590,7 +594,8 @@ def test_a_formula_or_ion_links_to_the_chemical_it_names(extractor: Extractor) -
     for ion in ("K+", "K(+)", "[K(+)](i", "2K(+"):
         assert list(formula_names(ion)) == ["potassium"], ion
     assert list(formula_names("Cl(-)")) == ["chlorine", "chloride"]
-    for text in ("HF", "NO", "CO", "K", "P", "T", "E2", "5-HT6", "Xy2", "MS", "C02"):
+    for text in ("HF", "NO", "CO", "K", "P", "T", "E2", "5-HT6", "Xy2", "MS", "C02", "S-",
+                 "P100", "B35"):  # fmt: skip
         assert list(formula_names(text)) == [], text
     assert without_salt("bupropion HCl") == "bupropion"
     assert without_salt("warfarin sodium") == "warfarin"
@@ -641,6 +646,14 @@ def test_a_mention_defines_the_abbreviation_bracketed_after_it(extractor: Extrac
         "alpha-TC": {"alpha-tocopherol"},
     }, by_text
     assert sum(doc[s:e].text == "PB" for s, e in defined) == 2  # the definition and the use
+    # a short form that names a node of its kind as written keeps it ("K" is not
+    # spelled out in "potassium"), unless the long form spells it out ("PB")
+    kept = defined_abbreviations(doc, lambda text, label: text in ("K", "PB"))
+    assert {doc[s:e].text for s, e in kept} == {"PB", "alpha-TC"}
+    # unless the long form spells it out, letters in order (Schwartz & Hearst)
+    assert spelled_out("MDS", "myelodysplastic syndrome") and spelled_out("PB", "phenobarbital")
+    assert not spelled_out("DFP", "diisopropyl phosphorofluoridate")
+    assert not spelled_out("K", "potassium")
     pb = next(Span(doc, s, e, "CHEMICAL") for s, e in defined if doc[s:e].text == "PB")
     link = extractor.linker.link(pb, defined)
     assert link is not None and link.entry.node_id == "DB01174" and link.via == "phenobarbital"
@@ -668,6 +681,8 @@ def test_a_one_letter_slip_in_a_long_word_links_to_the_word(extractor: Extractor
     assert found is not None and found.entry.node_id == "DB00563", found
     assert "one letter from" in found.rule
     assert extractor.linker.link_text("methotrexte", "GENE") is None
+    assert extractor.linker.fuzzy.one_edit("methotrexte", "DISEASE") is None  # not a drug
+    assert extractor.linker.fuzzy.one_edit("methotrexates", "CHEMICAL") is None  # a plural
 
 
 def test_a_type_written_before_its_noun_is_tried_after_it() -> None:
@@ -676,3 +691,22 @@ def test_a_type_written_before_its_noun_is_tried_after_it() -> None:
     assert ("hepatitis B", "type after its noun") in list(spellings("Type B hepatitis"))
     assert ("allergy type I", "type after its noun") in list(spellings("type I allergy"))
     assert not any(how == "type after its noun" for _, how in spellings("typed notes"))
+
+
+def test_a_complement_is_read_before_its_head(extractor: Extractor) -> None:
+    """ "cancer of the breast" is breast cancer, "loss in body weight" weight loss
+    before the complement's own words ("body weight"): the complement put first
+    and the words before the preposition are tried before the text's last
+    words ("duration of catatonia" is still catatonia)."""
+    assert complement_first("prolongation of the QT interval") == "QT interval prolongation"
+    assert complement_first("Chronic infection with hepatitis C virus") == (
+        "Chronic hepatitis C virus infection"
+    )
+    assert complement_first("disease due to adenovirus") is None  # a cause
+    assert next(heads("loss in body weight"))[0] == "weight loss"
+    assert next(heads("pain secondary to trauma"))[0] == "pain"
+    assert [v for v, _ in heads("duration of catatonia")] == ["duration", "catatonia"]
+    assert [v for v, _ in heads("postoperative delirium")] == ["delirium"]
+    found = extractor.linker.link_text("cancer of the breast", "DISEASE")
+    assert found is not None and found.entry.node_id == "DOID:1612", found
+    assert "complement first" in found.rule

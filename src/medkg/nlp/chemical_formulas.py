@@ -45,6 +45,11 @@ _ION = re.compile(
 )
 _PART = re.compile(r"([A-Z][a-z]?)([1-9]\d*)?")
 
+#: Most atoms of one element a formula is read with ("C12H22O11" is no salt or
+#: ion this module names; "P100" is a wave of an evoked potential), and of a
+#: lone element ("O2", "O3", "Cl2").
+MAX_COUNT = 12
+MAX_ELEMENT_COUNT = 3
 #: Molecules known by a trivial name rather than their systematic one.
 _TRIVIAL = {
     "NH3": "ammonia",
@@ -118,10 +123,14 @@ def formula_names(text: str) -> Iterator[str]:
     table = elements()
     if any(sym not in table for sym, _ in parts):
         return
+    if any(n > MAX_COUNT for _, n in parts):
+        return  # "P100", "B35": a wave, a code
     if len(parts) == 1:
         sym, count = parts[0]
-        if len(sym) == 1 and count == 1 and not charge:
-            return  # a bare "K", "P", "T": an abbreviation first
+        if count > MAX_ELEMENT_COUNT:
+            return
+        if len(sym) == 1 and count == 1 and not ("+" in (charge or "") or "(" in text):
+            return  # a bare "K", "P", "T": an abbreviation; "S-", "N-": a prefix
         yield table[sym]
         if charge and "-" in charge and sym in _IDE:
             yield _IDE[sym]

@@ -27,6 +27,7 @@ and statistics ("(n = 40)", "(P < 0.05)").
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from medkg.nlp.chemical_formulas import formula_names
@@ -55,17 +56,45 @@ def looks_like_short_form(short: str, long_form: str) -> bool:
     return long_form.lower() in {n.lower() for n in formula_names(short + "+")}
 
 
-def defined_abbreviations(doc: Any) -> dict[tuple[int, int], Any]:
+def spelled_out(short: str, long_form: str) -> bool:
+    """Are the short form's letters and digits found in the long form in order,
+    the first at the start of a word (Schwartz & Hearst's test: "MDS" in
+    "myelodysplastic syndrome", not "DFP" in "diisopropyl
+    phosphorofluoridate")?"""
+    chars = [c for c in short.lower() if c.isalnum()]
+    text = long_form.lower()
+    for start, first in enumerate(text):
+        if not chars or first != chars[0] or (start and text[start - 1].isalnum()):
+            continue
+        at = start + 1
+        for char in chars[1:]:
+            at = text.find(char, at) + 1
+            if at == 0:
+                break
+        else:
+            return True
+    return False
+
+
+def defined_abbreviations(
+    doc: Any, names: Callable[[str, str], bool] | None = None
+) -> dict[tuple[int, int], Any]:
     """``(start, end)`` token offsets of each short-form mention -> its long-form
     span: scispaCy's (``doc._.abbreviations``), then the recognised mentions a
     bracket defines (module docstring) for the mentions of ``doc.ents`` after
-    them."""
+    them. ``names(text, ner label)``: does the text as written name a node for
+    that label? Such a short form keeps its own node unless the long form
+    spells it out (:func:`spelled_out`): "diisopropyl phosphorofluoridate
+    (DFP)" keeps DFP, isoflurophate's synonym, where the long form would link
+    elsewhere; "myelodysplastic syndrome (MDS)" is no Miller-Dieker syndrome."""
     found = {(a.start, a.end): a._.long_form for a in doc._.abbreviations}
     known = {a.text for a in doc._.abbreviations}
     defined: dict[str, Any] = {}
     for ent in doc.ents:
         short = _bracketed_word(doc, ent.end)
         if short is None or short in known or short in defined:
+            continue
+        if names is not None and names(short, ent.label_) and not spelled_out(short, ent.text):
             continue
         if looks_like_short_form(short, ent.text):
             defined[short] = ent

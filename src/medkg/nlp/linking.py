@@ -58,11 +58,16 @@ MEMO_SIZE = 100_000
 FUZZY_CANDIDATES = 5
 #: How many nearest names are searched for one a typing error away
 #: (:meth:`FuzzyLinker.one_edit`); shortest text (letters) read for a typo in it;
-#: the NER labels it is read for (gene symbols are codes, a letter apart is another gene).
+#: the NER labels it is read for and the node labels each may reach (gene symbols
+#: are codes, a letter apart is another gene; a slip never crosses kinds).
 TYPO_CANDIDATES = 20
 MIN_TYPO_LENGTH = 9
 MIN_TYPO_WORD = 6
-TYPO_LABELS = frozenset({"CHEMICAL", "DISEASE", "SYMPTOM"})
+TYPO_LABELS: dict[str | None, frozenset[str]] = {
+    "CHEMICAL": frozenset({"Drug"}),
+    "DISEASE": frozenset({"Disease", "Symptom", "SideEffect"}),
+    "SYMPTOM": frozenset({"Disease", "Symptom", "SideEffect"}),
+}
 
 
 @dataclass(frozen=True)
@@ -140,12 +145,16 @@ class FuzzyLinker:
         key = normalise(text)
         if sum(c.isalpha() for c in key) < MIN_TYPO_LENGTH:
             return None
+        words = {singular(w) for w in key.split()}
         for best, _ in self.nearest(text, TYPO_CANDIDATES):
             name = self._keys[best]
-            if one_letter_apart(key, name) and not adds_words(key, name):
-                found = self.lexicon.resolve(self.lexicon.names[name], ner_label)
-                if found:
-                    return found
+            if not one_letter_apart(key, name) or adds_words(key, name):
+                continue
+            if {singular(w) for w in name.split()} == words:
+                continue  # a plural is a word form, the spellings' step ("phospholipids")
+            found = self.lexicon.resolve(self.lexicon.names[name], ner_label)
+            if found and found.entry.label in TYPO_LABELS[ner_label]:
+                return found
         return None
 
 
@@ -243,6 +252,11 @@ class Linker:
         if self._fuzzy is None:
             self._fuzzy = FuzzyLinker(self.lexicon, self.threshold)
         return self._fuzzy
+
+    def names(self, text: str, ner_label: str | None) -> bool:
+        """Does ``text`` as written (a name, synonym or symbol) name a node for
+        ``ner_label``?"""
+        return self.lexicon.resolve(self.lexicon.candidates(text), ner_label) is not None
 
     def link(self, ent: Any, abbreviations: dict[tuple[int, int], Any]) -> Link | None:
         """``ent``: a spaCy span (the matcher sets its ``ent_id_`` to

@@ -118,6 +118,14 @@ ORGAN_WORD_SWAP = {
     **{adj: noun for noun, adj in _ORGAN_ADJECTIVE.items() if adj != noun},
 }
 _JOINERS = _words("and or of the with in to a an by")
+#: "X of / in / to / with [the] Y" with a head of one or two words (:func:`complement_first`).
+COMPLEMENT = re.compile(
+    r"(\S+(?: \S+)?) (?:of|in|to|with) (?:(?:the|a|an|his|her|their|its) )?(\S.*)", re.I
+)
+#: Words that end no head before a complement ("secondary to", "related to").
+_NOT_A_HEAD = _words("secondary related attributable leading owing according prior")
+#: Words that open a noun's complement: a head is never taken from after one.
+_PREPOSITIONS = _words("of in to with from at on for by after during within into among between due")
 _WORD = re.compile(r"[A-Za-z0-9]+(?:[-'][A-Za-z0-9]+)*")
 _MIN_STEM = 4
 #: "ob"-ese -> obesity: adjective stems may be short, only whole words are looked up.
@@ -189,6 +197,9 @@ def spellings(text: str) -> Iterator[tuple[str, str]]:
     words = text.split()
     if not words:
         return
+    inverted = complement_first(text)  # "cancer of the breast": "breast cancer"
+    if inverted and new(inverted):
+        yield inverted, "complement first"
     if typed := TYPE_FIRST.match(text):  # "type B hepatitis": "hepatitis B"
         kind, noun = typed.groups()
         for variant in (f"{noun} {kind}", f"{noun} type {kind}"):
@@ -223,10 +234,38 @@ def spellings(text: str) -> Iterator[tuple[str, str]]:
                 yield variant, f"organ word '{other}'"
 
 
+def complement_first(text: str) -> str | None:
+    """ "X of / in / to / with [the] Y" written as "Y X", the order vocabularies
+    name most conditions in ("prolongation of the QT interval" -> "QT interval
+    prolongation", "damage to the muscle" -> "muscle damage"), a modifier of X
+    kept in front ("chronic infection with hepatitis C virus" -> "chronic
+    hepatitis C virus infection"); None for any other text."""
+    found = COMPLEMENT.fullmatch(text.strip())
+    if found is None or _words(found.group(1).lower()) & (_PREPOSITIONS | _NOT_A_HEAD):
+        return None  # "disease due to adenovirus": the cause, not a complement
+    *modifier, noun = found.group(1).split()
+    return " ".join([*modifier, found.group(2), noun])  # "chronic hepatitis C infection"
+
+
 def heads(text: str) -> Iterator[tuple[str, str]]:
+    """Each of :func:`_heads` once."""
+    seen: set[str] = set()
+    for variant, how in _heads(text):
+        if variant not in seen:
+            seen.add(variant)
+            yield variant, how
+
+
+def _heads(text: str) -> Iterator[tuple[str, str]]:
     """``(variant, how)`` for broader concepts: a generic last word dropped, then
     leading modifiers dropped one at a time (each also in its other spellings),
-    never down to a word too generic to name a condition alone."""
+    never down to a word too generic to name a condition alone.
+
+    A text with a complement ("loss in body weight", "occlusion of the left
+    carotid artery") is first read with the complement put first ("weight
+    loss", "carotid artery occlusion") and as the words before the preposition,
+    then as any other text (its last words: "duration of catatonia" is
+    catatonia)."""
     if "/" in text:  # "urticaria/angioedema": the first concept named
         for part in text.split("/"):
             if len(part.strip()) >= _MIN_STEM:
@@ -234,7 +273,21 @@ def heads(text: str) -> Iterator[tuple[str, str]]:
     words = _WORD.findall(text)
     if len(words) < 2:
         return
-    n_words = len(words)
+    cut = next((i for i, w in enumerate(words) if i and w.lower() in _PREPOSITIONS), None)
+    if cut is not None:
+        inverted = complement_first(text)
+        if inverted is not None:
+            yield from _heads(inverted)
+        before = words[:cut]
+        while len(before) > 1 and before[-1].lower() in _NOT_A_HEAD:  # "pain secondary to"
+            before = before[:-1]
+        yield from _trimmed(before, len(words))
+    yield from _trimmed(words, len(words))
+
+
+def _trimmed(words: list[str], n_words: int) -> Iterator[tuple[str, str]]:
+    """:func:`_heads` of a text's ``words`` (all ``n_words`` of it, or those
+    before a preposition)."""
     while len(words) > 1 and words[-1].lower() in _GENERIC_TAIL:
         words = words[:-1]
     if len(words) > 1 and words[-1].lower() in _ORGAN_CONDITION:
@@ -245,7 +298,6 @@ def heads(text: str) -> Iterator[tuple[str, str]]:
             (f"{organ} disease", f"{organ} disorder", f"{adjective} disorder")
         ):
             yield variant, f"organ '{variant}'"
-    tried: set[str] = set()
     for start in range(len(words)):
         rest = words[start:]
         if start == 0 and len(rest) == n_words:
@@ -258,9 +310,7 @@ def heads(text: str) -> Iterator[tuple[str, str]]:
             break
         head = " ".join(rest)
         for variant in (head, *(v for v, _ in spellings(head))):
-            if variant not in tried:
-                tried.add(variant)
-                yield variant, f"head '{variant}'"
+            yield variant, f"head '{variant}'"
 
 
 __all__ = ["HYPHEN_QUALIFIERS", "heads", "spellings"]

@@ -90,9 +90,11 @@ TOKENIZER_REVISION = 5
 #: decision 0050; 4: a defined abbreviation's long form links through its
 #: spellings or head before the letters' own names; 5: "decreased renal
 #: function" is renal insufficiency, "edematous" edema; 6: "Parkinson" alone is
-#: tried as "Parkinson's disease"; the lexicon's own rules,
+#: tried as "Parkinson's disease"; 7: a mention defines the short form
+#: bracketed after it, formulas and ions, a drug without its salt, a one-letter
+#: slip, "type B hepatitis", decision 0051; the lexicon's own rules,
 #: such as a side effect's participle read first, are in its fingerprint).
-LINKER_REVISION = 6
+LINKER_REVISION = 7
 #: Raised whenever the assertion context (:mod:`.context`) flags mentions
 #: differently (1: a trigger inside another entity's name is no cue; 2: what a
 #: consent paragraph lists as risks or potential complications is hypothetical;
@@ -381,7 +383,7 @@ class Extractor:
     ) -> ExtractedDocument:
         sents = list(doc.sents)
         sent_index = {s.start: i for i, s in enumerate(sents)}
-        abbr_long = defined_abbreviations(doc)
+        abbr_long = defined_abbreviations(doc, self.linker.names)
         mentions = []
         for k, ent in enumerate(doc.ents):
             if stop is not None and k % STOP_EVERY == 0:
