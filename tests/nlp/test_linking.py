@@ -278,6 +278,9 @@ def test_other_spellings_of_a_span_are_tried_before_the_nearest_string() -> None
     assert list(spellings("prostate")) == []
     # a head keeps the concept; a word that names no condition alone is never a head
     assert [v for v, _ in heads("postoperative delirium")] == ["delirium"]
+    # nor down to a chemical's class word
+    assert not {"drugs", "drug", "acid"} & {v for v, _ in heads("beta-adrenergic blocking drugs")}
+    assert "acid" not in {v for v, _ in heads("bile acid")}
     assert ("syncope", "head 'syncope'") in list(heads("syncopal attacks"))
     assert next(v for v, _ in heads("renal injury")) == "kidney disease"  # not "injury"
     assert "injury" not in [v for v, _ in heads("renal injury")]
@@ -707,6 +710,9 @@ def test_a_complement_is_read_before_its_head(extractor: Extractor) -> None:
     assert next(heads("pain secondary to trauma"))[0] == "pain"
     assert [v for v, _ in heads("duration of catatonia")] == ["duration", "catatonia"]
     assert [v for v, _ in heads("postoperative delirium")] == ["delirium"]
+    # nor down to a chemical's class word
+    assert not {"drugs", "drug", "acid"} & {v for v, _ in heads("beta-adrenergic blocking drugs")}
+    assert "acid" not in {v for v, _ in heads("bile acid")}
     found = extractor.linker.link_text("cancer of the breast", "DISEASE")
     assert found is not None and found.entry.node_id == "DOID:1612", found
     assert "complement first" in found.rule

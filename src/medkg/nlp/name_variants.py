@@ -73,7 +73,11 @@ _TOO_GENERIC = _words(
     "changes deficit deficits impairment activity rotation excretion involvement "
     "illness problem problems condition conditions infection infections reaction "
     "reactions response responses level levels rate increase decrease loss "
-    "anomalies anomaly malformation malformations defect defects side"
+    "anomalies anomaly malformation malformations defect defects side "
+    # a chemical's class word: "beta-adrenergic blocking drugs" is no
+    # Pharmaceutical Preparations, "bile acid" no Acids
+    "drug drugs agent agents medication medications medicine medicines compound "
+    "compounds substance substances acid acids salt salts preparation preparations"
 )
 #: Words stuck after a hyphen that only qualify the concept before it
 #: ("NMS-like", "amiodarone-induced").
