@@ -716,3 +716,19 @@ def test_a_complement_is_read_before_its_head(extractor: Extractor) -> None:
     found = extractor.linker.link_text("cancer of the breast", "DISEASE")
     assert found is not None and found.entry.node_id == "DOID:1612", found
     assert "complement first" in found.rule
+
+
+def test_adjectives_and_changes_are_tried_as_the_nouns_vocabularies_use() -> None:
+    """ "blind", "dizzy", "painful", "paralyzed", "myelodysplastic" as the
+    condition's noun; a change written as a noun ("QT interval prolongation",
+    "liver enlargement") as the phenotype's participle in front."""
+    forms = {
+        "blind": "blindness", "dizzy": "dizziness", "painful": "pain",
+        "paralyzed": "paralysis", "myelodysplastic": "myelodysplasia",
+    }  # fmt: skip
+    for word, noun in forms.items():
+        assert (noun, "word form") in list(spellings(word)), word
+    variants = [v for v, _ in spellings("prolongation of the QT interval")]
+    assert variants[:2] == ["QT interval prolongation", "prolonged QT interval"]
+    assert ("enlarged liver", "change as adjective") in list(spellings("liver enlargement"))
+    assert not any(how == "change as adjective" for _, how in spellings("increase"))

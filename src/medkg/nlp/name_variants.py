@@ -40,6 +40,7 @@ from medkg.kg.plurals import singulars
 
 #: Adjective (or agent noun) ending -> noun ending, longest first; each tried in turn.
 _ADJECTIVE_TO_NOUN: tuple[tuple[str, str], ...] = (
+    ("plastic", "plasia"),  # dysplastic, myelodysplastic, aplastic, hyperplastic
     ("otic", "osis"),  # psychotic, necrotic, fibrotic, thrombotic
     ("ptic", "psy"),  # cataleptic, epileptic, narcoleptic
     ("etic", "etes"),  # diabetic
@@ -52,7 +53,14 @@ _ADJECTIVE_TO_NOUN: tuple[tuple[str, str], ...] = (
     ("ic", "y"),  # neuropathic, myopathic
     ("al", "e"),  # syncopal
     ("atous", "a"),  # edematous, erythematous, granulomatous
+    ("yzed", "ysis"),  # paralyzed
+    ("ful", ""),  # painful
+    ("y", "iness"),  # dizzy, drowsy
+    ("", "ness"),  # blind, numb, weak, stiff (short words only: _MAX_NESS_STEM)
 )
+#: Longest word read as an adjective whose noun adds "-ness" ("blind", "stiff"):
+#: longer words are seldom such adjectives ("prostate" is no "prostateness").
+_MAX_NESS_STEM = 6
 
 
 def _words(text: str) -> frozenset[str]:
@@ -147,8 +155,10 @@ def _word_forms(word: str) -> Iterator[str]:
             seen.add(form)
             yield form
         for end, new in _ADJECTIVE_TO_NOUN:
+            if not end and len(form) > _MAX_NESS_STEM:
+                continue
             if form.endswith(end) and len(form) - len(end) >= _MIN_ADJECTIVE_STEM:
-                noun = form[: -len(end)] + new
+                noun = form[: len(form) - len(end)] + new
                 if noun not in seen and noun != lower:
                     seen.add(noun)
                     yield noun
@@ -169,6 +179,15 @@ FUNCTION_LOSS = re.compile(
     r" ((?:[a-z]+ )?[a-z]+) function$",
     re.IGNORECASE,
 )
+#: A change written as a noun after what changed ("QT interval prolongation",
+#: "liver enlargement"), which phenotype vocabularies name by the participle in
+#: front ("Prolonged QT interval", "Enlarged liver").
+CHANGE_AS_ADJECTIVE = {
+    "prolongation": "prolonged", "elevation": "elevated", "increase": "increased",
+    "decrease": "decreased", "reduction": "reduced", "rise": "increased",
+    "shortening": "shortened", "enlargement": "enlarged", "dilation": "dilated",
+    "dilatation": "dilated", "thickening": "thickened", "narrowing": "narrowed",
+}  # fmt: skip
 #: A type written before its noun ("type B hepatitis", "type I allergy"), which
 #: vocabularies write after it ("hepatitis B", "diabetes type 1").
 TYPE_FIRST = re.compile(r"type ([A-Za-z]|[IV]{1,3}|\d{1,2}) (\S.*)", re.I)
@@ -204,6 +223,11 @@ def spellings(text: str) -> Iterator[tuple[str, str]]:
     inverted = complement_first(text)  # "cancer of the breast": "breast cancer"
     if inverted and new(inverted):
         yield inverted, "complement first"
+    *measure, change = (inverted or text).split()
+    if measure and change.lower() in CHANGE_AS_ADJECTIVE:  # "QT interval prolongation"
+        variant = " ".join([CHANGE_AS_ADJECTIVE[change.lower()], *measure])
+        if new(variant):
+            yield variant, "change as adjective"
     if typed := TYPE_FIRST.match(text):  # "type B hepatitis": "hepatitis B"
         kind, noun = typed.groups()
         for variant in (f"{noun} {kind}", f"{noun} type {kind}"):
