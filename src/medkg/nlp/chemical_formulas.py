@@ -14,9 +14,10 @@ lexicon then decides which of these names a node.
 Only for a span the NER calls a chemical, and only where the text cannot be an
 acronym: it must carry a lower-case letter, a digit or a charge ("HF", "NO",
 "CO" are heart failure, a word and cardiac output in notes far more often than
-hydrogen fluoride, nitric oxide or carbon monoxide), and a bare one-letter
-symbol needs its charge ("K+"; a bare "K", "P" or "T" is mostly an abbreviation
-defined in the text).
+hydrogen fluoride, nitric oxide or carbon monoxide); a one-letter symbol
+needs a "+" or a bracketed charge ("K+", "Cl(-)"; a bare "K", "P" or "T" is
+mostly an abbreviation defined in the text, "S-" a prefix); and counts stay
+small ("P100" is a wave of an evoked potential).
 
 A drug named with the salt it is made up as ("bupropion HCl", "dosulepine
 hydrochloride") is the drug where the graph has no node for the salt
