@@ -76,7 +76,12 @@ def test_a_paraphrase_no_string_step_links_is_linked_by_meaning(
     hearing = lexicon.resolve(lexicon.names["hearing loss"], "DISEASE")
     qt = lexicon.resolve(lexicon.names["prolonged qt interval"], "DISEASE")
     assert hearing is not None and qt is not None
-    for text, want in (("auditory loss", hearing), ("prolongation of the QT interval", qt)):
+    # "prolongation of the QT interval" is linked by its spelling now (the
+    # complement first, the change as an adjective: decision 0051)
+    spelled = plain.link(_span("prolongation of the QT interval"), {})
+    assert spelled is not None and spelled.entry.node_id == qt.entry.node_id
+    assert "change as adjective" in spelled.rule
+    for text, want in (("auditory loss", hearing), ("lengthening of the QT interval", qt)):
         assert plain.link(_span(text), {}) is None  # no name, spelling, head or near string
         link = dense.link(_span(text), {})
         assert link is not None and link.entry.node_id == want.entry.node_id
