@@ -18,7 +18,7 @@ from medkg.nlp.defined_abbreviations import (
     spelled_out,
 )
 from medkg.nlp.lexicon import Entry, Lexicon
-from medkg.nlp.linking import one_letter_apart
+from medkg.nlp.linking import one_letter_apart, other_numbers
 from medkg.nlp.name_variants import complement_first, heads, spellings
 
 
@@ -732,3 +732,17 @@ def test_adjectives_and_changes_are_tried_as_the_nouns_vocabularies_use() -> Non
     assert variants[:2] == ["QT interval prolongation", "prolonged QT interval"]
     assert ("enlarged liver", "change as adjective") in list(spellings("liver enlargement"))
     assert not any(how == "change as adjective" for _, how in spellings("increase"))
+
+
+def test_the_nearest_string_keeps_the_text_s_numbers(extractor: Extractor) -> None:
+    """ "PGE(2)" is PGE2 (dinoprostone), never "PGE 1" (alprostadil) at a 0.93
+    3-gram cosine: a name with a number the text lacks is another concept; a
+    name may leave out the text's locants."""
+    assert other_numbers("pge 2", "pge 1") and other_numbers("type 2 diabetes", "type 1 diabetes")
+    assert not other_numbers("3 methylcholanthrene", "methylcholanthrene")
+    assert not other_numbers("hiv 1 infection", "hiv infection")
+    assert not other_numbers("benzylacyclouridine", "5 benzylacyclouridine")  # adds_words' case
+    assert ("PGE2", "number unbracketed") in list(spellings("PGE(2)"))
+    found = extractor.linker.link_text("PGE(2)", "CHEMICAL")
+    assert found is not None and found.entry.node_id == "DB00917", found  # dinoprostone
+    assert extractor.linker.fuzzy.link("PGE 2", "CHEMICAL") is None  # not alprostadil

@@ -126,7 +126,7 @@ class FuzzyLinker:
             if score < self.threshold:
                 return None
             name = self._keys[best]
-            if adds_words(key, name):
+            if adds_words(key, name) or other_numbers(key, name):
                 continue
             found = self.lexicon.resolve(self.lexicon.names[name], ner_label)
             if found:
@@ -156,6 +156,19 @@ class FuzzyLinker:
             if found and found.entry.label in TYPO_LABELS[ner_label]:
                 return found
         return None
+
+
+def other_numbers(text: str, name: str) -> bool:
+    """Does ``name`` carry a number that a ``text`` with numbers lacks? A
+    number is a concept's identity: "PGE 2" is no "PGE 1" (alprostadil), "type
+    2 diabetes" no "type 1 diabetes", however near the strings; a name may
+    leave out the text's locants ("3-methylcholanthrene", "HIV-1 infection").
+    (A text without numbers may reach a name with a locant: :func:`adds_words`.)"""
+    numbers = set(_NUMBER.findall(text))
+    return bool(numbers) and not set(_NUMBER.findall(name)) <= numbers
+
+
+_NUMBER = re.compile(r"\d+")
 
 
 def one_letter_apart(a: str, b: str) -> bool:

@@ -155,7 +155,7 @@ def _word_forms(word: str) -> Iterator[str]:
             seen.add(form)
             yield form
         for end, new in _ADJECTIVE_TO_NOUN:
-            if not end and len(form) > _MAX_NESS_STEM:
+            if not end and (len(form) > _MAX_NESS_STEM or not form.isalpha()):
                 continue
             if form.endswith(end) and len(form) - len(end) >= _MIN_ADJECTIVE_STEM:
                 noun = form[: len(form) - len(end)] + new
@@ -179,6 +179,9 @@ FUNCTION_LOSS = re.compile(
     r" ((?:[a-z]+ )?[a-z]+) function$",
     re.IGNORECASE,
 )
+#: A number in brackets right after a name's letters ("PGE(2)", "TXB(2)"), as
+#: chemical abstracts write subscripts.
+BRACKETED_NUMBER = re.compile(r"(?<=[A-Za-z])\((\d{1,2})\)(?=\W|$)")
 #: A change written as a noun after what changed ("QT interval prolongation",
 #: "liver enlargement"), which phenotype vocabularies name by the participle in
 #: front ("Prolonged QT interval", "Enlarged liver").
@@ -210,6 +213,10 @@ def spellings(text: str) -> Iterator[tuple[str, str]]:
         seen.add(variant)
         return True
 
+    if bracketed := BRACKETED_NUMBER.search(text):  # "PGE(2)": "PGE2"
+        variant = text[: bracketed.start()] + bracketed.group(1) + text[bracketed.end() :]
+        if new(variant):
+            yield variant, "number unbracketed"
     if "-" in text:
         closed = re.sub(r"(?<=[A-Za-z])-(?=[a-z])", "", text)
         if new(closed):

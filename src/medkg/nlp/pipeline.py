@@ -93,7 +93,8 @@ TOKENIZER_REVISION = 5
 #: tried as "Parkinson's disease"; 7: a mention defines the short form
 #: bracketed after it, formulas and ions, a drug without its salt, a one-letter
 #: slip, "type B hepatitis", "cancer of the breast", "blind", "QT interval
-#: prolongation", no head a chemical's class word, decision 0051; the lexicon's own rules,
+#: prolongation", no head a chemical's class word, the nearest string keeps the
+#: text's numbers, decision 0051; the lexicon's own rules,
 #: such as a side effect's participle read first, are in its fingerprint).
 LINKER_REVISION = 7
 #: Raised whenever the assertion context (:mod:`.context`) flags mentions
