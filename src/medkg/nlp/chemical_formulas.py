@@ -44,6 +44,7 @@ _ION = re.compile(
     r"(?:\(?(?P<charge>\d*[+-]+)\)?|\(\d*[+-]*)?"
     r"\]?(?:\([ioe]\)?)?$"
 )
+#: One element and its count in a formula (:data:`_ION` has vetted the counts).
 _PART = re.compile(r"([A-Z][a-z]?)([1-9]\d*)?")
 
 #: Most atoms of one element a formula is read with ("C12H22O11" is no salt or
@@ -152,9 +153,6 @@ def formula_names(text: str) -> Iterator[str]:
         yield f"{lead} {number}{ide}"
 
 
-_ELEMENT_COUNT = re.compile(r"([A-Z][a-z]?)\d*")
-
-
 def _salt_names(formula: str, table: dict[str, str]) -> Iterator[str]:
     """A salt's name, cation then anion, without counts ("CaCl2" -> "calcium
     chloride", "NH4Cl" -> "ammonium chloride", "MgSO4" -> "magnesium sulfate")."""
@@ -162,10 +160,10 @@ def _salt_names(formula: str, table: dict[str, str]) -> Iterator[str]:
         if not formula[cut].isupper():
             continue
         head, tail = formula[:cut], formula[cut:]
-        single = _ELEMENT_COUNT.fullmatch(head)
+        single = _PART.fullmatch(head)
         cation = _CATIONS.get(head) or (table.get(single.group(1)) if single else None)
         anion = _ANIONS.get(tail) or _ANIONS.get(tail.rstrip("0123456789"))
-        if anion is None and (one := _ELEMENT_COUNT.fullmatch(tail)):
+        if anion is None and (one := _PART.fullmatch(tail)):
             anion = _IDE.get(one.group(1))
         if cation is not None and anion is not None:
             yield f"{cation} {anion}"

@@ -63,10 +63,9 @@ FUZZY_CANDIDATES = 5
 TYPO_CANDIDATES = 20
 MIN_TYPO_LENGTH = 9
 MIN_TYPO_WORD = 6
+_CONDITIONS = frozenset({"Disease", "Symptom", "SideEffect"})
 TYPO_LABELS: dict[str | None, frozenset[str]] = {
-    "CHEMICAL": frozenset({"Drug"}),
-    "DISEASE": frozenset({"Disease", "Symptom", "SideEffect"}),
-    "SYMPTOM": frozenset({"Disease", "Symptom", "SideEffect"}),
+    "CHEMICAL": frozenset({"Drug"}), "DISEASE": _CONDITIONS, "SYMPTOM": _CONDITIONS
 }
 
 
@@ -98,7 +97,9 @@ class FuzzyLinker:
         # The nearest name of each text already asked about. Notes repeat their
         # unmatched spans, and a vectoriser call on one text is mostly input
         # checking, not arithmetic (profiled in docs/decisions/0024).
-        self._memo: dict[str, list[tuple[int, float]]] = {}
+        # Held as two small arrays (indices, cosines) per text: the memo keeps
+        # TYPO_CANDIDATES names for each of up to MEMO_SIZE texts.
+        self._memo: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def nearest(self, text: str, k: int = FUZZY_CANDIDATES) -> list[tuple[int, float]]:
         """(index into the sorted names, cosine) of the ``k`` (at most
@@ -110,11 +111,13 @@ class FuzzyLinker:
             sims = (self._vec.transform([key]) @ self._postings).toarray().ravel()
             n = min(TYPO_CANDIDATES, len(sims))
             top = np.argpartition(-sims, n - 1)[:n]
-            hits = [(int(i), float(sims[i])) for i in sorted(top, key=lambda i: (-sims[i], i))]
+            order = np.array(sorted(top, key=lambda i: (-sims[i], i)), dtype=np.int64)
+            hits = (order, sims[order])
             if len(self._memo) >= MEMO_SIZE:
                 self._memo.clear()
             self._memo[key] = hits
-        return hits[:k]
+        indices, cosines = hits
+        return [(int(i), float(c)) for i, c in zip(indices[:k], cosines[:k], strict=True)]
 
     def link(self, text: str, ner_label: str | None = None) -> tuple[Resolution, float] | None:
         """The nearest name above the threshold that does not add words to the
@@ -167,8 +170,6 @@ def other_numbers(text: str, name: str) -> bool:
     numbers = set(_NUMBER.findall(text))
     return bool(numbers) and not set(_NUMBER.findall(name)) <= numbers
 
-
-_NUMBER = re.compile(r"\d+")
 
 
 def one_letter_apart(a: str, b: str) -> bool:
@@ -228,6 +229,8 @@ def _prefixed(word: str, words: set[str]) -> bool:
     )
 
 
+#: A number in a key (:func:`other_numbers`).
+_NUMBER = re.compile(r"\d+")
 #: Longest text (letters and digits) read as a code whose number is its identity.
 MAX_CODE_LENGTH = 3
 #: Words that join a name's parts without adding to its meaning (:func:`adds_words`).

@@ -179,6 +179,9 @@ FUNCTION_LOSS = re.compile(
     r" ((?:[a-z]+ )?[a-z]+) function$",
     re.IGNORECASE,
 )
+#: What a lost function is called, tried in order ("renal insufficiency",
+#: "renal dysfunction").
+FUNCTION_LOSS_NOUNS = ("insufficiency", "dysfunction", "failure")
 #: A number in brackets right after a name's letters ("PGE(2)", "TXB(2)"), as
 #: chemical abstracts write subscripts.
 BRACKETED_NUMBER = re.compile(r"(?<=[A-Za-z])\((\d{1,2})\)(?=\W|$)")
@@ -194,11 +197,6 @@ CHANGE_AS_ADJECTIVE = {
 #: A type written before its noun ("type B hepatitis", "type I allergy"), which
 #: vocabularies write after it ("hepatitis B", "diabetes type 1").
 TYPE_FIRST = re.compile(r"type ([A-Za-z]|[IV]{1,3}|\d{1,2}) (\S.*)", re.I)
-
-
-#: What a lost function is called, tried in order ("renal insufficiency",
-#: "renal dysfunction").
-FUNCTION_LOSS_NOUNS = ("insufficiency", "dysfunction", "failure")
 
 
 def spellings(text: str) -> Iterator[tuple[str, str]]:
