@@ -183,8 +183,9 @@ def one_letter_apart(a: str, b: str) -> bool:
         i += 1
     if a[i : i + 1].isdigit() or b[i : i + 1].isdigit():
         return False
-    word = re.findall(r"\S+", a[: i + 1])[-1:] + re.findall(r"\S+", a[i:])[:1]
-    if len("".join(word)) < MIN_TYPO_WORD:
+    end = a.find(" ", i)
+    word = a[a.rfind(" ", 0, i) + 1 : end if end >= 0 else len(a)]  # the slip's word
+    if len(word) < MIN_TYPO_WORD:
         return False  # "hcv" is no slip for "hmv": a short word is a code
     if len(a) == len(b):
         if a[i + 1 :] == b[i + 1 :]:
