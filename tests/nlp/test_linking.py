@@ -678,6 +678,8 @@ def test_a_one_letter_slip_in_a_long_word_links_to_the_word(extractor: Extractor
     assert one_letter_apart("antipurine", "antipyrine")  # substituted
     assert not one_letter_apart("hcv infection", "cmv infection")
     assert not one_letter_apart("hcv infection", "hmv infection")  # a code's letter
+    assert not one_letter_apart("renak failure", "renal failure")  # a five-letter word
+    assert one_letter_apart("renal failrue", "renal failure")  # its seven-letter neighbour
     assert not one_letter_apart("il 10 deficiency", "il 12 deficiency")  # a digit
     assert not one_letter_apart("tobramicyn", "tobramycin")  # two letters
     found = extractor.linker.link_text("methotrexte", "CHEMICAL")
