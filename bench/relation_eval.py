@@ -45,7 +45,9 @@ evaluated abstracts, as the served default does from BC5CDR devel, decision
 each evaluation abstract's raw text,
 links its own mentions and calls CAUSES with each classifier above. A
 predicted (drug node, disease node) pair is right when the two nodes carry the
-gold chemical's and disease's MeSH ids (as id or xref). Every gold pair missed
+gold chemical's and disease's MeSH ids (as id or xref; a gold id that
+current MeSH retired, as the current ids of the nodes its annotated texts
+name: ``medkg.nlp.retired_mesh``, since session 36). Every gold pair missed
 is charged to the first stage that lost it: *NER* (no extracted mention
 overlaps a gold mention of the chemical, or of the disease), *linking*
 (mentions found, none linked to a node carrying the gold id), or the
@@ -98,8 +100,6 @@ def main() -> int:
     ap.add_argument("--dense-index", type=Path, default=None,
                     help="end to end with this condition-name index (linking by meaning)")
     args = ap.parse_args()
-
-    from link_eval import mesh_ids_by_node
 
     from medkg.nlp.corpora.pubtator import split_training_set
     from medkg.nlp.relations.training import (
@@ -164,7 +164,7 @@ def main() -> int:
         print(f"{name:<40} {rows[-1]['precision']:>6} {rows[-1]['recall']:>6} {rows[-1]['f1']:>6}")
 
     store = _graph_store()
-    mesh = mesh_ids_by_node(store, ("Drug", "Disease", "Symptom", "SideEffect"))
+    mesh = _mesh_of_nodes(store, dev)
     indicated = _known_treatments(store, mesh)
     gold = gold_pairs(dev)
     for name, (scorer, threshold) in systems.items():
@@ -228,6 +228,21 @@ def _graph_store():  # type: ignore[no-untyped-def]
     store = fresh_hetionet_store("relation-eval", user.hetionet_dir, ner_model=user.ner_model)
     import_vocabularies(store)
     return store
+
+
+def _mesh_of_nodes(store, docs):  # type: ignore[no-untyped-def]
+    """Node id -> the MeSH ids it carries, and the retired ids of ``docs``' MeSH
+    that read as one of them (``medkg.nlp.retired_mesh``)."""
+    from link_eval import TYPES, mesh_ids_by_node
+
+    from medkg.nlp.lexicon import Lexicon
+    from medkg.nlp.retired_mesh import retired_mesh_ids, with_retired
+
+    mesh = mesh_ids_by_node(store, ("Drug", "Disease", "Symptom", "SideEffect"))
+    labels = {t: graph_labels for t, (_, graph_labels) in TYPES.items()}
+    retired = retired_mesh_ids(docs, Lexicon.from_store(store), mesh, labels)
+    print(f"{len(retired)} retired MeSH ids read by name", file=sys.stderr)
+    return with_retired(mesh, retired)
 
 
 def _known_treatments(store, mesh):  # type: ignore[no-untyped-def]

@@ -335,6 +335,50 @@ def test_a_learned_name_goes_to_the_carrier_the_text_names(vocab_store: Embedded
     assert learned.names["psychosis"].node_id == "DOID:2468"  # psychotic disorder
 
 
+def test_a_retired_mesh_id_reads_as_the_current_id_its_text_names(
+    vocab_store: EmbeddedStore,
+) -> None:
+    """BC5CDR codes quetiapine with MeSH 2015's supplementary concept C069541;
+    current MeSH made it a descriptor (D000069348), which the Quetiapine drug
+    carries. The old id reads as the new one by the name annotators gave it,
+    so a scorer counts the right link right and its abbreviation is learned."""
+    from medkg.nlp.corpora.pubtator import PtDocument, PtMention
+    from medkg.nlp.learned_names import TYPE_LABELS, learn_names, mesh_ids
+    from medkg.nlp.retired_mesh import current_mesh_ids, retired_mesh_ids, with_retired
+
+    current = current_mesh_ids()
+    assert current is not None and "C069541" not in current and "D000069348" in current
+    mesh_of = {
+        node: ids
+        for node, xrefs in vocab_store.query(
+            "MATCH (n:Drug) RETURN n.id, n.xrefs", row_cap=10_000_000
+        ).rows
+        if (ids := mesh_ids(node, xrefs))
+    }
+    assert "D000069348" in mesh_of["DB01224"]
+    # C000020 (N-acetylneuraminoyllactose) is current MeSH that no node carries:
+    # a gap of the graph, never read as another concept, whatever its text names
+    assert all("C000020" not in ids for ids in mesh_of.values())
+    text = "Quetiapine (QTP) caused akathisia; quetiapine was stopped."
+    docs = [
+        PtDocument(str(i), text, "", [
+            PtMention(0, 10, "Quetiapine", "Chemical", ("C069541",)),
+            PtMention(12, 15, "QTP", "Chemical", ("C069541",)),
+            PtMention(38, 48, "quetiapine", "Chemical", ("C000020",)),
+        ])
+        for i in range(2)
+    ]  # fmt: skip
+    lex = Lexicon.from_store(vocab_store)
+    retired = retired_mesh_ids(docs, lex, mesh_of, TYPE_LABELS)
+    assert retired == {"C069541": frozenset({"D000069348"})}
+    assert "C069541" in with_retired(mesh_of, retired)["DB01224"]
+    # only the tables can call an id retired: a name alone maps nothing
+    assert retired_mesh_ids(docs, lex, mesh_of, TYPE_LABELS, current | {"C069541"}) == {}
+    learned = learn_names(docs, vocab_store, lex)
+    assert learned.symbols["QTP"].node_id == "DB01224"  # two abstracts use it alike
+    assert learned.meta["retired_mesh_ids_read"] == 1
+
+
 def test_a_learned_drug_induced_name_needs_a_chemical_in_its_sentence() -> None:
     """BC5CDR's curators give a drug abstract's "hepatitis" to drug-induced liver
     injury; a note's "history of hepatitis" names hepatitis (decision 0035)."""

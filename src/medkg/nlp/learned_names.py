@@ -10,6 +10,10 @@ itself names, else the lexicon's choice); a text annotated with different concep
 the majority only when it holds two thirds of the votes. Abbreviations
 (defined per abstract), short texts and stop words are not learned.
 
+An id of an older MeSH that the current one retired (BC5CDR's quetiapine,
+C069541) is read as the current id of the node its annotated texts name
+(:mod:`.retired_mesh`), so its mentions teach names too ("QTP").
+
 Learned from training abstracts only (BC5CDR train without its development
 abstracts), saved with the models (``ModelFiles.learned_names``), loaded by the
 extractor, and resolved before every other rule (``Lexicon.learn``).
@@ -26,6 +30,7 @@ from medkg.artifacts import load_json, save_json
 from medkg.kg.store.base import GraphStore
 from medkg.nlp.corpora.pubtator import PtDocument
 from medkg.nlp.lexicon import LABEL_PRIORITY, Entry, Lexicon, normalise
+from medkg.nlp.retired_mesh import retired_mesh_ids
 
 #: Annotated type -> the graph labels that can hold its concept.
 TYPE_LABELS = {"Disease": ("Disease", "Symptom", "SideEffect"), "Chemical": ("Drug",)}
@@ -131,6 +136,14 @@ class _Holders:
                 return _target(found.entry)
         return self.default.get((kind, mesh))
 
+    def mesh_of(self) -> dict[str, set[str]]:
+        """Node id -> the MeSH ids it carries."""
+        out: dict[str, set[str]] = defaultdict(set)
+        for (_, mesh), entries in self.carriers.items():
+            for e in entries:
+                out[e.node_id].add(mesh)
+        return out
+
 
 def _target(entry: Entry) -> Entry:
     """The node a vote counts, not how it was named (own name, synonym, tie): two
@@ -143,6 +156,8 @@ def learn_names(
 ) -> LearnedNames:
     lexicon = lexicon or Lexicon.from_store(store)
     holders = _Holders(store, lexicon)
+    # an id of an older MeSH that the current one retired reads as its current id
+    retired = retired_mesh_ids(docs, lexicon, holders.mesh_of(), TYPE_LABELS)
     votes: dict[str, Counter[Entry]] = defaultdict(Counter)
     symbol_votes: dict[str, Counter[Entry]] = defaultdict(Counter)
     symbol_docs: dict[str, set[str]] = defaultdict(set)
@@ -150,7 +165,8 @@ def learn_names(
     for doc in docs:
         for m in doc.mentions:
             text = m.text.strip()
-            targets = {holders.of(m.type, i, text) for i in m.ids} - {None}
+            ids = {c for i in m.ids for c in retired.get(i, (i,))}
+            targets = {holders.of(m.type, i, text) for i in ids} - {None}
             if m.type not in TYPE_LABELS or len(targets) != 1:
                 continue
             target = targets.pop()
@@ -169,7 +185,8 @@ def learn_names(
         if len(symbol_docs[k]) >= MIN_ABSTRACTS_FOR_SYMBOL
     }  # fmt: skip
     meta = {"abstracts": len(docs), "names": len(names), "symbols": len(symbols),
-            "texts_seen": len(votes) + len(symbol_votes)}  # fmt: skip
+            "texts_seen": len(votes) + len(symbol_votes),
+            "retired_mesh_ids_read": len(retired)}  # fmt: skip
     return LearnedNames(names, symbols, meta)
 
 
