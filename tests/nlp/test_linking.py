@@ -792,3 +792,26 @@ def test_the_nearest_string_keeps_the_text_s_numbers(extractor: Extractor) -> No
     found = extractor.linker.link_text("PGE(2)", "CHEMICAL")
     assert found is not None and found.entry.node_id == "DB00917", found  # dinoprostone
     assert extractor.linker.fuzzy.link("PGE 2", "CHEMICAL") is None  # not alprostadil
+
+
+def test_a_text_defines_its_short_forms_against_the_dictionary(extractor: Extractor) -> None:
+    """"Cyclophosphamide (CP)": every later CP is the drug, not the curated
+    abbreviation of chest pain the dictionary matched; "bone mineral density
+    (BMD)" is no Becker muscular dystrophy (decision 0053)."""
+    text = (
+        "Cyclophosphamide (CP) causes hemorrhagic cystitis in rats. After CP, bladder "
+        "weight rose. Trabecular bone mineral density (BMD) fell; BMD was measured again."
+    )
+    (doc,) = extractor.extract([NoteInput("t", text)])
+    cp = [m for m in doc.mentions if m.text == "CP"]
+    assert len(cp) == 2 and {m.node_id for m in cp} == {"DB00531"}
+    assert all(m.node_label == "Drug" for m in cp)
+    assert all(m.link_rule.startswith("abbreviation defined in text") for m in cp)
+    assert not [m for m in doc.mentions if m.text == "BMD"]
+    # a definition that rewords the matched node's name keeps it: iNOS is NOS2
+    m = _mentions(extractor, "Inducible nitric oxide synthase (iNOS) rose; iNOS fell.")
+    assert m["iNOS"][0] == "4843"
+    # without the definition the letters keep their dictionary sense
+    m = _mentions(extractor, "Denies CP. BMD diagnosed at age 5.")
+    assert m["CP"][1] == "curated abbreviation"
+    assert "BMD" in m

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from spacy.lang.en.stop_words import STOP_WORDS
 
 from medkg.kg.plurals import singular
 from medkg.nlp.chemical_formulas import formula_names, without_salt
@@ -161,6 +162,11 @@ class FuzzyLinker:
         return None
 
 
+def _content_words(text: str) -> set[str]:
+    """A text's words of four letters or more, singular, stop words left out."""
+    return {singular(w) for w in normalise(text).split() if len(w) >= 4 and w not in STOP_WORDS}
+
+
 def other_numbers(text: str, name: str) -> bool:
     """Does ``name`` carry a number that a ``text`` with numbers lacks? A
     number is a concept's identity: "PGE 2" is no "PGE 1" (alprostadil), "type
@@ -240,6 +246,13 @@ _JOINING_WORDS = frozenset(
 )
 
 
+@dataclass(frozen=True)
+class _Decided:
+    """What a text's definition of a short form decided: a link, or no link."""
+
+    link: Link | None
+
+
 class Linker:
     """Links spaCy entity spans to lexicon entries (:meth:`link`)."""
 
@@ -261,6 +274,7 @@ class Linker:
         self.dense = dense
         self.dense_threshold = dense_threshold
         self._fuzzy: FuzzyLinker | None = None
+        self._node_names: dict[str, list[str]] | None = None
 
     @property
     def fuzzy(self) -> FuzzyLinker:
@@ -318,6 +332,8 @@ class Linker:
             if via_long is not None:
                 rule = f"abbreviation defined in text; {via_long.rule}"
                 return Link(via_long.entry, via_long.confidence, long_form.text, rule)
+            if (defined := self._defined_otherwise(ent, long_form.text)) is not None:
+                return defined.link
         if ent.ent_id_:
             label, node_id, *rest = ent.ent_id_.split("|", 2)
             rule = rest[0] if rest else "name"
@@ -337,6 +353,62 @@ class Linker:
                 rule = f"abbreviation defined in text; {via_long.rule}"
                 return Link(via_long.entry, via_long.confidence, long_form.text, rule)
         return self.link_text(ent.text, ent.label_)
+
+    def _defined_otherwise(self, ent: Any, long_form: str) -> _Decided | None:
+        """A short form the text defines by a long form that names nothing for
+        the span's label: the definition, not the letters, says what it is.
+
+        "Cyclophosphamide (CP)": the dictionary matched "CP" as the curated
+        abbreviation of chest pain, and a CP of that abstract was a symptom in
+        every pair it formed. A long form that names a node of another kind
+        links the short form there (the kind follows: CP is a drug). A long
+        form that names nothing ("bone mineral density (BMD)", "superoxide
+        dismutase (SOD)") leaves a dictionary match of the letters unlinked
+        (Becker muscular dystrophy, a superoxide-dismutase deficiency were what
+        the letters spelt), after the long form's nearest string or meaning;
+        an NER span goes on to the usual steps. A dictionary match never moves
+        to a node only NER spans may link (MeSH's chemical headings: "prostate
+        specific antigen (PSA)" stays the gene). Decision 0053. None: the
+        definition decides nothing."""
+        lex = self.lexicon
+        other = lex.resolve(lex.candidates(long_form))
+        if other is not None and ent.ent_id_ and other.entry.node_id in lex.ner_only:
+            return None  # a dictionary match moves only to a node the matcher may link
+        if other is not None:
+            rule = f"abbreviation defined in text; {other.rule}; a {other.entry.label}"
+            return _Decided(Link(other.entry, CONF_DEFINED_ABBREVIATION, long_form, rule))
+        if not ent.ent_id_:
+            return None
+        via = self._fallback(long_form, ent.label_)
+        if via is not None:
+            rule = f"abbreviation defined in text; {via.rule}"
+            return _Decided(Link(via.entry, via.confidence, long_form, rule))
+        if self._letters_node_shares_a_word(ent, long_form):
+            return None  # a variant of the node's name: "cytochrome P450 3A4 (CYP3A4)"
+        return _Decided(None)
+
+    def _letters_node_shares_a_word(self, ent: Any, long_form: str) -> bool:
+        """Does the long form share a content word with the name of the node the
+        dictionary matched the letters to? Then the definition is another wording
+        of that name ("inducible nitric oxide synthase (iNOS)": NOS2, "nitric
+        oxide synthase 2"), not another concept ("optical coherence tomography
+        (OCT)" is no gene OCT)."""
+        _, node_id, *_ = ent.ent_id_.split("|", 2)
+        words = _content_words(long_form)
+        return any(words & _content_words(name) for name in self._names_of(node_id))
+
+    def _names_of(self, node_id: str) -> list[str]:
+        """Every name key of a node (own name, synonyms, a gene's full names),
+        indexed on first use: a few texts need it, and the index costs seconds."""
+        if self._node_names is None:
+            index: dict[str, list[str]] = {}
+            for key, entries in self.lexicon.names.items():
+                for e in entries:
+                    index.setdefault(e.node_id, []).append(key)
+            for e in self.lexicon.abbreviations.values():
+                index.setdefault(e.node_id, []).append(e.name)
+            self._node_names = index
+        return self._node_names.get(node_id, [])
 
     def link_text(self, text: str, ner_label: str | None) -> Link | None:
         """A span no name matches as written: its other spellings, then its head

@@ -94,9 +94,11 @@ TOKENIZER_REVISION = 5
 #: bracketed after it, formulas and ions, a drug without its salt, a one-letter
 #: slip, "type B hepatitis", "cancer of the breast", "blind", "QT interval
 #: prolongation", no head a chemical's class word, the nearest string keeps the
-#: text's numbers, decision 0051; the lexicon's own rules,
+#: text's numbers, decision 0051; 8: a short form the text defines as a node of
+#: another kind links there, one whose long form names nothing loses its
+#: dictionary sense, decision 0053; the lexicon's own rules,
 #: such as a side effect's participle read first, are in its fingerprint).
-LINKER_REVISION = 7
+LINKER_REVISION = 8
 #: Raised whenever the assertion context (:mod:`.context`) flags mentions
 #: differently (1: a trigger inside another entity's name is no cue; 2: what a
 #: consent paragraph lists as risks or potential complications is hypothetical;
