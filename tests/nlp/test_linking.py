@@ -815,3 +815,31 @@ def test_a_text_defines_its_short_forms_against_the_dictionary(extractor: Extrac
     m = _mentions(extractor, "Denies CP. BMD diagnosed at age 5.")
     assert m["CP"][1] == "curated abbreviation"
     assert "BMD" in m
+
+
+def test_processes_measures_and_back_references_are_no_conditions(
+    store: EmbeddedStore,
+) -> None:
+    """SIDER's Apoptosis and Mean arterial pressure, MeSH's Body Weight and the
+    Disease Ontology's grouping class "syndrome" are names, but a text's
+    "apoptosis of cardiomyocytes", "body weight" and "the syndrome" state no
+    condition of the patient: in BC5CDR devel they formed only wrong drug-disease
+    pairs (not_names.tsv, decision 0054). Conditions beside them keep their names."""
+    store.import_nodes("SideEffect", [
+        {"id": "C0162638", "name": "Apoptosis"},
+        {"id": "C0428886", "name": "Mean arterial pressure"},
+        {"id": "C0038435", "name": "Stress"},
+    ])  # fmt: skip
+    store.import_nodes("Symptom", [{"id": "D001835", "name": "Body Weight"}])
+    store.import_nodes("Disease", [
+        {"id": "DOID:225", "name": "syndrome", "synonyms": ["syndromes"]},
+        {"id": "DOID:0111415", "name": "trichohepatoenteric syndrome 1",
+         "synonyms": ["the syndrome", "THE1"]},
+    ])  # fmt: skip
+    lex = Lexicon.from_store(store)
+    for name in ("apoptosis", "mean arterial pressure", "body weight", "syndrome",
+                 "syndromes", "the syndrome"):  # fmt: skip
+        assert name not in lex.names, name
+    assert [e.node_id for e in lex.names["stress"]] == ["C0038435"]
+    found = lex.lookup("trichohepatoenteric syndrome 1")
+    assert found is not None and found.node_id == "DOID:0111415"
