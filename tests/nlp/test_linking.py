@@ -843,3 +843,7 @@ def test_processes_measures_and_back_references_are_no_conditions(
     assert [e.node_id for e in lex.names["stress"]] == ["C0038435"]
     found = lex.lookup("trichohepatoenteric syndrome 1")
     assert found is not None and found.node_id == "DOID:0111415"
+    # oxidative stress is a state of tissue, not stress suffered (not_mentions.tsv)
+    extractor = Extractor(None, store.settings, lexicon=lex)
+    (doc,) = extractor.extract([NoteInput("t", "Oxidative stress rose. She reports stress.")])
+    assert [(m.text, m.start) for m in doc.mentions] == [("stress", 35)]
