@@ -835,12 +835,17 @@ def test_processes_measures_and_back_references_are_no_conditions(
         {"id": "DOID:225", "name": "syndrome", "synonyms": ["syndromes"]},
         {"id": "DOID:0111415", "name": "trichohepatoenteric syndrome 1",
          "synonyms": ["the syndrome", "THE1"]},
+        {"id": "DOID:0080410", "name": "familial adenomatous polyposis 2",
+         "synonyms": ["MAP", "FAP2"]},
+        {"id": "DOID:0050824", "name": "sinoatrial node disease", "synonyms": ["SA node"]},
     ])  # fmt: skip
     lex = Lexicon.from_store(store)
     for name in ("apoptosis", "mean arterial pressure", "body weight", "syndrome",
                  "syndromes", "the syndrome"):  # fmt: skip
         assert name not in lex.names, name
     assert [e.node_id for e in lex.names["stress"]] == ["C0038435"]
+    # "MAP" is mean arterial pressure, "SA node" anatomy (not_symbols, not_names)
+    assert "MAP" not in lex.symbols and "FAP2" in lex.symbols and "sa node" not in lex.names
     found = lex.lookup("trichohepatoenteric syndrome 1")
     assert found is not None and found.node_id == "DOID:0111415"
     # oxidative stress is a state of tissue, not stress suffered (not_mentions.tsv)
