@@ -852,3 +852,14 @@ def test_processes_measures_and_back_references_are_no_conditions(
     extractor = Extractor(None, store.settings, lexicon=lex)
     (doc,) = extractor.extract([NoteInput("t", "Oxidative stress rose. She reports stress.")])
     assert [(m.text, m.start) for m in doc.mentions] == [("stress", 35)]
+
+
+def test_older_and_clinical_names_no_vocabulary_lists(store: EmbeddedStore) -> None:
+    """"eserine" is physostigmine, "dysrhythmia" arrhythmia (clinical_names.tsv)."""
+    store.import_nodes("Drug", [{"id": "DB00981", "name": "Physostigmine"}])
+    store.import_nodes("Symptom", [{"id": "HP:0011675", "name": "Arrhythmia"}])
+    lex = Lexicon.from_store(store)
+    for text, node in [("eserine", "DB00981"), ("dysrhythmias", "HP:0011675"),
+                       ("Dysrhythmia", "HP:0011675")]:  # fmt: skip
+        found = lex.lookup(text)
+        assert found is not None and found.node_id == node, text
