@@ -848,10 +848,16 @@ def test_processes_measures_and_back_references_are_no_conditions(
     assert "MAP" not in lex.symbols and "FAP2" in lex.symbols and "sa node" not in lex.names
     found = lex.lookup("trichohepatoenteric syndrome 1")
     assert found is not None and found.node_id == "DOID:0111415"
-    # oxidative stress is a state of tissue, not stress suffered (not_mentions.tsv)
+    # oxidative stress is a state of tissue, not stress suffered; a steroid-eluting
+    # pacing lead is a device, not a steroid given (not_mentions.tsv)
+    store.import_nodes("Drug", [{"id": "D013256", "name": "Steroids", "synonyms": ["steroid"]}])
+    lex = Lexicon.from_store(store)
     extractor = Extractor(None, store.settings, lexicon=lex)
-    (doc,) = extractor.extract([NoteInput("t", "Oxidative stress rose. She reports stress.")])
+    text = "Oxidative stress rose. She reports stress. A steroid diluted lead was placed."
+    (doc,) = extractor.extract([NoteInput("t", text)])
     assert [(m.text, m.start) for m in doc.mentions] == [("stress", 35)]
+    (doc,) = extractor.extract([NoteInput("t", "He is on a steroid.")])
+    assert [m.node_id for m in doc.mentions] == ["D013256"]
 
 
 def test_older_and_clinical_names_no_vocabulary_lists(store: EmbeddedStore) -> None:
