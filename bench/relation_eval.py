@@ -164,8 +164,11 @@ def main() -> int:
         print(f"{name:<40} {rows[-1]['precision']:>6} {rows[-1]['recall']:>6} {rows[-1]['f1']:>6}")
 
     store = _graph_store()
-    mesh = _mesh_of_nodes(store, dev)
-    indicated = _known_treatments(store, mesh)
+    from medkg.nlp.lexicon import Lexicon
+
+    lexicon = Lexicon.from_store(store)  # the graph's names, read once for both
+    mesh = _mesh_of_nodes(store, lexicon, dev)
+    indicated = _known_treatments(lexicon, mesh)
     gold = gold_pairs(dev)
     for name, (scorer, threshold) in systems.items():
         predicted = predicted_cid(cands, scorer, threshold)
@@ -230,30 +233,27 @@ def _graph_store():  # type: ignore[no-untyped-def]
     return store
 
 
-def _mesh_of_nodes(store, docs):  # type: ignore[no-untyped-def]
+def _mesh_of_nodes(store, lexicon, docs):  # type: ignore[no-untyped-def]
     """Node id -> the MeSH ids it carries, and the retired ids of ``docs``' MeSH
-    that read as one of them (``medkg.nlp.retired_mesh``)."""
+    that read as one of them by ``lexicon``'s names (``medkg.nlp.retired_mesh``)."""
     from link_eval import TYPES, mesh_ids_by_node
 
-    from medkg.nlp.lexicon import Lexicon
     from medkg.nlp.retired_mesh import retired_mesh_ids, with_retired
 
     mesh = mesh_ids_by_node(store, ("Drug", "Disease", "Symptom", "SideEffect"))
     labels = {t: graph_labels for t, (_, graph_labels) in TYPES.items()}
-    retired = retired_mesh_ids(docs, Lexicon.from_store(store), mesh, labels)
+    retired = retired_mesh_ids(docs, lexicon, mesh, labels)
     print(f"{len(retired)} retired MeSH ids read by name", file=sys.stderr)
     return with_retired(mesh, retired)
 
 
-def _known_treatments(store, mesh):  # type: ignore[no-untyped-def]
+def _known_treatments(lexicon, mesh):  # type: ignore[no-untyped-def]
     """``indicated(chemical MeSH id, disease MeSH id)``: does the graph give a drug
     carrying the first for a node carrying the second (or its parent), as the
     extractor's known-treatment veto decides on the nodes it linked? ``mesh``:
-    node id -> the MeSH ids it carries."""
-    from medkg.nlp.lexicon import Lexicon
+    node id -> the MeSH ids it carries; ``lexicon``: the graph's."""
     from medkg.nlp.relations.known_treatments import treated_node
 
-    lexicon = Lexicon.from_store(store)
     nodes: dict[str, set[str]] = {}
     for node, ids in mesh.items():
         tied = lexicon.same_as.get(node)  # linking goes to the node it is the same as

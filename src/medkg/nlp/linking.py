@@ -177,7 +177,6 @@ def other_numbers(text: str, name: str) -> bool:
     return bool(numbers) and not set(_NUMBER.findall(name)) <= numbers
 
 
-
 def one_letter_apart(a: str, b: str) -> bool:
     """Are ``a`` and ``b`` one letter substituted, inserted, deleted, or two
     neighbouring letters swapped apart (optimal string alignment distance 1),
