@@ -39,12 +39,21 @@ from _results import write_results
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def mesh_holders(store, label: str) -> dict[str, set[str]]:  # type: ignore[no-untyped-def]
-    """MeSH id -> the ``label`` nodes carrying it (own id or xref)."""
-    from link_eval import mesh_ids_by_node
+def mesh_holders(store, label: str, docs, lexicon) -> dict[str, set[str]]:  # type: ignore[no-untyped-def]
+    """MeSH id -> the ``label`` nodes carrying it (own id or xref); an id of
+    ``docs`` that current MeSH retired reads as the ids of the nodes its
+    annotated texts name in ``lexicon`` (``medkg.nlp.retired_mesh``, as
+    bench/relation_eval.py scores CID: BC5CDR codes quetiapine by a 2015 id
+    that no node carries)."""
+    from link_eval import TYPES, mesh_ids_by_node
 
+    from medkg.nlp.retired_mesh import retired_mesh_ids, with_retired
+
+    by_node = mesh_ids_by_node(store, (label,))
+    labels = {t: [x for x in graph_labels if x == label] for t, (_, graph_labels) in TYPES.items()}
+    retired = retired_mesh_ids(docs, lexicon, by_node, labels)
     out: dict[str, set[str]] = defaultdict(set)
-    for node, ids in mesh_ids_by_node(store, (label,)).items():
+    for node, ids in with_retired(by_node, retired).items():
         for mesh in ids:
             out[mesh].add(node)
     return out
@@ -71,6 +80,7 @@ def main() -> int:
 
     from medkg.kg.importers.vocabularies import import_vocabularies
     from medkg.nlp.corpora.pubtator import split_training_set
+    from medkg.nlp.lexicon import Lexicon
     from medkg.nlp.relations.finetuned import split_development
     from medkg.nlp.relations.training import (
         best_threshold,
@@ -80,9 +90,12 @@ def main() -> int:
         rules_find,
     )
 
+    train, dev = split_training_set(args.train, args.eval)
     store = fresh_hetionet_store("treats", args.hetionet)
     import_vocabularies(store)
-    drugs, diseases = mesh_holders(store, "Drug"), mesh_holders(store, "Disease")
+    lexicon = Lexicon.from_store(store)  # the graph's names, read once for both
+    drugs = mesh_holders(store, "Drug", train + dev, lexicon)
+    diseases = mesh_holders(store, "Disease", train + dev, lexicon)
     treats = {
         (a, b)
         for a, b in store.query(
@@ -101,7 +114,6 @@ def main() -> int:
                     out[(ci, di)] = any((d, s) in treats for d in ds for s in ss)
         return out
 
-    train, dev = split_training_set(args.train, args.eval)
     _, held, fit = split_development(train, 0.1, 13)
 
     def covered(docs):  # type: ignore[no-untyped-def]
