@@ -817,6 +817,21 @@ def test_a_text_defines_its_short_forms_against_the_dictionary(extractor: Extrac
     assert "BMD" in m
 
 
+def test_two_letters_of_an_ontology_synonym_link_no_condition(extractor: Extractor) -> None:
+    """ "SD rats" are Sprague-Dawley, "NS" saline: two letters that an ontology
+    lists as a disease's synonym are not linked where the text does not define
+    them; curated abbreviations and longer symbols still are, and a text's own
+    definition links the letters through it (decision 0055)."""
+    m = _mentions(extractor, "SD rats received NS. CS was given. MI in 2019; SLE since 2001.")
+    assert not {"SD", "NS", "CS"} & set(m), m
+    assert m["MI"] == ("DOID:5844", "curated abbreviation", True)
+    assert m["SLE"][0] == "DOID:9074" and m["SLE"][1].startswith("symbol")
+    (doc,) = extractor.extract([NoteInput("t", "Nephrotic syndrome (NS) developed; NS resolved.")])
+    ns = [x for x in doc.mentions if x.text == "NS"]
+    assert len(ns) == 2 and {x.node_id for x in ns} == {"DOID:1184"}
+    assert all(x.link_rule.startswith("abbreviation defined in text") for x in ns)
+
+
 def test_processes_measures_and_back_references_are_no_conditions(
     store: EmbeddedStore,
 ) -> None:

@@ -56,6 +56,9 @@ LABELS_OF_NER = {
 LABEL_PRIORITY = ["Disease", "Symptom", "Drug", "Gene", "SideEffect"]
 #: The rule of a match through ``abbreviations.tsv`` ("MI" without its long form).
 CURATED = "curated abbreviation"
+#: The rule of a dictionary match on a symbol (exact case), before the rule that
+#: chose among its nodes: "symbol; synonym".
+SYMBOL_RULE = "symbol"
 #: Drug nodes from this source are linked through NER spans only (``ner_only``).
 NER_ONLY_SOURCE = "mesh"
 #: Longest name (in words) the matcher looks for.

@@ -28,7 +28,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from medkg.kg.plurals import singular
 from medkg.nlp.chemical_formulas import formula_names, without_salt
 from medkg.nlp.dense_names import DenseNames
-from medkg.nlp.lexicon import CURATED, Entry, Lexicon, Resolution, normalise
+from medkg.nlp.lexicon import CURATED, SYMBOL_RULE, Entry, Lexicon, Resolution, normalise
 from medkg.nlp.name_variants import heads, spellings
 
 CONF_EXACT = 0.95
@@ -160,6 +160,28 @@ class FuzzyLinker:
             if found and found.entry.label in TYPO_LABELS[ner_label]:
                 return found
         return None
+
+
+def two_letter_condition_symbol(text: str, label: str, rule: str) -> bool:
+    """Is a dictionary match two characters of an ontology's synonym for a
+    condition, which the text does not define? Then it is not linked.
+
+    Two letters spell too many things: in BC5CDR devel every such match but
+    none was something else ("SD" Sprague-Dawley rats, not a MONDO disease;
+    "NS" normal saline, "CS", "BN", "R6", "RS", "MD"), forming 16 wrong
+    drug-disease pairs; in notes "CN" is a cranial nerve. The two-letter
+    abbreviations a clinician writes undefined (MI, MS, RA, PE, AF) are
+    curated (``abbreviations.tsv``) and pass; a short form the text defines
+    is linked through its long form before this; names learned from an
+    annotated corpus pass; an NER span of two letters is still linked (the
+    model's reading of the context is evidence the dictionary lacks).
+    Decision 0055."""
+    return (
+        len(text) == 2
+        and label in _CONDITIONS
+        and rule.startswith(SYMBOL_RULE + ";")
+        and "learned name" not in rule
+    )
 
 
 def _content_words(text: str) -> set[str]:
@@ -339,6 +361,8 @@ class Linker:
             entry = Entry(label, node_id, ent.text)
             if rule in (CURATED, "abbr"):  # "abbr": rulers before the matcher wrote this
                 return Link(entry, CONF_CURATED_ABBREVIATION, ent.text, CURATED)
+            if two_letter_condition_symbol(ent.text, label, rule):
+                return None
             return Link(entry, CONF_EXACT, None, rule)
         found = lex.resolve(lex.candidates(ent.text), ent.label_)
         if found is not None:

@@ -18,7 +18,15 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from medkg.nlp.lexicon import CURATED, NER_LABEL, Entry, Lexicon, Resolution, normalise
+from medkg.nlp.lexicon import (
+    CURATED,
+    NER_LABEL,
+    SYMBOL_RULE,
+    Entry,
+    Lexicon,
+    Resolution,
+    normalise,
+)
 from medkg.nlp.name_variants import HYPHEN_QUALIFIERS, ORGAN_WORD_SWAP
 from medkg.nlp.ner.tags import NOT_MENTIONS
 
@@ -188,7 +196,7 @@ class LexiconMatcher:
                     continue
                 res = lex.resolve(lex.matchable(symbol)) if symbol else None
                 if res is not None:
-                    hit = (j, Resolution(res.entry, f"symbol; {res.rule}"))
+                    hit = (j, Resolution(res.entry, f"{SYMBOL_RULE}; {res.rule}"))
                     break
             if hit is None:
                 i += 1

@@ -96,9 +96,10 @@ TOKENIZER_REVISION = 5
 #: prolongation", no head a chemical's class word, the nearest string keeps the
 #: text's numbers, decision 0051; 8: a short form the text defines as a node of
 #: another kind links there, one whose long form names nothing loses its
-#: dictionary sense, decision 0053; the lexicon's own rules,
+#: dictionary sense, decision 0053; 9: an undefined two-character ontology
+#: symbol of a condition is not linked, decision 0055; the lexicon's own rules,
 #: such as a side effect's participle read first, are in its fingerprint).
-LINKER_REVISION = 8
+LINKER_REVISION = 9
 #: Raised whenever the assertion context (:mod:`.context`) flags mentions
 #: differently (1: a trigger inside another entity's name is no cue; 2: what a
 #: consent paragraph lists as risks or potential complications is hypothetical;
