@@ -166,10 +166,10 @@ def two_letter_condition_symbol(text: str, label: str, rule: str) -> bool:
     """Is a dictionary match two characters of an ontology's synonym for a
     condition, which the text does not define? Then it is not linked.
 
-    Two letters spell too many things: in BC5CDR devel every such match but
-    none was something else ("SD" Sprague-Dawley rats, not a MONDO disease;
-    "NS" normal saline, "CS", "BN", "R6", "RS", "MD"), forming 16 wrong
-    drug-disease pairs; in notes "CN" is a cranial nerve. The two-letter
+    Two letters spell too many things: in BC5CDR devel every such match that
+    formed a drug-disease pair meant something else ("SD" Sprague-Dawley rats,
+    not a MONDO disease; "NS" normal saline, "CS", "BN", "R6", "RS", "MD"), 16
+    wrong pairs; in notes "CN" is a cranial nerve, "S3" a sacral foramen. The two-letter
     abbreviations a clinician writes undefined (MI, MS, RA, PE, AF) are
     curated (``abbreviations.tsv``) and pass; a short form the text defines
     is linked through its long form before this; names learned from an
