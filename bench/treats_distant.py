@@ -50,7 +50,7 @@ def mesh_holders(store, label: str, docs, lexicon) -> dict[str, set[str]]:  # ty
     from medkg.nlp.retired_mesh import retired_mesh_ids, with_retired
 
     by_node = mesh_ids_by_node(store, (label,))
-    labels = {t: [x for x in graph_labels if x == label] for t, (_, graph_labels) in TYPES.items()}
+    labels = {t: (label,) for t, (_, graph_labels) in TYPES.items() if label in graph_labels}
     retired = retired_mesh_ids(docs, lexicon, by_node, labels)
     out: dict[str, set[str]] = defaultdict(set)
     for node, ids in with_retired(by_node, retired).items():

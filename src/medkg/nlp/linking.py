@@ -169,11 +169,11 @@ def two_letter_condition_symbol(text: str, label: str, rule: str) -> bool:
     Two letters spell too many things: in BC5CDR devel every such match that
     formed a drug-disease pair meant something else ("SD" Sprague-Dawley rats,
     not a MONDO disease; "NS" normal saline, "CS", "BN", "R6", "RS", "MD"), 16
-    wrong pairs; in notes "CN" is a cranial nerve, "S3" a sacral foramen. The two-letter
-    abbreviations a clinician writes undefined (MI, MS, RA, PE, AF) are
-    curated (``abbreviations.tsv``) and pass; a short form the text defines
-    is linked through its long form before this; names learned from an
-    annotated corpus pass; an NER span of two letters is still linked (the
+    wrong pairs; in notes "CN" is a cranial nerve, "S3" a sacral foramen. The
+    two-letter abbreviations a clinician writes undefined (MI, MS, RA, PE, AF)
+    are curated (``abbreviations.tsv``) and pass; a short form the text
+    defines is linked through its long form before this; names learned from
+    an annotated corpus pass; an NER span of two letters is still linked (the
     model's reading of the context is evidence the dictionary lacks).
     Decision 0055."""
     return (
