@@ -87,7 +87,11 @@ def main() -> int:
     ap.add_argument("--transformer", type=Path, default=None, help="a trained CID transformer")
     ap.add_argument("--train-transformer", action="store_true", help="train one in this run")
     ap.add_argument("--epochs", type=int, default=2, help="transformer epochs")
-    ap.add_argument("--document", type=Path, default=None, help="a trained CID document model")
+    ap.add_argument(
+        "--document", type=Path, nargs="+", default=None,
+        help="a trained CID document model; several: scored as one ensemble (mean "
+        "probability, threshold chosen on the abstracts they all held out of --train)",
+    )  # fmt: skip
     ap.add_argument("--train-document", action="store_true", help="train one in this run")
     ap.add_argument("--document-epochs", type=int, default=12)
     ap.add_argument("--end-to-end", action="store_true", help="the extractor on raw abstracts")
@@ -382,16 +386,22 @@ def _losses(docs, extracted, mesh, missed) -> dict[str, int]:  # type: ignore[no
 
 
 def _finetuned(arch: str, train, given, train_here: bool, epochs: int):  # type: ignore[no-untyped-def]
-    """A fine-tuned CID model to score: trained here, given, or the trained default."""
+    """A fine-tuned CID model to score: trained here, given (several document
+    models: joined into one ensemble on ``train``), or the trained default."""
     from medkg.artifacts import ModelFiles
     from medkg.nlp.relations.cid_models import FINETUNED
+    from medkg.nlp.relations.document_ensemble import join_document_models
     from medkg.settings import Settings
 
     kind = FINETUNED[arch]
     if train_here:
         return kind.train(train, kind.config(epochs=epochs))
+    if isinstance(given, list) and len(given) > 1:
+        return join_document_models([kind.model.load(f) for f in given], train)
+    if isinstance(given, list):
+        given = given[0]
     folder = given or kind.folder(ModelFiles.of(Settings()))
-    return kind.model.load(folder) if (folder / "cid.json").is_file() else None
+    return kind.load(folder) if (folder / "cid.json").is_file() else None
 
 
 def _on_onnx(model, runtime: str):  # type: ignore[no-untyped-def]

@@ -200,3 +200,117 @@ def test_the_extractor_keeps_a_chemicals_most_specific_disease(
     assert causes(Extractor(vocab_store, settings)) == {
         "myocardial infarction", "coronary artery disease",
     }  # fmt: skip
+
+
+# -- seed ensembles (nlp/relations/document_ensemble.py) --------------------------------
+@pytest.fixture(scope="module")
+def ensemble(trained, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A second member of another seed on the same 24 abstracts, joined to the first."""
+    from medkg.nlp.relations.document_ensemble import join_document_models
+
+    first = trained[0]
+    docs = split_training_set(
+        BC5CDR / "CDR_TrainingSet.PubTator.txt", BC5CDR / "CDR_DevelopmentSet.PubTator.txt"
+    )[0][:24]
+    second = train_document_cid(docs, DocumentCidConfig(epochs=2, max_steps=8, seed=14))
+    joined = join_document_models([first, second], docs)
+    folder = tmp_path_factory.mktemp("cid-ensemble") / "cid-document"
+    joined.save(folder)
+    return joined, folder, docs
+
+
+def test_an_ensemble_scores_the_mean_of_its_members_and_keeps_it_saved(
+    trained, ensemble
+) -> None:  # type: ignore[no-untyped-def]
+    from medkg.nlp.relations.document_ensemble import DocumentCidEnsemble, load_document_model
+
+    joined, folder, _ = ensemble
+    first, second = joined.members
+    fixed = trained[2]
+    assert second.record["config"]["seed"] == 14 and first.record["config"]["seed"] == 13
+    # the same held-out abstracts (split seed), so one threshold fits the mean
+    assert second.record["data_sha256"] == first.record["data_sha256"]
+    assert joined.record["seeds"] == [13, 14] and joined.record["dev_documents"] == 2
+    assert 0 < joined.threshold < 1
+    a, b = first.score_chunks(fixed[0].chunks), second.score_chunks(fixed[0].chunks)
+    assert a != b  # other seeds, other scores
+    mean = joined.score_chunks(fixed[0].chunks)
+    assert list(mean.values()) == pytest.approx([(a[k] + b[k]) / 2 for k in mean], abs=1e-6)
+    loaded = load_document_model(folder)
+    assert isinstance(loaded, DocumentCidEnsemble) and loaded.threshold == joined.threshold
+    assert list(loaded.score_chunks(fixed[1].chunks).values()) == pytest.approx(
+        list(joined.score_chunks(fixed[1].chunks).values()), abs=1e-5
+    )
+    assert isinstance(load_document_model(trained[1]), DocumentCid)  # one model stays one
+
+
+def test_members_trained_apart_are_not_joined(trained, ensemble) -> None:  # type: ignore[no-untyped-def]
+    """Another held-out split, or other abstracts, would let the ensemble's threshold
+    be chosen on text a member trained on: refused with a reason."""
+    from medkg.nlp.relations.document_ensemble import join_document_models
+
+    first, second = ensemble[0].members
+    docs = ensemble[2]
+    other_split = DocumentCid.load(trained[1])
+    other_split.record["config"]["split_seed"] = 99
+    with pytest.raises(ValueError, match="hold out different"):
+        join_document_models([first, other_split], docs)
+    with pytest.raises(ValueError, match="not the ones"):
+        join_document_models([first, second], docs[1:])
+
+
+def test_the_extractor_runs_a_saved_ensemble_and_names_it_in_evidence(
+    ensemble, slice_store: EmbeddedStore, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from medkg.nlp.relations.document_ensemble import METHOD as ENSEMBLE_METHOD
+    from medkg.nlp.relations.document_ensemble import DocumentCidEnsemble
+
+    settings = Settings(data_dir=tmp_path, shared_data_dir=SHARED)
+    target = ModelFiles.of(settings).cid_document
+    shutil.copytree(ensemble[1], target)
+    update_json(target / "cid.json", {"threshold": 0.0})  # the path, not the 8-step model
+    extractor = Extractor(slice_store, settings)
+    assert isinstance(extractor.classifier, DocumentCidEnsemble)
+    assert "+ciddoc-" in extractor.version
+    note = "Amiodarone was started in March. Two months later she developed hypothyroidism."
+    (doc,) = extractor.extract([NoteInput("n", note)])
+    (cause,) = [r for r in doc.relations if r.rel_type == "CAUSES"]
+    assert cause.method == ENSEMBLE_METHOD
+    (neg,) = extractor.extract(
+        [NoteInput("m", "Amiodarone was started in March. She denies hypothyroidism.")]
+    )
+    assert not [r for r in neg.relations if r.rel_type == "CAUSES"]
+
+
+def test_cli_refuses_members_for_an_architecture_without_ensembles(cli_env: Settings) -> None:
+    from typer.testing import CliRunner
+
+    from medkg.cli import app
+
+    result = CliRunner().invoke(app, ["train", "relations", "--members", "2"])
+    assert result.exit_code == 2 and "--members" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not ModelFiles.of(cli_env).cid.exists()
+
+
+def test_cli_trains_an_ensemble_of_seeds(cli_env: Settings, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from medkg.cli import app
+    from medkg.nlp.relations.document_ensemble import DocumentCidEnsemble, load_document_model
+
+    blocks = (BC5CDR / "CDR_TrainingSet.PubTator.txt").read_text().split("\n\n")
+    small = tmp_path / "small.PubTator.txt"
+    small.write_text("\n\n".join(blocks[:12]) + "\n\n")
+    files = ModelFiles.of(cli_env)
+    result = CliRunner().invoke(
+        app,
+        ["train", "relations", "--arch", "document", "--members", "2", "--seed", "5",
+         "--max-steps", "1", "--train", str(small)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    model = load_document_model(files.cid_document)
+    assert isinstance(model, DocumentCidEnsemble) and model.record["seeds"] == [5, 6]
+    assert [m.record["steps"] for m in model.members] == [1, 1]
+    assert (files.cid_document / "member-1" / "head.pt").is_file()
+    assert not list(files.cid_document.parent.glob(".cid-*"))

@@ -374,6 +374,23 @@ def train_relations_cmd(
             "MiniLM), 'adapted' (what `medkg train encoder` wrote) or a folder."
         ),
     ] = "default",
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            help="Transformer or document: random seed of the initial head, dropout and "
+            "training order (default 13). The held-out abstracts that choose the threshold "
+            "stay the same whatever the seed."
+        ),
+    ] = None,
+    members: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Document: train this many models (seeds SEED, SEED+1, ...) and save them "
+            "as one ensemble scored by their mean probability. Each member adds its training "
+            "and scoring time (docs/results.md, Relations).",
+        ),
+    ] = 1,
     device: DeviceOption = None,
 ) -> None:
     """Train the chemical-induced-disease (CAUSES) classifier on BC5CDR's CID relations."""
@@ -384,6 +401,9 @@ def train_relations_cmd(
     if arch not in ARCHS:
         error_line(f"--arch: {arch!r} is not one of {', '.join(ARCHS)}")
         raise typer.Exit(2)
+    if members > 1 and (arch not in FINETUNED or FINETUNED[arch].train_members is None):
+        error_line(f"--members: the {arch} architecture has no ensemble (use --arch document)")
+        raise typer.Exit(2)
     settings = get_settings()
     dev, _ = _device_and_precision(device, None, settings)
     train = train or settings.shared_data_dir / BC5CDR_TRAIN
@@ -393,7 +413,9 @@ def train_relations_cmd(
         encoder = _encoder_choice(encoder, settings)
         with user_errors():
             docs = training_abstracts(train, exclude)
-        _train_finetuned_cid(FINETUNED[arch], docs, epochs, max_steps, dev, files, encoder)
+        _train_finetuned_cid(
+            FINETUNED[arch], docs, epochs, max_steps, dev, files, encoder, seed, members
+        )
         return
     with user_errors():
         clf = train_cid_model(train, exclude)
@@ -408,7 +430,7 @@ def train_relations_cmd(
 
 def _train_finetuned_cid(
     arch: FineTunedCid, docs: list, epochs: int | None, max_steps: int | None, device: str,
-    files: ModelFiles, encoder: str = "default",
+    files: ModelFiles, encoder: str = "default", seed: int | None = None, members: int = 1,
 ) -> None:  # fmt: skip
     """Fine-tune the sentence-pair or the document CID model and move it in whole."""
     from medkg.artifacts import replace_folder
@@ -416,13 +438,19 @@ def _train_finetuned_cid(
     cfg = arch.config(max_steps=max_steps, encoder=encoder)
     if epochs is not None:
         cfg.epochs = epochs
+    if seed is not None:
+        cfg.seed = seed
     target = arch.folder(files)
     with progress() as bar, user_errors():
         task = bar.add_task(f"fine-tuning the {arch.title}", total=None)
-        model = arch.train(
-            docs, cfg, device=device,
-            on_step=lambda step, total, loss: bar.update(task, completed=step, total=total),
-        )  # fmt: skip
+
+        def on_step(step: int, total: int, loss: float) -> None:
+            bar.update(task, completed=step, total=total)
+
+        if members > 1 and arch.train_members is not None:
+            model = arch.train_members(docs, cfg, members, device=device, on_step=on_step)
+        else:
+            model = arch.train(docs, cfg, device=device, on_step=on_step)
         target.parent.mkdir(parents=True, exist_ok=True)
         # written whole beside the old model, then moved in: never half a model
         with tempfile.TemporaryDirectory(dir=target.parent, prefix=".cid-") as tmp:

@@ -63,6 +63,7 @@ from medkg.nlp.privacy import mask_identifiers
 from medkg.nlp.relations.cid import CidClassifier, PairScorer
 from medkg.nlp.relations.cid_models import FINETUNED
 from medkg.nlp.relations.document_cid import CHEMICAL, DISEASE, DocumentCid, EntityMention
+from medkg.nlp.relations.document_ensemble import DocumentCidEnsemble
 from medkg.nlp.relations.finetuned import CONFIG_FILE, FineTunedEncoder
 from medkg.nlp.relations.hypernyms import drop_ancestors, parent_hierarchy
 from medkg.nlp.relations.known_findings import finding_known
@@ -450,7 +451,11 @@ class Extractor:
         """Trigger rules (and a sentence-pair CID classifier) per sentence; a
         document CID model, when that is the classifier, over the whole note.
         Only affirmed mentions linked by name take part (:func:`_relation_ready`)."""
-        document_model = self.classifier if isinstance(self.classifier, DocumentCid) else None
+        document_model = (
+            self.classifier
+            if isinstance(self.classifier, DocumentCid | DocumentCidEnsemble)
+            else None
+        )
         pair_model = None if document_model is not None else self.classifier
         findings = self.lexicon.tied_symptom
         by_sentence: dict[int, list[SpanRef]] = {}
@@ -489,7 +494,7 @@ class Extractor:
 
     def _document_causes(
         self,
-        model: DocumentCid,
+        model: DocumentCid | DocumentCidEnsemble,
         sents: list,  # type: ignore[type-arg]
         mentions: list[Mention],
         found: list[ExtractedRelation],
@@ -630,7 +635,7 @@ def _dense_names(files: ModelFiles, settings: Settings) -> DenseNames | None:
 
 def _cid_classifier(
     files: ModelFiles, settings: Settings
-) -> tuple[PairScorer | FineTunedEncoder | None, float, str | None]:
+) -> tuple[PairScorer | FineTunedEncoder | DocumentCidEnsemble | None, float, str | None]:
     """The CAUSES classifier, its threshold and its version tag: the document
     model when one is trained, else the sentence-pair transformer (each with its
     own threshold, chosen on development abstracts), else the logistic
@@ -639,7 +644,7 @@ def _cid_classifier(
         folder = arch.folder(files)
         if not (folder / CONFIG_FILE).is_file():
             continue
-        model = arch.model.load(folder)
+        model = arch.load(folder)
         tag = arch.tag + _files_digest(folder)
         runtime = _onnx_runtime_for(settings)
         if runtime is not None:

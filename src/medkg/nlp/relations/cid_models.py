@@ -14,6 +14,7 @@ from typing import Any
 
 from medkg.artifacts import ModelFiles
 from medkg.nlp.relations.document_cid import DocumentCid, DocumentCidConfig, train_document_cid
+from medkg.nlp.relations.document_ensemble import load_document_model, train_document_ensemble
 from medkg.nlp.relations.finetuned import FineTuneConfig, FineTunedEncoder
 from medkg.nlp.relations.transformer_cid import (
     TransformerCid,
@@ -40,6 +41,11 @@ class FineTunedCid:
     title: str
     #: What its training examples are.
     unit: str
+    #: ``load(folder)`` -> the saved model (the document model's may be an ensemble).
+    load: Callable[[Path], Any]
+    #: ``train_members(docs, config, members, device=, on_step=)`` -> an ensemble,
+    #: for architectures that have one.
+    train_members: Callable[..., Any] | None = None
 
 
 #: Extractor preference order: the first one trained is used.
@@ -49,10 +55,12 @@ FINETUNED: dict[str, FineTunedCid] = {
         FineTunedCid(
             "document", DocumentCid, DocumentCidConfig, train_document_cid,
             lambda files: files.cid_document, "ciddoc-", "CID document model", "entity pairs",
+            load_document_model, train_document_ensemble,
         ),
         FineTunedCid(
             "transformer", TransformerCid, TransformerCidConfig, train_transformer_cid,
             lambda files: files.cid_transformer, "cidtrf-", "CID transformer", "sentence pairs",
+            TransformerCid.load,
         ),
     ]
 }  # fmt: skip

@@ -321,7 +321,7 @@ def train_document_cid(
     t0 = time.perf_counter()
     random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
-    order, dev_docs, train_docs = split_development(docs, cfg.dev_share, cfg.seed)
+    order, dev_docs, train_docs = split_development(docs, cfg.dev_share, cfg.split_seed)
     model = DocumentCid(cfg.encoder, dropout=cfg.dropout).to(device)
     is_ancestor = mesh_hierarchy() if cfg.hypernyms else None
     train_set = [p for p in prepare(model, train_docs, is_ancestor) if p.pairs]

@@ -41,7 +41,12 @@ class FineTuneConfig:
     lr: float = 3e-5
     head_lr: float = 1e-3
     dropout: float = 0.1
+    #: Initial head weights, dropout and training order.
     seed: int = 13
+    #: Which training abstracts are held out to choose the threshold. Apart from
+    #: ``seed`` so that models of other seeds hold out the same abstracts: an
+    #: ensemble's threshold needs abstracts that none of its members trained on.
+    split_seed: int = 13
     dev_share: float = 0.1
     #: Stop after this many optimiser steps (tests; None: every epoch to the end).
     max_steps: int | None = None

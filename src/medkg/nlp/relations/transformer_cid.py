@@ -131,7 +131,7 @@ def train_transformer_cid(
     t0 = time.perf_counter()
     random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
-    order, dev_docs, train_docs = split_development(docs, cfg.dev_share, cfg.seed)
+    order, dev_docs, train_docs = split_development(docs, cfg.dev_share, cfg.split_seed)
     cands = list(candidates(list(train_docs), cfg.window))
     positives = sum(k.label for k in cands)
     if not cands or not positives:
