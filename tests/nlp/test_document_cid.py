@@ -72,6 +72,18 @@ def trained(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untype
     return model, folder, fixed, before
 
 
+def _served_with_threshold_zero(folder: Path, tmp_path: Path) -> tuple[Settings, Path]:
+    """Settings whose trained document model is a copy of ``folder`` with threshold 0:
+    every affirmed drug-problem entity pair is kept, so what a test checks is the
+    path (pairs across sentences, method, evidence, filters), not how well 8
+    training steps learned. Returns the settings and the copy's folder."""
+    settings = Settings(data_dir=tmp_path, shared_data_dir=SHARED)
+    target = ModelFiles.of(settings).cid_document
+    shutil.copytree(folder, target)
+    update_json(target / "cid.json", {"threshold": 0.0})
+    return settings, target
+
+
 def test_chunks_hold_whole_sentences_and_marks_point_at_the_markers(trained) -> None:  # type: ignore[no-untyped-def]
     tok = trained[0].tokenizer
     text = "Cisplatin was given. Renal failure followed. Cisplatin was stopped."
@@ -120,14 +132,7 @@ def test_a_saved_model_scores_the_same_after_loading(trained) -> None:  # type: 
 def test_the_extractor_calls_causes_across_sentences_and_cites_both(
     trained, slice_store: EmbeddedStore, store: EmbeddedStore, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    _, folder, _, _ = trained
-    settings = Settings(data_dir=tmp_path, shared_data_dir=SHARED)
-    target = ModelFiles.of(settings).cid_document
-    shutil.copytree(folder, target)
-    # Threshold 0: every affirmed drug-problem entity pair is kept, so what is
-    # tested is the path (pairs across sentences, method, evidence), not how well
-    # 8 training steps learned.
-    update_json(target / "cid.json", {"threshold": 0.0})
+    settings, _ = _served_with_threshold_zero(trained[1], tmp_path)
     extractor = Extractor(slice_store, settings)
     assert isinstance(extractor.classifier, DocumentCid)
     assert "+ciddoc-" in extractor.version
@@ -176,11 +181,7 @@ def test_the_extractor_keeps_a_chemicals_most_specific_disease(
     above the threshold, "coronary artery disease" (the parent of myocardial
     infarction in the Disease Ontology) is dropped for the drug that the note says caused
     the infarction; a model trained without the filter keeps both."""
-    _, folder, _, _ = trained
-    settings = Settings(data_dir=tmp_path, shared_data_dir=SHARED)
-    target = ModelFiles.of(settings).cid_document
-    shutil.copytree(folder, target)
-    update_json(target / "cid.json", {"threshold": 0.0})
+    settings, target = _served_with_threshold_zero(trained[1], tmp_path)
     note = (
         "Amiodarone was started in March. Two months later she had a myocardial "
         "infarction, and coronary artery disease was found."
@@ -265,10 +266,7 @@ def test_the_extractor_runs_a_saved_ensemble_and_names_it_in_evidence(
     from medkg.nlp.relations.document_ensemble import METHOD as ENSEMBLE_METHOD
     from medkg.nlp.relations.document_ensemble import DocumentCidEnsemble
 
-    settings = Settings(data_dir=tmp_path, shared_data_dir=SHARED)
-    target = ModelFiles.of(settings).cid_document
-    shutil.copytree(ensemble[1], target)
-    update_json(target / "cid.json", {"threshold": 0.0})  # the path, not the 8-step model
+    settings, _ = _served_with_threshold_zero(ensemble[1], tmp_path)
     extractor = Extractor(slice_store, settings)
     assert isinstance(extractor.classifier, DocumentCidEnsemble)
     assert "+ciddoc-" in extractor.version

@@ -100,7 +100,7 @@ class DocumentCidEnsemble:
         self, text: str, sentences: Sequence[tuple[int, int]], mentions: Iterable[EntityMention]
     ) -> dict[EntityPair, float]:
         """Mean P(chemical causes disease) over the members, per entity pair."""
-        return self.score_chunks(self.chunks(text, sentences, list(mentions)))
+        return self.score_chunks(self.chunks(text, sentences, mentions))
 
     def use_onnx(self, precision: Literal["fp32", "int8"], cache_dir: Path) -> None:
         for m in self.members:
@@ -144,9 +144,10 @@ def _split_of(model: DocumentCid) -> tuple[float, int, str]:
     """(held-out share, split seed, data hash) a member was trained with; models
     saved before ``split_seed`` split by their ``seed``."""
     cfg = model.record.get("config", {})
+    default = DocumentCidConfig()
     return (
-        float(cfg.get("dev_share", 0.1)),
-        int(cfg.get("split_seed", cfg.get("seed", 13))),
+        float(cfg.get("dev_share", default.dev_share)),
+        int(cfg.get("split_seed", cfg.get("seed", default.split_seed))),
         str(model.record.get("data_sha256", "")),
     )
 
