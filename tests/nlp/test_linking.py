@@ -19,7 +19,7 @@ from medkg.nlp.defined_abbreviations import (
 )
 from medkg.nlp.lexicon import Entry, Lexicon
 from medkg.nlp.linking import one_letter_apart, other_numbers
-from medkg.nlp.name_variants import complement_first, heads, spellings
+from medkg.nlp.name_variants import complement_first, heads, opposite_direction, spellings
 
 
 @pytest.fixture(scope="module")
@@ -884,3 +884,42 @@ def test_older_and_clinical_names_no_vocabulary_lists(store: EmbeddedStore) -> N
                        ("Dysrhythmia", "HP:0011675")]:  # fmt: skip
         found = lex.lookup(text)
         assert found is not None and found.node_id == node, text
+
+
+def test_a_change_links_in_its_own_direction_only(extractor: Extractor) -> None:
+    """ "decreased heart rate" was tachycardia (3-gram cosine 0.80 to "increased
+    heart rate") and "decrease in blood pressure" hypertension (0.87): no
+    nearest string or meaning links across a change's direction. A change
+    noun reads as its participle, a participle as the other words of its
+    direction ("a fall in blood pressure": low blood pressure), and "fall"
+    before "in" or "of" is no fall (decision 0057)."""
+    assert opposite_direction("decreased heart rate", "increased heart rate")
+    assert opposite_direction("hypokalaemia", "hyperkalemia")
+    assert not opposite_direction("decreased heart rate", "low heart rate")
+    assert not opposite_direction("heart rate", "increased heart rate")  # adds_words' case
+    assert "low blood pressure" in {v for v, _ in spellings("fall in blood pressure")}
+    assert "fall" not in {v for v, _ in heads("fall in hemoglobin")}
+    assert "fall" in {v for v, _ in heads("mechanical fall")}  # the event itself
+    linker = extractor.linker
+    hypotension = linker.link_text("decrease in blood pressure", "DISEASE")
+    assert hypotension is not None and "hypotens" in hypotension.entry.name.lower()
+    slow = linker.link_text("decreased heart rate", "DISEASE")
+    assert slow is not None and slow.entry.name == "Bradycardia"
+    for text in ("decreased heart rate", "decrease in blood pressure", "reduced appetite"):
+        found = linker.fuzzy.link(text, "DISEASE")
+        assert found is None or not opposite_direction(text, found[0].entry.name), text
+    # HPO's Falls (this graph has no side effect "Fall" to name the singular)
+    text = "There were falls in blood pressure. She has had falls at home."
+    (doc,) = extractor.extract([NoteInput("t", text)])
+    assert [(m.start, m.node_id) for m in doc.mentions] == [(text.rindex("falls"), "HP:0002527")]
+
+
+def test_a_fall_of_a_measure_or_of_the_year_is_no_fall(store: EmbeddedStore) -> None:
+    """The dictionary matches SIDER's "Fall" (tied to HPO's Falls in the full
+    graph): "a fall in blood pressure" and "last fall" name no fall, "a fall
+    at home" does."""
+    store.import_nodes("SideEffect", [{"id": "C0085639", "name": "Fall"}])
+    extractor = Extractor(None, store.settings, lexicon=Lexicon.from_store(store))
+    text = "A fall in blood pressure followed. A tumor was found last fall. She had a fall at home."
+    (doc,) = extractor.extract([NoteInput("t", text)])
+    assert [(m.start, m.node_id) for m in doc.mentions] == [(text.rindex("fall"), "C0085639")]

@@ -29,7 +29,7 @@ from medkg.kg.plurals import singular
 from medkg.nlp.chemical_formulas import formula_names, without_salt
 from medkg.nlp.dense_names import DenseNames
 from medkg.nlp.lexicon import CURATED, SYMBOL_RULE, Entry, Lexicon, Resolution, normalise
-from medkg.nlp.name_variants import heads, spellings
+from medkg.nlp.name_variants import CHANGE_NOUNS, heads, opposite_direction, spellings
 
 CONF_EXACT = 0.95
 CONF_DEFINED_ABBREVIATION = 0.9
@@ -122,7 +122,8 @@ class FuzzyLinker:
 
     def link(self, text: str, ner_label: str | None = None) -> tuple[Resolution, float] | None:
         """The nearest name above the threshold that does not add words to the
-        text (:func:`adds_words`), resolved for ``ner_label``."""
+        text (:func:`adds_words`) nor say the opposite change
+        (:func:`~.name_variants.opposite_direction`), resolved for ``ner_label``."""
         if self._postings is None:
             return None
         key = normalise(text)
@@ -130,7 +131,7 @@ class FuzzyLinker:
             if score < self.threshold:
                 return None
             name = self._keys[best]
-            if adds_words(key, name) or other_numbers(key, name):
+            if adds_words(key, name) or other_numbers(key, name) or opposite_direction(key, name):
                 continue
             found = self.lexicon.resolve(self.lexicon.names[name], ner_label)
             if found:
@@ -154,12 +155,35 @@ class FuzzyLinker:
             name = self._keys[best]
             if not one_letter_apart(key, name) or adds_words(key, name):
                 continue
+            if opposite_direction(key, name):
+                continue  # "hypotonia" is one letter from no "hypertonia", but alike
             if {singular(w) for w in name.split()} == words:
                 continue  # a plural is a word form, the spellings' step ("phospholipids")
             found = self.lexicon.resolve(self.lexicon.names[name], ner_label)
             if found and found.entry.label in TYPO_LABELS[ner_label]:
                 return found
         return None
+
+
+def changes_what_follows(ent: Any) -> bool:
+    """Is the span a change noun alone with its complement after it ("a fall
+    in blood pressure", "a drop of 10 points")? Then it names the change of
+    what follows, not the concept the word alone is (HPO's Falls); the span
+    links nothing. A span that holds its complement is read whole
+    (:mod:`.name_variants`: "fall in blood pressure" is hypotension)."""
+    if len(ent) != 1 or ent.end >= len(ent.doc) or ent.text.lower() not in CHANGE_NOUNS:
+        return False
+    return ent.doc[ent.end].lower_ in ("in", "of")
+
+
+def is_the_season(ent: Any) -> bool:
+    """ "last fall", "this past fall": the autumn, no fall (MTSamples: "found to
+    have a new tumor last fall")."""
+    return (
+        ent.text.lower() == "fall"
+        and ent.start > 0
+        and ent.doc[ent.start - 1].lower_ in ("last", "this", "next", "past")
+    )
 
 
 def two_letter_condition_symbol(text: str, label: str, rule: str) -> bool:
@@ -314,6 +338,8 @@ class Linker:
         """``ent``: a spaCy span (the matcher sets its ``ent_id_`` to
         ``label|node id|rule``); ``abbreviations``: ``(start, end) -> long form``
         spans found by scispaCy's AbbreviationDetector in the same doc."""
+        if changes_what_follows(ent) or is_the_season(ent):
+            return None
         return self._in_context(ent, self._link(ent, abbreviations))
 
     def _in_context(self, ent: Any, found: Link | None) -> Link | None:
@@ -475,6 +501,8 @@ class Linker:
         match = self.dense.nearest([text])[0]
         if match is None or match.score < self.dense_threshold:
             return None
+        if opposite_direction(text, match.key):
+            return None  # sentence encoders place antonyms close: "low" beside "high"
         found = self.lexicon.resolve(self.lexicon.names.get(match.key, []), ner_label)
         if found is None:
             return None

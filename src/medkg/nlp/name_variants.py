@@ -193,7 +193,38 @@ CHANGE_AS_ADJECTIVE = {
     "decrease": "decreased", "reduction": "reduced", "rise": "increased",
     "shortening": "shortened", "enlargement": "enlarged", "dilation": "dilated",
     "dilatation": "dilated", "thickening": "thickened", "narrowing": "narrowed",
+    "fall": "decreased", "drop": "decreased", "decline": "decreased",
 }  # fmt: skip
+#: Words that say a measure went up or down. A name that says the opposite of
+#: the text is another concept however alike the strings: by character 3-grams
+#: "decreased heart rate" is 0.80 from "increased heart rate" (tachycardia),
+#: "decrease in blood pressure" 0.87 from "increase in blood pressure"
+#: (:func:`opposite_direction`).
+_UP = _words(
+    "increased increase increases increasing elevated elevation elevations high higher "
+    "raised rise rises rising gain excess excessive fast rapid"
+)
+_DOWN = _words(
+    "decreased decrease decreases decreasing reduced reduction reductions low lower lowered "
+    "diminished fall falls falling drop drops dropped decline declines declining deficient "
+    "deficiency slow slowed"
+)
+#: How vocabularies write a change in front of what changed, most usual first:
+#: "lowered blood pressure" is listed as "low blood pressure" (HPO, MeSH).
+_DIRECTION_ADJECTIVES = {
+    "up": ("increased", "elevated", "high"),
+    "down": ("decreased", "reduced", "low"),
+}
+_ADJECTIVE_DIRECTION = {
+    **{w: "up" for w in ("increased", "elevated", "high", "higher", "raised")},
+    **{w: "down" for w in ("decreased", "reduced", "low", "lower", "lowered", "diminished")},
+}
+#: Change nouns "X of / in Y" opens with: the change of a measure ("a fall in
+#: blood pressure"), never the concept the noun alone names (HPO's Falls).
+CHANGE_NOUNS = _words(
+    "fall falls drop drops decline declines rise rises increase increases decrease decreases "
+    "reduction reductions elevation elevations"
+)
 #: A type written before its noun ("type B hepatitis", "type I allergy"), which
 #: vocabularies write after it ("hepatitis B", "diabetes type 1").
 TYPE_FIRST = re.compile(r"type ([A-Za-z]|[IV]{1,3}|\d{1,2}) (\S.*)", re.I)
@@ -229,10 +260,16 @@ def spellings(text: str) -> Iterator[tuple[str, str]]:
     if inverted and new(inverted):
         yield inverted, "complement first"
     *measure, change = (inverted or text).split()
-    if measure and change.lower() in CHANGE_AS_ADJECTIVE:  # "QT interval prolongation"
-        variant = " ".join([CHANGE_AS_ADJECTIVE[change.lower()], *measure])
-        if new(variant):
-            yield variant, "change as adjective"
+    adjective = _change_adjective(change) if measure else None
+    changed = None
+    if adjective is not None:  # "QT interval prolongation", "blood pressure falls"
+        changed = " ".join([adjective, *measure])
+        if new(changed):
+            yield changed, "change as adjective"
+    for source in (text, changed):  # "decreased blood pressure": "low blood pressure"
+        for variant in _direction_forms(source):
+            if new(variant):
+                yield variant, "change's other word"
     if typed := TYPE_FIRST.match(text):  # "type B hepatitis": "hepatitis B"
         kind, noun = typed.groups()
         for variant in (f"{noun} {kind}", f"{noun} type {kind}"):
@@ -265,6 +302,46 @@ def spellings(text: str) -> Iterator[tuple[str, str]]:
             variant = " ".join([*words[:i], other, *words[i + 1 :]])
             if new(variant):
                 yield variant, f"organ word '{other}'"
+
+
+def _change_adjective(word: str) -> str | None:
+    """The participle a vocabulary puts in front for a change noun ("rises":
+    "increased"), or None."""
+    key = word.lower()
+    if key not in CHANGE_AS_ADJECTIVE and key.endswith("s"):
+        key = key[:-1]
+    return CHANGE_AS_ADJECTIVE.get(key)
+
+
+def _direction_forms(text: str | None) -> Iterator[str]:
+    """``text`` with its leading change word in the other words of its
+    direction ("lowered blood pressure": "decreased", "reduced", "low blood
+    pressure"); nothing when it opens with none."""
+    words = (text or "").split()
+    direction = _ADJECTIVE_DIRECTION.get(words[0].lower()) if len(words) > 1 else None
+    for adjective in _DIRECTION_ADJECTIVES.get(direction or "", ()):
+        if adjective != words[0].lower():
+            yield " ".join([adjective, *words[1:]])
+
+
+def _direction(text: str) -> set[str]:
+    """"up", "down" (or both, or neither): what the text's change words say."""
+    found = set()
+    for word in _WORD.findall(text.lower()):
+        if word in _UP or (word.startswith("hyper") and len(word) > 6):
+            found.add("up")
+        elif word in _DOWN or (word.startswith("hypo") and len(word) > 5):
+            found.add("down")
+    return found
+
+
+def opposite_direction(text: str, name: str) -> bool:
+    """Does ``name`` say the opposite change of ``text`` ("decreased heart
+    rate" and "increased heart rate", "hypokalaemia" and "hyperkalemia")?
+    Then it names another concept, whatever its spelling distance: the
+    nearest-string and nearest-meaning steps never link across."""
+    ours, theirs = _direction(text), _direction(name)
+    return len(ours) == 1 and len(theirs) == 1 and ours != theirs
 
 
 def complement_first(text: str) -> str | None:
@@ -307,20 +384,27 @@ def _heads(text: str) -> Iterator[tuple[str, str]]:
     if len(words) < 2:
         return
     cut = next((i for i, w in enumerate(words) if i and w.lower() in _PREPOSITIONS), None)
+    # "a fall in blood pressure": a change of what follows, no fall
+    change_of = cut == 1 and words[0].lower() in CHANGE_NOUNS and words[1].lower() in ("in", "of")
     if cut is not None:
         inverted = complement_first(text)
         if inverted is not None:
-            yield from _heads(inverted)
+            yield from _heads(inverted) if not change_of else _trimmed(
+                _WORD.findall(inverted), len(words), CHANGE_NOUNS
+            )
         before = words[:cut]
         while len(before) > 1 and before[-1].lower() in _NOT_A_HEAD:  # "pain secondary to"
             before = before[:-1]
-        yield from _trimmed(before, len(words))
-    yield from _trimmed(words, len(words))
+        if not change_of:
+            yield from _trimmed(before, len(words))
+    yield from _trimmed(words, len(words), CHANGE_NOUNS if change_of else frozenset())
 
 
-def _trimmed(words: list[str], n_words: int) -> Iterator[tuple[str, str]]:
+def _trimmed(
+    words: list[str], n_words: int, not_heads: frozenset[str] = frozenset()
+) -> Iterator[tuple[str, str]]:
     """:func:`_heads` of a text's ``words`` (all ``n_words`` of it, or those
-    before a preposition)."""
+    before a preposition); ``not_heads``: more words a head may not be reduced to."""
     while len(words) > 1 and words[-1].lower() in _GENERIC_TAIL:
         words = words[:-1]
     if len(words) > 1 and words[-1].lower() in _ORGAN_CONDITION:
@@ -337,7 +421,7 @@ def _trimmed(words: list[str], n_words: int) -> Iterator[tuple[str, str]]:
             continue  # the text itself: not a head
         if rest[0].lower() in _JOINERS:
             continue  # "glomerular and tubular lesions": not "and tubular lesions"
-        if len(rest) == 1 and rest[0].lower() in _TOO_GENERIC:
+        if len(rest) == 1 and (rest[0].lower() in _TOO_GENERIC or rest[0].lower() in not_heads):
             break
         if len(rest) == 1 and len(rest[0]) < _MIN_STEM:
             break
@@ -346,4 +430,4 @@ def _trimmed(words: list[str], n_words: int) -> Iterator[tuple[str, str]]:
             yield variant, f"head '{variant}'"
 
 
-__all__ = ["HYPHEN_QUALIFIERS", "heads", "spellings"]
+__all__ = ["CHANGE_NOUNS", "HYPHEN_QUALIFIERS", "heads", "opposite_direction", "spellings"]

@@ -98,9 +98,11 @@ TOKENIZER_REVISION = 5
 #: text's numbers, decision 0051; 8: a short form the text defines as a node of
 #: another kind links there, one whose long form names nothing loses its
 #: dictionary sense, decision 0053; 9: an undefined two-character ontology
-#: symbol of a condition is not linked, decision 0055; the lexicon's own rules,
-#: such as a side effect's participle read first, are in its fingerprint).
-LINKER_REVISION = 9
+#: symbol of a condition is not linked, decision 0055; 10: no nearest string or
+#: meaning across a change's direction, "a fall in blood pressure" is no fall,
+#: decision 0057; the lexicon's own rules, such as a side effect's participle
+#: read first, are in its fingerprint).
+LINKER_REVISION = 10
 #: Raised whenever the assertion context (:mod:`.context`) flags mentions
 #: differently (1: a trigger inside another entity's name is no cue; 2: what a
 #: consent paragraph lists as risks or potential complications is hypothetical;
