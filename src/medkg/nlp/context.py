@@ -203,9 +203,14 @@ for _flag in FLAGS:
         Span.set_extension(_flag, default=False)
 
 
-def phrase_spans(sent: Span, pattern: re.Pattern[str]) -> Iterator[tuple[str, Span]]:
-    """Each match of ``pattern`` in the sentence, with the tokens it covers."""
-    for m in pattern.finditer(sent.text):
+def phrase_spans(
+    sent: Span, pattern: re.Pattern[str], text: str | None = None
+) -> Iterator[tuple[str, Span]]:
+    """Each match of ``pattern`` in the sentence, with the tokens it covers.
+    ``text``: the sentence's text where the caller has it; ``Span.text`` joins
+    the sentence token by token on every call (a tenth of the extraction's
+    time when each of the cue tables asked for it again)."""
+    for m in pattern.finditer(sent.text if text is None else text):
         span = sent.doc.char_span(
             sent.start_char + m.start(), sent.start_char + m.end(), alignment_mode="expand"
         )
@@ -213,13 +218,13 @@ def phrase_spans(sent: Span, pattern: re.Pattern[str]) -> Iterator[tuple[str, Sp
             yield m.group(0), span
 
 
-def _pseudo_tokens(sent: Span, ents: Sequence[Span]) -> set[int]:
+def _pseudo_tokens(sent: Span, ents: Sequence[Span], text: str) -> set[int]:
     """Token indices inside the sentence's pseudo-triggers (:data:`_PSEUDO`),
     but for one that overlaps an entity of ``ents`` (the sentence's; not
     ``sent.ents``, which walks all the doc's entities for every sentence):
     "without difficulty breathing" is no "without difficulty", its "without"
     negates the entity."""
-    spans = [span for _, span in phrase_spans(sent, _PSEUDO)]
+    spans = [span for _, span in phrase_spans(sent, _PSEUDO, text)]
     if not spans:
         return set()
     entity = {i for ent in ents for i in range(ent.start, ent.end)}
@@ -231,10 +236,10 @@ def _pseudo_tokens(sent: Span, ents: Sequence[Span]) -> set[int]:
     }
 
 
-def _triggers(sent: Span, pseudo: set[int]) -> list[_Trigger]:
+def _triggers(sent: Span, pseudo: set[int], sent_text: str) -> list[_Trigger]:
     found = []
     for flag, forward, pattern in _PATTERNS:
-        for text, span in phrase_spans(sent, pattern):
+        for text, span in phrase_spans(sent, pattern, sent_text):
             if not pseudo.intersection(range(span.start, span.end)):
                 key = text.lower()
                 found.append(
@@ -298,7 +303,9 @@ def context_component(doc: Doc) -> Doc:
         by_sentence.setdefault(ent.sent.start, []).append(ent)
     listing: _Trigger | None = None  # a cue whose numbered list runs on
     previous: Span | None = None
+    doc_text = doc.text  # once: a sentence's own .text is built token by token
     for sent in doc.sents:
+        sent_text = doc_text[sent.start_char : sent.end_char]
         ents = by_sentence.get(sent.start, [])
         if listing is not None and previous is not None and _continues_list(previous, sent):
             for ent in ents:
@@ -306,16 +313,16 @@ def context_component(doc: Doc) -> Doc:
         else:
             listing = None
         previous = sent
-        opens_list = bool(_INTRODUCES_LIST.search(sent.text))
+        opens_list = bool(_INTRODUCES_LIST.search(sent_text))
         if not ents and not opens_list:
             continue
         # A trigger inside any entity is part of that entity's name, not a cue:
         # "Absent radius", "Migraine without aura", "Partial absence of cerebellar
         # vermis" name findings the patient has, and must not negate the other
         # findings of a list ("short stature, absent thumb and microcephaly").
-        pseudo = _pseudo_tokens(sent, ents)
+        pseudo = _pseudo_tokens(sent, ents, sent_text)
         triggers = [
-            t for t in _triggers(sent, pseudo)
+            t for t in _triggers(sent, pseudo, sent_text)
             if not any(t.start < e.end and e.start < t.end for e in ents)
         ]  # fmt: skip
         for ent in ents:
