@@ -560,6 +560,7 @@ def test_the_nearest_string_names_no_narrower_concept(extractor: Extractor) -> N
     assert adds_words("normal renal function", "abnormal renal function")  # the opposite
     assert not adds_words("moya moya", "moyamoya disease")  # closed up, no prefix
     assert adds_words("vp", "vp 16") and adds_words("gu", "gu 17")  # a code's number
+    assert adds_words("impairment of", "mental impairment")  # a span cut after "of"
 
     linker = extractor.linker
     for text in ("scrotum", "epididymis", "tonsil", "soft palate"):

@@ -263,7 +263,9 @@ def adds_words(text: str, name: str) -> bool:
     if any(_prefixed(w, words) for w in extra):
         return True
     code = len(text.replace(" ", "")) <= MAX_CODE_LENGTH
-    return words <= named and any(
+    # the text's own joining words count for nothing: a span cut after its
+    # preposition ("impairment of") is no "mental impairment"
+    return words - _JOINING_WORDS <= named and any(
         len(w) > 1 and w not in _JOINING_WORDS and (code or not w.isdigit()) for w in extra
     )
 

@@ -100,8 +100,9 @@ TOKENIZER_REVISION = 5
 #: dictionary sense, decision 0053; 9: an undefined two-character ontology
 #: symbol of a condition is not linked, decision 0055; 10: no nearest string or
 #: meaning across a change's direction, "a fall in blood pressure" is no fall,
-#: decision 0057; the lexicon's own rules, such as a side effect's participle
-#: read first, are in its fingerprint).
+#: decision 0057, a span cut after "of" is no narrower name's subset; the
+#: lexicon's own rules, such as a side effect's participle read first, are in
+#: its fingerprint).
 LINKER_REVISION = 10
 #: Raised whenever the assertion context (:mod:`.context`) flags mentions
 #: differently (1: a trigger inside another entity's name is no cue; 2: what a
