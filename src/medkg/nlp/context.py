@@ -208,8 +208,8 @@ def phrase_spans(
 ) -> Iterator[tuple[str, Span]]:
     """Each match of ``pattern`` in the sentence, with the tokens it covers.
     ``text``: the sentence's text where the caller has it; ``Span.text`` joins
-    the sentence token by token on every call (a tenth of the extraction's
-    time when each of the cue tables asked for it again)."""
+    the sentence token by token on every call, and a sentence is searched
+    for each cue table in turn."""
     for m in pattern.finditer(sent.text if text is None else text):
         span = sent.doc.char_span(
             sent.start_char + m.start(), sent.start_char + m.end(), alignment_mode="expand"

@@ -388,10 +388,10 @@ def _heads(text: str) -> Iterator[tuple[str, str]]:
     change_of = cut == 1 and words[0].lower() in CHANGE_NOUNS and words[1].lower() in ("in", "of")
     if cut is not None:
         inverted = complement_first(text)
-        if inverted is not None:
-            yield from _heads(inverted) if not change_of else _trimmed(
-                _WORD.findall(inverted), len(words), CHANGE_NOUNS
-            )
+        if inverted is not None and change_of:  # "blood pressure fall": never "fall"
+            yield from _trimmed(_WORD.findall(inverted), len(words), CHANGE_NOUNS)
+        elif inverted is not None:
+            yield from _heads(inverted)
         before = words[:cut]
         while len(before) > 1 and before[-1].lower() in _NOT_A_HEAD:  # "pain secondary to"
             before = before[:-1]
