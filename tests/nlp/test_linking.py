@@ -547,7 +547,7 @@ def test_the_nearest_string_names_no_narrower_concept(extractor: Extractor) -> N
     tumor", "bleeding" no "oral bleeding"), so it is passed over for the next
     nearest name; locants and joining words add no content. Measured on
     MTSamples and BC5CDR devel (docs/results.md, decision 0050)."""
-    from medkg.nlp.linking import adds_words
+    from medkg.nlp.linking import adds_words, other_word_start
 
     assert adds_words("scrotum", "scrotum tumor")
     assert adds_words("bleeding", "oral bleeding")
@@ -561,8 +561,18 @@ def test_the_nearest_string_names_no_narrower_concept(extractor: Extractor) -> N
     assert not adds_words("moya moya", "moyamoya disease")  # closed up, no prefix
     assert adds_words("vp", "vp 16") and adds_words("gu", "gu 17")  # a code's number
     assert adds_words("impairment of", "mental impairment")  # a span cut after "of"
+    # a word begun otherwise is another word, not a spelling
+    assert other_word_start("atraumatic", "traumatic")
+    assert other_word_start("compressive symptoms", "depressive symptom")
+    assert other_word_start("hydropneumothorax", "hemopneumothorax")
+    assert not other_word_start("tumours", "tumors")
+    assert not other_word_start("vestibulotoxicity", "vestibular toxicity")  # a compound
+    assert not other_word_start("cardiac dilation", "cardiac dilatation and dysfunction")
+    assert not other_word_start("tardive dsykinesia", "tardive dyskinesia", 1)  # a slip
 
     linker = extractor.linker
+    for text in ("atraumatic", "compressive symptoms", "hydropneumothorax"):
+        assert linker.link_text(text, "DISEASE") is None, text
     for text in ("scrotum", "epididymis", "tonsil", "soft palate"):
         nearest = [linker.fuzzy._keys[i] for i, _ in linker.fuzzy.nearest(text)]
         assert adds_words(text, nearest[0]), (text, nearest)  # the nearest is narrower

@@ -63,6 +63,11 @@ FUZZY_CANDIDATES = 5
 #: are codes, a letter apart is another gene; a slip never crosses kinds).
 TYPO_CANDIDATES = 20
 MIN_TYPO_LENGTH = 9
+#: Letters at a word's start the nearest string must keep, and the fewest
+#: letters after them that make two words one word otherwise begun
+#: (:func:`other_word_start`).
+MIN_WORD_START = 3
+MIN_SHARED_TAIL = 4
 MIN_TYPO_WORD = 6
 _CONDITIONS = frozenset({"Disease", "Symptom", "SideEffect"})
 TYPO_LABELS: dict[str | None, frozenset[str]] = {
@@ -133,6 +138,8 @@ class FuzzyLinker:
             name = self._keys[best]
             if adds_words(key, name) or other_numbers(key, name) or opposite_direction(key, name):
                 continue
+            if ner_label != "CHEMICAL" and other_word_start(key, name):
+                continue  # a chemical's prefixes vary in its own names ("dideoxy")
             found = self.lexicon.resolve(self.lexicon.names[name], ner_label)
             if found:
                 return found, score
@@ -155,14 +162,39 @@ class FuzzyLinker:
             name = self._keys[best]
             if not one_letter_apart(key, name) or adds_words(key, name):
                 continue
-            if opposite_direction(key, name):
-                continue  # "hypotonia" is one letter from no "hypertonia", but alike
+            if opposite_direction(key, name) or other_word_start(key, name, 1):
+                continue  # "atraumatic" is one letter from "traumatic", its opposite
             if {singular(w) for w in name.split()} == words:
                 continue  # a plural is a word form, the spellings' step ("phospholipids")
             found = self.lexicon.resolve(self.lexicon.names[name], ner_label)
             if found and found.entry.label in TYPO_LABELS[ner_label]:
                 return found
         return None
+
+
+def other_word_start(text: str, name: str, letters: int = MIN_WORD_START) -> bool:
+    """Does a word of the text begin unlike every word of the name, while a
+    word of the name ends as it does (all but their first ``letters``)? Then
+    the name holds another word, not a spelling of it, however many 3-grams
+    they share: "atraumatic" is no "traumatic" (injury), "compressive" no
+    "depressive", "hydropneumothorax" no "hemopneumothorax". Spellings keep a
+    word's beginning ("tumours", "haemorrhages" are keys as "tumours",
+    "hemorrhages"); a compound begins as one of the name's words
+    ("vestibulotoxicity", "vestibular toxicity"); a typing slip keeps its
+    first letter ("tardive dsykinesia", ``letters=1`` in
+    :meth:`FuzzyLinker.one_edit`). A word the name lacks altogether ("left"
+    of "ectopic left testis") is :func:`adds_words`' matter. Both are keys as
+    :func:`~.lexicon.normalise` writes them."""
+    named = name.split()
+    starts = {v[:letters] for v in named}
+    for w in text.split():
+        if w in named or w.isdigit() or w[:letters] in starts:
+            continue
+        for v in named:
+            tail = min(len(w), len(v)) - letters
+            if tail >= MIN_SHARED_TAIL and w[-tail:] == v[-tail:]:
+                return True
+    return False
 
 
 def changes_what_follows(ent: Any) -> bool:

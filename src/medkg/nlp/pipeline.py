@@ -100,7 +100,8 @@ TOKENIZER_REVISION = 5
 #: dictionary sense, decision 0053; 9: an undefined two-character ontology
 #: symbol of a condition is not linked, decision 0055; 10: no nearest string or
 #: meaning across a change's direction, "a fall in blood pressure" is no fall,
-#: decision 0057, a span cut after "of" is no narrower name's subset; the
+#: decision 0057, a span cut after "of" is no narrower name's subset, a word
+#: begun otherwise is no spelling, decision 0050; the
 #: lexicon's own rules, such as a side effect's participle read first, are in
 #: its fingerprint).
 LINKER_REVISION = 10
