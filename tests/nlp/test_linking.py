@@ -547,7 +547,7 @@ def test_the_nearest_string_names_no_narrower_concept(extractor: Extractor) -> N
     tumor", "bleeding" no "oral bleeding"), so it is passed over for the next
     nearest name; locants and joining words add no content. Measured on
     MTSamples and BC5CDR devel (docs/results.md, decision 0050)."""
-    from medkg.nlp.linking import adds_words, other_word_start
+    from medkg.nlp.linking import adds_a_condition_ending, adds_words, other_word_start
 
     assert adds_words("scrotum", "scrotum tumor")
     assert adds_words("bleeding", "oral bleeding")
@@ -569,9 +569,15 @@ def test_the_nearest_string_names_no_narrower_concept(extractor: Extractor) -> N
     assert not other_word_start("vestibulotoxicity", "vestibular toxicity")  # a compound
     assert not other_word_start("cardiac dilation", "cardiac dilatation and dysfunction")
     assert not other_word_start("tardive dsykinesia", "tardive dyskinesia", 1)  # a slip
+    # nor is a disease of what the span names ("-itis", "-osis", ...) a spelling of it
+    assert adds_a_condition_ending("ureteral stent", "ureteral stenosis")
+    assert adds_a_condition_ending("diaphragmatic", "diaphragmitis")
+    assert not adds_a_condition_ending("scotomata", "scotoma")  # a Greek plural
+    assert not adds_a_condition_ending("ischemic myocardium", "myocardial ischemia")
+    assert ("thrombosis", "word form") in list(spellings("thrombosed"))
 
     linker = extractor.linker
-    for text in ("atraumatic", "compressive symptoms", "hydropneumothorax"):
+    for text in ("atraumatic", "compressive symptoms", "hydropneumothorax", "ureteral stent"):
         assert linker.link_text(text, "DISEASE") is None, text
     for text in ("scrotum", "epididymis", "tonsil", "soft palate"):
         nearest = [linker.fuzzy._keys[i] for i, _ in linker.fuzzy.nearest(text)]

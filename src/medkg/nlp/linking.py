@@ -29,7 +29,13 @@ from medkg.kg.plurals import singular
 from medkg.nlp.chemical_formulas import formula_names, without_salt
 from medkg.nlp.dense_names import DenseNames
 from medkg.nlp.lexicon import CURATED, SYMBOL_RULE, Entry, Lexicon, Resolution, normalise
-from medkg.nlp.name_variants import CHANGE_NOUNS, heads, opposite_direction, spellings
+from medkg.nlp.name_variants import (
+    CHANGE_NOUNS,
+    heads,
+    is_form_of,
+    opposite_direction,
+    spellings,
+)
 
 CONF_EXACT = 0.95
 CONF_DEFINED_ABBREVIATION = 0.9
@@ -63,6 +69,8 @@ FUZZY_CANDIDATES = 5
 #: are codes, a letter apart is another gene; a slip never crosses kinds).
 TYPO_CANDIDATES = 20
 MIN_TYPO_LENGTH = 9
+#: Word endings that make a word a condition of what its stem names.
+CONDITION_ENDINGS = ("itis", "osis", "oma", "emia", "aemia", "algia", "pathy", "plegia")
 #: Letters at a word's start the nearest string must keep, and the fewest
 #: letters after them that make two words one word otherwise begun
 #: (:func:`other_word_start`).
@@ -138,7 +146,9 @@ class FuzzyLinker:
             name = self._keys[best]
             if adds_words(key, name) or other_numbers(key, name) or opposite_direction(key, name):
                 continue
-            if ner_label != "CHEMICAL" and other_word_start(key, name):
+            if ner_label != "CHEMICAL" and (
+                other_word_start(key, name) or adds_a_condition_ending(key, name)
+            ):
                 continue  # a chemical's prefixes vary in its own names ("dideoxy")
             found = self.lexicon.resolve(self.lexicon.names[name], ner_label)
             if found:
@@ -194,6 +204,28 @@ def other_word_start(text: str, name: str, letters: int = MIN_WORD_START) -> boo
             tail = min(len(w), len(v)) - letters
             if tail >= MIN_SHARED_TAIL and w[-tail:] == v[-tail:]:
                 return True
+    return False
+
+
+def adds_a_condition_ending(text: str, name: str) -> bool:
+    """Does a word of the name end in a condition's suffix ("-itis",
+    "-osis", "-oma", ...) that the text's word of the same beginning lacks?
+    Then the name is a disease of what the text names: "ureteral stent" is no
+    "ureteral stenosis", "epididymidis" (the epididymis's genitive) no
+    "epididymitis", "diaphragmatic" no "diaphragmitis"; but an adjective's
+    noun or a plural's singular is the same word ("ischemic" of "ischemia",
+    "scotomata" of "scotoma")."""
+    words = text.split()
+    for v in name.split():
+        ending = next((e for e in CONDITION_ENDINGS if v.endswith(e)), None)
+        if ending is None or v in words:
+            continue
+        if any(
+            w[:MIN_WORD_START] == v[:MIN_WORD_START] and not w.endswith(ending)
+            and not is_form_of(w, v)
+            for w in words
+        ):
+            return True
     return False
 
 

@@ -42,6 +42,7 @@ from medkg.kg.plurals import singulars
 _ADJECTIVE_TO_NOUN: tuple[tuple[str, str], ...] = (
     ("plastic", "plasia"),  # dysplastic, myelodysplastic, aplastic, hyperplastic
     ("otic", "osis"),  # psychotic, necrotic, fibrotic, thrombotic
+    ("osed", "osis"),  # thrombosed, sclerosed
     ("ptic", "psy"),  # cataleptic, epileptic, narcoleptic
     ("etic", "etes"),  # diabetic
     ("etic", "esia"),  # dyskinetic, anaesthetic
@@ -162,6 +163,13 @@ def _word_forms(word: str) -> Iterator[str]:
                 if noun not in seen and noun != lower:
                     seen.add(noun)
                     yield noun
+
+
+def is_form_of(word: str, other: str) -> bool:
+    """Is ``other`` one of ``word``'s other forms (a singular, an adjective's
+    noun, a Greek plural's singular: "ischemic" -> "ischemia", "scotomata" ->
+    "scotoma")?"""
+    return other in _word_forms(word) or (word.endswith("mata") and other == word[:-2])
 
 
 #: A word in the possessive ("Parkinson's", straight or curly apostrophe): an
@@ -430,4 +438,6 @@ def _trimmed(
             yield variant, f"head '{variant}'"
 
 
-__all__ = ["CHANGE_NOUNS", "HYPHEN_QUALIFIERS", "heads", "opposite_direction", "spellings"]
+__all__ = [
+    "CHANGE_NOUNS", "HYPHEN_QUALIFIERS", "heads", "is_form_of", "opposite_direction", "spellings"
+]
