@@ -14,6 +14,7 @@ from medkg.artifacts import ModelFiles, update_json
 from medkg.kg.store.embedded import EmbeddedStore
 from medkg.nlp import Extractor, NoteInput
 from medkg.nlp.corpora.pubtator import split_training_set
+from medkg.nlp.documents import ExtractedDocument, ExtractedRelation
 from medkg.nlp.ingest import ingest_documents
 from medkg.nlp.relations.document_cid import (
     CHEMICAL,
@@ -84,6 +85,27 @@ def _served_with_threshold_zero(folder: Path, tmp_path: Path) -> tuple[Settings,
     return settings, target
 
 
+#: A cause one sentence apart from its drug, and the same with the condition denied.
+CAUSE_NOTE = "Amiodarone was started in March. Two months later she developed hypothyroidism."
+DENIED_NOTE = "Amiodarone was started in March. She denies hypothyroidism."
+
+
+def _served_extractor(folder: Path, store: EmbeddedStore, tmp_path: Path, kind: type) -> Extractor:
+    """The extractor over ``store`` serving the model in ``folder`` (threshold 0),
+    checked to have loaded it as ``kind`` and to name it in its version."""
+    settings, _ = _served_with_threshold_zero(folder, tmp_path)
+    extractor = Extractor(store, settings)
+    assert isinstance(extractor.classifier, kind)
+    assert "+ciddoc-" in extractor.version
+    return extractor
+
+
+def _causes(extractor: Extractor, note: str) -> tuple[ExtractedDocument, list[ExtractedRelation]]:
+    """The extracted document of ``note`` and its CAUSES relations."""
+    (doc,) = extractor.extract([NoteInput("n", note)])
+    return doc, [r for r in doc.relations if r.rel_type == "CAUSES"]
+
+
 def test_chunks_hold_whole_sentences_and_marks_point_at_the_markers(trained) -> None:  # type: ignore[no-untyped-def]
     tok = trained[0].tokenizer
     text = "Cisplatin was given. Renal failure followed. Cisplatin was stopped."
@@ -132,13 +154,8 @@ def test_a_saved_model_scores_the_same_after_loading(trained) -> None:  # type: 
 def test_the_extractor_calls_causes_across_sentences_and_cites_both(
     trained, slice_store: EmbeddedStore, store: EmbeddedStore, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    settings, _ = _served_with_threshold_zero(trained[1], tmp_path)
-    extractor = Extractor(slice_store, settings)
-    assert isinstance(extractor.classifier, DocumentCid)
-    assert "+ciddoc-" in extractor.version
-    note = "Amiodarone was started in March. Two months later she developed hypothyroidism."
-    (doc,) = extractor.extract([NoteInput("n", note)])
-    (cause,) = [r for r in doc.relations if r.rel_type == "CAUSES"]
+    extractor = _served_extractor(trained[1], slice_store, tmp_path, DocumentCid)
+    doc, (cause,) = _causes(extractor, CAUSE_NOTE)
     head, tail = doc.mentions[cause.head], doc.mentions[cause.tail]
     assert (head.text.lower(), tail.text.lower()) == ("amiodarone", "hypothyroidism")
     assert cause.method == METHOD and (head.sentence_index, tail.sentence_index) == (0, 1)
@@ -152,10 +169,7 @@ def test_the_extractor_calls_causes_across_sentences_and_cites_both(
     ).rows
     assert len(row[0]) == 2 and "hypothyroidism" in row[0][1]
     # a negated mention is never a fact, so it is never half of a relation
-    (neg,) = extractor.extract(
-        [NoteInput("m", "Amiodarone was started in March. She denies hypothyroidism.")]
-    )
-    assert not [r for r in neg.relations if r.rel_type == "CAUSES"]
+    assert not _causes(extractor, DENIED_NOTE)[1]
 
 
 def test_cli_trains_the_document_model(cli_env: Settings) -> None:
@@ -266,18 +280,10 @@ def test_the_extractor_runs_a_saved_ensemble_and_names_it_in_evidence(
     from medkg.nlp.relations.document_ensemble import METHOD as ENSEMBLE_METHOD
     from medkg.nlp.relations.document_ensemble import DocumentCidEnsemble
 
-    settings, _ = _served_with_threshold_zero(ensemble[1], tmp_path)
-    extractor = Extractor(slice_store, settings)
-    assert isinstance(extractor.classifier, DocumentCidEnsemble)
-    assert "+ciddoc-" in extractor.version
-    note = "Amiodarone was started in March. Two months later she developed hypothyroidism."
-    (doc,) = extractor.extract([NoteInput("n", note)])
-    (cause,) = [r for r in doc.relations if r.rel_type == "CAUSES"]
+    extractor = _served_extractor(ensemble[1], slice_store, tmp_path, DocumentCidEnsemble)
+    _, (cause,) = _causes(extractor, CAUSE_NOTE)
     assert cause.method == ENSEMBLE_METHOD
-    (neg,) = extractor.extract(
-        [NoteInput("m", "Amiodarone was started in March. She denies hypothyroidism.")]
-    )
-    assert not [r for r in neg.relations if r.rel_type == "CAUSES"]
+    assert not _causes(extractor, DENIED_NOTE)[1]
 
 
 def test_cli_refuses_members_for_an_architecture_without_ensembles(cli_env: Settings) -> None:

@@ -70,7 +70,7 @@ FUZZY_CANDIDATES = 5
 TYPO_CANDIDATES = 20
 MIN_TYPO_LENGTH = 9
 #: Word endings that make a word a condition of what its stem names.
-CONDITION_ENDINGS = ("itis", "osis", "oma", "emia", "aemia", "algia", "pathy", "plegia")
+CONDITION_ENDINGS = ("itis", "osis", "oma", "emia", "algia", "pathy", "plegia")
 #: Letters at a word's start the nearest string must keep, and the fewest
 #: letters after them that make two words one word otherwise begun
 #: (:func:`other_word_start`).

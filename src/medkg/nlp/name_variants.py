@@ -223,10 +223,11 @@ _DIRECTION_ADJECTIVES = {
     "up": ("increased", "elevated", "high"),
     "down": ("decreased", "reduced", "low"),
 }
-_ADJECTIVE_DIRECTION = {
-    **{w: "up" for w in ("increased", "elevated", "high", "higher", "raised")},
-    **{w: "down" for w in ("decreased", "reduced", "low", "lower", "lowered", "diminished")},
-}
+#: The change words that stand in front of what changed (their direction is
+#: :func:`_direction`'s).
+_CHANGE_ADJECTIVES = _words(
+    "increased elevated high higher raised decreased reduced low lower lowered diminished"
+)
 #: Change nouns "X of / in Y" opens with: the change of a measure ("a fall in
 #: blood pressure"), never the concept the noun alone names (HPO's Falls).
 CHANGE_NOUNS = _words(
@@ -326,9 +327,11 @@ def _direction_forms(text: str | None) -> Iterator[str]:
     direction ("lowered blood pressure": "decreased", "reduced", "low blood
     pressure"); nothing when it opens with none."""
     words = (text or "").split()
-    direction = _ADJECTIVE_DIRECTION.get(words[0].lower()) if len(words) > 1 else None
-    for adjective in _DIRECTION_ADJECTIVES.get(direction or "", ()):
-        if adjective != words[0].lower():
+    if len(words) < 2 or (first := words[0].lower()) not in _CHANGE_ADJECTIVES:
+        return
+    (direction,) = _direction(first)
+    for adjective in _DIRECTION_ADJECTIVES[direction]:
+        if adjective != first:
             yield " ".join([adjective, *words[1:]])
 
 
