@@ -60,3 +60,19 @@ def test_onnx_runtime_gives_the_same_vectors_and_caches_its_export(
     stamp = (export / "encoder.int8.onnx").stat().st_mtime_ns
     TextEncoder(device="cpu", runtime="onnx-int8", cache_dir=tmp_path)
     assert (export / "encoder.int8.onnx").stat().st_mtime_ns == stamp  # reused, not redone
+    # torch on one thread beside ONNX Runtime (the tagger's loop), restored
+    # after; a session first made inside the block (after an unpickle or a
+    # fork) takes the process's own thread count, not the block's
+    from medkg.encoders.onnx_runtime import torch_threads
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with torch_threads(1):
+            assert torch.get_num_threads() == 1
+            fp32.model._session = None
+            assert fp32.model.session().get_session_options().intra_op_num_threads == 2
+            assert torch.allclose(fp32.encode(texts), expected, atol=1e-4)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

@@ -35,6 +35,8 @@ import hashlib
 import os
 import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -215,6 +217,44 @@ def _quantise(source: Path, out: Path) -> None:
         root.setLevel(level)
 
 
+@contextmanager
+def torch_threads(count: int) -> Iterator[None]:
+    """Run torch's CPU work in ``count`` threads inside the block; restored after.
+
+    Why: a loop that alternates ONNX Runtime runs with small torch steps (the
+    tagger's word gather, feature embeddings and head after each batch) has two
+    thread pools that both spin-wait for work after each call: ONNX Runtime's
+    workers while torch runs and torch's OpenMP workers while ONNX Runtime
+    runs. On 2 cores each pool's spinning took a core from the other: the
+    torch steps took 5x their single-threaded time, and the encoder runs
+    slowed too. With torch on one thread its steps (small) run on the
+    calling thread and nothing spins against ONNX Runtime (figures in
+    docs/results.md). The count is process-wide, so other threads' torch
+    work also runs on one thread while the block lasts.
+    """
+    import torch
+
+    global _OUTER_THREADS
+    before = torch.get_num_threads()
+    if before == count:
+        yield
+        return
+    outer = _OUTER_THREADS
+    _OUTER_THREADS = outer or before
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+        _OUTER_THREADS = outer
+
+
+#: Torch's thread count outside a :func:`torch_threads` block while one runs
+#: (None otherwise): a session first made inside the block (after a fork or an
+#: unpickle) takes the process's own count, not the block's.
+_OUTER_THREADS: int | None = None
+
+
 class OnnxEncoder:
     """An ONNX Runtime session that answers like a Hugging Face encoder module.
 
@@ -244,7 +284,7 @@ class OnnxEncoder:
             import torch
 
             options = ort.SessionOptions()
-            options.intra_op_num_threads = max(1, torch.get_num_threads())
+            options.intra_op_num_threads = max(1, _OUTER_THREADS or torch.get_num_threads())
             options.inter_op_num_threads = 1
             options.log_severity_level = 3  # errors only: no notices about unused initialisers
             self._session = ort.InferenceSession(
