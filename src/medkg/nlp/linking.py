@@ -30,8 +30,8 @@ from medkg.nlp.chemical_formulas import formula_names, without_salt
 from medkg.nlp.dense_names import DenseNames
 from medkg.nlp.lexicon import CURATED, SYMBOL_RULE, Entry, Lexicon, Resolution, normalise
 from medkg.nlp.name_variants import (
-    CHANGE_NOUNS,
     heads,
+    is_change_of,
     is_form_of,
     opposite_direction,
     spellings,
@@ -235,9 +235,9 @@ def changes_what_follows(ent: Any) -> bool:
     what follows, not the concept the word alone is (HPO's Falls); the span
     links nothing. A span that holds its complement is read whole
     (:mod:`.name_variants`: "fall in blood pressure" is hypotension)."""
-    if len(ent) != 1 or ent.end >= len(ent.doc) or ent.text.lower() not in CHANGE_NOUNS:
+    if len(ent) != 1 or ent.end >= len(ent.doc):
         return False
-    return ent.doc[ent.end].lower_ in ("in", "of")
+    return is_change_of(ent.text, ent.doc[ent.end].text)
 
 
 def is_the_season(ent: Any) -> bool:

@@ -234,6 +234,14 @@ CHANGE_NOUNS = _words(
     "fall falls drop drops decline declines rise rises increase increases decrease decreases "
     "reduction reductions elevation elevations"
 )
+
+
+def is_change_of(word: str, following: str) -> bool:
+    """Do ``word`` and the word after it open "X in / of Y" with a change noun
+    ("fall in", "drop of")? Then the phrase names the change of what follows."""
+    return word.lower() in CHANGE_NOUNS and following.lower() in ("in", "of")
+
+
 #: A type written before its noun ("type B hepatitis", "type I allergy"), which
 #: vocabularies write after it ("hepatitis B", "diabetes type 1").
 TYPE_FIRST = re.compile(r"type ([A-Za-z]|[IV]{1,3}|\d{1,2}) (\S.*)", re.I)
@@ -396,7 +404,7 @@ def _heads(text: str) -> Iterator[tuple[str, str]]:
         return
     cut = next((i for i, w in enumerate(words) if i and w.lower() in _PREPOSITIONS), None)
     # "a fall in blood pressure": a change of what follows, no fall
-    change_of = cut == 1 and words[0].lower() in CHANGE_NOUNS and words[1].lower() in ("in", "of")
+    change_of = cut == 1 and is_change_of(words[0], words[1])
     if cut is not None:
         inverted = complement_first(text)
         if inverted is not None and change_of:  # "blood pressure fall": never "fall"
@@ -442,5 +450,6 @@ def _trimmed(
 
 
 __all__ = [
-    "CHANGE_NOUNS", "HYPHEN_QUALIFIERS", "heads", "is_form_of", "opposite_direction", "spellings"
+    "CHANGE_NOUNS", "HYPHEN_QUALIFIERS", "heads", "is_change_of", "is_form_of",
+    "opposite_direction", "spellings",
 ]
